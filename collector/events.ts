@@ -1,0 +1,55 @@
+// Socket events: what an event source (eBPF, demo, later pcap/replay) hands the connection
+// tracker. One shape for every source so the tracker and parsers never know where bytes came from.
+
+export const EventKind = { open: 1, data: 2, close: 3 } as const;
+export type EventKindValue = (typeof EventKind)[keyof typeof EventKind];
+
+export const Direction = { send: 0, recv: 1 } as const;
+export type DirectionValue = (typeof Direction)[keyof typeof Direction];
+
+export interface SocketEvent {
+  kind: EventKindValue;
+  /** Wall-clock nanoseconds since the Unix epoch. */
+  timeNs: bigint;
+  /** Process (thread group) id and the process start time in clock ticks: together the UPID. */
+  tgid: number;
+  startTicks: bigint;
+  fd: number;
+  /**
+   * Connection generation: distinguishes successive connections on the same (tgid, fd).
+   * For the eBPF source this is the kernel timestamp when the tracer first saw the connection.
+   */
+  connGen: bigint;
+  /** 0 unknown, 1 client (connect), 2 server (accept). */
+  role: 0 | 1 | 2;
+  /** Data events only. */
+  direction: DirectionValue;
+  /** Address family: 4 or 6 (0 when unknown). */
+  family: 0 | 4 | 6;
+  localAddr: string;
+  localPort: number;
+  remoteAddr: string;
+  remotePort: number;
+  /** Data events: byte position of the first byte within this direction's stream. */
+  pos: bigint;
+  /** Data events: bytes the syscall moved (may exceed payload.length when capped). */
+  size: number;
+  /** Data events: the captured prefix of the bytes moved. */
+  payload: Buffer;
+}
+
+export interface SourceStats {
+  events: number;
+  bytes: number;
+  /** Events lost before reaching user space (ringbuf full, etc.). */
+  drops: number;
+}
+
+/** A producer of socket events. */
+export interface EventSource {
+  readonly name: string;
+  /** Starts delivering; the callback receives events in the order the source produced them. */
+  start(onEvents: (events: SocketEvent[]) => void): Promise<void>;
+  stop(): Promise<void>;
+  stats(): SourceStats;
+}

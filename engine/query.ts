@@ -1,0 +1,62 @@
+// The query interface between server/ (wire protocol) and planner/engine (execution).
+import type { ColumnType } from './schema.ts';
+
+/**
+ * A value as handed to the wire layer. timestamptz/timestamp: bigint microseconds since the
+ * Unix epoch; date: number of days since epoch; time: bigint microseconds since midnight;
+ * interval: {months, days, micros}; numeric: decimal string; uuid: canonical string;
+ * json: string; bytea: Uint8Array.
+ */
+export type Value =
+  | null | boolean | number | bigint | string | Uint8Array
+  | { months: number; days: number; micros: bigint };
+
+export interface ResultColumn {
+  name: string;
+  type: ColumnType;
+}
+
+export interface QueryResult {
+  /** Command tag verb, e.g. 'SELECT'. */
+  command: string;
+  columns: ResultColumn[];
+  /** Rows in chunks, pulled by the consumer (so a slow client never forces unbounded buffering). */
+  chunks: AsyncIterable<Value[][]>;
+}
+
+/** A SQL error with its SQLSTATE; the server turns it into an ErrorResponse. */
+export class SqlError extends Error {
+  constructor(
+    readonly sqlstate: string,
+    message: string,
+    readonly detail?: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'SqlError';
+  }
+}
+
+export const SqlState = {
+  syntaxError: '42601',
+  undefinedTable: '42P01',
+  undefinedColumn: '42703',
+  undefinedFunction: '42883',
+  insufficientPrivilege: '42501',
+  readOnlySqlTransaction: '25006',
+  featureNotSupported: '0A000',
+  queryCanceled: '57014',
+  internalError: 'XX000',
+  dataException: '22000',
+  invalidTextRepresentation: '22P02',
+  divisionByZero: '22012',
+  tooManyConnections: '53300',
+  protocolViolation: '08P01',
+  invalidPassword: '28P01',
+} as const;
+
+/** What the server needs from the layer below: run one SQL statement. */
+export interface QueryExecutor {
+  /** Runs one statement. Rejects with SqlError. The signal aborts a running query (57014). */
+  query(sql: string, signal?: AbortSignal): Promise<QueryResult>;
+}

@@ -1,0 +1,94 @@
+// Table schemas: one place for column names, order and types (DESIGN.md "Tables").
+// Names follow Pixie's well-known schemas so existing knowledge carries over.
+
+/** Column types as the query layer sees them; the server maps them to Postgres OIDs. */
+export type ColumnType =
+  | 'bool' | 'int2' | 'int4' | 'int8' | 'float4' | 'float8' | 'numeric'
+  | 'text' | 'bytea' | 'json' | 'uuid'
+  | 'timestamptz' | 'timestamp' | 'date' | 'time' | 'interval';
+
+export interface ColumnDef {
+  name: string;
+  type: ColumnType;
+  /** DuckDB column type used by the store. */
+  duck: string;
+  doc: string;
+}
+
+export const TraceRole = { unknown: 0, client: 1, server: 2 } as const;
+export type TraceRoleValue = (typeof TraceRole)[keyof typeof TraceRole];
+
+/** Shared columns, in this order, at the head of every event table. */
+export const sharedColumns: ColumnDef[] = [
+  { name: 'time_', type: 'timestamptz', duck: 'TIMESTAMPTZ', doc: 'when the request started (wall clock)' },
+  { name: 'upid', type: 'uuid', duck: 'UUID', doc: 'process identity: asid(32) | pid(32) | start time in clock ticks(64)' },
+  { name: 'remote_addr', type: 'text', duck: 'VARCHAR', doc: 'peer address' },
+  { name: 'remote_port', type: 'int4', duck: 'INTEGER', doc: 'peer port' },
+  { name: 'local_addr', type: 'text', duck: 'VARCHAR', doc: 'local address' },
+  { name: 'local_port', type: 'int4', duck: 'INTEGER', doc: 'local port' },
+  { name: 'trace_role', type: 'int4', duck: 'INTEGER', doc: '1 client, 2 server, 0 unknown' },
+  { name: 'encrypted', type: 'bool', duck: 'BOOLEAN', doc: 'captured from a TLS library' },
+];
+
+export const httpOwnColumns: ColumnDef[] = [
+  { name: 'major_version', type: 'int4', duck: 'INTEGER', doc: 'HTTP major version' },
+  { name: 'minor_version', type: 'int4', duck: 'INTEGER', doc: 'HTTP minor version' },
+  { name: 'content_type', type: 'int4', duck: 'INTEGER', doc: '0 unknown, 1 JSON, 2 gRPC (Pixie enum)' },
+  { name: 'req_headers', type: 'text', duck: 'VARCHAR', doc: 'request headers as a JSON object' },
+  { name: 'req_method', type: 'text', duck: 'VARCHAR', doc: 'request method' },
+  { name: 'req_path', type: 'text', duck: 'VARCHAR', doc: 'request target' },
+  { name: 'req_body', type: 'text', duck: 'VARCHAR', doc: 'request body, up to the capture cap' },
+  { name: 'req_body_size', type: 'int8', duck: 'BIGINT', doc: 'original request body size' },
+  { name: 'resp_headers', type: 'text', duck: 'VARCHAR', doc: 'response headers as a JSON object' },
+  { name: 'resp_status', type: 'int4', duck: 'INTEGER', doc: 'response status code' },
+  { name: 'resp_message', type: 'text', duck: 'VARCHAR', doc: 'response reason phrase' },
+  { name: 'resp_body', type: 'text', duck: 'VARCHAR', doc: 'response body, up to the capture cap' },
+  { name: 'resp_body_size', type: 'int8', duck: 'BIGINT', doc: 'original response body size' },
+];
+
+export const latencyColumn: ColumnDef = {
+  name: 'latency', type: 'int8', duck: 'BIGINT', doc: 'response end − request start, ns',
+};
+
+export const tables = {
+  http_events: [...sharedColumns, ...httpOwnColumns, latencyColumn],
+} as const satisfies Record<string, ColumnDef[]>;
+
+export type TableName = keyof typeof tables;
+
+/** Fields shared by every event row, as the collector produces them. */
+export interface EventRowBase {
+  /** Wall-clock nanoseconds since the Unix epoch. */
+  timeNs: bigint;
+  /** 128-bit UPID: asid(32) | pid(32) | start ticks(64). */
+  upid: { asid: number; pid: number; startTicks: bigint };
+  remoteAddr: string;
+  remotePort: number;
+  localAddr: string;
+  localPort: number;
+  traceRole: TraceRoleValue;
+  encrypted: boolean;
+}
+
+export interface HttpEventRow extends EventRowBase {
+  majorVersion: number;
+  minorVersion: number;
+  contentType: number;
+  reqHeaders: string;
+  reqMethod: string;
+  reqPath: string;
+  reqBody: string;
+  reqBodySize: number;
+  respHeaders: string;
+  respStatus: number;
+  respMessage: string;
+  respBody: string;
+  respBodySize: number;
+  /** Nanoseconds. */
+  latencyNs: bigint;
+}
+
+/** Where the collector delivers finished rows; the engine implements it. */
+export interface RowSink {
+  appendHttp(row: HttpEventRow): void;
+}
