@@ -1,5 +1,6 @@
 // Table schemas: one place for column names, order and types (DESIGN.md "Tables").
 // Names follow Pixie's well-known schemas so existing knowledge carries over.
+import type { Upid } from './upid.ts';
 
 /** Column types as the query layer sees them; the server maps them to Postgres OIDs. */
 export type ColumnType =
@@ -61,7 +62,7 @@ export interface EventRowBase {
   /** Wall-clock nanoseconds since the Unix epoch. */
   timeNs: bigint;
   /** 128-bit UPID: asid(32) | pid(32) | start ticks(64). */
-  upid: { asid: number; pid: number; startTicks: bigint };
+  upid: Upid;
   remoteAddr: string;
   remotePort: number;
   localAddr: string;

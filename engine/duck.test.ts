@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DuckEngine } from './duck.ts';
+import { SqlError, type QueryResult, type Value } from './query.ts';
+import { httpRow } from './testing/http-row.ts';
+import { upidToString } from './upid.ts';
+
+async function all(r: QueryResult): Promise<Value[][]> {
+  const rows: Value[][] = [];
+  for await (const chunk of r.chunks) rows.push(...chunk);
+  return rows;
+}
+
+async function sqlstate(p: Promise<unknown>): Promise<string> {
+  try {
+    const r = await p;
+    if (r && typeof r === 'object' && 'chunks' in r) await all(r as QueryResult);
+  } catch (err) {
+    assert.ok(err instanceof SqlError, `expected SqlError, got ${String(err)}`);
+    return err.sqlstate;
+  }
+  return 'no error';
+}
+
+test('appended rows are queryable with their types', async () => {
+  const e = await DuckEngine.create();
+  try {
+    const t0 = 1_700_000_000_000_000_000n;
+    for (let i = 0; i < 10; i++) e.appendHttp(httpRow({ timeNs: t0 + BigInt(i) * 1000n, reqPath: `/p/${i}` }));
+    await e.flush();
+    const r = await e.query('select time_, upid, req_path, resp_status, latency, encrypted from http_events order by time_ desc limit 3');
+    assert.deepEqual(r.columns.map((c) => c.type), ['timestamptz', 'uuid', 'text', 'int4', 'int8', 'bool']);
+    const rows = await all(r);
+    assert.equal(rows.length, 3);
+    assert.deepEqual(rows[0], [(t0 + 9000n) / 1000n, upidToString({ asid: 0, pid: 4242, startTicks: 123456n }), '/p/9', 200, 1_500_000n, false]);
+  } finally {
+    await e.close();
+  }
+});
+
+test('only SELECT runs; files, network and DDL are refused with SQLSTATEs', async () => {
+  const e = await DuckEngine.create();
+  try {
+    assert.equal(await sqlstate(e.query('selec 1')), '42601');
+    assert.equal(await sqlstate(e.query('select * from nope')), '42P01');
+    assert.equal(await sqlstate(e.query('select nope from http_events')), '42703');
+    assert.notEqual(await sqlstate(e.query("select read_text('/etc/passwd')")), 'no error');
+    assert.equal(await sqlstate(e.query("select * from read_text('/etc/passwd')")), '42501');
+    assert.equal(await sqlstate(e.query("select * from read_csv('/etc/passwd')")), '42501');
+    assert.equal(await sqlstate(e.query("COPY (select 1) TO '/tmp/wiretap-copy-test.csv'")), '25006');
+    assert.equal(await sqlstate(e.query('create table t (a int)')), '25006');
+    assert.equal(await sqlstate(e.query('delete from http_events')), '25006');
+    assert.equal(await sqlstate(e.query("set enable_external_access = true")), '25006');
+    assert.equal(await sqlstate(e.query("attach ':memory:' as x")), '25006');
+    assert.equal(await sqlstate(e.query('select 1')), 'no error');
+  } finally {
+    await e.close();
+  }
+});
+
+test('abort signal cancels a running query with 57014', async () => {
+  const e = await DuckEngine.create();
+  try {
+    const ac = new AbortController();
+    const p = e.query('select count(*) from range(100000000000)', ac.signal);
+    setTimeout(() => ac.abort(), 200);
+    assert.equal(await sqlstate(p), '57014');
+  } finally {
+    await e.close();
+  }
+});
+
+test('oldest rows expire beyond the row budget', async () => {
+  const e = await DuckEngine.create({ maxRowsPerTable: 1000, flushRows: 100 });
+  try {
+    const t0 = 1_700_000_000_000_000_000n;
+    for (let i = 0; i < 3000; i++) e.appendHttp(httpRow({ timeNs: t0 + BigInt(i) * 1000n }));
+    await e.flush();
+    const rows = await all(await e.query('select count(*), min(time_) from http_events'));
+    const count = Number(rows[0]![0]);
+    assert.ok(count <= 1050 && count >= 1000, `count ${count}`);
+    assert.ok((rows[0]![1] as bigint) > t0 / 1000n + 1000n);
+    assert.ok(e.stats().rowsExpired >= 1950);
+  } finally {
+    await e.close();
+  }
+});
