@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCommand, UsageError } from './cli-args.ts';
+
+test('start defaults match --help', () => {
+  const c = parseCommand(['start']);
+  assert.equal(c.kind, 'start');
+  if (c.kind !== 'start') return;
+  assert.deepEqual(
+    { port: c.options.port, bind: c.options.bind, source: c.options.source, workload: c.options.workload, bodyCap: c.options.bodyCap },
+    { port: 5433, bind: '127.0.0.1', source: 'ebpf', workload: false, bodyCap: 512 },
+  );
+});
+
+test('flags are parsed and validated', () => {
+  const c = parseCommand(['start', '--port', '6000', '--source', 'demo', '--workload', '--bind', '0.0.0.0']);
+  assert.ok(c.kind === 'start' && c.options.port === 6000 && c.options.source === 'demo' && c.options.workload && c.options.bind === '0.0.0.0');
+  assert.throws(() => parseCommand(['start', '--port', 'x']), UsageError);
+  assert.throws(() => parseCommand(['start', '--source', 'pcap']), UsageError);
+  assert.throws(() => parseCommand(['start', '--nope']), UsageError);
+  assert.throws(() => parseCommand(['stop']), UsageError);
+  assert.equal(parseCommand(['--help']).kind, 'help');
+  assert.equal(parseCommand([]).kind, 'help');
+});

@@ -1,0 +1,94 @@
+// Command-line parsing and --help for the wiretap CLI: one place that says what the flags are.
+import { parseArgs } from 'node:util';
+
+export const usage = `wiretap — eBPF auto-telemetry you can query with SQL
+
+Usage:
+  wiretap start [options]   capture this host's HTTP traffic and serve it over the Postgres wire protocol
+  wiretap --help            this text
+  wiretap --version         the version
+
+Options for start:
+  --port N             Postgres wire port (default 5433)
+  --bind ADDR          listen address (default 127.0.0.1). Trust auth on loopback; any other
+                       address requires a password in WIRETAP_PASSWORD (cleartext auth; use TLS later)
+  --source ebpf|demo   where traffic comes from (default ebpf: kernel capture, needs root;
+                       demo: synthetic traffic through the same parsers, runs anywhere)
+  --workload           also start a demo HTTP server and a client making varied requests
+                       (two separate processes), so there is real traffic to capture
+  --workload-port N    port of the demo HTTP server (default 8089)
+  --body-cap N         bytes of each HTTP body kept in req_body/resp_body (default 512)
+  --max-rows N         rows kept per table; the oldest expire first (default 2000000)
+  --log-level LEVEL    trace|debug|info|warn|error (default info; or WIRETAP_LOG_LEVEL)
+
+Logs are JSON lines on stderr. Then, e.g.:
+  psql -h 127.0.0.1 -p 5433 -U wiretap -c "select req_method, req_path, resp_status, latency from http_events order by time_ desc limit 10"
+`;
+
+export interface StartOptions {
+  port: number;
+  bind: string;
+  source: 'ebpf' | 'demo';
+  workload: boolean;
+  workloadPort: number;
+  bodyCap: number;
+  maxRows: number;
+  logLevel: string;
+}
+
+export type Command = { kind: 'help' } | { kind: 'version' } | { kind: 'start'; options: StartOptions };
+
+export class UsageError extends Error {}
+
+function int(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got "${text}"`);
+  return n;
+}
+
+export function parseCommand(argv: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+        port: { type: 'string' },
+        bind: { type: 'string' },
+        source: { type: 'string' },
+        workload: { type: 'boolean' },
+        'workload-port': { type: 'string' },
+        'body-cap': { type: 'string' },
+        'max-rows': { type: 'string' },
+        'log-level': { type: 'string' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) return { kind: 'help' };
+  if (v.version) return { kind: 'version' };
+  const [command, ...rest] = positionals;
+  if (command === undefined) return { kind: 'help' };
+  if (command !== 'start') throw new UsageError(`unknown command "${command}"`);
+  if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  const source = v.source ?? 'ebpf';
+  if (source !== 'ebpf' && source !== 'demo') throw new UsageError(`--source must be ebpf or demo, got "${source}"`);
+  return {
+    kind: 'start',
+    options: {
+      port: int('port', v.port, 5433, 0, 65535),
+      bind: v.bind ?? '127.0.0.1',
+      source,
+      workload: v.workload ?? false,
+      workloadPort: int('workload-port', v['workload-port'], 8089, 1, 65535),
+      bodyCap: int('body-cap', v['body-cap'], 512, 0, 1 << 20),
+      maxRows: int('max-rows', v['max-rows'], 2_000_000, 1000, 1e9),
+      logLevel: v['log-level'] ?? process.env.WIRETAP_LOG_LEVEL ?? 'info',
+    },
+  };
+}
