@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0
+/* wiretap socket tracer: syscall tracepoints → ringbuf records (layout in socket_tracer.h).
+ * Only TCP over IPv4/IPv6 is shipped; "is this fd such a socket" is decided here by walking
+ * the task's fd table, so file and pipe I/O never leave the kernel. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "socket_tracer.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define IPPROTO_TCP 6
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define EINPROGRESS 115
+#define MSG_PEEK 2
+
+/* Set by the loader before load (skeleton .rodata). */
+const volatile __u32 self_tgid = 0;
+const volatile __u32 payload_cap = WT_DEFAULT_PAYLOAD_CAP;
+
+/* Size is set by the loader before load (power of two). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 << 20);
+} events SEC(".maps");
+
+struct conn_key {
+	__u32 tgid;
+	__u32 fd;
+};
+
+struct conn_info {
+	__u64 gen;
+	__u64 sk;        /* detects fd reuse we did not see close (dup2, exit, close_range) */
+	__u64 send_pos;
+	__u64 recv_pos;
+	__u8 role;
+	__u8 _pad[7];
+};
+
+/* LRU: a process that exits closes its fds without close(2); stale entries age out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct conn_key);
+	__type(value, struct conn_info);
+} conns SEC(".maps");
+
+/* Syscall arguments between enter and exit, keyed by pid_tgid (one syscall per thread). */
+struct call_args {
+	__u64 ts;
+	__u64 sk;
+	__u64 buf;      /* buffer, or iovec array when vec */
+	__u64 iovcnt;
+	__u32 fd;
+	__u16 syscall;
+	__u8 dir;
+	__u8 vec;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct call_args);
+} calls SEC(".maps");
+
+/* Scratch record per CPU. A plain ARRAY indexed by CPU id (entries = CPUs, set by the
+ * loader) because per-CPU values are limited to 32 KiB; the payload area is twice the max
+ * so "offset ≤ MAX, length ≤ MAX" is provably in bounds for the verifier. */
+struct scratch {
+	struct wt_event ev;
+	__u8 payload[2 * WT_MAX_PAYLOAD];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WT_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* clang-14 otherwise folds the bound away and the verifier sees an unbounded length. */
+#define CLAMP(n, max) asm volatile("if %[v] <= %[m] goto +1; %[v] = %[m];" : [v] "+r"(n) : [m] "i"(max))
+
+static __always_inline void stat_add(__u32 idx, __u64 v)
+{
+	__u64 *p = bpf_map_lookup_elem(&stats, &idx);
+	if (p)
+		*p += v;
+}
+
+static __always_inline void emit(void *data, __u64 len)
+{
+	CLAMP(len, sizeof(struct wt_event) + WT_MAX_PAYLOAD);
+	/* No wakeup: the poller drains on a timer, which saves an irq_work per record. */
+	if (bpf_ringbuf_output(&events, data, len, BPF_RB_NO_WAKEUP)) {
+		stat_add(WT_STAT_DROPS, 1);
+	} else {
+		stat_add(WT_STAT_EVENTS, 1);
+		stat_add(WT_STAT_BYTES, len);
+	}
+}
+
+/* fd → struct sock if it is a TCP socket over IPv4/IPv6, else NULL. */
+static __always_inline struct sock *tcp_sock_of(struct task_struct *task, __u64 fd64)
+{
+	__u32 fd = fd64;
+	struct files_struct *files = BPF_CORE_READ(task, files);
+	if (!files)
+		return NULL;
+	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	umode_t mode = BPF_CORE_READ(file, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return NULL;
+	struct socket *sock = BPF_CORE_READ(file, private_data);
+	if (!sock || BPF_CORE_READ(sock, type) != SOCK_STREAM)
+		return NULL;
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return NULL;
+	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (fam != AF_INET && fam != AF_INET6)
+		return NULL;
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return NULL;
+	return sk;
+}
+
+static __always_inline void fill_proc(struct wt_event *e, __u64 id, struct task_struct *task)
+{
+	e->tgid = id >> 32;
+	e->tid = (__u32)id;
+	/* /proc/PID/stat field 22: nsec_to_clock_t(start_boottime) with USER_HZ = 100. */
+	e->start_ticks = BPF_CORE_READ(task, group_leader, start_boottime) / 10000000ULL;
+}
+
+static __always_inline void fill_addrs(struct wt_event *e, struct sock *sk)
+{
+	__u64 *l = (__u64 *)e->laddr, *r = (__u64 *)e->raddr;
+	l[0] = l[1] = r[0] = r[1] = 0;
+	e->family = 0;
+	e->lport = e->rport = 0;
+	if (!sk)
+		return;
+	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (fam == AF_INET6) {
+		e->family = 6;
+		bpf_core_read(e->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(e->raddr, 16, &sk->__sk_common.skc_v6_daddr);
+	} else {
+		e->family = 4;
+		bpf_core_read(e->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(e->raddr, 4, &sk->__sk_common.skc_daddr);
+	}
+}
+
+/* Open/close records carry no payload: built on the stack. */
+static __always_inline void emit_ctl(__u8 kind, __u64 id, struct task_struct *task, __u32 fd,
+				     struct conn_info *c, struct sock *sk, __u64 ts_enter,
+				     __u64 ts_exit, __u16 sys)
+{
+	struct wt_event e;
+	__builtin_memset(&e, 0, sizeof(e));
+	e.kind = kind;
+	e.role = c->role;
+	e.fd = fd;
+	fill_proc(&e, id, task);
+	e.gen = c->gen;
+	e.ts_enter = ts_enter;
+	e.ts_exit = ts_exit;
+	e.syscall = sys;
+	if (kind == WT_CLOSE) {
+		e.pos = c->send_pos;
+		e.aux = c->recv_pos;
+	}
+	fill_addrs(&e, sk);
+	emit(&e, sizeof(e));
+}
+
+/* ---- data syscalls ---------------------------------------------------------------- */
+
+static __always_inline int enter_data(__u64 fd, __u64 buf, __u64 iovcnt, __u16 sys, __u8 dir,
+				      __u8 vec)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if ((__u32)(id >> 32) == self_tgid)
+		return 0;
+	__u64 ts = bpf_ktime_get_ns();
+	struct sock *sk = tcp_sock_of((struct task_struct *)bpf_get_current_task(), fd);
+	if (!sk)
+		return 0;
+	struct call_args a = {
+		.ts = ts, .sk = (__u64)sk, .buf = buf, .iovcnt = iovcnt,
+		.fd = (__u32)fd, .syscall = sys, .dir = dir, .vec = vec,
+	};
+	bpf_map_update_elem(&calls, &id, &a, BPF_ANY);
+	return 0;
+}
+
+static __always_inline struct conn_info *conn_for(__u32 tgid, __u32 fd, __u64 sk, __u64 now)
+{
+	struct conn_key k = { .tgid = tgid, .fd = fd };
+	struct conn_info *c = bpf_map_lookup_elem(&conns, &k);
+	if (c && c->sk == sk)
+		return c;
+	/* First sight (connection older than the tracer) or an fd reused behind our back. */
+	struct conn_info n = { .gen = now, .sk = sk, .role = WT_ROLE_UNKNOWN };
+	bpf_map_update_elem(&conns, &k, &n, BPF_ANY);
+	return bpf_map_lookup_elem(&conns, &k);
+}
+
+static __always_inline int exit_data(long ret, __u16 sys)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call_args *ap = bpf_map_lookup_elem(&calls, &id);
+	if (!ap)
+		return 0;
+	struct call_args a = *ap;
+	bpf_map_delete_elem(&calls, &id);
+	if (a.syscall != sys || ret <= 0)
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	struct conn_info *c = conn_for(id >> 32, a.fd, a.sk, now);
+	if (!c)
+		return 0;
+	/* Reserve this call's range of the stream even if the record is dropped later, so
+	 * user space sees a gap instead of silently shifted bytes. */
+	__u64 pos = __sync_fetch_and_add(a.dir == WT_SEND ? &c->send_pos : &c->recv_pos,
+					 (__u64)ret);
+	stat_add(WT_STAT_DATA_BYTES, ret);
+
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
+	if (!s)
+		return 0;
+	struct wt_event *e = &s->ev;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	e->kind = WT_DATA;
+	e->direction = a.dir;
+	e->role = c->role;
+	e->fd = a.fd;
+	fill_proc(e, id, task);
+	e->gen = c->gen;
+	e->ts_enter = a.ts;
+	e->ts_exit = now;
+	e->pos = pos;
+	e->size = ret;
+	e->syscall = sys;
+	e->_pad = 0;
+	e->aux = 0;
+	fill_addrs(e, (struct sock *)a.sk);
+
+	__u64 want = ret;
+	__u64 cap = payload_cap;
+	if (want > cap)
+		want = cap;
+	CLAMP(want, WT_MAX_PAYLOAD);
+	__u64 off = 0;
+	if (!a.vec) {
+		bpf_probe_read_user(s->payload, want, (void *)a.buf);
+		off = want;
+	} else {
+		struct iovec *iovp = (struct iovec *)a.buf;
+		for (int i = 0; i < WT_MAX_IOV; i++) {
+			if (i >= a.iovcnt || off >= want)
+				break;
+			struct iovec iov;
+			if (bpf_probe_read_user(&iov, sizeof(iov), &iovp[i]))
+				break;
+			__u64 n = iov.iov_len;
+			if (n > want - off)
+				n = want - off;
+			CLAMP(off, WT_MAX_PAYLOAD);
+			CLAMP(n, WT_MAX_PAYLOAD);
+			bpf_probe_read_user(s->payload + off, n, iov.iov_base);
+			off += n;
+		}
+	}
+	CLAMP(off, WT_MAX_PAYLOAD);
+	e->captured = off;
+	emit(s, sizeof(struct wt_event) + off);
+	return 0;
+}
+
+#define ENTER(name) SEC("tracepoint/syscalls/sys_enter_" #name) \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx)
+#define EXIT(name) SEC("tracepoint/syscalls/sys_exit_" #name) \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)
+
+ENTER(read) { return enter_data(ctx->args[0], ctx->args[1], 0, WT_SYS_READ, WT_RECV, 0); }
+EXIT(read) { return exit_data(ctx->ret, WT_SYS_READ); }
+ENTER(write) { return enter_data(ctx->args[0], ctx->args[1], 0, WT_SYS_WRITE, WT_SEND, 0); }
+EXIT(write) { return exit_data(ctx->ret, WT_SYS_WRITE); }
+ENTER(readv) { return enter_data(ctx->args[0], ctx->args[1], ctx->args[2], WT_SYS_READV, WT_RECV, 1); }
+EXIT(readv) { return exit_data(ctx->ret, WT_SYS_READV); }
+ENTER(writev) { return enter_data(ctx->args[0], ctx->args[1], ctx->args[2], WT_SYS_WRITEV, WT_SEND, 1); }
+EXIT(writev) { return exit_data(ctx->ret, WT_SYS_WRITEV); }
+
+ENTER(recvfrom)
+{
+	/* MSG_PEEK leaves the bytes in the socket: they will be read again. */
+	if (ctx->args[3] & MSG_PEEK)
+		return 0;
+	return enter_data(ctx->args[0], ctx->args[1], 0, WT_SYS_RECVFROM, WT_RECV, 0);
+}
+EXIT(recvfrom) { return exit_data(ctx->ret, WT_SYS_RECVFROM); }
+ENTER(sendto) { return enter_data(ctx->args[0], ctx->args[1], 0, WT_SYS_SENDTO, WT_SEND, 0); }
+EXIT(sendto) { return exit_data(ctx->ret, WT_SYS_SENDTO); }
+
+static __always_inline int enter_msg(__u64 fd, __u64 msgp, __u64 flags, __u16 sys, __u8 dir)
+{
+	if (dir == WT_RECV && (flags & MSG_PEEK))
+		return 0;
+	struct user_msghdr mh;
+	if (bpf_probe_read_user(&mh, sizeof(mh), (void *)msgp))
+		return 0;
+	return enter_data(fd, (__u64)mh.msg_iov, mh.msg_iovlen, sys, dir, 1);
+}
+
+ENTER(recvmsg) { return enter_msg(ctx->args[0], ctx->args[1], ctx->args[2], WT_SYS_RECVMSG, WT_RECV); }
+EXIT(recvmsg) { return exit_data(ctx->ret, WT_SYS_RECVMSG); }
+ENTER(sendmsg) { return enter_msg(ctx->args[0], ctx->args[1], ctx->args[2], WT_SYS_SENDMSG, WT_SEND); }
+EXIT(sendmsg) { return exit_data(ctx->ret, WT_SYS_SENDMSG); }
+
+/* ---- connection lifecycle -------------------------------------------------------- */
+
+ENTER(connect)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if ((__u32)(id >> 32) == self_tgid)
+		return 0;
+	__u64 ts = bpf_ktime_get_ns();
+	struct sock *sk = tcp_sock_of((struct task_struct *)bpf_get_current_task(), ctx->args[0]);
+	if (!sk)
+		return 0;
+	struct call_args a = { .ts = ts, .sk = (__u64)sk, .fd = (__u32)ctx->args[0],
+			       .syscall = WT_SYS_CONNECT };
+	bpf_map_update_elem(&calls, &id, &a, BPF_ANY);
+	return 0;
+}
+
+EXIT(connect)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call_args *ap = bpf_map_lookup_elem(&calls, &id);
+	if (!ap)
+		return 0;
+	struct call_args a = *ap;
+	bpf_map_delete_elem(&calls, &id);
+	long ret = ctx->ret;
+	/* Non-blocking connect: EINPROGRESS means the handshake is under way. */
+	if (a.syscall != WT_SYS_CONNECT || (ret != 0 && ret != -EINPROGRESS))
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	struct conn_key k = { .tgid = id >> 32, .fd = a.fd };
+	struct conn_info n = { .gen = now, .sk = a.sk, .role = WT_ROLE_CLIENT };
+	bpf_map_update_elem(&conns, &k, &n, BPF_ANY);
+	emit_ctl(WT_OPEN, id, (struct task_struct *)bpf_get_current_task(), a.fd, &n,
+		 (struct sock *)a.sk, a.ts, now, WT_SYS_CONNECT);
+	return 0;
+}
+
+static __always_inline int on_accept(long ret, __u16 sys)
+{
+	if (ret < 0)
+		return 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	if ((__u32)(id >> 32) == self_tgid)
+		return 0;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct sock *sk = tcp_sock_of(task, ret);
+	if (!sk)
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	struct conn_key k = { .tgid = id >> 32, .fd = (__u32)ret };
+	struct conn_info n = { .gen = now, .sk = (__u64)sk, .role = WT_ROLE_SERVER };
+	bpf_map_update_elem(&conns, &k, &n, BPF_ANY);
+	emit_ctl(WT_OPEN, id, task, (__u32)ret, &n, sk, now, now, sys);
+	return 0;
+}
+
+EXIT(accept) { return on_accept(ctx->ret, WT_SYS_ACCEPT); }
+EXIT(accept4) { return on_accept(ctx->ret, WT_SYS_ACCEPT4); }
+
+ENTER(close)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 fd = ctx->args[0];
+	struct conn_key k = { .tgid = id >> 32, .fd = fd };
+	struct conn_info *cp = bpf_map_lookup_elem(&conns, &k);
+	if (!cp)
+		return 0;
+	struct conn_info c = *cp;
+	bpf_map_delete_elem(&conns, &k);
+	__u64 now = bpf_ktime_get_ns();
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct sock *sk = tcp_sock_of(task, fd);
+	/* A different socket on this fd means the tracked one ended unseen: no addresses. */
+	if ((__u64)sk != c.sk)
+		sk = NULL;
+	emit_ctl(WT_CLOSE, id, task, fd, &c, sk, now, now, WT_SYS_CLOSE);
+	return 0;
+}

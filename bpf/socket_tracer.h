@@ -1,0 +1,56 @@
+/* Shared between socket_tracer.bpf.c and native/: the event record layout, stats slots,
+ * limits. Include vmlinux.h (BPF) or <linux/types.h> (user space) first. */
+#ifndef WIRETAP_SOCKET_TRACER_H
+#define WIRETAP_SOCKET_TRACER_H
+
+/* Payload bytes per data event: default and hard maximum (record stays < 32 KiB). */
+#define WT_DEFAULT_PAYLOAD_CAP 16384
+#define WT_MAX_PAYLOAD 30720
+/* iovecs looked at per readv/writev/recvmsg/sendmsg for payload (size is always exact). */
+#define WT_MAX_IOV 16
+
+enum wt_kind { WT_OPEN = 1, WT_DATA = 2, WT_CLOSE = 3 };
+enum wt_dir { WT_SEND = 0, WT_RECV = 1 };
+enum wt_role { WT_ROLE_UNKNOWN = 0, WT_ROLE_CLIENT = 1, WT_ROLE_SERVER = 2 };
+enum wt_syscall {
+	WT_SYS_READ = 1, WT_SYS_WRITE, WT_SYS_READV, WT_SYS_WRITEV, WT_SYS_RECVFROM,
+	WT_SYS_SENDTO, WT_SYS_RECVMSG, WT_SYS_SENDMSG, WT_SYS_CONNECT, WT_SYS_ACCEPT,
+	WT_SYS_ACCEPT4, WT_SYS_CLOSE,
+};
+
+/* Every ringbuf record starts with this header (112 bytes, little endian, no padding
+ * holes); data events are followed by `captured` payload bytes. See bpf/README.md. */
+struct wt_event {
+	__u8 kind;          /*   0 wt_kind */
+	__u8 direction;     /*   1 wt_dir (data only) */
+	__u8 role;          /*   2 wt_role */
+	__u8 family;        /*   3 4 or 6 */
+	__u32 fd;           /*   4 */
+	__u32 tgid;         /*   8 */
+	__u32 tid;          /*  12 */
+	__u64 start_ticks;  /*  16 process start, clock ticks (= /proc/PID/stat field 22) */
+	__u64 gen;          /*  24 connection generation (ktime ns when first seen) */
+	__u64 ts_enter;     /*  32 bpf_ktime_get_ns at syscall enter */
+	__u64 ts_exit;      /*  40 bpf_ktime_get_ns at syscall exit */
+	__u64 pos;          /*  48 data: stream position of first byte; close: bytes sent */
+	__u32 size;         /*  56 data: bytes the syscall moved */
+	__u32 captured;     /*  60 payload bytes following the header */
+	__u16 lport;        /*  64 host order */
+	__u16 rport;        /*  66 host order */
+	__u16 syscall;      /*  68 wt_syscall */
+	__u16 _pad;         /*  70 */
+	__u8 laddr[16];     /*  72 v4: first 4 bytes */
+	__u8 raddr[16];     /*  88 */
+	__u64 aux;          /* 104 close: bytes received */
+};                          /* 112 */
+
+/* Per-CPU u64 counters in the `stats` map. */
+enum wt_stat {
+	WT_STAT_EVENTS = 0,    /* records written to the ringbuf */
+	WT_STAT_BYTES,         /* bytes written to the ringbuf (headers + payload) */
+	WT_STAT_DROPS,         /* records lost: ringbuf full */
+	WT_STAT_DATA_BYTES,    /* socket bytes moved by traced syscalls (sum of size) */
+	WT_STAT_MAX,
+};
+
+#endif

@@ -1,0 +1,16 @@
+{
+  "targets": [
+    {
+      "target_name": "wiretap_native",
+      "sources": ["src/addon.cc"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "../bpf"
+      ],
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wno-missing-field-initializers"],
+      "libraries": ["-lbpf", "-lelf", "-lz"]
+    }
+  ]
+}

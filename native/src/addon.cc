@@ -1,0 +1,386 @@
+// wiretap native addon: loads the socket tracer (skeleton embedded at build time), drains its
+// ringbuf on a poller thread and hands JS one Buffer per batch through a thread-safe function.
+// Batch framing: repeated [u32 LE record length][record bytes], records as in bpf/README.md.
+#include <napi.h>
+
+#include <errno.h>
+#include <linux/types.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "socket_tracer.h"
+#include "socket_tracer.skel.h"
+
+namespace {
+
+// ---- libbpf log capture: the tail goes into error messages (verifier output etc.) ------
+
+std::mutex g_log_mu;
+std::string g_log;
+
+int LibbpfPrint(enum libbpf_print_level level, const char* fmt, va_list ap) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char buf[2048];
+  int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+  std::lock_guard<std::mutex> lk(g_log_mu);
+  g_log.append(buf, n < 0 ? 0 : std::min<size_t>(n, sizeof(buf) - 1));
+  if (g_log.size() > 16384) g_log.erase(0, g_log.size() - 16384);
+  return 0;
+}
+
+std::string LogTail(size_t max = 1500) {
+  std::lock_guard<std::mutex> lk(g_log_mu);
+  std::string s = g_log.size() > max ? "..." + g_log.substr(g_log.size() - max) : g_log;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+void ClearLog() {
+  std::lock_guard<std::mutex> lk(g_log_mu);
+  g_log.clear();
+}
+
+bool Exists(const char* path) { return access(path, F_OK) == 0; }
+
+// libbpf resolves tracepoint ids through tracefs (or debugfs/tracing when that exists).
+void EnsureTracefs() {
+  if (Exists("/sys/kernel/tracing/events/syscalls") ||
+      Exists("/sys/kernel/debug/tracing/events/syscalls"))
+    return;
+  mkdir("/sys/kernel/tracing", 0755);
+  mount("nodev", "/sys/kernel/tracing", "tracefs", 0, nullptr);
+}
+
+int64_t Ns(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return int64_t(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+// CLOCK_REALTIME − CLOCK_MONOTONIC (bpf_ktime_get_ns is CLOCK_MONOTONIC): the tightest of a
+// few bracketed samples.
+int64_t ClockOffsetNs() {
+  int64_t best = 0, best_gap = INT64_MAX;
+  for (int i = 0; i < 5; i++) {
+    int64_t m1 = Ns(CLOCK_MONOTONIC), r = Ns(CLOCK_REALTIME), m2 = Ns(CLOCK_MONOTONIC);
+    if (m2 - m1 < best_gap) {
+      best_gap = m2 - m1;
+      best = r - (m1 + (m2 - m1) / 2);
+    }
+  }
+  return best;
+}
+
+struct Batch {
+  uint8_t* data;
+  size_t size;
+  uint32_t events;
+};
+
+class Tracer : public Napi::ObjectWrap<Tracer> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Tracer",
+                       {InstanceMethod("stop", &Tracer::Stop), InstanceMethod("stats", &Tracer::Stats),
+                        InstanceMethod("clockOffsetNs", &Tracer::ClockOffset)});
+  }
+
+  // new Tracer(options, onBatch(buffer, events))
+  explicit Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
+      throw Napi::TypeError::New(env, "new Tracer(options, onBatch)");
+    Napi::Object o = info[0].As<Napi::Object>();
+    auto num = [&](const char* k, double def) {
+      Napi::Value v = o.Get(k);
+      return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : def;
+    };
+    uint32_t payload_cap = uint32_t(num("payloadCap", WT_DEFAULT_PAYLOAD_CAP));
+    if (payload_cap > WT_MAX_PAYLOAD) payload_cap = WT_MAX_PAYLOAD;
+    uint64_t ring_bytes = uint64_t(num("ringbufBytes", 64 << 20));
+    if (ring_bytes < 4096 || (ring_bytes & (ring_bytes - 1)))
+      throw Napi::RangeError::New(env, "ringbufBytes must be a power of two >= 4096");
+    batch_bytes_ = size_t(num("batchBytes", 4 << 20));
+    batch_events_ = uint32_t(num("batchEvents", 8192));
+    poll_ms_ = int(num("pollMs", 10));
+    uint32_t self_tgid = uint32_t(num("selfTgid", getpid()));
+    size_t max_queue = size_t(num("maxQueuedBatches", 64));
+
+    if (!Exists("/sys/kernel/btf/vmlinux"))
+      throw Napi::Error::New(env,
+                             "eBPF unavailable: kernel BTF not found at /sys/kernel/btf/vmlinux "
+                             "(needs CONFIG_DEBUG_INFO_BTF; use --source demo)");
+    EnsureTracefs();
+    ClearLog();
+
+    skel_ = socket_tracer::open();
+    if (!skel_) Fail(env, "open", -errno);
+    skel_->rodata->self_tgid = self_tgid;
+    skel_->rodata->payload_cap = payload_cap;
+    int ncpu = libbpf_num_possible_cpus();
+    if (ncpu <= 0) ncpu = 1;
+    bpf_map__set_max_entries(skel_->maps.events, uint32_t(ring_bytes));
+    bpf_map__set_max_entries(skel_->maps.scratch, uint32_t(ncpu));
+    ncpu_ = ncpu;
+    if (int err = socket_tracer::load(skel_)) Fail(env, "load", err);
+    if (int err = socket_tracer::attach(skel_)) Fail(env, "attach", err);
+    rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &Tracer::OnSample, this, nullptr);
+    if (!rb_) Fail(env, "ring buffer", -errno);
+
+    batch_.reserve(batch_bytes_ + sizeof(struct wt_event) + WT_MAX_PAYLOAD + 8);
+    tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "wiretap-ringbuf",
+                                          max_queue, 1, this, &Tracer::OnFinalize,
+                                          pending_stops_);
+    // Does not keep the process alive by itself; stop() re-refs until the queue drained.
+    tsfn_.Unref(env);
+    has_tsfn_ = true;
+    napi_add_env_cleanup_hook(env, &Tracer::CleanupHook, this);
+    hook_ = true;
+    running_ = true;
+    thread_ = std::thread([this] { PollLoop(); });
+  }
+
+  ~Tracer() override {
+    if (hook_) napi_remove_env_cleanup_hook(Env(), &Tracer::CleanupHook, this);
+    StopThread();
+    Destroy();
+    if (has_tsfn_) {
+      has_tsfn_ = false;
+      tsfn_.Abort();
+    }
+  }
+
+ private:
+  [[noreturn]] void Fail(Napi::Env env, const char* stage, int err) {
+    int e = err < 0 ? -err : err;
+    std::string msg;
+    bool perm = e == EPERM || (e == EACCES && geteuid() != 0);
+    if (perm) {
+      msg = "eBPF unavailable: permission denied (run as root or use --source demo)";
+    } else if (e == ENOENT && std::string(stage) == "attach") {
+      msg = std::string("eBPF unavailable: syscall tracepoints not found (is tracefs mounted at "
+                        "/sys/kernel/tracing?): ") + strerror(e);
+    } else {
+      msg = std::string("eBPF unavailable: ") + stage + " failed: " + strerror(e);
+    }
+    std::string tail = LogTail();
+    if (!tail.empty()) msg += "\nlibbpf: " + tail;
+    Destroy();
+    throw Napi::Error::New(env, msg);
+  }
+
+  void Destroy() {
+    if (rb_) {
+      ring_buffer__free(rb_);
+      rb_ = nullptr;
+    }
+    if (skel_) {
+      socket_tracer::destroy(skel_);  // detaches every program
+      skel_ = nullptr;
+    }
+  }
+
+  void StopThread() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (!running_) return;
+      running_ = false;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  static void CleanupHook(void* arg) {
+    auto* self = static_cast<Tracer*>(arg);
+    self->hook_ = false;
+    self->StopThread();
+    self->Destroy();
+  }
+
+  // Appends one record; returning a negative value makes libbpf (1.1) stop after consuming
+  // this record (positive values are ignored), which is how a batch stays bounded.
+  static int OnSample(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<Tracer*>(ctx);
+    uint32_t len = uint32_t(size);
+    size_t at = self->batch_.size();
+    self->batch_.resize(at + 4 + size);
+    memcpy(self->batch_.data() + at, &len, 4);
+    memcpy(self->batch_.data() + at + 4, data, size);
+    self->batch_count_++;
+    if (self->batch_.size() >= self->batch_bytes_ || self->batch_count_ >= self->batch_events_) {
+      self->batch_full_ = true;
+      return -1;
+    }
+    return 0;
+  }
+
+  void PollLoop() {
+    for (;;) {
+      bool stopping = !running_.load();
+      batch_full_ = false;
+      ring_buffer__consume(rb_);
+      bool full = batch_full_;
+      Flush();
+      if (full) continue;  // more is waiting: no sleep
+      if (stopping) break;  // final drain done
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_.wait_for(lk, std::chrono::milliseconds(poll_ms_), [this] { return !running_.load(); });
+    }
+  }
+
+  // Hands the current batch to JS in an exact-size allocation (payload views keep it alive,
+  // so no slack); the working buffer is reused.
+  void Flush() {
+    if (batch_count_ == 0) return;
+    auto* b = new Batch{static_cast<uint8_t*>(malloc(batch_.size())), batch_.size(), batch_count_};
+    memcpy(b->data, batch_.data(), b->size);
+    batch_.clear();
+    batch_count_ = 0;
+    napi_status st = tsfn_.NonBlockingCall(b, &Tracer::CallJs);
+    if (st != napi_ok) {
+      // JS is not keeping up (queue full) or the env is going away.
+      user_drops_ += b->events;
+      free(b->data);
+      delete b;
+      return;
+    }
+    batches_++;
+    events_ += b->events;
+    bytes_ += b->size;
+  }
+
+  static void CallJs(Napi::Env env, Napi::Function cb, Batch* b) {
+    if (env == nullptr || cb.IsEmpty()) {
+      free(b->data);
+      delete b;
+      return;
+    }
+    Napi::MemoryManagement::AdjustExternalMemory(env, int64_t(b->size));
+    size_t size = b->size;
+    auto buf = Napi::Buffer<uint8_t>::New(env, b->data, b->size, [size](Napi::Env e, uint8_t* p) {
+      Napi::MemoryManagement::AdjustExternalMemory(e, -int64_t(size));
+      free(p);
+    });
+    uint32_t n = b->events;
+    delete b;
+    cb.Call({buf, Napi::Number::New(env, n)});
+  }
+
+  // Owns `pending` (not the Tracer, which may be collected before the queue drains).
+  static void OnFinalize(Napi::Env env, std::vector<Napi::Promise::Deferred>* pending, Tracer*) {
+    for (auto& d : *pending) d.Resolve(env.Undefined());
+    delete pending;
+  }
+
+  // stop(): detaches, drains what is left, and resolves once every batch reached JS.
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto d = Napi::Promise::Deferred::New(env);
+    if (!has_tsfn_) {
+      StopThread();
+      Destroy();
+      d.Resolve(env.Undefined());
+      return d.Promise();
+    }
+    // Detach first so the final drain sees everything produced so far.
+    if (skel_) socket_tracer::detach(skel_);
+    StopThread();
+    Destroy();
+    pending_stops_->push_back(d);
+    has_tsfn_ = false;
+    tsfn_.Ref(env);
+    tsfn_.Release();
+    return d.Promise();
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("events", double(events_.load()));
+    o.Set("bytes", double(bytes_.load()));
+    o.Set("batches", double(batches_.load()));
+    o.Set("userDrops", double(user_drops_.load()));
+    uint64_t k[WT_STAT_MAX] = {0};
+    if (skel_) {
+      std::vector<uint64_t> vals(ncpu_);
+      int fd = bpf_map__fd(skel_->maps.stats);
+      for (uint32_t i = 0; i < WT_STAT_MAX; i++) {
+        if (bpf_map_lookup_elem(fd, &i, vals.data()) == 0)
+          for (auto v : vals) k[i] += v;
+      }
+      memcpy(last_kernel_, k, sizeof(k));
+    } else {
+      memcpy(k, last_kernel_, sizeof(k));
+    }
+    o.Set("kernelEvents", double(k[WT_STAT_EVENTS]));
+    o.Set("kernelBytes", double(k[WT_STAT_BYTES]));
+    o.Set("kernelDrops", double(k[WT_STAT_DROPS]));
+    o.Set("socketBytes", double(k[WT_STAT_DATA_BYTES]));
+    o.Set("running", Napi::Boolean::New(env, running_.load()));
+    return o;
+  }
+
+  Napi::Value ClockOffset(const Napi::CallbackInfo& info) {
+    return Napi::BigInt::New(info.Env(), ClockOffsetNs());
+  }
+
+  struct socket_tracer* skel_ = nullptr;
+  struct ring_buffer* rb_ = nullptr;
+  int ncpu_ = 1;
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Napi::ThreadSafeFunction tsfn_;
+  bool has_tsfn_ = false;
+  bool hook_ = false;
+  std::vector<Napi::Promise::Deferred>* pending_stops_ = new std::vector<Napi::Promise::Deferred>();
+
+  // Poller-thread state.
+  std::vector<uint8_t> batch_;
+  uint32_t batch_count_ = 0;
+  bool batch_full_ = false;
+  size_t batch_bytes_ = 4 << 20;
+  uint32_t batch_events_ = 8192;
+  int poll_ms_ = 10;
+
+  std::atomic<uint64_t> events_{0}, bytes_{0}, batches_{0}, user_drops_{0};
+  uint64_t last_kernel_[WT_STAT_MAX] = {0};
+};
+
+Napi::Value ClockOffsetFn(const Napi::CallbackInfo& info) {
+  return Napi::BigInt::New(info.Env(), ClockOffsetNs());
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  libbpf_set_print(LibbpfPrint);
+  exports.Set("Tracer", Tracer::Define(env));
+  exports.Set("clockOffsetNs", Napi::Function::New(env, ClockOffsetFn));
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("headerSize", double(sizeof(struct wt_event)));
+  c.Set("maxPayload", double(WT_MAX_PAYLOAD));
+  c.Set("defaultPayloadCap", double(WT_DEFAULT_PAYLOAD_CAP));
+  exports.Set("constants", c);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(wiretap_native, Init)
