@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Direction, EventKind } from '../events.ts';
+import { decodeBatch, HEADER_SIZE, ipv6, Off } from './ebpf-decode.ts';
+
+interface Rec {
+  kind: number;
+  direction?: number;
+  role?: number;
+  family?: number;
+  fd?: number;
+  tgid?: number;
+  tid?: number;
+  startTicks?: bigint;
+  gen?: bigint;
+  tsEnter?: bigint;
+  tsExit?: bigint;
+  pos?: bigint;
+  size?: number;
+  lport?: number;
+  rport?: number;
+  laddr?: number[];
+  raddr?: number[];
+  payload?: Buffer;
+  /** Overrides the captured length field (to build broken records). */
+  captured?: number;
+}
+
+function record(r: Rec): Buffer {
+  const payload = r.payload ?? Buffer.alloc(0);
+  const b = Buffer.alloc(HEADER_SIZE + payload.length);
+  b[Off.kind] = r.kind;
+  b[Off.direction] = r.direction ?? 0;
+  b[Off.role] = r.role ?? 0;
+  b[Off.family] = r.family ?? 4;
+  b.writeUInt32LE(r.fd ?? 3, Off.fd);
+  b.writeUInt32LE(r.tgid ?? 100, Off.tgid);
+  b.writeUInt32LE(r.tid ?? 101, Off.tid);
+  b.writeBigUInt64LE(r.startTicks ?? 555n, Off.startTicks);
+  b.writeBigUInt64LE(r.gen ?? 7n, Off.gen);
+  b.writeBigUInt64LE(r.tsEnter ?? 1000n, Off.tsEnter);
+  b.writeBigUInt64LE(r.tsExit ?? 2000n, Off.tsExit);
+  b.writeBigUInt64LE(r.pos ?? 0n, Off.pos);
+  b.writeUInt32LE(r.size ?? payload.length, Off.size);
+  b.writeUInt32LE(r.captured ?? payload.length, Off.captured);
+  b.writeUInt16LE(r.lport ?? 0, Off.lport);
+  b.writeUInt16LE(r.rport ?? 0, Off.rport);
+  Buffer.from(r.laddr ?? [127, 0, 0, 1]).copy(b, Off.laddr);
+  Buffer.from(r.raddr ?? [127, 0, 0, 1]).copy(b, Off.raddr);
+  payload.copy(b, HEADER_SIZE);
+  return b;
+}
+
+function batch(...recs: Buffer[]): Buffer {
+  return Buffer.concat(
+    recs.flatMap((r) => {
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(r.length);
+      return [len, r];
+    }),
+  );
+}
+
+function v6(s: string): number[] {
+  // test helper: full 8-group hex form only
+  return s.split(':').flatMap((g) => {
+    const n = parseInt(g, 16);
+    return [n >> 8, n & 0xff];
+  });
+}
+
+test('decodes a v4 data event with payload as a view', () => {
+  const buf = batch(
+    record({
+      kind: EventKind.data,
+      direction: Direction.recv,
+      role: 2,
+      fd: 9,
+      tgid: 4242,
+      startTicks: 123456n,
+      gen: 99n,
+      tsEnter: 10n,
+      tsExit: 20n,
+      pos: 300n,
+      size: 5000,
+      lport: 8080,
+      rport: 51234,
+      laddr: [10, 0, 0, 1],
+      raddr: [192, 168, 1, 20],
+      payload: Buffer.from('GET / HTTP/1.1\r\n'),
+    }),
+  );
+  const [e, ...rest] = decodeBatch(buf, 1_000_000n);
+  assert.equal(rest.length, 0);
+  assert.equal(e.kind, EventKind.data);
+  assert.equal(e.direction, Direction.recv);
+  assert.equal(e.timeNs, 1_000_020n, 'recv uses the exit timestamp');
+  assert.equal(e.tgid, 4242);
+  assert.equal(e.startTicks, 123456n);
+  assert.equal(e.fd, 9);
+  assert.equal(e.connGen, 99n);
+  assert.equal(e.role, 2);
+  assert.equal(e.family, 4);
+  assert.equal(e.localAddr, '10.0.0.1');
+  assert.equal(e.localPort, 8080);
+  assert.equal(e.remoteAddr, '192.168.1.20');
+  assert.equal(e.remotePort, 51234);
+  assert.equal(e.pos, 300n);
+  assert.equal(e.size, 5000);
+  assert.equal(e.payload.toString(), 'GET / HTTP/1.1\r\n');
+  assert.equal(e.payload.buffer, buf.buffer, 'payload is not copied');
+});
+
+test('send uses the enter timestamp; open/close carry no pos/size/payload', () => {
+  const buf = batch(
+    record({ kind: EventKind.open, role: 1, tsEnter: 5n, tsExit: 6n }),
+    record({ kind: EventKind.data, direction: Direction.send, tsEnter: 7n, tsExit: 8n, payload: Buffer.from('x') }),
+    record({ kind: EventKind.close, role: 1, tsEnter: 9n, tsExit: 10n, pos: 1234n, size: 0 }),
+  );
+  const ev = decodeBatch(buf, 0n);
+  assert.deepEqual(
+    ev.map((e) => [e.kind, e.timeNs, e.pos, e.size, e.payload.length]),
+    [
+      [EventKind.open, 6n, 0n, 0, 0],
+      [EventKind.data, 7n, 0n, 1, 1],
+      [EventKind.close, 9n, 0n, 0, 0],
+    ],
+  );
+});
+
+test('IPv6 addresses: compressed text, v4-mapped becomes dotted v4', () => {
+  const buf = batch(
+    record({
+      kind: EventKind.data,
+      family: 6,
+      laddr: v6('0000:0000:0000:0000:0000:0000:0000:0001'),
+      raddr: v6('2001:0db8:0000:0000:0001:0000:0000:0001'),
+    }),
+    record({
+      kind: EventKind.data,
+      family: 6,
+      laddr: v6('0000:0000:0000:0000:0000:ffff:7f00:0001'),
+      raddr: v6('0000:0000:0000:0000:0000:ffff:0a01:0203'),
+    }),
+  );
+  const [a, b] = decodeBatch(buf, 0n);
+  assert.equal(a.family, 6);
+  assert.equal(a.localAddr, '::1');
+  assert.equal(a.remoteAddr, '2001:db8::1:0:0:1');
+  assert.equal(b.family, 4);
+  assert.equal(b.localAddr, '127.0.0.1');
+  assert.equal(b.remoteAddr, '10.1.2.3');
+});
+
+test('ipv6 formatting edge cases', () => {
+  const f = (s: string) => ipv6(Buffer.from(v6(s)), 0);
+  assert.equal(f('0000:0000:0000:0000:0000:0000:0000:0000'), '::');
+  assert.equal(f('fe80:0000:0000:0000:0202:b3ff:fe1e:8329'), 'fe80::202:b3ff:fe1e:8329');
+  assert.equal(f('2001:0db8:0000:0001:0001:0001:0001:0001'), '2001:db8:0:1:1:1:1:1', 'single zero group stays');
+  assert.equal(f('2001:0000:0000:0001:0000:0000:0000:0001'), '2001:0:0:1::1', 'longest run wins');
+  assert.equal(f('2001:0db8:0000:0000:0001:0000:0000:0001'), '2001:db8::1:0:0:1', 'first of equal runs');
+  assert.equal(f('2001:0db8:0001:0001:0001:0001:0001:0000'), '2001:db8:1:1:1:1:1:0');
+});
+
+test('unknown family yields empty addresses', () => {
+  const [e] = decodeBatch(batch(record({ kind: EventKind.close, family: 0 })), 0n);
+  assert.equal(e.family, 0);
+  assert.equal(e.localAddr, '');
+  assert.equal(e.remoteAddr, '');
+});
+
+test('broken records are counted and skipped, framing errors stop the batch', () => {
+  const stats = { malformed: 0 };
+  const good = record({ kind: EventKind.data, payload: Buffer.from('ok') });
+  const badKind = record({ kind: 77 });
+  const badCaptured = record({ kind: EventKind.data, captured: 10_000 });
+  const ev = decodeBatch(batch(good, badKind, badCaptured, good), 0n, [], stats);
+  assert.equal(ev.length, 2);
+  assert.equal(stats.malformed, 2);
+
+  const truncated = batch(good, good).subarray(0, 4 + good.length + 4 + 50);
+  const stats2 = { malformed: 0 };
+  assert.equal(decodeBatch(truncated, 0n, [], stats2).length, 1);
+  assert.equal(stats2.malformed, 1);
+  assert.deepEqual(decodeBatch(Buffer.alloc(0), 0n), []);
+});
+
+test('appends to the given array', () => {
+  const out = decodeBatch(batch(record({ kind: EventKind.open })), 0n);
+  decodeBatch(batch(record({ kind: EventKind.close })), 0n, out);
+  assert.deepEqual(
+    out.map((e) => e.kind),
+    [EventKind.open, EventKind.close],
+  );
+});

@@ -1,0 +1,150 @@
+// Decodes the native addon's batch Buffers into SocketEvents. Pure and allocation-light:
+// fixed-offset reads, payload is a view into the batch (no copy).
+// Batch framing: repeated [u32 LE record length][record]. Record layout (bpf/README.md,
+// bpf/socket_tracer.h struct wt_event), little endian:
+//   0 kind u8 · 1 direction u8 · 2 role u8 · 3 family u8 · 4 fd u32 · 8 tgid u32 · 12 tid u32
+//  16 start_ticks u64 · 24 gen u64 · 32 ts_enter u64 · 40 ts_exit u64 · 48 pos u64
+//  56 size u32 · 60 captured u32 · 64 lport u16 · 66 rport u16 · 68 syscall u16 · 70 pad u16
+//  72 laddr[16] · 88 raddr[16] · 104 aux u64 · 112 payload[captured]
+import { Direction, EventKind, type SocketEvent } from '../events.ts';
+
+export const HEADER_SIZE = 112;
+
+export const Off = {
+  kind: 0,
+  direction: 1,
+  role: 2,
+  family: 3,
+  fd: 4,
+  tgid: 8,
+  tid: 12,
+  startTicks: 16,
+  gen: 24,
+  tsEnter: 32,
+  tsExit: 40,
+  pos: 48,
+  size: 56,
+  captured: 60,
+  lport: 64,
+  rport: 66,
+  syscall: 68,
+  laddr: 72,
+  raddr: 88,
+  aux: 104,
+} as const;
+
+const EMPTY = Buffer.alloc(0);
+
+export interface DecodeStats {
+  /** Records skipped because their framing or header was inconsistent. */
+  malformed: number;
+}
+
+/** IPv4 dotted quad from 4 bytes at `o`. */
+export function ipv4(b: Buffer, o: number): string {
+  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+}
+
+/** IPv6 text (RFC 5952: lowercase, longest zero run compressed) from 16 bytes at `o`;
+ *  v4-mapped addresses (::ffff:a.b.c.d) come back as dotted IPv4. */
+export function ipv6(b: Buffer, o: number): string {
+  if (isV4Mapped(b, o)) return ipv4(b, o + 12);
+  const g: number[] = new Array(8);
+  for (let i = 0; i < 8; i++) g[i] = (b[o + 2 * i] << 8) | b[o + 2 * i + 1];
+  let bestAt = -1;
+  let bestLen = 1; // a single zero group is not compressed
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestAt = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestAt < 0) return g.map((x) => x.toString(16)).join(':');
+  const head = g.slice(0, bestAt).map((x) => x.toString(16)).join(':');
+  const tail = g.slice(bestAt + bestLen).map((x) => x.toString(16)).join(':');
+  return `${head}::${tail}`;
+}
+
+function isV4Mapped(b: Buffer, o: number): boolean {
+  for (let i = 0; i < 10; i++) if (b[o + i] !== 0) return false;
+  return b[o + 10] === 0xff && b[o + 11] === 0xff;
+}
+
+/**
+ * Decodes one batch. `clockOffsetNs` turns kernel monotonic ns into epoch ns. Events are
+ * appended to `out` in ring order. Time: send and close use the syscall's enter time,
+ * recv and open its exit time (when the bytes / the connection were actually there).
+ */
+export function decodeBatch(
+  buf: Buffer,
+  clockOffsetNs: bigint,
+  out: SocketEvent[] = [],
+  stats?: DecodeStats,
+): SocketEvent[] {
+  const end = buf.length;
+  let at = 0;
+  while (at + 4 <= end) {
+    const len = buf.readUInt32LE(at);
+    const o = at + 4;
+    at = o + len;
+    if (len < HEADER_SIZE || at > end) {
+      if (stats) stats.malformed++;
+      break; // framing is broken: nothing after this can be trusted
+    }
+    const ev = decodeRecord(buf, o, len, clockOffsetNs);
+    if (ev) out.push(ev);
+    else if (stats) stats.malformed++;
+  }
+  return out;
+}
+
+/** Decodes the record of `len` bytes at `o`; null when the header is inconsistent. */
+export function decodeRecord(buf: Buffer, o: number, len: number, clockOffsetNs: bigint): SocketEvent | null {
+  const kind = buf[o + Off.kind];
+  if (kind !== EventKind.open && kind !== EventKind.data && kind !== EventKind.close) return null;
+  const captured = buf.readUInt32LE(o + Off.captured);
+  if (HEADER_SIZE + captured > len) return null;
+  const dir = buf[o + Off.direction] === Direction.recv ? Direction.recv : Direction.send;
+  const role = buf[o + Off.role];
+  const fam = buf[o + Off.family];
+  let family: 0 | 4 | 6 = 0;
+  let localAddr = '';
+  let remoteAddr = '';
+  if (fam === 4) {
+    family = 4;
+    localAddr = ipv4(buf, o + Off.laddr);
+    remoteAddr = ipv4(buf, o + Off.raddr);
+  } else if (fam === 6) {
+    family = isV4Mapped(buf, o + Off.raddr) ? 4 : 6;
+    localAddr = ipv6(buf, o + Off.laddr);
+    remoteAddr = ipv6(buf, o + Off.raddr);
+  }
+  const useEnter = kind === EventKind.close || (kind === EventKind.data && dir === Direction.send);
+  const ts = buf.readBigUInt64LE(o + (useEnter ? Off.tsEnter : Off.tsExit));
+  const isData = kind === EventKind.data;
+  return {
+    kind: kind as SocketEvent['kind'],
+    timeNs: ts + clockOffsetNs,
+    tgid: buf.readUInt32LE(o + Off.tgid),
+    startTicks: buf.readBigUInt64LE(o + Off.startTicks),
+    fd: buf.readUInt32LE(o + Off.fd),
+    connGen: buf.readBigUInt64LE(o + Off.gen),
+    role: role === 1 || role === 2 ? role : 0,
+    direction: dir,
+    family,
+    localAddr,
+    localPort: buf.readUInt16LE(o + Off.lport),
+    remoteAddr,
+    remotePort: buf.readUInt16LE(o + Off.rport),
+    pos: isData ? buf.readBigUInt64LE(o + Off.pos) : 0n,
+    size: isData ? buf.readUInt32LE(o + Off.size) : 0,
+    payload: captured > 0 ? buf.subarray(o + HEADER_SIZE, o + HEADER_SIZE + captured) : EMPTY,
+  };
+}

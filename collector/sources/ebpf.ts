@@ -1,0 +1,70 @@
+// eBPF event source: the kernel socket tracer (bpf/) through the native addon (native/).
+// One decoded array per ringbuf batch, in ring order.
+import { openTracer, probe, type NativeTracer, type TracerOptions, type TracerStats } from '../../native/index.ts';
+import type { EventSource, SocketEvent, SourceStats } from '../events.ts';
+import { decodeBatch, type DecodeStats } from './ebpf-decode.ts';
+
+export type EbpfSourceOptions = TracerOptions;
+
+/** Re-read the wall-clock offset this often, so NTP steps show up in event times. */
+const CLOCK_REFRESH_MS = 1000;
+
+export class EbpfSource implements EventSource {
+  readonly name = 'ebpf';
+  private tracer: NativeTracer | undefined;
+  private offsetNs = 0n;
+  private offsetAt = 0;
+  private events = 0;
+  private decode: DecodeStats = { malformed: 0 };
+  private stopped = false;
+
+  constructor(private readonly opts: EbpfSourceOptions = {}) {}
+
+  /** null when eBPF capture looks possible here, else a reason for the user. */
+  static probe(): string | null {
+    return probe();
+  }
+
+  async start(onEvents: (events: SocketEvent[]) => void): Promise<void> {
+    if (this.tracer) throw new Error('ebpf source already started');
+    this.stopped = false;
+    // Throws with a readable "eBPF unavailable: …" message.
+    this.tracer = openTracer(this.opts, (buf) => {
+      if (this.stopped) return;
+      const now = Date.now();
+      if (now - this.offsetAt > CLOCK_REFRESH_MS) this.refreshClock(now);
+      const events = decodeBatch(buf, this.offsetNs, [], this.decode);
+      this.events += events.length;
+      if (events.length > 0) onEvents(events);
+    });
+    this.refreshClock(Date.now());
+  }
+
+  async stop(): Promise<void> {
+    const t = this.tracer;
+    if (!t) return;
+    await t.stop(); // delivers what is still in the ring before resolving
+    this.stopped = true;
+  }
+
+  stats(): SourceStats {
+    const n = this.tracer?.stats();
+    return {
+      events: this.events,
+      bytes: n?.bytes ?? 0,
+      drops: n ? n.kernelDrops + n.userDrops + this.decode.malformed : 0,
+    };
+  }
+
+  /** Loader and kernel counters (see native/index.ts TracerStats) plus decode errors. */
+  nativeStats(): (TracerStats & { malformed: number }) | undefined {
+    const n = this.tracer?.stats();
+    return n && { ...n, malformed: this.decode.malformed };
+  }
+
+  private refreshClock(now: number): void {
+    if (!this.tracer) return;
+    this.offsetNs = this.tracer.clockOffsetNs();
+    this.offsetAt = now;
+  }
+}

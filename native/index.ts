@@ -1,0 +1,113 @@
+// Typed loader for the native addon (native/build/Release/wiretap_native.node).
+// The addon embeds the BPF object, so the only run-time file is the .node itself.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const addonPath = join(dirname(fileURLToPath(import.meta.url)), 'build', 'Release', 'wiretap_native.node');
+
+export interface TracerOptions {
+  /** Payload bytes captured per data event (default 16384, clamped to maxPayload = 30720). */
+  payloadCap?: number;
+  /** Ringbuf size in bytes, a power of two (default 64 MiB). */
+  ringbufBytes?: number;
+  /** A batch is handed to JS once it holds this many bytes… (default 4 MiB) */
+  batchBytes?: number;
+  /** …or this many records (default 8192). */
+  batchEvents?: number;
+  /** Poller sleep between ringbuf drains, ms (default 10). */
+  pollMs?: number;
+  /** Process whose syscalls are ignored (default: this process). */
+  selfTgid?: number;
+  /** Batches that may wait for the JS thread before new ones are dropped (default 64). */
+  maxQueuedBatches?: number;
+}
+
+export interface TracerStats {
+  /** Records / bytes handed to JS (bytes include the 4-byte framing). */
+  events: number;
+  bytes: number;
+  batches: number;
+  /** Records dropped in user space because JS did not keep up (batch queue full). */
+  userDrops: number;
+  /** Kernel counters (summed over CPUs): records written, bytes written, records lost
+   *  because the ringbuf was full, and socket bytes moved by traced syscalls. */
+  kernelEvents: number;
+  kernelBytes: number;
+  kernelDrops: number;
+  socketBytes: number;
+  running: boolean;
+}
+
+/**
+ * A loaded and attached socket tracer. `onBatch(buf, events)` runs on the JS thread with one
+ * Buffer per batch: repeated [u32 LE length][record] (record layout: bpf/README.md).
+ */
+export interface NativeTracer {
+  /** Detaches, drains the ringbuf, resolves after the last batch was delivered. */
+  stop(): Promise<void>;
+  stats(): TracerStats;
+  /** CLOCK_REALTIME − CLOCK_MONOTONIC in ns: epoch ns = kernel ns + offset. */
+  clockOffsetNs(): bigint;
+}
+
+interface Addon {
+  Tracer: new (opts: TracerOptions, onBatch: (buf: Buffer, events: number) => void) => NativeTracer;
+  clockOffsetNs(): bigint;
+  constants: { headerSize: number; maxPayload: number; defaultPayloadCap: number };
+}
+
+let cached: Addon | undefined;
+let loadError: string | undefined;
+
+function load(): Addon {
+  if (cached) return cached;
+  if (loadError) throw new Error(loadError);
+  if (!existsSync(addonPath)) {
+    loadError = `eBPF unavailable: native addon not built (${addonPath}); run npm run build, or use --source demo`;
+    throw new Error(loadError);
+  }
+  try {
+    cached = createRequire(import.meta.url)(addonPath) as Addon;
+    return cached;
+  } catch (e) {
+    loadError = `eBPF unavailable: cannot load native addon: ${(e as Error).message}`;
+    throw new Error(loadError);
+  }
+}
+
+/** Loads and attaches the tracer; throws an Error with a readable reason when eBPF can't run. */
+export function openTracer(opts: TracerOptions, onBatch: (buf: Buffer, events: number) => void): NativeTracer {
+  return new (load().Tracer)(opts, onBatch);
+}
+
+export function constants(): Addon['constants'] {
+  return load().constants;
+}
+
+export function clockOffsetNs(): bigint {
+  return load().clockOffsetNs();
+}
+
+/**
+ * Cheap checks (no BPF load): null when eBPF capture should work, else why not. The
+ * authoritative answer is openTracer() itself, whose error explains what failed.
+ */
+export function probe(): string | null {
+  if (process.platform !== 'linux') return `eBPF unavailable: ${process.platform} is not Linux (use --source demo)`;
+  if (typeof process.geteuid === 'function' && process.geteuid() !== 0)
+    return 'eBPF unavailable: permission denied (run as root or use --source demo)';
+  if (!existsSync('/sys/kernel/btf/vmlinux'))
+    return 'eBPF unavailable: kernel BTF not found at /sys/kernel/btf/vmlinux (use --source demo)';
+  try {
+    load();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return null;
+}
+
+export function isAvailable(): boolean {
+  return probe() === null;
+}
