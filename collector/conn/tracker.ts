@@ -1,0 +1,256 @@
+// Connection tracker: routes socket events to connections (identity tgid, startTicks, fd,
+// connGen), infers the protocol and role, runs the parsers once per batch per touched
+// connection, and releases closed and idle connections. Time only moves through `tick(nowNs)`,
+// so behaviour is deterministic under test.
+import type { RowSink } from '../../engine/schema.ts';
+import { EventKind, type SocketEvent } from '../events.ts';
+import { HttpProtocol } from '../http/protocol.ts';
+import type { HttpOptions } from '../http/options.ts';
+import type { Protocol } from '../protocol.ts';
+import { newStats, type CollectorStats } from '../stats.ts';
+import { Connection } from './connection.ts';
+import { drainStream } from './parse-driver.ts';
+
+export interface TrackerOptions {
+  /** Node id placed in every UPID (0 in standalone mode). */
+  asid: number;
+  /** Connections with no event for this long are released. */
+  idleTimeoutNs: bigint;
+  /** Requests with no response for this long are expired (counted, no row). */
+  requestTimeoutNs: bigint;
+  /** Captured-but-unparsed bytes per stream before the buffer is dropped and resynced. */
+  maxBufferedBytes: number;
+  /** Out-of-order events held per stream before the missing bytes are declared a gap. */
+  reorderWindow: number;
+  /** Held events older than this (at tick) are released, the missing bytes declared a gap. */
+  reorderTimeoutNs: bigint;
+  http: Partial<HttpOptions>;
+}
+
+export const defaultTrackerOptions: TrackerOptions = {
+  asid: 0,
+  idleTimeoutNs: 120_000_000_000n,
+  requestTimeoutNs: 30_000_000_000n,
+  maxBufferedBytes: 256 * 1024,
+  reorderWindow: 16,
+  reorderTimeoutNs: 500_000_000n,
+  http: {},
+};
+
+/** fd < 2^31 and tgid < 2^22 (Linux PID_MAX_LIMIT), so the key is an exact integer. */
+function keyOf(tgid: number, fd: number): number {
+  return tgid * 2147483648 + (fd >>> 0);
+}
+
+export class ConnectionTracker {
+  readonly options: TrackerOptions;
+  readonly stats: CollectorStats;
+  private readonly protocols: Protocol[];
+  private readonly conns = new Map<number, Connection>();
+  private dirty: Connection[] = [];
+
+  constructor(
+    private readonly sink: RowSink,
+    options: Partial<TrackerOptions> = {},
+    stats: CollectorStats = newStats(),
+    protocols?: Protocol[],
+  ) {
+    this.options = { ...defaultTrackerOptions, ...options };
+    this.stats = stats;
+    this.protocols = protocols ?? [new HttpProtocol(stats, this.options.http)];
+  }
+
+  get openConnections(): number {
+    return this.conns.size;
+  }
+
+  /** Handles a batch of events, then parses and stitches every connection they touched. */
+  handleBatch(events: readonly SocketEvent[]): void {
+    for (let i = 0; i < events.length; i++) {
+      try {
+        this.handle(events[i] as SocketEvent);
+      } catch {
+        this.stats.errors++;
+      }
+    }
+    this.processDirty();
+  }
+
+  /** Advances time: releases stale reorder holds, expires requests, releases idle connections. */
+  tick(nowNs: bigint): void {
+    const o = this.options;
+    const reorderBefore = nowNs - o.reorderTimeoutNs;
+    const expireBefore = nowNs - o.requestTimeoutNs;
+    const idleBefore = nowNs - o.idleTimeoutNs;
+    for (const c of this.conns.values()) {
+      if (c.lastActivityNs < idleBefore) {
+        this.stats.idleReleased++;
+        this.finish(c, false);
+        continue;
+      }
+      if (c.heldEvents() > 0) {
+        c.streams[0].releaseHeldOlderThan(reorderBefore);
+        c.streams[1].releaseHeldOlderThan(reorderBefore);
+        this.markDirty(c);
+      }
+      if (c.pc !== null) this.stats.expiredRequests += c.pc.expire(expireBefore);
+    }
+    this.processDirty();
+  }
+
+  /** Flushes and releases every connection (shutdown). */
+  flushAll(): void {
+    this.processDirty();
+    for (const c of this.conns.values()) this.finish(c, true);
+  }
+
+  private handle(ev: SocketEvent): void {
+    this.stats.events++;
+    const key = keyOf(ev.tgid, ev.fd);
+    let c = this.conns.get(key);
+    if (c !== undefined && (c.connGen !== ev.connGen || c.startTicks !== ev.startTicks)) {
+      if (c.startTicks === ev.startTicks && ev.connGen < c.connGen) {
+        this.stats.staleEvents++; // a late event of a connection already replaced
+        return;
+      }
+      this.finish(c, true); // fd reused: the close was missed
+      c = undefined;
+    }
+    switch (ev.kind) {
+      case EventKind.open:
+        if (c === undefined) this.open(key, ev);
+        else if (c.role === 0) c.role = ev.role;
+        return;
+      case EventKind.data:
+        if (c === undefined) c = this.open(key, ev);
+        this.data(c, ev);
+        return;
+      case EventKind.close:
+        if (c !== undefined) {
+          c.lastActivityNs = ev.timeNs;
+          this.finish(c, true);
+        }
+        return;
+    }
+  }
+
+  private open(key: number, ev: SocketEvent): Connection {
+    const c = new Connection(key, ev, this.options.asid, this.stats, this.options.reorderWindow);
+    this.conns.set(key, c);
+    this.stats.connectionsOpened++;
+    this.stats.openConnections = this.conns.size;
+    return c;
+  }
+
+  private data(c: Connection, ev: SocketEvent): void {
+    c.lastActivityNs = ev.timeNs;
+    c.learnEndpoints(ev);
+    if (c.pc === null) {
+      this.infer(c, ev);
+      return;
+    }
+    if (c.pc.disabled) {
+      this.stats.ignoredBytes += ev.size;
+      return;
+    }
+    c.streams[ev.direction].push(ev);
+    this.markDirty(c);
+  }
+
+  /**
+   * Until a protocol is known, a stream keeps only a short prefix that might still become a
+   * message start; the first stream whose head a protocol recognises picks protocol and role.
+   */
+  private infer(c: Connection, ev: SocketEvent): void {
+    const dir = ev.direction;
+    const s = c.streams[dir];
+    s.push(ev);
+    const head = s.contiguous();
+    let wait = false;
+    if (head.length > 0) {
+      for (const proto of this.protocols) {
+        const type = proto.infer(head);
+        if (type === 'needMore') wait = true;
+        if (type === null || type === 'needMore') continue;
+        // Sending a request, or receiving a response, makes this side the client.
+        const role = (type === 'request') === (dir === 0) ? 1 : 2;
+        if (c.role === 0) c.role = role;
+        else if (c.role !== role) continue;
+        c.proto = proto;
+        c.pc = proto.newConnection();
+        // The other direction may be mid-message: find its next frame start first.
+        c.dirs[dir === 0 ? 1 : 0].resyncing = true;
+        this.markDirty(c);
+        return;
+      }
+    }
+    if (!wait || head.length > 64) this.stats.ignoredBytes += s.dropAll();
+  }
+
+  private markDirty(c: Connection): void {
+    if (!c.dirty) {
+      c.dirty = true;
+      this.dirty.push(c);
+    }
+  }
+
+  private processDirty(): void {
+    const list = this.dirty;
+    if (list.length === 0) return;
+    this.dirty = [];
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i] as Connection;
+      c.dirty = false;
+      if (c.released) continue;
+      try {
+        this.process(c);
+      } catch {
+        this.stats.errors++;
+      }
+    }
+    this.stats.openConnections = this.conns.size;
+  }
+
+  /** Parses both streams (requests first, so a response knows which request it answers), stitches. */
+  private process(c: Connection): void {
+    const proto = c.proto;
+    const pc = c.pc;
+    if (proto === null || pc === null) return;
+    const rq = c.requestDirection();
+    const rs = rq === 0 ? 1 : 0;
+    drainStream(proto, pc, 'request', c.streams[rq], c.dirs[rq], this.stats);
+    drainStream(proto, pc, 'response', c.streams[rs], c.dirs[rs], this.stats);
+    pc.stitch(c, this.sink, this.stats);
+    for (let d = 0; d < 2; d++) {
+      const s = c.streams[d] as (typeof c.streams)[0];
+      if (pc.disabled) {
+        this.stats.ignoredBytes += s.dropAll();
+      } else if (s.buffered > this.options.maxBufferedBytes) {
+        // Memory bound: drop what could not be parsed and resync from the next bytes.
+        this.stats.bufferOverflows++;
+        this.stats.droppedBytes += s.dropAll();
+        pc.onParseFailure(d === rq ? 'request' : 'response', s.timeAt(0));
+        c.dirs[d]!.resyncing = true;
+      }
+    }
+  }
+
+  /** Flushes a connection (optionally as closed: bodies delimited by close complete) and releases it. */
+  private finish(c: Connection, closed: boolean): void {
+    if (c.released) return;
+    for (const s of c.streams) {
+      s.flushHeld();
+      if (closed) s.ended = true;
+    }
+    try {
+      this.process(c);
+    } catch {
+      this.stats.errors++;
+    }
+    if (c.pc !== null) c.pc.release();
+    c.released = true;
+    this.conns.delete(c.key);
+    this.stats.connectionsReleased++;
+    this.stats.openConnections = this.conns.size;
+  }
+}
