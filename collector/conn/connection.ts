@@ -24,6 +24,8 @@ export class Connection implements ConnectionInfo {
   lastActivityNs: bigint;
   /** Queued for parsing at the end of the current batch. */
   dirty = false;
+  /** Seen from its open event (so both streams start at byte 0). */
+  sawOpen = false;
   released = false;
 
   constructor(

@@ -118,8 +118,15 @@ export class ConnectionTracker {
     }
     switch (ev.kind) {
       case EventKind.open:
-        if (c === undefined) this.open(key, ev);
-        else if (c.role === 0) c.role = ev.role;
+        if (c === undefined) {
+          // A connection seen from its start: both streams begin at position 0.
+          c = this.open(key, ev);
+          c.sawOpen = true;
+          c.streams[0].startAt(0);
+          c.streams[1].startAt(0);
+        } else if (c.role === 0) {
+          c.role = ev.role;
+        }
         return;
       case EventKind.data:
         if (c === undefined) c = this.open(key, ev);
@@ -166,6 +173,8 @@ export class ConnectionTracker {
     const s = c.streams[dir];
     s.push(ev);
     const head = s.contiguous();
+    // Earlier bytes may still arrive (reordered): wait for them before judging.
+    if (head.length === 0 && s.heldCount() > 0) return;
     let wait = false;
     if (head.length > 0) {
       for (const proto of this.protocols) {
@@ -178,8 +187,9 @@ export class ConnectionTracker {
         else if (c.role !== role) continue;
         c.proto = proto;
         c.pc = proto.newConnection();
-        // The other direction may be mid-message: find its next frame start first.
-        c.dirs[dir === 0 ? 1 : 0].resyncing = true;
+        // Joined mid-connection: the other direction may be mid-message, so it starts by
+        // looking for a frame start (not a failure). Seen from open, both start at byte 0.
+        if (!c.sawOpen) c.dirs[dir === 0 ? 1 : 0].resyncing = true;
         this.markDirty(c);
         return;
       }

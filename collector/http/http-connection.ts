@@ -17,7 +17,6 @@ export class HttpConnection implements ProtocolConnection {
   private readonly resp: HttpMessageParser;
   private requests: HttpMessage[] = [];
   private responses: HttpMessage[] = [];
-  private lostResponseAt: bigint[] = [];
   disabled = false;
 
   constructor(
@@ -76,22 +75,20 @@ export class HttpConnection implements ProtocolConnection {
       this.req.reset();
     } else {
       this.resp.reset();
-      // A response was probably lost here; its request must not take the next response.
-      this.lostResponseAt.push(timeNs);
+      // A response was probably lost here: the oldest unanswered request that started before
+      // the lost bytes must not take the next response.
+      const i = this.responses.length;
+      const req = this.requests[i];
+      if (req !== undefined && req.startNs <= timeNs) {
+        this.requests.splice(i, 1);
+        this.stats.expiredRequests++;
+      }
     }
   }
 
   stitch(conn: ConnectionInfo, sink: RowSink, stats: CollectorStats): void {
     const requests = this.requests;
     const responses = this.responses;
-    while (this.lostResponseAt.length > 0) {
-      const t = this.lostResponseAt.shift() as bigint;
-      // The oldest request that started before the lost bytes and has no response yet.
-      if (requests.length > responses.length && (requests[responses.length] as HttpMessage).startNs <= t) {
-        requests.splice(responses.length, 1);
-        stats.expiredRequests++;
-      }
-    }
     while (responses.length > 0) {
       const resp = responses[0] as HttpMessage;
       const req = requests[0];
