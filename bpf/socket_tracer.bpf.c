@@ -162,7 +162,9 @@ static __always_inline void fill_addrs(struct wt_event *e, struct sock *sk)
 	if (!sk)
 		return;
 	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
-	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	/* inet_sport, not skc_num: the latter is zeroed when the port is released at TCP_CLOSE,
+	 * which a server that closes after its peer reaches before close(2). */
+	e->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (fam == AF_INET6) {
 		e->family = 6;

@@ -145,6 +145,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     if (!rb_) Fail(env, "ring buffer", -errno);
 
     batch_.reserve(batch_bytes_ + sizeof(struct wt_event) + WT_MAX_PAYLOAD + 8);
+    pending_stops_ = new std::vector<Napi::Promise::Deferred>();
     tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "wiretap-ringbuf",
                                           max_queue, 1, this, &Tracer::OnFinalize,
                                           pending_stops_);
@@ -192,6 +193,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       rb_ = nullptr;
     }
     if (skel_) {
+      ReadKernelStats();  // keep the final counters readable after stop()
       socket_tracer::destroy(skel_);  // detaches every program
       skel_ = nullptr;
     }
@@ -253,17 +255,20 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     memcpy(b->data, batch_.data(), b->size);
     batch_.clear();
     batch_count_ = 0;
+    uint32_t n = b->events;
+    size_t size = b->size;
+    // After a successful call `b` belongs to the JS thread (may already be freed).
     napi_status st = tsfn_.NonBlockingCall(b, &Tracer::CallJs);
     if (st != napi_ok) {
       // JS is not keeping up (queue full) or the env is going away.
-      user_drops_ += b->events;
+      user_drops_ += n;
       free(b->data);
       delete b;
       return;
     }
     batches_++;
-    events_ += b->events;
-    bytes_ += b->size;
+    events_ += n;
+    bytes_ += size;
   }
 
   static void CallJs(Napi::Env env, Napi::Function cb, Batch* b) {
@@ -317,24 +322,27 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     o.Set("bytes", double(bytes_.load()));
     o.Set("batches", double(batches_.load()));
     o.Set("userDrops", double(user_drops_.load()));
-    uint64_t k[WT_STAT_MAX] = {0};
-    if (skel_) {
-      std::vector<uint64_t> vals(ncpu_);
-      int fd = bpf_map__fd(skel_->maps.stats);
-      for (uint32_t i = 0; i < WT_STAT_MAX; i++) {
-        if (bpf_map_lookup_elem(fd, &i, vals.data()) == 0)
-          for (auto v : vals) k[i] += v;
-      }
-      memcpy(last_kernel_, k, sizeof(k));
-    } else {
-      memcpy(k, last_kernel_, sizeof(k));
-    }
+    ReadKernelStats();
+    const uint64_t* k = last_kernel_;
     o.Set("kernelEvents", double(k[WT_STAT_EVENTS]));
     o.Set("kernelBytes", double(k[WT_STAT_BYTES]));
     o.Set("kernelDrops", double(k[WT_STAT_DROPS]));
     o.Set("socketBytes", double(k[WT_STAT_DATA_BYTES]));
     o.Set("running", Napi::Boolean::New(env, running_.load()));
     return o;
+  }
+
+  // Sums the per-CPU kernel counters into last_kernel_ (kept after the maps are gone).
+  void ReadKernelStats() {
+    if (!skel_) return;
+    uint64_t k[WT_STAT_MAX] = {0};
+    std::vector<uint64_t> vals(ncpu_);
+    int fd = bpf_map__fd(skel_->maps.stats);
+    for (uint32_t i = 0; i < WT_STAT_MAX; i++) {
+      if (bpf_map_lookup_elem(fd, &i, vals.data()) == 0)
+        for (auto v : vals) k[i] += v;
+    }
+    memcpy(last_kernel_, k, sizeof(k));
   }
 
   Napi::Value ClockOffset(const Napi::CallbackInfo& info) {
@@ -351,7 +359,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::ThreadSafeFunction tsfn_;
   bool has_tsfn_ = false;
   bool hook_ = false;
-  std::vector<Napi::Promise::Deferred>* pending_stops_ = new std::vector<Napi::Promise::Deferred>();
+  std::vector<Napi::Promise::Deferred>* pending_stops_ = nullptr;  // owned by the TSFN finalizer
 
   // Poller-thread state.
   std::vector<uint8_t> batch_;
