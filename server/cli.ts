@@ -1,0 +1,81 @@
+// `wiretap` command line: parses flags, picks the event source, starts standalone wiretap.
+import { readFileSync } from 'node:fs';
+import { parseCommand, usage, UsageError, type StartOptions } from './cli-args.ts';
+import { createLogger, type Logger } from './log.ts';
+import { startStandalone } from './standalone.ts';
+import { startWorkload, type Workload } from './workload/index.ts';
+import type { EventSource } from '../collector/events.ts';
+
+async function openSource(o: StartOptions, log: Logger): Promise<EventSource> {
+  if (o.source === 'demo') {
+    const { DemoSource } = await import('../collector/sources/demo.ts');
+    return new DemoSource();
+  }
+  const { probe } = await import('../native/index.ts');
+  const reason = probe();
+  if (reason) {
+    throw new Error(`${reason}\n` +
+      `Run as root on Linux with BTF (/sys/kernel/btf/vmlinux) after ./scripts/setup.sh, ` +
+      `or use synthetic traffic: wiretap start --source demo`);
+  }
+  const { EbpfSource } = await import('../collector/sources/ebpf.ts');
+  log.debug('eBPF source selected');
+  return new EbpfSource({});
+}
+
+async function start(o: StartOptions): Promise<void> {
+  const log = createLogger(o.logLevel);
+  const source = await openSource(o, log);
+  const wiretap = await startStandalone({
+    port: o.port,
+    bind: o.bind,
+    source,
+    bodyCap: o.bodyCap,
+    maxRows: o.maxRows,
+    password: process.env.WIRETAP_PASSWORD,
+    logger: log,
+  });
+  let workload: Workload | null = null;
+  if (o.workload) workload = startWorkload(o.workloadPort);
+
+  const host = o.bind === '0.0.0.0' || o.bind === '::' ? '127.0.0.1' : o.bind;
+  process.stdout.write(
+    `\nwiretap is capturing ${o.source === 'ebpf' ? "this host's HTTP traffic with eBPF" : 'synthetic demo traffic'}.\n` +
+      (workload ? `Demo workload: an HTTP server on 127.0.0.1:${o.workloadPort} and a client calling it.\n` : '') +
+      `\nConnect with:\n  psql -h ${host} -p ${wiretap.port} -U wiretap\n\nTry:\n` +
+      `  psql -h ${host} -p ${wiretap.port} -U wiretap -c "select req_method, req_path, resp_status, latency from http_events order by time_ desc limit 10"\n` +
+      `\nCtrl-C stops.\n\n`,
+  );
+  log.info({ port: wiretap.port, bind: o.bind, source: o.source }, 'wiretap started');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    workload?.stop();
+    await wiretap.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+try {
+  const cmd = parseCommand(process.argv.slice(2));
+  if (cmd.kind === 'help') process.stdout.write(usage);
+  else if (cmd.kind === 'version') process.stdout.write(`wiretap ${version()}\n`);
+  else await start(cmd.options);
+} catch (err) {
+  if (err instanceof UsageError) {
+    process.stderr.write(`wiretap: ${err.message}\n\n${usage}`);
+    process.exit(2);
+  }
+  process.stderr.write(`wiretap: ${(err as Error).message}\n`);
+  process.exit(1);
+}
