@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Direction } from '../events.ts';
-import { ArraySink, ConnScript, endpoint } from '../testing/conn-script.ts';
+import { ArraySink, ConnScript, endpoint } from '../synth/conn-script.ts';
 import { ConnectionTracker } from './tracker.ts';
 
 const T0 = 1_700_000_000_000_000_000n;

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConnectionTracker } from '../conn/tracker.ts';
 import { Direction, type SocketEvent } from '../events.ts';
-import { ArraySink, ConnScript, endpoint } from '../testing/conn-script.ts';
-import { Rng } from '../testing/rng.ts';
+import { ArraySink, ConnScript, endpoint } from '../synth/conn-script.ts';
+import { Rng } from '../synth/rng.ts';
 
 const SEEDS = [
   'GET /api/users/1 HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n',

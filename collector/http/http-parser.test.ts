@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConnectionTracker, type TrackerOptions } from '../conn/tracker.ts';
 import type { SocketEvent } from '../events.ts';
-import { ArraySink, ConnScript, endpoint } from '../testing/conn-script.ts';
+import { ArraySink, ConnScript, endpoint } from '../synth/conn-script.ts';
 
 const T0 = 1_700_000_000_000_000_000n;
 const ms = (n: number): bigint => T0 + BigInt(n) * 1_000_000n;

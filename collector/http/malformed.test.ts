@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConnectionTracker } from '../conn/tracker.ts';
-import { ArraySink, ConnScript, endpoint } from '../testing/conn-script.ts';
-import { Rng } from '../testing/rng.ts';
+import { ArraySink, ConnScript, endpoint } from '../synth/conn-script.ts';
+import { Rng } from '../synth/rng.ts';
 
 const T0 = 1_700_000_000_000_000_000n;
 const ms = (n: number): bigint => T0 + BigInt(n) * 1_000_000n;
