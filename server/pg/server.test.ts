@@ -1,0 +1,386 @@
+// Protocol behaviour of PgServer over real sockets, with scripted executors so every path
+// (backpressure, cancel, auth, limits, malformed input) can be driven deterministically.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SqlError, type QueryExecutor, type QueryResult, type Value } from '../../engine/query.ts';
+import { PgServer, type PgServerOptions } from './server.ts';
+import { RawClient, frontend, errorFields, dataRowValues, rowDescription, type BackendMessage } from './wire-test-client.ts';
+
+const servers: PgServer[] = [];
+after(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+async function start(executor: QueryExecutor, opts: Partial<PgServerOptions> = {}): Promise<{ server: PgServer; port: number }> {
+  const server = new PgServer({ executor, host: '127.0.0.1', port: 0, ...opts });
+  servers.push(server);
+  const { port } = await server.listen();
+  return { server, port };
+}
+
+function rows(values: Value[][], columns: QueryResult['columns'] = [{ name: 'a', type: 'int4' }]): QueryResult {
+  return {
+    command: 'SELECT',
+    columns,
+    chunks: (async function* () {
+      yield values;
+    })(),
+  };
+}
+
+/** Answers `select N` with N, `fail …` with a SqlError, `crash` with a plain Error. */
+const scripted: QueryExecutor = {
+  async query(sql) {
+    const m = /^select (\d+)$/i.exec(sql);
+    if (m) return rows([[Number(m[1])]]);
+    if (sql.startsWith('fail')) throw new SqlError('42601', 'syntax error at or near "fail"', 'some detail', 'some hint');
+    if (sql === 'crash') throw new TypeError('boom');
+    if (sql === 'set x') return { command: 'SET', columns: [], chunks: (async function* () {})() };
+    throw new SqlError('42P01', `no such thing: ${sql}`);
+  },
+};
+
+const types = (msgs: BackendMessage[]): string => msgs.map((m) => m.type).join('');
+const tag = (m: BackendMessage): string => m.body.toString('utf8', 0, m.body.length - 1);
+
+test('SSLRequest and GSSENCRequest are declined, then startup sends the PostgreSQL preamble', { timeout: 20_000 }, async () => {
+  const { port } = await start(scripted);
+  const c = await RawClient.connect(port);
+  assert.equal(await c.rawByteAnswer(frontend.sslRequest()), 'N');
+  assert.equal(await c.rawByteAnswer(frontend.gssencRequest()), 'N');
+  const msgs = await c.startup({ user: 'alice', database: 'db', application_name: 'tests', some_unknown_option: 'x' });
+  assert.equal(msgs[0]!.type, 'R');
+  assert.equal(msgs[0]!.body.readInt32BE(0), 0); // AuthenticationOk
+  const params = Object.fromEntries(
+    msgs.filter((m) => m.type === 'S').map((m) => m.body.toString('utf8').split('\0').slice(0, 2)),
+  );
+  assert.deepEqual(Object.keys(params), [
+    'application_name', 'client_encoding', 'DateStyle', 'default_transaction_read_only', 'in_hot_standby',
+    'integer_datetimes', 'IntervalStyle', 'is_superuser', 'scram_iterations', 'server_encoding', 'server_version',
+    'session_authorization', 'standard_conforming_strings', 'TimeZone',
+  ]);
+  assert.equal(params.application_name, 'tests');
+  assert.equal(params.client_encoding, 'UTF8');
+  assert.equal(params.DateStyle, 'ISO, MDY');
+  assert.equal(params.integer_datetimes, 'on');
+  assert.equal(params.session_authorization, 'alice');
+  assert.equal(params.TimeZone, 'UTC');
+  assert.match(params.server_version!, /^16\.\d+ /);
+  assert.deepEqual(types(msgs.slice(-2)), 'KZ');
+  assert.equal(msgs.at(-2)!.body.length, 8);
+  assert.equal(msgs.at(-1)!.body.toString(), 'I');
+  c.close();
+});
+
+test('a startup packet split into single bytes, and startup + queries coalesced into one write', { timeout: 20_000 }, async () => {
+  const { port } = await start(scripted);
+  const a = await RawClient.connect(port);
+  for (const b of frontend.startup({ user: 'u' })) {
+    a.write(Buffer.from([b]));
+    await sleep(1);
+  }
+  await a.until('Z');
+  const q = frontend.query('select 7');
+  for (const b of q) a.socket.write(Buffer.from([b]));
+  const r = await a.until('Z');
+  assert.deepEqual(dataRowValues(r.find((m) => m.type === 'D')!.body), ['7']);
+  a.close();
+
+  const b = await RawClient.connect(port);
+  b.write(Buffer.concat([frontend.startup({ user: 'u' }), frontend.query('select 1'), frontend.query('select 2')]));
+  await b.until('Z'); // startup
+  const r1 = await b.until('Z');
+  const r2 = await b.until('Z');
+  assert.deepEqual(dataRowValues(r1.find((m) => m.type === 'D')!.body), ['1']);
+  assert.deepEqual(dataRowValues(r2.find((m) => m.type === 'D')!.body), ['2']);
+  b.close();
+});
+
+test('simple query: RowDescription, DataRow, CommandComplete; several statements; empty query', { timeout: 20_000 }, async () => {
+  const { port } = await start(scripted);
+  const c = await RawClient.connect(port);
+  await c.startup();
+  const r = await c.query('select 1; ; select 2;');
+  assert.equal(types(r), 'TDCTDCZ');
+  assert.deepEqual(rowDescription(r[0]!.body), [{ name: 'a', typeOid: 23, typeLen: 4 }]);
+  assert.equal(tag(r[2]!), 'SELECT 1');
+  const empty = await c.query('  -- nothing here\n');
+  assert.equal(types(empty), 'IZ');
+  const set = await c.query('set x');
+  assert.equal(types(set), 'CZ');
+  assert.equal(tag(set[0]!), 'SET');
+  c.close();
+});
+
+test('errors: SqlError fields, the rest of the string skipped, non-SqlError is XX000, session continues', { timeout: 20_000 }, async () => {
+  const { port } = await start(scripted);
+  const c = await RawClient.connect(port);
+  await c.startup();
+  const r = await c.query('select 1; fail here; select 2');
+  assert.equal(types(r), 'TDCEZ');
+  assert.deepEqual(errorFields(r[3]!.body), {
+    S: 'ERROR', V: 'ERROR', C: '42601', M: 'syntax error at or near "fail"', D: 'some detail', H: 'some hint',
+  });
+  const crash = await c.query('crash');
+  assert.equal(errorFields(crash[0]!.body).C, 'XX000');
+  assert.match(errorFields(crash[0]!.body).M!, /boom/);
+  const unterminated = await c.query("select 1; select 'oops");
+  assert.equal(types(unterminated), 'EZ'); // nothing runs, as in PostgreSQL
+  assert.equal(errorFields(unterminated[0]!.body).C, '42601');
+  assert.equal(types(await c.query('select 3')), 'TDCZ');
+  c.close();
+});
+
+test('transaction control: tags and ReadyForQuery status', { timeout: 20_000 }, async () => {
+  const { port } = await start(scripted);
+  const c = await RawClient.connect(port);
+  await c.startup();
+  const status = (msgs: BackendMessage[]): string => msgs.at(-1)!.body.toString();
+  let r = await c.query('BEGIN');
+  assert.equal(tag(r[0]!), 'BEGIN');
+  assert.equal(status(r), 'T');
+  r = await c.query('select 1');
+  assert.equal(status(r), 'T');
+  r = await c.query('fail');
+  assert.equal(status(r), 'E');
+  r = await c.query('select 1');
+  assert.equal(errorFields(r[0]!.body).C, '25P02');
+  assert.equal(status(r), 'E');
+  r = await c.query('commit');
+  assert.equal(tag(r[0]!), 'ROLLBACK'); // COMMIT of a failed transaction rolls back
+  assert.equal(status(r), 'I');
+  r = await c.query('start transaction read only; savepoint s; fail; rollback to savepoint s; select 1; end');
+  assert.equal(types(r), 'CCEZ');
+  assert.equal(status(r), 'E');
+  r = await c.query('rollback to savepoint s; select 1; end');
+  assert.deepEqual(r.filter((m) => m.type === 'C').map(tag), ['ROLLBACK', 'SELECT 1', 'COMMIT']);
+  assert.equal(status(r), 'I');
+  r = await c.query('commit');
+  assert.equal(types(r), 'NCZ'); // WARNING: there is no transaction in progress
+  assert.equal(errorFields(r[0]!.body).C, '25P01');
+  r = await c.query('savepoint x');
+  assert.equal(errorFields(r[0]!.body).C, '25P01');
+  c.close();
+});
+
+test('extended protocol: one 0A000, messages discarded until Sync, then the session works', { timeout: 20_000 }, async () => {
+  const { port } = await start(scripted);
+  const c = await RawClient.connect(port);
+  await c.startup();
+  c.write(Buffer.concat([frontend.parse('', 'select 1'), frontend.bind(), frontend.describePortal(), frontend.execute(), frontend.sync()]));
+  const r = await c.until('Z');
+  assert.equal(types(r), 'EZ');
+  assert.equal(errorFields(r[0]!.body).C, '0A000');
+  assert.match(errorFields(r[0]!.body).M!, /extended query protocol not supported/);
+  assert.equal(types(await c.query('select 5')), 'TDCZ');
+  c.close();
+});
+
+test('Terminate closes the connection cleanly', { timeout: 20_000 }, async () => {
+  const { port, server } = await start(scripted);
+  const c = await RawClient.connect(port);
+  await c.startup();
+  c.write(frontend.terminate());
+  const rest = await c.untilClosed();
+  assert.equal(rest.length, 0);
+  for (let i = 0; i < 50 && server.connectionCount > 0; i++) await sleep(10);
+  assert.equal(server.connectionCount, 0);
+});
+
+test('malformed input: oversized message, bad length, unknown type → FATAL 08P01 and close; others unaffected', { timeout: 20_000 }, async () => {
+  const { port } = await start(scripted, { maxMessageSize: 1024 });
+  const bystander = await RawClient.connect(port);
+  await bystander.startup();
+
+  const big = await RawClient.connect(port);
+  await big.startup();
+  big.write(frontend.query('select ' + 'x'.repeat(2000)));
+  const bigMsgs = await big.untilClosed();
+  assert.equal(errorFields(bigMsgs[0]!.body).S, 'FATAL');
+  assert.equal(errorFields(bigMsgs[0]!.body).C, '08P01');
+
+  const bad = await RawClient.connect(port);
+  await bad.startup();
+  bad.write(Buffer.from([0x51, 0, 0, 0, 1]));
+  assert.equal(errorFields((await bad.untilClosed())[0]!.body).C, '08P01');
+
+  const unknown = await RawClient.connect(port);
+  await unknown.startup();
+  unknown.write(frontend.typed('!', Buffer.alloc(0)));
+  assert.equal(errorFields((await unknown.untilClosed())[0]!.body).C, '08P01');
+
+  const junk = await RawClient.connect(port);
+  junk.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+  await junk.untilClosed();
+
+  assert.equal(types(await bystander.query('select 9')), 'TDCZ');
+  bystander.close();
+});
+
+test('startup errors: missing user (28000), unsupported major version, newer minor negotiated down', { timeout: 20_000 }, async () => {
+  const { port } = await start(scripted);
+  const a = await RawClient.connect(port);
+  a.write(frontend.startup({ database: 'x' }));
+  assert.equal(errorFields((await a.untilClosed())[0]!.body).C, '28000');
+
+  const b = await RawClient.connect(port);
+  b.write(frontend.startup({ user: 'u' }, 2 << 16));
+  assert.equal(errorFields((await b.untilClosed())[0]!.body).C, '0A000');
+
+  const d = await RawClient.connect(port);
+  d.write(frontend.startup({ user: 'u', '_pq_.something': '1' }, (3 << 16) | 2));
+  const r = await d.until('Z');
+  assert.equal(r[0]!.type, 'v'); // NegotiateProtocolVersion: we speak 3.0
+  assert.equal(r[0]!.body.readInt32BE(0), 0);
+  d.close();
+});
+
+test('password auth: cleartext accepted, wrong password is FATAL 28P01', { timeout: 20_000 }, async () => {
+  const { port } = await start(scripted, { password: 's3cret' });
+  const ok = await RawClient.connect(port);
+  ok.write(frontend.startup({ user: 'u' }));
+  const req = await ok.until('R');
+  assert.equal(req.at(-1)!.body.readInt32BE(0), 3); // AuthenticationCleartextPassword
+  ok.write(frontend.password('s3cret'));
+  const done = await ok.until('Z');
+  assert.equal(done[0]!.body.readInt32BE(0), 0);
+  ok.close();
+
+  const bad = await RawClient.connect(port);
+  bad.write(frontend.startup({ user: 'u' }));
+  await bad.until('R');
+  bad.write(frontend.password('nope'));
+  const msgs = await bad.untilClosed();
+  assert.deepEqual(
+    { C: errorFields(msgs[0]!.body).C, S: errorFields(msgs[0]!.body).S, M: errorFields(msgs[0]!.body).M },
+    { C: '28P01', S: 'FATAL', M: 'password authentication failed for user "u"' },
+  );
+});
+
+test('trust is refused on a non-loopback address', { timeout: 20_000 }, async () => {
+  const server = new PgServer({ executor: scripted, host: '0.0.0.0', port: 0 });
+  await assert.rejects(server.listen(), /non-loopback/);
+  await server.close();
+});
+
+test('too many connections: 53300, and a slot frees up when a session ends', { timeout: 20_000 }, async () => {
+  const { port } = await start(scripted, { maxConnections: 2 });
+  const a = await RawClient.connect(port);
+  await a.startup();
+  const b = await RawClient.connect(port);
+  await b.startup();
+  const c = await RawClient.connect(port);
+  c.write(frontend.startup({ user: 'u' }));
+  const msgs = await c.untilClosed();
+  assert.equal(errorFields(msgs[0]!.body).C, '53300');
+  assert.equal(errorFields(msgs[0]!.body).M, 'sorry, too many clients already');
+  a.write(frontend.terminate());
+  await a.untilClosed();
+  await sleep(20);
+  const d = await RawClient.connect(port);
+  assert.equal((await d.startup()).at(-1)!.type, 'Z');
+  b.close();
+  d.close();
+});
+
+/** An executor whose query waits until aborted, reporting how it ended. */
+function hangingExecutor(): QueryExecutor & { aborted: Promise<void> } {
+  let markAborted!: () => void;
+  const aborted = new Promise<void>((r) => (markAborted = r));
+  return {
+    aborted,
+    async query(sql, signal) {
+      if (sql === 'select 1') return rows([[1]]);
+      await new Promise<void>((_, reject) => {
+        signal!.addEventListener('abort', () => {
+          markAborted();
+          reject(new SqlError('57014', 'canceling statement due to user request'));
+        });
+      });
+      throw new Error('unreachable');
+    },
+  };
+}
+
+test('CancelRequest with the right key aborts the running query (57014); a wrong key does nothing', { timeout: 20_000 }, async () => {
+  const exec = hangingExecutor();
+  const { port } = await start(exec);
+  const c = await RawClient.connect(port);
+  const pre = await c.startup();
+  const key = pre.find((m) => m.type === 'K')!.body;
+  const pid = key.readInt32BE(0);
+  const secret = key.readInt32BE(4);
+  c.write(frontend.query('select forever'));
+  await sleep(50);
+
+  const wrong = await RawClient.connect(port);
+  wrong.write(frontend.cancel(pid, secret ^ 1));
+  await wrong.untilClosed();
+  await sleep(50);
+  const raced = await Promise.race([exec.aborted.then(() => 'aborted'), sleep(100).then(() => 'running')]);
+  assert.equal(raced, 'running');
+
+  const cancel = await RawClient.connect(port);
+  cancel.write(frontend.cancel(pid, secret));
+  assert.deepEqual(await cancel.untilClosed(), []); // no reply on the cancel connection
+  const r = await c.until('Z');
+  assert.equal(errorFields(r[0]!.body).C, '57014');
+  assert.equal(types(await c.query('select 1')), 'TDCZ');
+  c.close();
+});
+
+test('backpressure: a client that stops reading stops the pulling of chunks; disconnect aborts', { timeout: 20_000 }, async () => {
+  let pulled = 0;
+  let finished = false;
+  let signalAborted = false;
+  const row = ['x'.repeat(1000)];
+  const exec: QueryExecutor = {
+    async query(_sql, signal) {
+      signal!.addEventListener('abort', () => (signalAborted = true));
+      return {
+        command: 'SELECT',
+        columns: [{ name: 't', type: 'text' }],
+        chunks: (async function* () {
+          try {
+            for (;;) {
+              pulled++;
+              yield Array.from({ length: 100 }, () => row); // ~100 KB per chunk
+            }
+          } finally {
+            finished = true;
+          }
+        })(),
+      };
+    },
+  };
+  const { port, server } = await start(exec);
+  const c = await RawClient.connect(port);
+  await c.startup();
+  c.socket.pause(); // stop reading
+  c.write(frontend.query('select endless'));
+  await sleep(500);
+  const p1 = pulled;
+  await sleep(500);
+  assert.equal(pulled, p1, 'no chunks pulled while the client is not reading');
+  assert.ok(p1 < 200, `pulled ${p1} chunks (~${p1 / 10} MB) into a non-reading client`);
+  c.socket.destroy();
+  for (let i = 0; i < 100 && !(finished && server.connectionCount === 0); i++) await sleep(10);
+  assert.ok(finished, 'result iterator closed');
+  assert.ok(signalAborted, 'query signal aborted on disconnect');
+  assert.equal(server.connectionCount, 0);
+});
+
+test('close() aborts running queries and tells clients 57P01', { timeout: 20_000 }, async () => {
+  const exec = hangingExecutor();
+  const server = new PgServer({ executor: exec, port: 0 });
+  const { port } = await server.listen();
+  const c = await RawClient.connect(port);
+  await c.startup();
+  c.write(frontend.query('select forever'));
+  await sleep(50);
+  await server.close();
+  await exec.aborted;
+  const msgs = await c.untilClosed();
+  assert.ok(msgs.some((m) => m.type === 'E' && errorFields(m.body).C === '57P01'), types(msgs));
+});
