@@ -194,9 +194,27 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     }
     if (skel_) {
       ReadKernelStats();  // keep the final counters readable after stop()
-      socket_tracer::destroy(skel_);  // detaches every program
+      DetachParallel();
+      socket_tracer::destroy(skel_);
       skel_ = nullptr;
     }
+  }
+
+  // Each syscall-tracepoint detach waits for RCU grace periods in the kernel; one at a time
+  // stop() took ~1.7 s here, concurrently ~0.85 s (the kernel serializes part of it).
+  void DetachParallel() {
+    if (!skel_) return;
+    struct bpf_object_skeleton* s = skel_->skeleton;
+    std::vector<std::thread> ts;
+    for (int i = 0; i < s->prog_cnt; i++) {
+      struct bpf_link** link = s->progs[i].link;
+      if (!link || !*link) continue;
+      ts.emplace_back([link] {
+        bpf_link__destroy(*link);
+        *link = nullptr;
+      });
+    }
+    for (auto& t : ts) t.join();
   }
 
   void StopThread() {
@@ -305,7 +323,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       return d.Promise();
     }
     // Detach first so the final drain sees everything produced so far.
-    if (skel_) socket_tracer::detach(skel_);
+    DetachParallel();
     StopThread();
     Destroy();
     pending_stops_->push_back(d);
