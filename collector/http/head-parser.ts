@@ -18,8 +18,12 @@ export interface HttpHead {
   /** Responses. */
   status: number;
   reason: string;
-  /** Lower-cased names; repeated headers joined with ", "; redacted values replaced. */
-  headers: Record<string, string>;
+  /**
+   * Header names (lower-cased, each once) and values (repeated headers joined with ", ",
+   * redacted ones replaced). Parallel arrays: cheaper than a dictionary object per message.
+   */
+  names: string[];
+  values: string[];
   /** -1 when absent. */
   contentLength: number;
   /** Transfer-Encoding present; `chunked` when its last coding is chunked. */
@@ -30,7 +34,7 @@ export interface HttpHead {
 export function newHead(): HttpHead {
   return {
     major: 0, minor: 0, method: '', target: '', status: 0, reason: '',
-    headers: Object.create(null) as Record<string, string>,
+    names: [], values: [],
     contentLength: -1, hasTransferEncoding: false, chunked: false,
   };
 }
@@ -42,6 +46,41 @@ export interface HeadLimits {
 }
 
 const CR = 13, LF = 10, SP = 32, HT = 9, COLON = 58;
+
+export const REDACTED = '<redacted>';
+
+// Buffer's native slice decoders, without toString's argument juggling (hot path).
+type Slicer = { latin1Slice(s: number, e: number): string; utf8Slice(s: number, e: number): string };
+const latin1 = (b: Buffer, s: number, e: number): string => (b as unknown as Slicer).latin1Slice(s, e);
+const utf8 = (b: Buffer, s: number, e: number): string => (b as unknown as Slicer).utf8Slice(s, e);
+
+export function headerValue(h: HttpHead, name: string): string | undefined {
+  const i = h.names.indexOf(name);
+  return i < 0 ? undefined : h.values[i];
+}
+
+/** Adds a header value; a repeated name is joined with `sep` (redacted stays redacted). */
+export function addHeaderValue(h: HttpHead, name: string, value: string, sep: string): void {
+  const i = h.names.indexOf(name);
+  if (i < 0) {
+    h.names.push(name);
+    h.values.push(value);
+  } else if (h.values[i] !== REDACTED) {
+    h.values[i] = value === REDACTED ? value : h.values[i] + sep + value;
+  }
+}
+
+/** Headers as a JSON object text. */
+export function headersJson(h: HttpHead): string {
+  const { names, values } = h;
+  if (names.length === 0) return '{}';
+  let out = '{';
+  for (let i = 0; i < names.length; i++) {
+    if (i > 0) out += ',';
+    out += JSON.stringify(names[i]) + ':' + JSON.stringify(values[i]);
+  }
+  return out + '}';
+}
 
 // RFC 9110 tchar.
 const TCHAR = new Uint8Array(256);
@@ -57,7 +96,7 @@ export function parseRequestHead(buf: Buffer, lim: HeadLimits, out: HttpHead): n
   while (i < n && i < 16 && buf[i]! >= 65 && buf[i]! <= 90) i++;
   if (i === n) return i < 16 ? NEED_MORE : INVALID;
   if (buf[i] !== SP || i === 0) return INVALID;
-  const method = buf.toString('latin1', 0, i);
+  const method = latin1(buf, 0, i);
   if (!METHODS.has(method)) return INVALID;
   const ts = ++i;
   const maxTarget = lim.maxHeadBytes;
@@ -71,7 +110,7 @@ export function parseRequestHead(buf: Buffer, lim: HeadLimits, out: HttpHead): n
   if (i === n) return n > lim.maxHeadBytes ? INVALID : NEED_MORE;
   if (i === ts) return INVALID;
   out.method = method;
-  out.target = buf.toString('utf8', ts, i);
+  out.target = utf8(buf, ts, i);
   i = parseVersion(buf, i + 1, out);
   if (i < 0) return i;
   i = endOfLine(buf, i);
@@ -106,7 +145,7 @@ export function parseResponseHead(buf: Buffer, lim: HeadLimits, out: HttpHead): 
       i++;
     }
     if (i === n) return NEED_MORE;
-    out.reason = buf.toString('utf8', rs, i);
+    out.reason = utf8(buf, rs, i);
   }
   i = endOfLine(buf, i);
   if (i < 0) return i;
@@ -160,7 +199,6 @@ function endOfLine(buf: Buffer, i: number): number {
  */
 export function parseHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead): number {
   const n = buf.length;
-  const headers = out.headers;
   let count = 0;
   let lastName = '';
   for (;;) {
@@ -177,10 +215,17 @@ export function parseHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: H
       name = lastName;
     } else {
       const ns = i;
-      while (i < n && TCHAR[buf[i]!] === 1) i++;
+      let upper = false;
+      while (i < n) {
+        const t = buf[i]!;
+        if (TCHAR[t] !== 1) break;
+        if (t >= 65 && t <= 90) upper = true;
+        i++;
+      }
       if (i === n) return n > lim.maxHeadBytes ? INVALID : NEED_MORE;
       if (buf[i] !== COLON || i === ns || i - ns > 256) return INVALID;
-      name = buf.toString('latin1', ns, i).toLowerCase();
+      name = latin1(buf, ns, i);
+      if (upper) name = name.toLowerCase();
       i++;
     }
     while (i < n && (buf[i] === SP || buf[i] === HT)) i++;
@@ -194,22 +239,19 @@ export function parseHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: H
     if (i === n) return n > lim.maxHeadBytes ? INVALID : NEED_MORE;
     let ve = i;
     while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HT)) ve--;
-    const value = buf.toString('utf8', vs, ve);
+    const value = utf8(buf, vs, ve);
     i = endOfLine(buf, i);
     if (i < 0) return i;
     if (folded) {
-      const prev = headers[name] as string;
-      if (prev !== '<redacted>') headers[name] = prev + ' ' + value;
-    } else if (!addHeader(out, headers, name, value, lim.redact)) {
+      addHeaderValue(out, name, value, ' ');
+    } else if (!addHeader(out, name, value, lim.redact)) {
       return INVALID;
     }
     lastName = name;
   }
 }
 
-function addHeader(
-  out: HttpHead, headers: Record<string, string>, name: string, value: string, redact: ReadonlySet<string>,
-): boolean {
+function addHeader(out: HttpHead, name: string, value: string, redact: ReadonlySet<string>): boolean {
   if (name === 'content-length') {
     const len = parseDecimal(value);
     if (len < 0) return false;
@@ -221,9 +263,7 @@ function addHeader(
     const last = v.slice(v.lastIndexOf(',') + 1).trim();
     out.chunked = last === 'chunked';
   }
-  const prev = headers[name];
-  if (redact.has(name)) headers[name] = '<redacted>';
-  else headers[name] = prev === undefined ? value : prev + ', ' + value;
+  addHeaderValue(out, name, redact.has(name) ? REDACTED : value, ', ');
   return true;
 }
 

@@ -7,6 +7,7 @@ import {
 } from '../protocol.ts';
 import type { CollectorStats } from '../stats.ts';
 import { contentTypeOf } from './content-type.ts';
+import { headersJson, headerValue } from './head-parser.ts';
 import { HttpMessageParser, type HttpMessage, type HttpParserOptions } from './message-parser.ts';
 
 /** Orphan responses (no request seen) kept at most, waiting for a request that may be late. */
@@ -143,7 +144,7 @@ export class HttpConnection implements ProtocolConnection {
 function toRow(conn: ConnectionInfo, req: HttpMessage, resp: HttpMessage): HttpEventRow {
   let latency = resp.endNs - req.startNs;
   if (latency <= 0n) latency = 1n;
-  const ct = resp.headers['content-type'] ?? req.headers['content-type'];
+  const ct = headerValue(resp, 'content-type') ?? headerValue(req, 'content-type');
   return {
     timeNs: req.startNs,
     upid: conn.upid,
@@ -156,12 +157,12 @@ function toRow(conn: ConnectionInfo, req: HttpMessage, resp: HttpMessage): HttpE
     majorVersion: req.major,
     minorVersion: req.minor,
     contentType: contentTypeOf(ct),
-    reqHeaders: JSON.stringify(req.headers),
+    reqHeaders: headersJson(req),
     reqMethod: req.method,
     reqPath: req.target,
     reqBody: req.body,
     reqBodySize: req.bodySize,
-    respHeaders: JSON.stringify(resp.headers),
+    respHeaders: headersJson(resp),
     respStatus: resp.status,
     respMessage: resp.reason,
     respBody: resp.body,

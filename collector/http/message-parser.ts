@@ -3,7 +3,7 @@
 // buffered whole and gaps inside a body of known length are simply skipped.
 import { ParseStatus, type ParseStatusValue, type StreamReader } from '../protocol.ts';
 import {
-  INVALID, NEED_MORE, newHead, parseHeaderLines, parseRequestHead, parseResponseHead,
+  INVALID, NEED_MORE, addHeaderValue, newHead, parseHeaderLines, parseRequestHead, parseResponseHead,
   type HeadLimits, type HttpHead,
 } from './head-parser.ts';
 
@@ -98,11 +98,9 @@ export class HttpMessageParser {
           const n = parseHeaderLines(buf, 0, this.opts, trailers);
           if (n === INVALID) return ParseStatus.invalid;
           if (n === NEED_MORE) return this.starved(stream);
-          const headers = this.msg!.headers;
-          for (const name in trailers.headers) {
-            const prev = headers[name];
-            const v = trailers.headers[name] as string;
-            headers[name] = prev === undefined || v === '<redacted>' ? v : prev + ', ' + v;
+          const msg = this.msg!;
+          for (let k = 0; k < trailers.names.length; k++) {
+            addHeaderValue(msg, trailers.names[k]!, trailers.values[k]!, ', ');
           }
           this.msg!.endNs = stream.timeAt(n - 1);
           stream.consume(n);
