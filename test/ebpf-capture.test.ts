@@ -74,7 +74,7 @@ let source: EbpfSource | undefined;
 let server: ChildProcess;
 let port = 0;
 let serverStartTicks = 0n;
-const clientPids = { curl: [] as number[], keepalive: 0, python: 0, fileOnly: 0 };
+const clientPids = { curl: [] as number[], keepalive: 0, python: 0, fileOnly: 0, pre: 0 };
 let keepaliveSizes: number[] = [];
 
 function run(cmd: string, args: string[], stdout: 'pipe' | number = 'pipe'): Promise<{ pid: number; out: string }> {
@@ -111,11 +111,19 @@ function streams(evs: SocketEvent[], dir: number): Map<string, string> {
   return m;
 }
 
+// Connects before the tracer is attached, sends its request when told to (a line on stdin).
+const PRE_CLIENT = `
+import socket, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+print('connected', flush=True)
+sys.stdin.readline()
+s.sendall(b'GET /pre-existing HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n')
+while s.recv(65536): pass
+s.close()
+`;
+
 before(async () => {
   if (unavailable) return;
-  source = new EbpfSource({ payloadCap: CAP });
-  await source.start((evs) => events.push(...evs));
-
   server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(server);
   port = await new Promise<number>((resolve, reject) => {
@@ -123,6 +131,18 @@ before(async () => {
     server.once('exit', (c) => reject(new Error(`server exited ${c}`)));
   });
   serverStartTicks = statField22(server.pid!);
+
+  const pre = spawn('python3', ['-c', PRE_CLIENT, String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(pre);
+  clientPids.pre = pre.pid!;
+  await new Promise((resolve) => pre.stdout!.once('data', resolve));
+  const preDone = new Promise((resolve) => pre.once('exit', resolve));
+
+  source = new EbpfSource({ payloadCap: CAP });
+  await source.start((evs) => events.push(...evs));
+
+  pre.stdin!.end('go\n');
+  await preDone;
 
   for (const p of ['/c1', '/c2', '/c3']) {
     const r = await run('curl', ['-sS', '-o', '/dev/null', `http://127.0.0.1:${port}${p}`]);
@@ -165,7 +185,7 @@ test('server recv payload has every request line, send payload the status line',
 });
 
 test('positions are contiguous per connection and direction, starting at 0', opts, () => {
-  const all = [...serverEvents(), ...clientPids.curl.flatMap(clientEvents), ...clientEvents(clientPids.keepalive), ...clientEvents(clientPids.python)];
+  const all = [...serverEvents(), ...clientPids.curl.flatMap(clientEvents), ...clientEvents(clientPids.keepalive), ...clientEvents(clientPids.python), ...clientEvents(clientPids.pre)];
   let checked = 0;
   for (const dir of [Direction.send, Direction.recv]) {
     const byConn = new Map<string, SocketEvent[]>();
@@ -185,8 +205,9 @@ test('positions are contiguous per connection and direction, starting at 0', opt
 
 test('roles, addresses and ports', opts, () => {
   const srv = serverEvents();
+  const prePorts = new Set(clientEvents(clientPids.pre).map((e) => e.localPort));
   for (const e of srv) {
-    assert.equal(e.role, 2, 'server side role');
+    assert.equal(e.role, prePorts.has(e.remotePort) ? 0 : 2, 'server side role');
     assert.equal(e.localAddr, '127.0.0.1');
     assert.equal(e.remoteAddr, '127.0.0.1');
     assert.ok(e.remotePort > 0 && e.remotePort !== port);
@@ -269,4 +290,18 @@ test('file I/O is never shipped; the tracer excludes only itself', opts, () => {
   const s = source!.stats();
   assert.equal(s.drops, 0);
   assert.ok(s.events >= events.length);
+});
+
+test('connections that existed before attach: role 0, no OPEN, positions from first sight', opts, () => {
+  const cl = clientEvents(clientPids.pre);
+  assert.ok(cl.length > 0, 'no events for the pre-existing connection');
+  assert.ok(cl.every((e) => e.role === 0), 'role unknown');
+  assert.ok(!cl.some((e) => e.kind === EventKind.open), 'no OPEN');
+  assert.ok(cl.some((e) => e.kind === EventKind.close), 'CLOSE seen');
+  const send = [...streams(cl, Direction.send).values()].join('');
+  assert.ok(send.startsWith('GET /pre-existing HTTP/1.1\r\n'), JSON.stringify(send));
+  const ports = new Set(cl.map((e) => e.localPort));
+  const srv = serverEvents().filter((e) => ports.has(e.remotePort));
+  assert.ok(srv.length > 0 && srv.every((e) => e.role === 0), 'server side of it has role 0 too');
+  assert.ok([...streams(srv, Direction.send).values()].join('').startsWith('HTTP/1.1 200 OK'));
 });
