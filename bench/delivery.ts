@@ -1,4 +1,4 @@
-// `npm run bench -- delivery [--seconds 5] [--size 64] [--writers 2]`
+// `npm run bench -- delivery [--seconds 5] [--size 64] [--writers 2] [--ringbuf 67108864] [--cap 16384]`
 // Records/s reaching JS through the eBPF source (ringbuf → poller → one Buffer per batch →
 // decode), and drops. Load: python writers doing small send()s over loopback TCP to a node
 // receiver, unpaced, for a fixed time. Needs root.
@@ -39,6 +39,8 @@ export default async function delivery(args: string[]): Promise<object> {
   const seconds = opt(args, '--seconds', 5);
   const size = opt(args, '--size', 64);
   const writers = opt(args, '--writers', 2);
+  const ringbufBytes = opt(args, '--ringbuf', 64 << 20);
+  const payloadCap = opt(args, '--cap', 16384);
   const reason = probe();
   if (reason) return { skipped: reason };
 
@@ -53,7 +55,7 @@ export default async function delivery(args: string[]): Promise<object> {
     let socketBytes = 0;
     let capturedBytes = 0;
     const sendsByPid = new Map<number, number>();
-    const src = new EbpfSource({});
+    const src = new EbpfSource({ ringbufBytes, payloadCap });
     await src.start((evs) => {
       events += evs.length;
       for (const e of evs) {
@@ -93,6 +95,8 @@ export default async function delivery(args: string[]): Promise<object> {
       seconds: Number(loadSec.toFixed(2)),
       writers,
       writeSize: size,
+      ringbufBytes,
+      payloadCap,
       eventsToJs: events,
       eventsPerSec: Math.round(events / loadSec),
       dataEvents,
