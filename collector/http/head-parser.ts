@@ -70,6 +70,8 @@ export function addHeaderValue(h: HttpHead, name: string, value: string, sep: st
   }
 }
 
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 /** Headers as a JSON object text. */
 export function headersJson(h: HttpHead): string {
   const { names, values } = h;
@@ -77,7 +79,9 @@ export function headersJson(h: HttpHead): string {
   let out = '{';
   for (let i = 0; i < names.length; i++) {
     if (i > 0) out += ',';
-    out += JSON.stringify(names[i]) + ':' + JSON.stringify(values[i]);
+    // Names are RFC 9110 tokens: never need escaping.
+    const v = values[i]!;
+    out += '"' + names[i] + '":' + (NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : '"' + v + '"');
   }
   return out + '}';
 }

@@ -193,3 +193,13 @@ test('body capture cap is configurable; original size kept', () => {
   assert.equal(rows[0]!.reqBody, '0123');
   assert.equal(rows[0]!.reqBodySize, 10);
 });
+
+test('header values needing JSON escapes stay valid JSON; obs-fold continues a value', () => {
+  const c = new ConnScript(endpoint());
+  const { rows } = run([
+    c.open(ms(0)),
+    c.recv(Buffer.from('GET / HTTP/1.1\r\nX-Q: a"b\\c\té\r\nX-Fold: one\r\n  two\r\n\r\n', 'utf8'), ms(1)),
+    c.send('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', ms(2)),
+  ]);
+  assert.deepEqual(JSON.parse(rows[0]!.reqHeaders), { 'x-q': 'a"b\\c\té', 'x-fold': 'one two' });
+});
