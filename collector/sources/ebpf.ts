@@ -26,8 +26,10 @@ export class EbpfSource implements EventSource {
   }
 
   async start(onEvents: (events: SocketEvent[]) => void): Promise<void> {
-    if (this.tracer) throw new Error('ebpf source already started');
+    if (this.tracer && !this.stopped) throw new Error('ebpf source already started');
     this.stopped = false;
+    this.events = 0;
+    this.decode = { malformed: 0 };
     // Throws with a readable "eBPF unavailable: …" message.
     this.tracer = openTracer(this.opts, (buf) => {
       if (this.stopped) return;
@@ -42,9 +44,9 @@ export class EbpfSource implements EventSource {
 
   async stop(): Promise<void> {
     const t = this.tracer;
-    if (!t) return;
+    if (!t || this.stopped) return;
     await t.stop(); // delivers what is still in the ring before resolving
-    this.stopped = true;
+    this.stopped = true; // the tracer object stays for stats(); start() may open a new one
   }
 
   stats(): SourceStats {
