@@ -31,7 +31,7 @@ export class HttpConnection implements ProtocolConnection {
 
   parseFrame(type: MessageType, stream: StreamReader): ParseStatusValue {
     if (type === 'request') {
-      const r = this.req.parse(stream, false);
+      const r = this.req.parse(stream, '');
       if (r === ParseStatus.frame && this.req.done !== null) {
         this.requests.push(this.req.done);
         this.req.done = null;
@@ -43,7 +43,7 @@ export class HttpConnection implements ProtocolConnection {
       return r;
     }
     const answering = this.requests[this.responses.length];
-    const r = this.resp.parse(stream, answering !== undefined && answering.method === 'HEAD');
+    const r = this.resp.parse(stream, answering === undefined ? '' : answering.method);
     const msg = this.resp.done;
     if (r === ParseStatus.frame && msg !== null) {
       this.resp.done = null;

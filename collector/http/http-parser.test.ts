@@ -203,3 +203,19 @@ test('header values needing JSON escapes stay valid JSON; obs-fold continues a v
   ]);
   assert.deepEqual(JSON.parse(rows[0]!.reqHeaders), { 'x-q': 'a"b\\c\té', 'x-fold': 'one two' });
 });
+
+test('Upgrade (101) and CONNECT tunnels: row emitted, then the connection is no longer parsed', () => {
+  for (const [req, resp] of [
+    ['GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n'],
+    ['CONNECT db:5432 HTTP/1.1\r\n\r\n', 'HTTP/1.1 200 Connection Established\r\n\r\n'],
+  ]) {
+    const c = new ConnScript(endpoint());
+    const { rows, stats } = run([
+      c.open(ms(0)), c.recv(req!, ms(1)), c.send(resp!, ms(2)),
+      c.send(Buffer.from([0x81, 0x05, 1, 2, 3, 4, 5]), ms(3)), c.recv(Buffer.from([0x82, 0x00, 0xff]), ms(4)),
+    ]);
+    assert.equal(rows.length, 1);
+    assert.equal(stats.parseFailures, 0);
+    assert.ok(stats.ignoredBytes > 0);
+  }
+});

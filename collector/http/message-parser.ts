@@ -53,14 +53,14 @@ export class HttpMessageParser {
   }
 
   /**
-   * Parses at most one message. `headRequest` tells a response parser that the request it
-   * answers was HEAD, so it has no body whatever its headers say.
+   * Parses at most one message. A response parser gets the method of the request it answers:
+   * responses to HEAD, and successful ones to CONNECT (a tunnel follows), have no body.
    */
-  parse(stream: StreamReader, headRequest: boolean): ParseStatusValue {
+  parse(stream: StreamReader, requestMethod: string): ParseStatusValue {
     for (;;) {
       switch (this.phase) {
         case Phase.idle: {
-          const r = this.parseHead(stream, headRequest);
+          const r = this.parseHead(stream, requestMethod);
           if (r !== ParseStatus.frame || this.phase === Phase.idle) return r;
           break;
         }
@@ -120,7 +120,7 @@ export class HttpMessageParser {
     return false;
   }
 
-  private parseHead(stream: StreamReader, headRequest: boolean): ParseStatusValue {
+  private parseHead(stream: StreamReader, requestMethod: string): ParseStatusValue {
     const buf = stream.contiguous();
     if (buf.length === 0) return ParseStatus.needMore;
     const msg = newHead() as HttpMessage;
@@ -145,7 +145,7 @@ export class HttpMessageParser {
       }
     } else {
       const s = msg.status;
-      if (s < 200 || s === 204 || s === 304 || headRequest) {
+      if (s < 200 || s === 204 || s === 304 || requestMethod === 'HEAD' || (requestMethod === 'CONNECT' && s < 300)) {
         // No body, whatever the headers say.
       } else if (msg.hasTransferEncoding) {
         this.phase = msg.chunked ? Phase.chunkSize : Phase.untilClose;
