@@ -1,4 +1,4 @@
-// `npm run bench -- capture-overhead [--seconds 5] [--rounds 3] [--connections 16]`
+// `npm run bench -- capture-overhead [--seconds 5] [--rounds 3] [--connections 16] [--raw]`
 // wrk against a private nginx on 127.0.0.1, alternating rounds without and with the eBPF
 // tracer attached (the real source: decode included). Reports medians of requests/s and p99
 // latency and their ratios (with / without). Needs root, nginx and wrk.
@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EbpfSource } from '../collector/sources/ebpf.ts';
-import { probe } from '../native/index.ts';
+import { openTracer, probe, type NativeTracer } from '../native/index.ts';
 
 function opt(args: string[], name: string, def: number): number {
   const i = args.indexOf(name);
@@ -66,6 +66,8 @@ export default async function captureOverhead(args: string[]): Promise<object> {
   const seconds = opt(args, '--seconds', 5);
   const rounds = opt(args, '--rounds', 3);
   const connections = opt(args, '--connections', 16);
+  // --raw: native tracer only, batches counted but not decoded (separates kernel from JS cost).
+  const raw = args.includes('--raw');
   const reason = probe();
   if (reason) return { skipped: reason };
   for (const bin of ['nginx', 'wrk'])
@@ -98,6 +100,7 @@ http {
   );
   let nginx: ChildProcess | undefined;
   let source: EbpfSource | undefined;
+  let tracer: NativeTracer | undefined;
   try {
     nginx = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'inherit'] });
     const url = `http://127.0.0.1:${port}/`;
@@ -117,12 +120,22 @@ http {
       log(`round ${r + 1} without tracer: ${a.rps.toFixed(0)} req/s, p99 ${a.p99Ms} ms`);
 
       let events = 0;
-      source = new EbpfSource({});
-      await source.start((evs) => (events += evs.length));
-      const b = await wrk(url, seconds, connections);
-      await source.stop();
-      const drops = source.stats().drops;
-      source = undefined;
+      let drops = 0;
+      let b: WrkResult;
+      if (raw) {
+        tracer = openTracer({}, (_buf, n) => (events += n));
+        b = await wrk(url, seconds, connections);
+        await tracer.stop();
+        drops = tracer.stats().kernelDrops + tracer.stats().userDrops;
+        tracer = undefined;
+      } else {
+        source = new EbpfSource({});
+        await source.start((evs) => (events += evs.length));
+        b = await wrk(url, seconds, connections);
+        await source.stop();
+        drops = source.stats().drops;
+        source = undefined;
+      }
       on.push({ ...b, events, drops });
       log(`round ${r + 1} with tracer:    ${b.rps.toFixed(0)} req/s, p99 ${b.p99Ms} ms, ${events} events`);
     }
@@ -132,6 +145,7 @@ http {
       rounds,
       connections,
       server: 'nginx (1 worker), return 200 with a 40-byte body',
+      tracer: raw ? 'native only (no decode)' : 'EbpfSource (decode included)',
       without: { rpsMedian: m(off, 'rps'), p50MsMedian: m(off, 'p50Ms'), p99MsMedian: m(off, 'p99Ms'), rounds: off },
       with: { rpsMedian: m(on, 'rps'), p50MsMedian: m(on, 'p50Ms'), p99MsMedian: m(on, 'p99Ms'), rounds: on },
       rpsRatio: Number((m(on, 'rps') / m(off, 'rps')).toFixed(3)),
@@ -140,6 +154,7 @@ http {
     };
   } finally {
     await source?.stop();
+    await tracer?.stop();
     nginx?.kill('SIGQUIT');
     await sleep(200);
     if (nginx && nginx.exitCode === null) nginx.kill('SIGKILL');
