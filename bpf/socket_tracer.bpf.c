@@ -85,100 +85,122 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
+/* One per-CPU struct wt_stats (key 0): a single lookup per record. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, WT_STAT_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct wt_stats);
 } stats SEC(".maps");
 
 /* clang-14 otherwise folds the bound away and the verifier sees an unbounded length. */
 #define CLAMP(n, max) asm volatile("if %[v] <= %[m] goto +1; %[v] = %[m];" : [v] "+r"(n) : [m] "i"(max))
 
-static __always_inline void stat_add(__u32 idx, __u64 v)
+static __always_inline struct wt_stats *stats_slot(void)
 {
-	__u64 *p = bpf_map_lookup_elem(&stats, &idx);
-	if (p)
-		*p += v;
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&stats, &zero);
 }
 
-static __always_inline void emit(void *data, __u64 len)
+static __always_inline void emit(void *data, __u64 len, __u64 data_bytes)
 {
 	CLAMP(len, sizeof(struct wt_event) + WT_MAX_PAYLOAD);
 	/* No wakeup: the poller drains on a timer, which saves an irq_work per record. */
-	if (bpf_ringbuf_output(&events, data, len, BPF_RB_NO_WAKEUP)) {
-		stat_add(WT_STAT_DROPS, 1);
+	long err = bpf_ringbuf_output(&events, data, len, BPF_RB_NO_WAKEUP);
+	struct wt_stats *st = stats_slot();
+	if (!st)
+		return;
+	st->data_bytes += data_bytes;
+	if (err) {
+		st->drops++;
 	} else {
-		stat_add(WT_STAT_EVENTS, 1);
-		stat_add(WT_STAT_BYTES, len);
+		st->events++;
+		st->bytes += len;
 	}
 }
 
-/* fd → struct sock if it is a TCP socket over IPv4/IPv6, else NULL. */
-static __always_inline struct sock *tcp_sock_of(struct task_struct *task, __u64 fd64)
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/* fd → struct sock if it is a TCP socket over IPv4/IPv6, else NULL. Runs on every traced
+ * syscall (file I/O included), so it uses direct BTF-pointer loads (no helper call each)
+ * wherever the verifier allows; only the fd array slot needs bpf_probe_read_kernel. */
+static __always_inline struct sock *tcp_sock_of(__u64 fd64)
 {
 	__u32 fd = fd64;
-	struct files_struct *files = BPF_CORE_READ(task, files);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct files_struct *files = task->files;
 	if (!files)
 		return NULL;
-	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	struct fdtable *fdt = files->fdt;
+	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *file = NULL;
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	__u64 fds = 0, fp = 0;
+	if (bpf_probe_read_kernel(&fds, sizeof(fds), &fdt->fd) || !fds)
 		return NULL;
-	umode_t mode = BPF_CORE_READ(file, f_inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
+	if (bpf_probe_read_kernel(&fp, sizeof(fp), (void *)(fds + (__u64)fd * sizeof(void *))) || !fp)
 		return NULL;
-	struct socket *sock = BPF_CORE_READ(file, private_data);
-	if (!sock || BPF_CORE_READ(sock, type) != SOCK_STREAM)
+	struct file *file = bpf_rdonly_cast((void *)fp, bpf_core_type_id_kernel(struct file));
+	struct inode *inode = file->f_inode;
+	if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK)
 		return NULL;
-	struct sock *sk = BPF_CORE_READ(sock, sk);
+	struct socket *sock = bpf_rdonly_cast(file->private_data, bpf_core_type_id_kernel(struct socket));
+	if (!sock || sock->type != SOCK_STREAM)
+		return NULL;
+	struct sock *sk = sock->sk;
 	if (!sk)
 		return NULL;
-	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 fam = sk->__sk_common.skc_family;
 	if (fam != AF_INET && fam != AF_INET6)
 		return NULL;
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return NULL;
-	return sk;
+	/* Callers keep it as a plain address (stored in maps, compared, read with CO-RE). */
+	return (struct sock *)(__u64)sk;
 }
 
-static __always_inline void fill_proc(struct wt_event *e, __u64 id, struct task_struct *task)
+static __always_inline void fill_proc(struct wt_event *e, __u64 id)
 {
 	e->tgid = id >> 32;
 	e->tid = (__u32)id;
 	/* /proc/PID/stat field 22: nsec_to_clock_t(start_boottime) with USER_HZ = 100. */
-	e->start_ticks = BPF_CORE_READ(task, group_leader, start_boottime) / 10000000ULL;
+	e->start_ticks = bpf_get_current_task_btf()->group_leader->start_boottime / 10000000ULL;
 }
 
-static __always_inline void fill_addrs(struct wt_event *e, struct sock *sk)
+static __always_inline void fill_addrs(struct wt_event *e, struct sock *skp)
 {
-	__u64 *l = (__u64 *)e->laddr, *r = (__u64 *)e->raddr;
-	l[0] = l[1] = r[0] = r[1] = 0;
+	__u32 *l = (__u32 *)e->laddr, *r = (__u32 *)e->raddr;
+	l[0] = l[1] = l[2] = l[3] = 0;
+	r[0] = r[1] = r[2] = r[3] = 0;
 	e->family = 0;
 	e->lport = e->rport = 0;
-	if (!sk)
+	if (!skp)
 		return;
-	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	/* Direct (fault-safe) loads instead of a helper call per field. */
+	struct sock *sk = bpf_rdonly_cast(skp, bpf_core_type_id_kernel(struct sock));
+	struct inet_sock *inet = bpf_rdonly_cast(skp, bpf_core_type_id_kernel(struct inet_sock));
 	/* inet_sport, not skc_num: the latter is zeroed when the port is released at TCP_CLOSE,
 	 * which a server that closes after its peer reaches before close(2). */
-	e->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (fam == AF_INET6) {
+	e->lport = bpf_ntohs(inet->inet_sport);
+	e->rport = bpf_ntohs(sk->__sk_common.skc_dport);
+	if (sk->__sk_common.skc_family == AF_INET6) {
 		e->family = 6;
-		bpf_core_read(e->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(e->raddr, 16, &sk->__sk_common.skc_v6_daddr);
+		l[0] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[0];
+		l[1] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[1];
+		l[2] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[2];
+		l[3] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[3];
+		r[0] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[0];
+		r[1] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[1];
+		r[2] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[2];
+		r[3] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[3];
 	} else {
 		e->family = 4;
-		bpf_core_read(e->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(e->raddr, 4, &sk->__sk_common.skc_daddr);
+		l[0] = sk->__sk_common.skc_rcv_saddr;
+		r[0] = sk->__sk_common.skc_daddr;
 	}
 }
 
 /* Open/close records carry no payload: built on the stack. */
-static __always_inline void emit_ctl(__u8 kind, __u64 id, struct task_struct *task, __u32 fd,
+static __always_inline void emit_ctl(__u8 kind, __u64 id, __u32 fd,
 				     struct conn_info *c, struct sock *sk, __u64 ts_enter,
 				     __u64 ts_exit, __u16 sys)
 {
@@ -187,7 +209,7 @@ static __always_inline void emit_ctl(__u8 kind, __u64 id, struct task_struct *ta
 	e.kind = kind;
 	e.role = c->role;
 	e.fd = fd;
-	fill_proc(&e, id, task);
+	fill_proc(&e, id);
 	e.gen = c->gen;
 	e.ts_enter = ts_enter;
 	e.ts_exit = ts_exit;
@@ -197,7 +219,7 @@ static __always_inline void emit_ctl(__u8 kind, __u64 id, struct task_struct *ta
 		e.aux = c->recv_pos;
 	}
 	fill_addrs(&e, sk);
-	emit(&e, sizeof(e));
+	emit(&e, sizeof(e), 0);
 }
 
 /* ---- data syscalls ---------------------------------------------------------------- */
@@ -209,7 +231,7 @@ static __always_inline int enter_data(__u64 fd, __u64 buf, __u64 iovcnt, __u16 s
 	if ((__u32)(id >> 32) == self_tgid)
 		return 0;
 	__u64 ts = bpf_ktime_get_ns();
-	struct sock *sk = tcp_sock_of((struct task_struct *)bpf_get_current_task(), fd);
+	struct sock *sk = tcp_sock_of(fd);
 	if (!sk)
 		return 0;
 	struct call_args a = {
@@ -250,19 +272,17 @@ static __always_inline int exit_data(long ret, __u16 sys)
 	 * user space sees a gap instead of silently shifted bytes. */
 	__u64 pos = __sync_fetch_and_add(a.dir == WT_SEND ? &c->send_pos : &c->recv_pos,
 					 (__u64)ret);
-	stat_add(WT_STAT_DATA_BYTES, ret);
 
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
 	if (!s)
 		return 0;
 	struct wt_event *e = &s->ev;
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	e->kind = WT_DATA;
 	e->direction = a.dir;
 	e->role = c->role;
 	e->fd = a.fd;
-	fill_proc(e, id, task);
+	fill_proc(e, id);
 	e->gen = c->gen;
 	e->ts_enter = a.ts;
 	e->ts_exit = now;
@@ -301,7 +321,7 @@ static __always_inline int exit_data(long ret, __u16 sys)
 	}
 	CLAMP(off, WT_MAX_PAYLOAD);
 	e->captured = off;
-	emit(s, sizeof(struct wt_event) + off);
+	emit(s, sizeof(struct wt_event) + off, ret);
 	return 0;
 }
 
@@ -353,7 +373,7 @@ ENTER(connect)
 	if ((__u32)(id >> 32) == self_tgid)
 		return 0;
 	__u64 ts = bpf_ktime_get_ns();
-	struct sock *sk = tcp_sock_of((struct task_struct *)bpf_get_current_task(), ctx->args[0]);
+	struct sock *sk = tcp_sock_of(ctx->args[0]);
 	if (!sk)
 		return 0;
 	struct call_args a = { .ts = ts, .sk = (__u64)sk, .fd = (__u32)ctx->args[0],
@@ -378,7 +398,7 @@ EXIT(connect)
 	struct conn_key k = { .tgid = id >> 32, .fd = a.fd };
 	struct conn_info n = { .gen = now, .sk = a.sk, .role = WT_ROLE_CLIENT };
 	bpf_map_update_elem(&conns, &k, &n, BPF_ANY);
-	emit_ctl(WT_OPEN, id, (struct task_struct *)bpf_get_current_task(), a.fd, &n,
+	emit_ctl(WT_OPEN, id, a.fd, &n,
 		 (struct sock *)a.sk, a.ts, now, WT_SYS_CONNECT);
 	return 0;
 }
@@ -390,15 +410,14 @@ static __always_inline int on_accept(long ret, __u16 sys)
 	__u64 id = bpf_get_current_pid_tgid();
 	if ((__u32)(id >> 32) == self_tgid)
 		return 0;
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct sock *sk = tcp_sock_of(task, ret);
+	struct sock *sk = tcp_sock_of(ret);
 	if (!sk)
 		return 0;
 	__u64 now = bpf_ktime_get_ns();
 	struct conn_key k = { .tgid = id >> 32, .fd = (__u32)ret };
 	struct conn_info n = { .gen = now, .sk = (__u64)sk, .role = WT_ROLE_SERVER };
 	bpf_map_update_elem(&conns, &k, &n, BPF_ANY);
-	emit_ctl(WT_OPEN, id, task, (__u32)ret, &n, sk, now, now, sys);
+	emit_ctl(WT_OPEN, id, (__u32)ret, &n, sk, now, now, sys);
 	return 0;
 }
 
@@ -416,11 +435,10 @@ ENTER(close)
 	struct conn_info c = *cp;
 	bpf_map_delete_elem(&conns, &k);
 	__u64 now = bpf_ktime_get_ns();
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct sock *sk = tcp_sock_of(task, fd);
+	struct sock *sk = tcp_sock_of(fd);
 	/* A different socket on this fd means the tracked one ended unseen: no addresses. */
 	if ((__u64)sk != c.sk)
 		sk = NULL;
-	emit_ctl(WT_CLOSE, id, task, fd, &c, sk, now, now, WT_SYS_CLOSE);
+	emit_ctl(WT_CLOSE, id, fd, &c, sk, now, now, WT_SYS_CLOSE);
 	return 0;
 }

@@ -44,13 +44,12 @@ struct wt_event {
 	__u64 aux;          /* 104 close: bytes received */
 };                          /* 112 */
 
-/* Per-CPU u64 counters in the `stats` map. */
-enum wt_stat {
-	WT_STAT_EVENTS = 0,    /* records written to the ringbuf */
-	WT_STAT_BYTES,         /* bytes written to the ringbuf (headers + payload) */
-	WT_STAT_DROPS,         /* records lost: ringbuf full */
-	WT_STAT_DATA_BYTES,    /* socket bytes moved by traced syscalls (sum of size) */
-	WT_STAT_MAX,
+/* Per-CPU counters: the single value of the `stats` map. */
+struct wt_stats {
+	__u64 events;      /* records written to the ringbuf */
+	__u64 bytes;       /* bytes written to the ringbuf (headers + payload) */
+	__u64 drops;       /* records lost: ringbuf full */
+	__u64 data_bytes;  /* socket bytes moved by traced syscalls (sum of size) */
 };
 
 #endif

@@ -341,11 +341,11 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     o.Set("batches", double(batches_.load()));
     o.Set("userDrops", double(user_drops_.load()));
     ReadKernelStats();
-    const uint64_t* k = last_kernel_;
-    o.Set("kernelEvents", double(k[WT_STAT_EVENTS]));
-    o.Set("kernelBytes", double(k[WT_STAT_BYTES]));
-    o.Set("kernelDrops", double(k[WT_STAT_DROPS]));
-    o.Set("socketBytes", double(k[WT_STAT_DATA_BYTES]));
+    const struct wt_stats& k = last_kernel_;
+    o.Set("kernelEvents", double(k.events));
+    o.Set("kernelBytes", double(k.bytes));
+    o.Set("kernelDrops", double(k.drops));
+    o.Set("socketBytes", double(k.data_bytes));
     o.Set("running", Napi::Boolean::New(env, running_.load()));
     return o;
   }
@@ -353,14 +353,17 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   // Sums the per-CPU kernel counters into last_kernel_ (kept after the maps are gone).
   void ReadKernelStats() {
     if (!skel_) return;
-    uint64_t k[WT_STAT_MAX] = {0};
-    std::vector<uint64_t> vals(ncpu_);
-    int fd = bpf_map__fd(skel_->maps.stats);
-    for (uint32_t i = 0; i < WT_STAT_MAX; i++) {
-      if (bpf_map_lookup_elem(fd, &i, vals.data()) == 0)
-        for (auto v : vals) k[i] += v;
+    std::vector<struct wt_stats> vals(ncpu_);
+    uint32_t zero = 0;
+    if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.stats), &zero, vals.data()) != 0) return;
+    struct wt_stats sum = {0, 0, 0, 0};
+    for (auto& v : vals) {
+      sum.events += v.events;
+      sum.bytes += v.bytes;
+      sum.drops += v.drops;
+      sum.data_bytes += v.data_bytes;
     }
-    memcpy(last_kernel_, k, sizeof(k));
+    last_kernel_ = sum;
   }
 
   Napi::Value ClockOffset(const Napi::CallbackInfo& info) {
@@ -388,7 +391,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   int poll_ms_ = 10;
 
   std::atomic<uint64_t> events_{0}, bytes_{0}, batches_{0}, user_drops_{0};
-  uint64_t last_kernel_[WT_STAT_MAX] = {0};
+  struct wt_stats last_kernel_ = {0, 0, 0, 0};
 };
 
 Napi::Value ClockOffsetFn(const Napi::CallbackInfo& info) {
