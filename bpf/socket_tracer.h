@@ -7,7 +7,7 @@
 #define WT_DEFAULT_PAYLOAD_CAP 16384
 #define WT_MAX_PAYLOAD 30720
 /* iovecs looked at per readv/writev/recvmsg/sendmsg for payload (size is always exact). */
-#define WT_MAX_IOV 16
+#define WT_MAX_IOV 64
 
 enum wt_kind { WT_OPEN = 1, WT_DATA = 2, WT_CLOSE = 3 };
 enum wt_dir { WT_SEND = 0, WT_RECV = 1 };

@@ -57,7 +57,10 @@ before(async () => {
   await waitFor(`${expected} server-side rows`, async () => {
     await wiretap.engine.flush();
     return (await countRows(`trace_role = 2 and local_port = ${serverPort}`)) >= expected ? true : undefined;
-  }, 30_000);
+  }, 30_000).catch(async (err) => {
+    const r = await pgQuery(wiretap.port, `select trace_role, req_path, resp_status from http_events where req_path not like '/ka/%' and req_path not like '/curl/%'`);
+    throw new Error(`${(err as Error).message}; rows: ${JSON.stringify(r.rows)}; stats: ${JSON.stringify(wiretap.collector.stats())}`);
+  });
 });
 
 after(async () => {
@@ -113,7 +116,7 @@ test('curl processes get client-side rows too', async () => {
 test('chunked responses and a 100 KB body are captured with their sizes', async () => {
   const r = await pgQuery(
     wiretap.port,
-    `select req_path, resp_status, resp_body_size, length(resp_body) as kept, resp_headers
+    `select req_path, resp_status, resp_body_size, length(resp_body)::int as kept, resp_headers
      from http_events where trace_role = 2 and local_port = ${serverPort} and req_path in ('/big', '/chunked/one')
      order by req_path`,
   );
