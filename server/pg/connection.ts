@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import { SqlError, SqlState, type QueryExecutor, type QueryResult } from '../../engine/query.ts';
 import { AuthCode, type AuthExchange, type AuthStrategy } from './auth.ts';
-import { BackendWriter, TransactionStatus, type ErrorFields, type TransactionStatusValue } from './backend-messages.ts';
+import { BackendWriter, TransactionStatus, type ErrorFields, type FieldDescription, type TransactionStatusValue } from './backend-messages.ts';
 import { MessageFramer, ProtocolViolation, type Frame, type FramerLimits } from './framing.ts';
 import type { Logger } from './logger.ts';
 import { pgTypes } from './pg-types.ts';
@@ -379,9 +379,11 @@ export class PgConnection {
     }
     const abort = new AbortController();
     this.running = abort;
+    const started = performance.now();
     try {
       const result = await this.host.executor.query(sql, abort.signal);
-      await this.sendResult(result, abort.signal);
+      const rows = await this.sendResult(result, abort.signal);
+      this.host.logger.debug({ pid: this.processId, sql, rows, ms: Math.round(performance.now() - started) }, 'pg statement');
       return true;
     } catch (err) {
       if (err instanceof ConnectionClosed || this.isClosed) throw new ConnectionClosed();
@@ -394,17 +396,17 @@ export class PgConnection {
     }
   }
 
-  private async sendResult(result: QueryResult, signal: AbortSignal): Promise<void> {
+  /** Streams a result to the client; returns the row count. */
+  private async sendResult(result: QueryResult, signal: AbortSignal): Promise<number> {
     const columns = result.columns;
     const command = result.command.toUpperCase();
     if (columns.length > 0 || command === 'SELECT') {
-      this.out.rowDescription(
-        columns.map((c) => {
-          const t = pgTypes[c.type];
-          if (!t) throw new Error(`column "${c.name}" has unknown type ${String(c.type)}`);
-          return { name: c.name, tableOid: 0, columnAttr: 0, typeOid: t.oid, typeLen: t.len, typeMod: -1, format: 0 };
-        }),
-      );
+      try {
+        this.out.rowDescription(fieldDescriptions(columns));
+      } catch (err) {
+        await result.chunks[Symbol.asyncIterator]().return?.(); // release what the executor holds
+        throw err;
+      }
     }
     const types = columns.map((c) => c.type);
     const text: Array<string | null> = new Array(types.length);
@@ -426,6 +428,7 @@ export class PgConnection {
     }
     if (signal.aborted) throw canceledError();
     this.out.commandComplete(commandTag(command, rows));
+    return rows;
   }
 
   private transactionCommand(tx: TxCommand): boolean {
@@ -493,6 +496,15 @@ const abortedTransactionError: ErrorFields = {
 
 function canceledError(): SqlError {
   return new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
+}
+
+/** RowDescription fields for result columns: text format, no table/column identity. */
+export function fieldDescriptions(columns: QueryResult['columns']): FieldDescription[] {
+  return columns.map((c) => {
+    const t = pgTypes[c.type];
+    if (!t) throw new Error(`column "${c.name}" has unknown type ${String(c.type)}`);
+    return { name: c.name, tableOid: 0, columnAttr: 0, typeOid: t.oid, typeLen: t.len, typeMod: -1, format: 0 };
+  });
 }
 
 /** CommandComplete tag: row counts where PostgreSQL gives them. */
