@@ -9,11 +9,11 @@ import { ConnectionTracker } from '../collector/conn/tracker.ts';
 import type { SocketEvent } from '../collector/events.ts';
 import { DemoSource } from '../collector/sources/demo.ts';
 import { ConnScript, endpoint } from '../collector/synth/conn-script.ts';
-import type { HttpEventRow, RowSink } from '../engine/schema.ts';
+import type { RowSink } from '../engine/schema.ts';
 
 class CountingSink implements RowSink {
   rows = 0;
-  appendHttp(_row: HttpEventRow): void {
+  append(): void {
     this.rows++;
   }
 }

@@ -26,7 +26,7 @@ test('appended rows are queryable with their types', async () => {
   const e = await DuckEngine.create();
   try {
     const t0 = 1_700_000_000_000_000_000n;
-    for (let i = 0; i < 10; i++) e.appendHttp(httpRow({ timeNs: t0 + BigInt(i) * 1000n, reqPath: `/p/${i}` }));
+    for (let i = 0; i < 10; i++) e.append('http_events', httpRow({ timeNs: t0 + BigInt(i) * 1000n, reqPath: `/p/${i}` }));
     await e.flush();
     const r = await e.query('select time_, upid, req_path, resp_status, latency, encrypted from http_events order by time_ desc limit 3');
     assert.deepEqual(r.columns.map((c) => c.type), ['timestamptz', 'uuid', 'text', 'int4', 'int8', 'bool']);
@@ -74,7 +74,7 @@ test('oldest rows expire beyond the row budget', async () => {
   const e = await DuckEngine.create({ maxRowsPerTable: 1000, flushRows: 100 });
   try {
     const t0 = 1_700_000_000_000_000_000n;
-    for (let i = 0; i < 3000; i++) e.appendHttp(httpRow({ timeNs: t0 + BigInt(i) * 1000n }));
+    for (let i = 0; i < 3000; i++) e.append('http_events', httpRow({ timeNs: t0 + BigInt(i) * 1000n }));
     await e.flush();
     const rows = await all(await e.query('select count(*), min(time_) from http_events'));
     const count = Number(rows[0]![0]);

@@ -1,19 +1,12 @@
 // The standalone engine: http_events kept in a locked-down in-memory DuckDB, appended in
 // batches, queried with streaming results. (The compressed Arrow store replaces the storage
 // side later; the query interface stays.)
-import {
-  DuckDBInstance,
-  DuckDBConnection,
-  DuckDBTimestampTZValue,
-  DuckDBUUIDValue,
-  StatementType,
-  type DuckDBAppender,
-} from '@duckdb/node-api';
-import { tables, type HttpEventRow, type RowSink, type TableName } from './schema.ts';
+import { DuckDBInstance, DuckDBConnection, StatementType, type DuckDBAppender } from '@duckdb/node-api';
+import { tables, type ColumnDef, type RowSink, type RowTypes, type TableName } from './schema.ts';
 import { SqlError, SqlState, type QueryExecutor, type QueryResult, type Value } from './query.ts';
 import { columnTypeOf, toValue } from './duck-types.ts';
 import { toSqlError } from './duck-errors.ts';
-import { upidToBigInt } from './upid.ts';
+import { rowAppender } from './duck-append.ts';
 
 export interface DuckEngineOptions {
   /** Rows kept per table; the oldest are deleted beyond it. */
@@ -65,7 +58,8 @@ function readOnlyError(): SqlError {
 }
 
 export class DuckEngine implements QueryExecutor, RowSink {
-  private pendingHttp: HttpEventRow[] = [];
+  private readonly pending = new Map<TableName, object[]>();
+  private bufferedRows = 0;
   private flushing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
   private readonly counters: EngineStats = { rowsAppended: 0, rowsExpired: 0, rowsBuffered: 0 };
@@ -74,7 +68,7 @@ export class DuckEngine implements QueryExecutor, RowSink {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
-    private readonly httpAppender: DuckDBAppender,
+    private readonly appenders: Map<TableName, { appender: DuckDBAppender; write: (a: DuckDBAppender, row: object) => void }>,
     private readonly opts: Required<DuckEngineOptions>,
   ) {
     this.timer = setInterval(() => void this.flush(), opts.flushIntervalMs);
@@ -88,18 +82,21 @@ export class DuckEngine implements QueryExecutor, RowSink {
     // TimeZone belongs to the ICU extension, so it is set after start; then configuration is locked.
     await writer.run("SET GLOBAL TimeZone = 'UTC'");
     await writer.run('SET GLOBAL lock_configuration = true');
-    for (const [name, cols] of Object.entries(tables)) {
+    const appenders = new Map();
+    for (const [name, cols] of Object.entries(tables) as [TableName, readonly ColumnDef[]][]) {
       const ddl = cols.map((c) => `"${c.name}" ${c.duck}`).join(', ');
       await writer.run(`CREATE TABLE ${name} (${ddl})`);
+      appenders.set(name, { appender: await writer.createAppender(name), write: rowAppender(cols) });
     }
-    const httpAppender = await writer.createAppender('http_events');
-    return new DuckEngine(instance, writer, httpAppender, opts);
+    return new DuckEngine(instance, writer, appenders, opts);
   }
 
-  appendHttp(row: HttpEventRow): void {
+  append<T extends TableName>(table: T, row: RowTypes[T]): void {
     if (this.closed) return;
-    this.pendingHttp.push(row);
-    if (this.pendingHttp.length >= this.opts.flushRows) void this.flush();
+    let rows = this.pending.get(table);
+    if (!rows) this.pending.set(table, (rows = []));
+    rows.push(row);
+    if (++this.bufferedRows >= this.opts.flushRows) void this.flush();
   }
 
   /** Makes every row appended so far visible to queries. */
@@ -109,38 +106,16 @@ export class DuckEngine implements QueryExecutor, RowSink {
   }
 
   private async flushNow(): Promise<void> {
-    const rows = this.pendingHttp;
-    if (rows.length === 0) return;
-    this.pendingHttp = [];
-    const a = this.httpAppender;
-    for (const r of rows) {
-      a.appendTimestampTZ(new DuckDBTimestampTZValue(r.timeNs / 1000n));
-      a.appendUUID(DuckDBUUIDValue.fromUint128(upidToBigInt(r.upid)));
-      a.appendVarchar(r.remoteAddr);
-      a.appendInteger(r.remotePort);
-      a.appendVarchar(r.localAddr);
-      a.appendInteger(r.localPort);
-      a.appendInteger(r.traceRole);
-      a.appendBoolean(r.encrypted);
-      a.appendInteger(r.majorVersion);
-      a.appendInteger(r.minorVersion);
-      a.appendInteger(r.contentType);
-      a.appendVarchar(r.reqHeaders);
-      a.appendVarchar(r.reqMethod);
-      a.appendVarchar(r.reqPath);
-      a.appendVarchar(r.reqBody);
-      a.appendBigInt(BigInt(r.reqBodySize));
-      a.appendVarchar(r.respHeaders);
-      a.appendInteger(r.respStatus);
-      a.appendVarchar(r.respMessage);
-      a.appendVarchar(r.respBody);
-      a.appendBigInt(BigInt(r.respBodySize));
-      a.appendBigInt(r.latencyNs);
-      a.endRow();
+    for (const [table, rows] of this.pending) {
+      if (rows.length === 0) continue;
+      this.pending.set(table, []);
+      this.bufferedRows -= rows.length;
+      const { appender, write } = this.appenders.get(table)!;
+      for (const r of rows) write(appender, r);
+      appender.flushSync();
+      this.counters.rowsAppended += rows.length;
+      await this.expire(table);
     }
-    a.flushSync();
-    this.counters.rowsAppended += rows.length;
-    await this.expire('http_events');
   }
 
   /** Keeps at most maxRowsPerTable rows, dropping the oldest by time_. */
@@ -158,7 +133,7 @@ export class DuckEngine implements QueryExecutor, RowSink {
   }
 
   stats(): EngineStats {
-    return { ...this.counters, rowsBuffered: this.pendingHttp.length };
+    return { ...this.counters, rowsBuffered: this.bufferedRows };
   }
 
   async query(sql: string, signal?: AbortSignal): Promise<QueryResult> {
@@ -217,7 +192,7 @@ export class DuckEngine implements QueryExecutor, RowSink {
     clearInterval(this.timer);
     await this.flush();
     this.closed = true;
-    this.httpAppender.closeSync();
+    for (const { appender } of this.appenders.values()) appender.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();
   }

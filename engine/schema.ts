@@ -10,6 +10,8 @@ export type ColumnType =
 
 export interface ColumnDef {
   name: string;
+  /** Key of this column's value in the row objects the collector produces. */
+  field: string;
   type: ColumnType;
   /** DuckDB column type used by the store. */
   duck: string;
@@ -21,34 +23,34 @@ export type TraceRoleValue = (typeof TraceRole)[keyof typeof TraceRole];
 
 /** Shared columns, in this order, at the head of every event table. */
 export const sharedColumns: ColumnDef[] = [
-  { name: 'time_', type: 'timestamptz', duck: 'TIMESTAMPTZ', doc: 'when the request started (wall clock)' },
-  { name: 'upid', type: 'uuid', duck: 'UUID', doc: 'process identity: asid(32) | pid(32) | start time in clock ticks(64)' },
-  { name: 'remote_addr', type: 'text', duck: 'VARCHAR', doc: 'peer address' },
-  { name: 'remote_port', type: 'int4', duck: 'INTEGER', doc: 'peer port' },
-  { name: 'local_addr', type: 'text', duck: 'VARCHAR', doc: 'local address' },
-  { name: 'local_port', type: 'int4', duck: 'INTEGER', doc: 'local port' },
-  { name: 'trace_role', type: 'int4', duck: 'INTEGER', doc: '1 client, 2 server, 0 unknown' },
-  { name: 'encrypted', type: 'bool', duck: 'BOOLEAN', doc: 'captured from a TLS library' },
+  { name: 'time_', field: 'timeNs', type: 'timestamptz', duck: 'TIMESTAMPTZ', doc: 'when the request started (wall clock)' },
+  { name: 'upid', field: 'upid', type: 'uuid', duck: 'UUID', doc: 'process identity: asid(32) | pid(32) | start time in clock ticks(64)' },
+  { name: 'remote_addr', field: 'remoteAddr', type: 'text', duck: 'VARCHAR', doc: 'peer address' },
+  { name: 'remote_port', field: 'remotePort', type: 'int4', duck: 'INTEGER', doc: 'peer port' },
+  { name: 'local_addr', field: 'localAddr', type: 'text', duck: 'VARCHAR', doc: 'local address' },
+  { name: 'local_port', field: 'localPort', type: 'int4', duck: 'INTEGER', doc: 'local port' },
+  { name: 'trace_role', field: 'traceRole', type: 'int4', duck: 'INTEGER', doc: '1 client, 2 server, 0 unknown' },
+  { name: 'encrypted', field: 'encrypted', type: 'bool', duck: 'BOOLEAN', doc: 'captured from a TLS library' },
 ];
 
 export const httpOwnColumns: ColumnDef[] = [
-  { name: 'major_version', type: 'int4', duck: 'INTEGER', doc: 'HTTP major version' },
-  { name: 'minor_version', type: 'int4', duck: 'INTEGER', doc: 'HTTP minor version' },
-  { name: 'content_type', type: 'int4', duck: 'INTEGER', doc: '0 unknown, 1 JSON, 2 gRPC (Pixie enum)' },
-  { name: 'req_headers', type: 'text', duck: 'VARCHAR', doc: 'request headers as a JSON object' },
-  { name: 'req_method', type: 'text', duck: 'VARCHAR', doc: 'request method' },
-  { name: 'req_path', type: 'text', duck: 'VARCHAR', doc: 'request target' },
-  { name: 'req_body', type: 'text', duck: 'VARCHAR', doc: 'request body, up to the capture cap' },
-  { name: 'req_body_size', type: 'int8', duck: 'BIGINT', doc: 'original request body size' },
-  { name: 'resp_headers', type: 'text', duck: 'VARCHAR', doc: 'response headers as a JSON object' },
-  { name: 'resp_status', type: 'int4', duck: 'INTEGER', doc: 'response status code' },
-  { name: 'resp_message', type: 'text', duck: 'VARCHAR', doc: 'response reason phrase' },
-  { name: 'resp_body', type: 'text', duck: 'VARCHAR', doc: 'response body, up to the capture cap' },
-  { name: 'resp_body_size', type: 'int8', duck: 'BIGINT', doc: 'original response body size' },
+  { name: 'major_version', field: 'majorVersion', type: 'int4', duck: 'INTEGER', doc: 'HTTP major version' },
+  { name: 'minor_version', field: 'minorVersion', type: 'int4', duck: 'INTEGER', doc: 'HTTP minor version' },
+  { name: 'content_type', field: 'contentType', type: 'int4', duck: 'INTEGER', doc: '0 unknown, 1 JSON, 2 gRPC (Pixie enum)' },
+  { name: 'req_headers', field: 'reqHeaders', type: 'text', duck: 'VARCHAR', doc: 'request headers as a JSON object' },
+  { name: 'req_method', field: 'reqMethod', type: 'text', duck: 'VARCHAR', doc: 'request method' },
+  { name: 'req_path', field: 'reqPath', type: 'text', duck: 'VARCHAR', doc: 'request target' },
+  { name: 'req_body', field: 'reqBody', type: 'text', duck: 'VARCHAR', doc: 'request body, up to the capture cap' },
+  { name: 'req_body_size', field: 'reqBodySize', type: 'int8', duck: 'BIGINT', doc: 'original request body size' },
+  { name: 'resp_headers', field: 'respHeaders', type: 'text', duck: 'VARCHAR', doc: 'response headers as a JSON object' },
+  { name: 'resp_status', field: 'respStatus', type: 'int4', duck: 'INTEGER', doc: 'response status code' },
+  { name: 'resp_message', field: 'respMessage', type: 'text', duck: 'VARCHAR', doc: 'response reason phrase' },
+  { name: 'resp_body', field: 'respBody', type: 'text', duck: 'VARCHAR', doc: 'response body, up to the capture cap' },
+  { name: 'resp_body_size', field: 'respBodySize', type: 'int8', duck: 'BIGINT', doc: 'original response body size' },
 ];
 
 export const latencyColumn: ColumnDef = {
-  name: 'latency', type: 'int8', duck: 'BIGINT', doc: 'response end − request start, ns',
+  name: 'latency', field: 'latencyNs', type: 'int8', duck: 'BIGINT', doc: 'response end − request start, ns',
 };
 
 export const tables = {
@@ -89,7 +91,16 @@ export interface HttpEventRow extends EventRowBase {
   latencyNs: bigint;
 }
 
-/** Where the collector delivers finished rows; the engine implements it. */
+/** Row object type of each table (keys are the columns' `field`s). */
+export interface RowTypes {
+  http_events: HttpEventRow;
+}
+
+/**
+ * Where the collector delivers finished rows; the engine implements it. Value conventions per
+ * column type: timestamptz bigint ns since the epoch; uuid (upid) a Upid; int2/int4 number;
+ * int8 bigint or number; float number; bool boolean; text/json string.
+ */
 export interface RowSink {
-  appendHttp(row: HttpEventRow): void;
+  append<T extends TableName>(table: T, row: RowTypes[T]): void;
 }

@@ -104,7 +104,7 @@ export class HttpConnection implements ProtocolConnection {
       }
       requests.shift();
       responses.shift();
-      sink.appendHttp(toRow(conn, req, resp));
+      sink.append('http_events', toRow(conn, req, resp));
       stats.records++;
       if (resp.status === 101 || (req.method === 'CONNECT' && resp.status >= 200 && resp.status < 300)) {
         // Upgrade or tunnel: what follows is not HTTP/1.x.

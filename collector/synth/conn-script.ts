@@ -1,6 +1,6 @@
 // Builds SocketEvents for one side of a connection, tracking stream positions, so tests and the
 // demo source can describe traffic as "send these bytes, receive those" instead of raw events.
-import type { HttpEventRow, RowSink } from '../../engine/schema.ts';
+import type { HttpEventRow, RowSink, RowTypes, TableName } from '../../engine/schema.ts';
 import { Direction, EventKind, type DirectionValue, type SocketEvent } from '../events.ts';
 
 export interface Endpoint {
@@ -67,8 +67,8 @@ const EMPTY = Buffer.alloc(0);
 /** The plain array sink tests use. */
 export class ArraySink implements RowSink {
   readonly rows: HttpEventRow[] = [];
-  appendHttp(row: HttpEventRow): void {
-    this.rows.push(row);
+  append<T extends TableName>(table: T, row: RowTypes[T]): void {
+    if (table === 'http_events') this.rows.push(row);
   }
 }
 
