@@ -303,3 +303,23 @@ test('non-SELECT statements are refused with a clear SQLSTATE', { timeout: 30_00
     assert.deepEqual((await c.query('select count(*)::int as n from http_events')).rows, [{ n: 0 }]);
   });
 });
+
+test('node-pg extended protocol: named prepared statements work; parameters fail cleanly', { timeout: 30_000 }, async () => {
+  await withClient(async (c) => {
+    for (let i = 0; i < 2; i++) {
+      // the first call sends Parse+Bind+Describe+Execute+Sync, the second reuses the statement
+      const r = await c.query({ name: 'two-cols', text: "select 42 as answer, 'x' as label" });
+      assert.deepEqual(r.rows, [{ answer: 42, label: 'x' }]);
+      assert.deepEqual(r.fields.map((f) => f.dataTypeID), [23, 25]);
+    }
+    const arr = await c.query({ name: 'as-array', text: 'select range as n from range(3)', rowMode: 'array' });
+    assert.deepEqual(arr.rows, [['0'], ['1'], ['2']]);
+    try {
+      await c.query('select $1::int as v', [1]);
+      assert.fail('parameters are not supported yet');
+    } catch (err) {
+      assert.equal((err as { code?: string }).code, '0A000');
+    }
+    assert.deepEqual((await c.query('select 1 as x')).rows, [{ x: 1 }]);
+  });
+});

@@ -3,7 +3,8 @@
 // is only requested once the socket has drained (a slow client never makes us buffer a
 // whole result). A connection that closes aborts its running query.
 import type { Socket } from 'node:net';
-import { SqlError, SqlState, type QueryExecutor, type QueryResult } from '../../engine/query.ts';
+import { SqlError, SqlState, type QueryExecutor, type QueryResult, type Value } from '../../engine/query.ts';
+import type { ColumnType } from '../../engine/schema.ts';
 import { AuthCode, type AuthExchange, type AuthStrategy } from './auth.ts';
 import { BackendWriter, TransactionStatus, type ErrorFields, type FieldDescription, type TransactionStatusValue } from './backend-messages.ts';
 import { MessageFramer, ProtocolViolation, type Frame, type FramerLimits } from './framing.ts';
@@ -13,6 +14,8 @@ import { initialParameterStatus } from './session-parameters.ts';
 import { splitStatements } from './split-statements.ts';
 import { formatValue } from './text-format.ts';
 import { classifyTransactionCommand, type TxCommand } from './transaction-control.ts';
+import { decodeBind, decodeExecute, decodeParse, decodeTarget, type BindMessage, type ExecuteMessage, type ParseMessage, type TargetMessage } from './extended-messages.ts';
+import { Portal, type PreparedStatement } from './portal.ts';
 
 /** Startup-packet codes (the int32 after the length in the untyped first packet). */
 const SSL_REQUEST = 80877103;
@@ -64,6 +67,9 @@ export class PgConnection {
   private ignoreTillSync = false;
   private running: AbortController | null = null;
   private readonly closedPromise: Promise<void>;
+  /** Extended protocol state: prepared statements and portals by name ('' = unnamed). */
+  private readonly statements = new Map<string, PreparedStatement>();
+  private readonly portals = new Map<string, Portal>();
 
   constructor(
     private readonly socket: Socket,
@@ -118,6 +124,7 @@ export class PgConnection {
       }
     } finally {
       this.endSocket();
+      await this.releaseExtendedState(true);
     }
   }
 
@@ -306,12 +313,16 @@ export class PgConnection {
     if (this.ignoreTillSync && type !== 'S' && type !== 'X') return true;
     switch (type) {
       case 'Q':
+        // a simple query drops the unnamed statement and portal, as in PostgreSQL
+        await this.closeStatement('');
+        await this.closePortal('');
         await this.simpleQuery(readCString(frame.body));
         return true;
       case 'X':
         return false;
-      case 'S': // Sync
+      case 'S': // Sync: ends the implicit transaction of the extended messages before it
         this.ignoreTillSync = false;
+        await this.releaseExtendedState(this.txStatus !== TransactionStatus.inBlock);
         this.out.readyForQuery(this.txStatus);
         await this.flushAndDrain();
         return true;
@@ -319,18 +330,19 @@ export class PgConnection {
         await this.flushAndDrain();
         return true;
       case 'P':
+        await this.extended(() => this.onParse(decodeParse(frame.body)));
+        return true;
       case 'B':
+        await this.extended(() => this.onBind(decodeBind(frame.body)));
+        return true;
       case 'D':
+        await this.extended(() => this.onDescribe(decodeTarget(frame.body, 'Describe')));
+        return true;
       case 'E':
+        await this.extended(() => this.onExecute(decodeExecute(frame.body)));
+        return true;
       case 'C':
-        this.sendError({
-          severity: 'ERROR',
-          code: SqlState.featureNotSupported,
-          message: 'extended query protocol not supported yet',
-          hint: 'Use the simple query protocol (queries without parameters).',
-        });
-        this.ignoreTillSync = true;
-        await this.flushAndDrain();
+        await this.extended(() => this.onClose(decodeTarget(frame.body, 'Close')));
         return true;
       case 'F':
         this.sendError({ severity: 'ERROR', code: SqlState.featureNotSupported, message: 'function call protocol not supported' });
@@ -365,6 +377,8 @@ export class PgConnection {
         if (!(await this.runStatement(stmt.text))) break;
       }
     }
+    // portals live until their transaction ends (a COMMIT/ROLLBACK in this string ends it)
+    if (this.txStatus !== TransactionStatus.inBlock) await this.releaseExtendedState(true);
     this.out.readyForQuery(this.txStatus);
     await this.flushAndDrain();
   }
@@ -378,19 +392,31 @@ export class PgConnection {
       return false;
     }
     const abort = new AbortController();
-    this.running = abort;
     const started = performance.now();
     try {
-      const result = await this.host.executor.query(sql, abort.signal);
+      const result = await this.startQuery(sql, abort);
+      this.running = abort;
       const rows = await this.sendResult(result, abort.signal);
       this.host.logger.debug({ pid: this.processId, sql, rows, ms: Math.round(performance.now() - started) }, 'pg statement');
       return true;
     } catch (err) {
       if (err instanceof ConnectionClosed || this.isClosed) throw new ConnectionClosed();
-      // whatever an executor throws once its signal fired, the client asked for a cancel
-      const canceled = abort.signal.aborted && !(err instanceof SqlError);
-      this.sendError(this.errorFields(canceled ? canceledError() : err, sql));
+      this.sendError(this.errorFields(err, sql));
       return false;
+    } finally {
+      this.running = null;
+    }
+  }
+
+  /** Runs a statement through the executor, cancellable while it runs. */
+  private async startQuery(sql: string, abort: AbortController): Promise<QueryResult> {
+    this.running = abort;
+    try {
+      return await this.host.executor.query(sql, abort.signal);
+    } catch (err) {
+      // whatever an executor throws once its signal fired, the client asked for a cancel
+      if (abort.signal.aborted && !(err instanceof SqlError)) throw canceledError();
+      throw err;
     } finally {
       this.running = null;
     }
@@ -409,26 +435,197 @@ export class PgConnection {
       }
     }
     const types = columns.map((c) => c.type);
-    const text: Array<string | null> = new Array(types.length);
     let rows = 0;
     for await (const chunk of result.chunks) {
       if (signal.aborted) throw canceledError();
-      for (const row of chunk) {
-        if (row.length !== types.length) {
-          throw new Error(`executor returned a row with ${row.length} values for ${types.length} columns`);
-        }
-        for (let i = 0; i < types.length; i++) text[i] = formatValue(types[i]!, row[i]!);
-        this.out.dataRow(text);
-        rows++;
-        if (this.out.size >= OUTPUT_FLUSH_BYTES) await this.flushAndDrain();
-      }
-      // Backpressure: the next chunk is pulled only after the socket took this one.
-      await this.flushAndDrain();
-      if (this.isClosed) throw new ConnectionClosed();
+      rows += await this.sendRows(types, chunk);
     }
     if (signal.aborted) throw canceledError();
     this.out.commandComplete(commandTag(command, rows));
     return rows;
+  }
+
+  /**
+   * Encodes rows as DataRows and hands them to the socket. Backpressure: returns only once the
+   * socket has drained, so the caller pulls the next chunk only when the client keeps up.
+   */
+  private async sendRows(types: ColumnType[], chunk: Value[][]): Promise<number> {
+    const text: Array<string | null> = new Array(types.length);
+    for (const row of chunk) {
+      if (row.length !== types.length) {
+        throw new Error(`executor returned a row with ${row.length} values for ${types.length} columns`);
+      }
+      for (let i = 0; i < types.length; i++) text[i] = formatValue(types[i]!, row[i]!);
+      this.out.dataRow(text);
+      if (this.out.size >= OUTPUT_FLUSH_BYTES) await this.flushAndDrain();
+    }
+    await this.flushAndDrain();
+    if (this.isClosed) throw new ConnectionClosed();
+    return chunk.length;
+  }
+
+  // ---- extended query protocol ------------------------------------------------------------
+  // Statements without parameters and text results. An error makes the connection discard
+  // messages until Sync (ignoreTillSync), as PostgreSQL does.
+
+  private async extended(step: () => Promise<void> | void): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      if (err instanceof ProtocolViolation || err instanceof ConnectionClosed || this.isClosed) throw err;
+      this.sendError(this.errorFields(err, ''));
+      this.ignoreTillSync = true;
+    }
+  }
+
+  private async onParse(m: ParseMessage): Promise<void> {
+    if (m.statement !== '' && this.statements.has(m.statement)) {
+      throw new SqlError('42P05', `prepared statement "${m.statement}" already exists`);
+    }
+    const { statements, error } = splitStatements(m.query);
+    if (error) throw new SqlError(SqlState.syntaxError, `${error} at end of input`);
+    if (statements.length > 1) throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement');
+    const stmt = statements[0];
+    if (stmt && stmt.maxParam > 0) {
+      throw new SqlError(SqlState.featureNotSupported, 'query parameters ($1, $2, …) are not supported yet', undefined,
+        'Put the values in the query text, or use the simple query protocol.');
+    }
+    await this.closeStatement(m.statement);
+    const sql = stmt?.text ?? '';
+    this.statements.set(m.statement, {
+      name: m.statement,
+      sql,
+      paramTypes: m.paramTypes,
+      tx: sql ? classifyTransactionCommand(sql) : null,
+      pending: null,
+    });
+    this.out.parseComplete();
+  }
+
+  private async onBind(m: BindMessage): Promise<void> {
+    const st = this.statement(m.statement);
+    if (m.params.length !== 0) {
+      throw new SqlError(SqlState.protocolViolation,
+        `bind message supplies ${m.params.length} parameters, but prepared statement "${m.statement}" requires 0`);
+    }
+    if (m.resultFormats.some((f) => f !== 0)) {
+      throw new SqlError(SqlState.featureNotSupported, 'binary result format is not supported yet');
+    }
+    if (m.portal !== '' && this.portals.has(m.portal)) throw new SqlError('42P03', `portal "${m.portal}" already exists`);
+    if (this.txStatus === TransactionStatus.failed && !st.tx) throw new SqlError('25P02', abortedTransactionError.message);
+    await this.closePortal(m.portal);
+    const pending = st.pending;
+    st.pending = null;
+    this.portals.set(m.portal, new Portal(m.portal, st, pending?.result ?? null, pending?.abort ?? new AbortController()));
+    this.out.bindComplete();
+  }
+
+  private async onDescribe(m: TargetMessage): Promise<void> {
+    if (m.kind === 'S') {
+      const st = this.statement(m.name);
+      this.out.parameterDescription(st.paramTypes.map((oid) => oid || pgTypes.text.oid));
+      if (!st.sql || st.tx) {
+        this.out.noData();
+        return;
+      }
+      // The columns are only known by running the query; the result waits for the next Bind.
+      if (!st.pending) {
+        if (this.txStatus === TransactionStatus.failed) throw new SqlError('25P02', abortedTransactionError.message);
+        const abort = new AbortController();
+        st.pending = { result: await this.startQuery(st.sql, abort), abort };
+      }
+      this.describeResult(st.pending.result);
+      return;
+    }
+    const portal = this.portal(m.name);
+    if (!portal.statement.sql || portal.statement.tx) {
+      this.out.noData();
+      return;
+    }
+    portal.result ??= await this.startQuery(portal.statement.sql, portal.abort);
+    this.describeResult(portal.result);
+  }
+
+  private describeResult(result: QueryResult): void {
+    if (result.columns.length > 0 || result.command.toUpperCase() === 'SELECT') {
+      this.out.rowDescription(fieldDescriptions(result.columns));
+    } else {
+      this.out.noData();
+    }
+  }
+
+  private async onExecute(m: ExecuteMessage): Promise<void> {
+    const portal = this.portal(m.portal);
+    const st = portal.statement;
+    if (!st.sql) {
+      this.out.emptyQueryResponse();
+      return;
+    }
+    if (st.tx) {
+      if (!this.transactionCommand(st.tx)) this.ignoreTillSync = true;
+      return;
+    }
+    if (this.txStatus === TransactionStatus.failed) throw new SqlError('25P02', abortedTransactionError.message);
+    try {
+      const result = (portal.result ??= await this.startQuery(st.sql, portal.abort));
+      const types = result.columns.map((c) => c.type);
+      this.running = portal.abort;
+      let rows = 0;
+      for (;;) {
+        if (portal.abort.signal.aborted) throw canceledError();
+        if (m.maxRows > 0 && rows >= m.maxRows) {
+          this.out.portalSuspended();
+          return;
+        }
+        const batch = await portal.next(m.maxRows > 0 ? m.maxRows - rows : 0);
+        if (!batch) break;
+        rows += await this.sendRows(types, batch);
+      }
+      this.out.commandComplete(commandTag(result.command.toUpperCase(), rows));
+    } catch (err) {
+      await this.closePortal(m.portal);
+      throw err;
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private async onClose(m: TargetMessage): Promise<void> {
+    if (m.kind === 'S') await this.closeStatement(m.name);
+    else await this.closePortal(m.name);
+    this.out.closeComplete();
+  }
+
+  private statement(name: string): PreparedStatement {
+    const st = this.statements.get(name);
+    if (!st) throw new SqlError('26000', name ? `prepared statement "${name}" does not exist` : 'unnamed prepared statement does not exist');
+    return st;
+  }
+
+  private portal(name: string): Portal {
+    const p = this.portals.get(name);
+    if (!p) throw new SqlError('34000', name ? `portal "${name}" does not exist` : 'unnamed portal does not exist');
+    return p;
+  }
+
+  private async closeStatement(name: string): Promise<void> {
+    const st = this.statements.get(name);
+    if (!st) return;
+    this.statements.delete(name);
+    await releasePending(st);
+  }
+
+  private async closePortal(name: string): Promise<void> {
+    const p = this.portals.get(name);
+    if (!p) return;
+    this.portals.delete(name);
+    await p.close();
+  }
+
+  /** At Sync (and on close): results kept for Describe→Bind go; portals go at transaction end. */
+  private async releaseExtendedState(portalsToo: boolean): Promise<void> {
+    for (const st of this.statements.values()) await releasePending(st);
+    if (portalsToo) for (const name of [...this.portals.keys()]) await this.closePortal(name);
   }
 
   private transactionCommand(tx: TxCommand): boolean {
@@ -486,6 +683,14 @@ export class PgConnection {
     this.host.logger.error({ remote: this.remote, err, sql }, 'pg query failed unexpectedly');
     return { severity: 'ERROR', code: SqlState.internalError, message: `internal error: ${errorMessage(err)}` };
   }
+}
+
+async function releasePending(st: PreparedStatement): Promise<void> {
+  const pending = st.pending;
+  st.pending = null;
+  if (!pending) return;
+  pending.abort.abort();
+  await pending.result.chunks[Symbol.asyncIterator]().return?.().catch(() => {});
 }
 
 const abortedTransactionError: ErrorFields = {

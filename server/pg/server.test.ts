@@ -164,16 +164,116 @@ test('transaction control: tags and ReadyForQuery status', { timeout: 20_000 }, 
   c.close();
 });
 
-test('extended protocol: one 0A000, messages discarded until Sync, then the session works', { timeout: 20_000 }, async () => {
+test('extended protocol: Parse/Bind/Describe/Execute/Sync for a query without parameters', { timeout: 20_000 }, async () => {
   const { port } = await start(scripted);
   const c = await RawClient.connect(port);
   await c.startup();
-  c.write(Buffer.concat([frontend.parse('', 'select 1'), frontend.bind(), frontend.describePortal(), frontend.execute(), frontend.sync()]));
+  c.write(Buffer.concat([frontend.parse('', 'select 4'), frontend.bind(), frontend.describePortal(), frontend.execute(), frontend.sync()]));
   const r = await c.until('Z');
+  assert.equal(types(r), '12TDCZ');
+  assert.deepEqual(dataRowValues(r[3]!.body), ['4']);
+  assert.equal(tag(r[4]!), 'SELECT 1');
+  // named statement reused by two portals, then closed
+  c.write(Buffer.concat([
+    frontend.parse('s1', 'select 6;'), frontend.bind('p1', 's1'), frontend.bind('p2', 's1'),
+    frontend.execute('p1'), frontend.execute('p2'), frontend.close('P', 'p1'), frontend.close('S', 's1'), frontend.sync(),
+  ]));
+  assert.equal(types(await c.until('Z')), '122DCDC33Z');
+  c.write(Buffer.concat([frontend.bind('', 's1'), frontend.sync()]));
+  const gone = await c.until('Z');
+  assert.equal(errorFields(gone[0]!.body).C, '26000');
+  // empty query and SET-like statements
+  c.write(Buffer.concat([frontend.parse('', ''), frontend.bind(), frontend.describePortal(), frontend.execute(), frontend.sync()]));
+  assert.equal(types(await c.until('Z')), '12nIZ');
+  c.write(Buffer.concat([frontend.parse('', 'set x'), frontend.bind(), frontend.describePortal(), frontend.execute(), frontend.sync()]));
+  assert.equal(types(await c.until('Z')), '12nCZ');
+  c.close();
+});
+
+test('extended protocol: Describe statement runs the query once; the next Bind reuses its result', { timeout: 20_000 }, async () => {
+  let calls = 0;
+  const counting: QueryExecutor = {
+    async query(sql, signal) {
+      calls++;
+      return scripted.query(sql, signal);
+    },
+  };
+  const { port } = await start(counting);
+  const c = await RawClient.connect(port);
+  await c.startup();
+  c.write(Buffer.concat([frontend.parse('', 'select 8', [23]), frontend.describe('S'), frontend.bind(), frontend.execute(), frontend.sync()]));
+  const r = await c.until('Z');
+  assert.equal(types(r), '1tT2DCZ');
+  assert.equal(r[1]!.body.readInt16BE(0), 1); // ParameterDescription echoes the declared type
+  assert.deepEqual(rowDescription(r[2]!.body), [{ name: 'a', typeOid: 23, typeLen: 4 }]);
+  assert.equal(calls, 1);
+  c.close();
+});
+
+test('extended protocol: Execute with a row limit suspends the portal and resumes it', { timeout: 20_000 }, async () => {
+  const many: QueryExecutor = {
+    async query() {
+      return {
+        command: 'SELECT',
+        columns: [{ name: 'n', type: 'int8' }],
+        chunks: (async function* () {
+          yield [[1n], [2n], [3n]];
+          yield [[4n], [5n]];
+        })(),
+      };
+    },
+  };
+  const { port } = await start(many);
+  const c = await RawClient.connect(port);
+  await c.startup();
+  c.write(Buffer.concat([frontend.parse('', 'select n'), frontend.bind(), frontend.execute('', 2), frontend.execute('', 2), frontend.execute('', 2), frontend.execute('', 2), frontend.sync()]));
+  const r = await c.until('Z');
+  assert.equal(types(r), '12DDsDDsDCCZ');
+  assert.deepEqual(r.filter((m) => m.type === 'D').map((m) => dataRowValues(m.body)[0]), ['1', '2', '3', '4', '5']);
+  assert.deepEqual(r.filter((m) => m.type === 'C').map(tag), ['SELECT 1', 'SELECT 0']);
+  c.close();
+});
+
+test('extended protocol: unsupported parts fail once, messages are discarded until Sync, the session continues', { timeout: 20_000 }, async () => {
+  const { port } = await start(scripted);
+  const c = await RawClient.connect(port);
+  await c.startup();
+  c.write(Buffer.concat([frontend.parse('', 'select $1'), frontend.bind('', '', ['1']), frontend.describePortal(), frontend.execute(), frontend.sync()]));
+  let r = await c.until('Z');
   assert.equal(types(r), 'EZ');
   assert.equal(errorFields(r[0]!.body).C, '0A000');
-  assert.match(errorFields(r[0]!.body).M!, /extended query protocol not supported/);
+  c.write(Buffer.concat([frontend.parse('', 'select 1'), frontend.bind('', '', [], [1]), frontend.execute(), frontend.sync()]));
+  r = await c.until('Z');
+  assert.equal(types(r), '1EZ');
+  assert.match(errorFields(r[1]!.body).M!, /binary/);
+  c.write(Buffer.concat([frontend.parse('', 'select 1; select 2'), frontend.sync()]));
+  assert.equal(errorFields((await c.until('Z'))[0]!.body).C, '42601');
+  c.write(Buffer.concat([frontend.parse('', 'fail'), frontend.bind(), frontend.execute(), frontend.sync()]));
+  r = await c.until('Z');
+  assert.equal(types(r), '12EZ');
+  assert.equal(errorFields(r[2]!.body).C, '42601');
   assert.equal(types(await c.query('select 5')), 'TDCZ');
+  c.close();
+});
+
+test('extended protocol: BEGIN/COMMIT through Parse/Execute track the transaction status', { timeout: 20_000 }, async () => {
+  const { port } = await start(scripted);
+  const c = await RawClient.connect(port);
+  await c.startup();
+  const run = async (sql: string): Promise<BackendMessage[]> => {
+    c.write(Buffer.concat([frontend.parse('', sql), frontend.bind(), frontend.execute(), frontend.sync()]));
+    return c.until('Z');
+  };
+  let r = await run('BEGIN');
+  assert.equal(tag(r[2]!), 'BEGIN');
+  assert.equal(r.at(-1)!.body.toString(), 'T');
+  r = await run('fail');
+  assert.equal(r.at(-1)!.body.toString(), 'E');
+  r = await run('select 1');
+  assert.equal(errorFields(r[1]!.body).C, '25P02');
+  r = await run('ROLLBACK');
+  assert.equal(tag(r[2]!), 'ROLLBACK');
+  assert.equal(r.at(-1)!.body.toString(), 'I');
   c.close();
 });
 

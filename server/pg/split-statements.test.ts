@@ -93,3 +93,11 @@ test('transaction control is recognised past comments and in any case', () => {
   assert.equal(kind('select 1'), undefined);
   assert.equal(kind('beginning'), undefined);
 });
+
+test('$n parameters are counted outside quotes and comments, per statement', () => {
+  const params = (sql: string): number[] => splitStatements(sql).statements.map((s) => s.maxParam);
+  assert.deepEqual(params('select $1, $12 + $3'), [12]);
+  assert.deepEqual(params("select '$5', \"$6\", $$ $7 $$ -- $8\n /* $9 */"), [0]);
+  assert.deepEqual(params('select $2; select 1'), [2, 0]);
+  assert.deepEqual(params('select foo$1'), [0]);
+});

@@ -5,6 +5,8 @@
 export interface SplitStatement {
   /** Statement text without the terminating semicolon, surrounding whitespace trimmed. */
   text: string;
+  /** Highest $n parameter referenced outside quotes and comments (0 if none). */
+  maxParam: number;
 }
 
 export interface SplitResult {
@@ -86,11 +88,13 @@ export function splitStatements(sql: string): SplitResult {
   const statements: SplitStatement[] = [];
   let start = 0;
   let hasContent = false; // anything but whitespace/comments since start
+  let maxParam = 0;
   let i = 0;
   const cut = (end: number): void => {
-    if (hasContent) statements.push({ text: sql.slice(start, end).trim() });
+    if (hasContent) statements.push({ text: sql.slice(start, end).trim(), maxParam });
     start = end + 1;
     hasContent = false;
+    maxParam = 0;
   };
   while (i < sql.length) {
     const c = sql.charCodeAt(i);
@@ -124,7 +128,11 @@ export function splitStatements(sql: string): SplitResult {
     } else if (c === 36 /* $ */) {
       const tag = dollarTag(sql, i);
       if (tag === null) {
-        i++; // $1 parameter or a lone $
+        // $1 parameter or a lone $
+        let j = i + 1;
+        while (j < sql.length && sql.charCodeAt(j) >= 48 && sql.charCodeAt(j) <= 57) j++;
+        if (j > i + 1) maxParam = Math.max(maxParam, Number(sql.slice(i + 1, j)));
+        i = j;
       } else {
         const close = sql.indexOf(tag, i + tag.length);
         if (close === -1) return { statements, error: 'unterminated dollar-quoted string' };

@@ -21,10 +21,19 @@ export const frontend = {
   cancel: (pid: number, key: number): Buffer => Buffer.concat([int32(16), int32(80877102), int32(pid), int32(key)]),
   query: (sql: string): Buffer => typed('Q', cstr(sql)),
   password: (pw: string): Buffer => typed('p', cstr(pw)),
-  parse: (name: string, sql: string): Buffer => typed('P', Buffer.concat([cstr(name), cstr(sql), int16(0)])),
-  bind: (): Buffer => typed('B', Buffer.concat([cstr(''), cstr(''), int16(0), int16(0), int16(0)])),
+  parse: (name: string, sql: string, paramTypes: number[] = []): Buffer =>
+    typed('P', Buffer.concat([cstr(name), cstr(sql), int16(paramTypes.length), ...paramTypes.map(int32)])),
+  /** Bind with text parameters (no format codes = all text). */
+  bind: (portal = '', statement = '', params: Array<string | null> = [], resultFormats: number[] = []): Buffer =>
+    typed('B', Buffer.concat([
+      cstr(portal), cstr(statement), int16(0), int16(params.length),
+      ...params.map((p) => (p === null ? int32(-1) : Buffer.concat([int32(Buffer.byteLength(p)), Buffer.from(p)]))),
+      int16(resultFormats.length), ...resultFormats.map(int16),
+    ])),
+  describe: (kind: 'S' | 'P', name = ''): Buffer => typed('D', Buffer.concat([Buffer.from(kind), cstr(name)])),
   describePortal: (): Buffer => typed('D', Buffer.concat([Buffer.from('P'), cstr('')])),
-  execute: (): Buffer => typed('E', Buffer.concat([cstr(''), int32(0)])),
+  execute: (portal = '', maxRows = 0): Buffer => typed('E', Buffer.concat([cstr(portal), int32(maxRows)])),
+  close: (kind: 'S' | 'P', name = ''): Buffer => typed('C', Buffer.concat([Buffer.from(kind), cstr(name)])),
   sync: (): Buffer => typed('S', Buffer.alloc(0)),
   flush: (): Buffer => typed('H', Buffer.alloc(0)),
   terminate: (): Buffer => typed('X', Buffer.alloc(0)),

@@ -1,0 +1,73 @@
+// Prepared statements and portals of the extended query protocol. A portal owns a running
+// result and hands out rows in pieces, so Execute with a row limit can stop mid-chunk and
+// continue later (PortalSuspended).
+import type { QueryResult, Value } from '../../engine/query.ts';
+import type { TxCommand } from './transaction-control.ts';
+
+export interface PreparedStatement {
+  name: string;
+  /** One statement, trimmed, without its terminating semicolon; '' for an empty query. */
+  sql: string;
+  paramTypes: number[];
+  /** Transaction control is answered by the server, never executed. */
+  tx: TxCommand | null;
+  /**
+   * A result produced by Describe (statement), handed to the next Bind of this statement so
+   * describing and then executing runs the query once.
+   */
+  pending: { result: QueryResult; abort: AbortController } | null;
+}
+
+export class Portal {
+  private iterator: AsyncIterator<Value[][]> | null = null;
+  private buffered: Value[][] = [];
+  private offset = 0;
+  private exhausted = false;
+
+  constructor(
+    readonly name: string,
+    readonly statement: PreparedStatement,
+    /** Set once the query has been run (at Describe, or at the first Execute). */
+    public result: QueryResult | null,
+    readonly abort: AbortController,
+  ) {}
+
+  /** True once every row was handed out. */
+  get done(): boolean {
+    return this.exhausted;
+  }
+
+  /**
+   * The next rows: whatever is left of the current chunk, or the next chunk, at most max
+   * (0 = no limit). null when the result is exhausted.
+   */
+  async next(max: number): Promise<Value[][] | null> {
+    if (!this.result) throw new Error('portal has not been executed');
+    while (this.offset >= this.buffered.length) {
+      if (this.exhausted) return null;
+      this.iterator ??= this.result.chunks[Symbol.asyncIterator]();
+      const step = await this.iterator.next();
+      if (step.done) {
+        this.exhausted = true;
+        return null;
+      }
+      this.buffered = step.value;
+      this.offset = 0;
+    }
+    const end = max > 0 ? Math.min(this.buffered.length, this.offset + max) : this.buffered.length;
+    const rows = this.offset === 0 && end === this.buffered.length ? this.buffered : this.buffered.slice(this.offset, end);
+    this.offset = end;
+    return rows;
+  }
+
+  /** Releases the result (the executor's iterator finally-blocks run). */
+  async close(): Promise<void> {
+    this.abort.abort();
+    this.buffered = [];
+    this.exhausted = true;
+    const it = this.iterator ?? this.result?.chunks[Symbol.asyncIterator]();
+    this.iterator = null;
+    this.result = null;
+    await it?.return?.().catch(() => {});
+  }
+}
