@@ -125,7 +125,11 @@ export class PgServer {
     }
     const conn = new PgConnection(socket, this.host, this.allocateProcessId(), randomBytes(4).readInt32BE(0));
     this.sockets.add(conn);
-    void conn.run();
+    // run() handles its own errors; this only guards against a bug escaping the connection
+    conn.run().catch((err: unknown) => {
+      this.logger.error({ err }, 'pg connection crashed');
+      socket.destroy();
+    });
   }
 
   private allocateProcessId(): number {
