@@ -1,6 +1,8 @@
 // Table schemas: one place for column names, order and types (DESIGN.md "Tables").
 // Names follow Pixie's well-known schemas so existing knowledge carries over.
 import type { Upid } from './upid.ts';
+import { kafkaOwnColumns, type KafkaEventRow } from './tables/kafka.ts';
+import { mysqlOwnColumns, type MysqlEventRow } from './tables/mysql.ts';
 
 /** Column types as the query layer sees them; the server maps them to Postgres OIDs. */
 export type ColumnType =
@@ -55,6 +57,8 @@ export const latencyColumn: ColumnDef = {
 
 export const tables = {
   http_events: [...sharedColumns, ...httpOwnColumns, latencyColumn],
+  mysql_events: [...sharedColumns, ...mysqlOwnColumns, latencyColumn],
+  kafka_events: [...sharedColumns, ...kafkaOwnColumns, latencyColumn],
 } as const satisfies Record<string, ColumnDef[]>;
 
 export type TableName = keyof typeof tables;
@@ -94,6 +98,8 @@ export interface HttpEventRow extends EventRowBase {
 /** Row object type of each table (keys are the columns' `field`s). */
 export interface RowTypes {
   http_events: HttpEventRow;
+  mysql_events: MysqlEventRow;
+  kafka_events: KafkaEventRow;
 }
 
 /**

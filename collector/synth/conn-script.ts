@@ -68,7 +68,7 @@ const EMPTY = Buffer.alloc(0);
 export class ArraySink implements RowSink {
   readonly rows: HttpEventRow[] = [];
   append<T extends TableName>(table: T, row: RowTypes[T]): void {
-    if (table === 'http_events') this.rows.push(row);
+    if (table === 'http_events') this.rows.push(row as HttpEventRow);
   }
 }
 
