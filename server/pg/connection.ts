@@ -6,16 +6,16 @@ import type { Socket } from 'node:net';
 import { SqlError, SqlState, type QueryExecutor, type QueryResult, type Value } from '../../engine/query.ts';
 import type { ColumnType } from '../../engine/schema.ts';
 import { AuthCode, type AuthExchange, type AuthStrategy } from './auth.ts';
-import { BackendWriter, TransactionStatus, type ErrorFields, type FieldDescription, type TransactionStatusValue } from './backend-messages.ts';
+import { BackendWriter, TransactionStatus, type ErrorFields, type TransactionStatusValue } from './backend-messages.ts';
 import { MessageFramer, ProtocolViolation, type Frame, type FramerLimits } from './framing.ts';
 import type { Logger } from './logger.ts';
-import { pgTypes } from './pg-types.ts';
 import { initialParameterStatus } from './session-parameters.ts';
 import { splitStatements } from './split-statements.ts';
 import { formatValue } from './text-format.ts';
 import { classifyTransactionCommand, type TxCommand } from './transaction-control.ts';
-import { decodeBind, decodeExecute, decodeParse, decodeTarget, type BindMessage, type ExecuteMessage, type ParseMessage, type TargetMessage } from './extended-messages.ts';
-import { Portal, type PreparedStatement } from './portal.ts';
+import { decodeBind, decodeExecute, decodeParse, decodeTarget } from './extended-messages.ts';
+import { ExtendedQuery, type StatementRunner } from './extended-query.ts';
+import { abortedTransactionError, canceledError, commandTag, fieldDescriptions } from './result-encoding.ts';
 
 /** Startup-packet codes (the int32 after the length in the untyped first packet). */
 const SSL_REQUEST = 80877103;
@@ -67,9 +67,8 @@ export class PgConnection {
   private ignoreTillSync = false;
   private running: AbortController | null = null;
   private readonly closedPromise: Promise<void>;
-  /** Extended protocol state: prepared statements and portals by name ('' = unnamed). */
-  private readonly statements = new Map<string, PreparedStatement>();
-  private readonly portals = new Map<string, Portal>();
+  /** Extended query protocol state (statements and portals). */
+  private readonly extendedQuery: ExtendedQuery;
 
   constructor(
     private readonly socket: Socket,
@@ -79,6 +78,7 @@ export class PgConnection {
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.framer = new MessageFramer(host.framerLimits);
+    this.extendedQuery = new ExtendedQuery(this.statementRunner());
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -124,7 +124,7 @@ export class PgConnection {
       }
     } finally {
       this.endSocket();
-      await this.releaseExtendedState(true);
+      await this.extendedQuery.release(true);
     }
   }
 
@@ -314,15 +314,15 @@ export class PgConnection {
     switch (type) {
       case 'Q':
         // a simple query drops the unnamed statement and portal, as in PostgreSQL
-        await this.closeStatement('');
-        await this.closePortal('');
+        await this.extendedQuery.closeStatement('');
+        await this.extendedQuery.closePortal('');
         await this.simpleQuery(readCString(frame.body));
         return true;
       case 'X':
         return false;
       case 'S': // Sync: ends the implicit transaction of the extended messages before it
         this.ignoreTillSync = false;
-        await this.releaseExtendedState(this.txStatus !== TransactionStatus.inBlock);
+        await this.extendedQuery.release(this.txStatus !== TransactionStatus.inBlock);
         this.out.readyForQuery(this.txStatus);
         await this.flushAndDrain();
         return true;
@@ -330,19 +330,19 @@ export class PgConnection {
         await this.flushAndDrain();
         return true;
       case 'P':
-        await this.extended(() => this.onParse(decodeParse(frame.body)));
+        await this.extended(() => this.extendedQuery.parse(decodeParse(frame.body)));
         return true;
       case 'B':
-        await this.extended(() => this.onBind(decodeBind(frame.body)));
+        await this.extended(() => this.extendedQuery.bind(decodeBind(frame.body)));
         return true;
       case 'D':
-        await this.extended(() => this.onDescribe(decodeTarget(frame.body, 'Describe')));
+        await this.extended(() => this.extendedQuery.describe(decodeTarget(frame.body, 'Describe')));
         return true;
       case 'E':
-        await this.extended(() => this.onExecute(decodeExecute(frame.body)));
+        await this.extended(() => this.extendedQuery.execute(decodeExecute(frame.body)));
         return true;
       case 'C':
-        await this.extended(() => this.onClose(decodeTarget(frame.body, 'Close')));
+        await this.extended(() => this.extendedQuery.close(decodeTarget(frame.body, 'Close')));
         return true;
       case 'F':
         this.sendError({ severity: 'ERROR', code: SqlState.featureNotSupported, message: 'function call protocol not supported' });
@@ -378,7 +378,7 @@ export class PgConnection {
       }
     }
     // portals live until their transaction ends (a COMMIT/ROLLBACK in this string ends it)
-    if (this.txStatus !== TransactionStatus.inBlock) await this.releaseExtendedState(true);
+    if (this.txStatus !== TransactionStatus.inBlock) await this.extendedQuery.release(true);
     this.out.readyForQuery(this.txStatus);
     await this.flushAndDrain();
   }
@@ -388,7 +388,7 @@ export class PgConnection {
     const tx = classifyTransactionCommand(sql);
     if (tx) return this.transactionCommand(tx);
     if (this.txStatus === TransactionStatus.failed) {
-      this.sendError(abortedTransactionError);
+      this.sendError(fieldsOf(abortedTransactionError()));
       return false;
     }
     const abort = new AbortController();
@@ -464,13 +464,28 @@ export class PgConnection {
     return chunk.length;
   }
 
-  // ---- extended query protocol ------------------------------------------------------------
-  // Statements without parameters and text results. An error makes the connection discard
-  // messages until Sync (ignoreTillSync), as PostgreSQL does.
+  // ---- extended query protocol (extended-query.ts) ----------------------------------------
 
-  private async extended(step: () => Promise<void> | void): Promise<void> {
+  private statementRunner(): StatementRunner {
+    const conn = this;
+    return {
+      out: this.out,
+      get txStatus() {
+        return conn.txStatus;
+      },
+      startQuery: (sql, abort) => this.startQuery(sql, abort),
+      sendRows: (types, rows) => this.sendRows(types, rows),
+      transactionCommand: (tx) => this.transactionCommand(tx),
+      setRunning: (abort) => {
+        this.running = abort;
+      },
+    };
+  }
+
+  /** Runs one extended-protocol step; after an error, messages are discarded until Sync. */
+  private async extended(step: () => Promise<boolean | void>): Promise<void> {
     try {
-      await step();
+      if ((await step()) === false) this.ignoreTillSync = true;
     } catch (err) {
       if (err instanceof ProtocolViolation || err instanceof ConnectionClosed || this.isClosed) throw err;
       this.sendError(this.errorFields(err, ''));
@@ -478,161 +493,11 @@ export class PgConnection {
     }
   }
 
-  private async onParse(m: ParseMessage): Promise<void> {
-    if (m.statement !== '' && this.statements.has(m.statement)) {
-      throw new SqlError('42P05', `prepared statement "${m.statement}" already exists`);
-    }
-    const { statements, error } = splitStatements(m.query);
-    if (error) throw new SqlError(SqlState.syntaxError, `${error} at end of input`);
-    if (statements.length > 1) throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement');
-    const stmt = statements[0];
-    if (stmt && stmt.maxParam > 0) {
-      throw new SqlError(SqlState.featureNotSupported, 'query parameters ($1, $2, …) are not supported yet', undefined,
-        'Put the values in the query text, or use the simple query protocol.');
-    }
-    await this.closeStatement(m.statement);
-    const sql = stmt?.text ?? '';
-    this.statements.set(m.statement, {
-      name: m.statement,
-      sql,
-      paramTypes: m.paramTypes,
-      tx: sql ? classifyTransactionCommand(sql) : null,
-      pending: null,
-    });
-    this.out.parseComplete();
-  }
-
-  private async onBind(m: BindMessage): Promise<void> {
-    const st = this.statement(m.statement);
-    if (m.params.length !== 0) {
-      throw new SqlError(SqlState.protocolViolation,
-        `bind message supplies ${m.params.length} parameters, but prepared statement "${m.statement}" requires 0`);
-    }
-    if (m.resultFormats.some((f) => f !== 0)) {
-      throw new SqlError(SqlState.featureNotSupported, 'binary result format is not supported yet');
-    }
-    if (m.portal !== '' && this.portals.has(m.portal)) throw new SqlError('42P03', `portal "${m.portal}" already exists`);
-    if (this.txStatus === TransactionStatus.failed && !st.tx) throw new SqlError('25P02', abortedTransactionError.message);
-    await this.closePortal(m.portal);
-    const pending = st.pending;
-    st.pending = null;
-    this.portals.set(m.portal, new Portal(m.portal, st, pending?.result ?? null, pending?.abort ?? new AbortController()));
-    this.out.bindComplete();
-  }
-
-  private async onDescribe(m: TargetMessage): Promise<void> {
-    if (m.kind === 'S') {
-      const st = this.statement(m.name);
-      this.out.parameterDescription(st.paramTypes.map((oid) => oid || pgTypes.text.oid));
-      if (!st.sql || st.tx) {
-        this.out.noData();
-        return;
-      }
-      // The columns are only known by running the query; the result waits for the next Bind.
-      if (!st.pending) {
-        if (this.txStatus === TransactionStatus.failed) throw new SqlError('25P02', abortedTransactionError.message);
-        const abort = new AbortController();
-        st.pending = { result: await this.startQuery(st.sql, abort), abort };
-      }
-      this.describeResult(st.pending.result);
-      return;
-    }
-    const portal = this.portal(m.name);
-    if (!portal.statement.sql || portal.statement.tx) {
-      this.out.noData();
-      return;
-    }
-    portal.result ??= await this.startQuery(portal.statement.sql, portal.abort);
-    this.describeResult(portal.result);
-  }
-
-  private describeResult(result: QueryResult): void {
-    if (result.columns.length > 0 || result.command.toUpperCase() === 'SELECT') {
-      this.out.rowDescription(fieldDescriptions(result.columns));
-    } else {
-      this.out.noData();
-    }
-  }
-
-  private async onExecute(m: ExecuteMessage): Promise<void> {
-    const portal = this.portal(m.portal);
-    const st = portal.statement;
-    if (!st.sql) {
-      this.out.emptyQueryResponse();
-      return;
-    }
-    if (st.tx) {
-      if (!this.transactionCommand(st.tx)) this.ignoreTillSync = true;
-      return;
-    }
-    if (this.txStatus === TransactionStatus.failed) throw new SqlError('25P02', abortedTransactionError.message);
-    try {
-      const result = (portal.result ??= await this.startQuery(st.sql, portal.abort));
-      const types = result.columns.map((c) => c.type);
-      this.running = portal.abort;
-      let rows = 0;
-      for (;;) {
-        if (portal.abort.signal.aborted) throw canceledError();
-        if (m.maxRows > 0 && rows >= m.maxRows) {
-          this.out.portalSuspended();
-          return;
-        }
-        const batch = await portal.next(m.maxRows > 0 ? m.maxRows - rows : 0);
-        if (!batch) break;
-        rows += await this.sendRows(types, batch);
-      }
-      this.out.commandComplete(commandTag(result.command.toUpperCase(), rows));
-    } catch (err) {
-      await this.closePortal(m.portal);
-      throw err;
-    } finally {
-      this.running = null;
-    }
-  }
-
-  private async onClose(m: TargetMessage): Promise<void> {
-    if (m.kind === 'S') await this.closeStatement(m.name);
-    else await this.closePortal(m.name);
-    this.out.closeComplete();
-  }
-
-  private statement(name: string): PreparedStatement {
-    const st = this.statements.get(name);
-    if (!st) throw new SqlError('26000', name ? `prepared statement "${name}" does not exist` : 'unnamed prepared statement does not exist');
-    return st;
-  }
-
-  private portal(name: string): Portal {
-    const p = this.portals.get(name);
-    if (!p) throw new SqlError('34000', name ? `portal "${name}" does not exist` : 'unnamed portal does not exist');
-    return p;
-  }
-
-  private async closeStatement(name: string): Promise<void> {
-    const st = this.statements.get(name);
-    if (!st) return;
-    this.statements.delete(name);
-    await releasePending(st);
-  }
-
-  private async closePortal(name: string): Promise<void> {
-    const p = this.portals.get(name);
-    if (!p) return;
-    this.portals.delete(name);
-    await p.close();
-  }
-
-  /** At Sync (and on close): results kept for Describe→Bind go; portals go at transaction end. */
-  private async releaseExtendedState(portalsToo: boolean): Promise<void> {
-    for (const st of this.statements.values()) await releasePending(st);
-    if (portalsToo) for (const name of [...this.portals.keys()]) await this.closePortal(name);
-  }
-
   private transactionCommand(tx: TxCommand): boolean {
     const status = this.txStatus;
     const { idle, inBlock, failed } = TransactionStatus;
     if (status === failed && tx.kind !== 'commit' && tx.kind !== 'rollback' && tx.kind !== 'rollbackTo') {
-      this.sendError(abortedTransactionError);
+      this.sendError(fieldsOf(abortedTransactionError()));
       return false;
     }
     const notInBlock = (what: string): boolean => {
@@ -685,51 +550,6 @@ export class PgConnection {
   }
 }
 
-async function releasePending(st: PreparedStatement): Promise<void> {
-  const pending = st.pending;
-  st.pending = null;
-  if (!pending) return;
-  pending.abort.abort();
-  await pending.result.chunks[Symbol.asyncIterator]().return?.().catch(() => {});
-}
-
-const abortedTransactionError: ErrorFields = {
-  severity: 'ERROR',
-  code: '25P02',
-  message: 'current transaction is aborted, commands ignored until end of transaction block',
-};
-
-function canceledError(): SqlError {
-  return new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
-}
-
-/** RowDescription fields for result columns: text format, no table/column identity. */
-export function fieldDescriptions(columns: QueryResult['columns']): FieldDescription[] {
-  return columns.map((c) => {
-    const t = pgTypes[c.type];
-    if (!t) throw new Error(`column "${c.name}" has unknown type ${String(c.type)}`);
-    return { name: c.name, tableOid: 0, columnAttr: 0, typeOid: t.oid, typeLen: t.len, typeMod: -1, format: 0 };
-  });
-}
-
-/** CommandComplete tag: row counts where PostgreSQL gives them. */
-export function commandTag(command: string, rows: number): string {
-  switch (command) {
-    case 'SELECT':
-    case 'FETCH':
-    case 'MOVE':
-    case 'COPY':
-    case 'UPDATE':
-    case 'DELETE':
-    case 'MERGE':
-      return `${command} ${rows}`;
-    case 'INSERT':
-      return `INSERT 0 ${rows}`;
-    default:
-      return command;
-  }
-}
-
 /** name=value pairs of a StartupMessage, each a NUL-terminated string, ended by an empty name. */
 export function parseStartupParameters(buf: Buffer): Record<string, string> {
   const params: Record<string, string> = Object.create(null);
@@ -743,6 +563,10 @@ export function parseStartupParameters(buf: Buffer): Record<string, string> {
     params[buf.toString('utf8', i, nameEnd)] = buf.toString('utf8', nameEnd + 1, valueEnd);
     i = valueEnd + 1;
   }
+}
+
+function fieldsOf(err: SqlError): ErrorFields {
+  return { severity: 'ERROR', code: err.sqlstate, message: err.message, detail: err.detail, hint: err.hint };
 }
 
 function readCString(buf: Buffer): string {

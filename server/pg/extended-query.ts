@@ -1,0 +1,193 @@
+// The extended query protocol (Parse/Bind/Describe/Execute/Close) for statements without
+// parameters, with text results. Statements and portals live here; running queries, encoding
+// rows and transaction bookkeeping stay with the connection (StatementRunner). Errors are
+// thrown as SqlError; the connection reports them and discards messages until Sync.
+import { SqlError, SqlState, type QueryResult, type Value } from '../../engine/query.ts';
+import type { ColumnType } from '../../engine/schema.ts';
+import { TransactionStatus, type BackendWriter, type TransactionStatusValue } from './backend-messages.ts';
+import type { BindMessage, ExecuteMessage, ParseMessage, TargetMessage } from './extended-messages.ts';
+import { pgTypes } from './pg-types.ts';
+import { Portal, type PreparedStatement } from './portal.ts';
+import { abortedTransactionError, canceledError, commandTag, fieldDescriptions } from './result-encoding.ts';
+import { splitStatements } from './split-statements.ts';
+import { classifyTransactionCommand, type TxCommand } from './transaction-control.ts';
+
+/** What the extended protocol needs from its connection. */
+export interface StatementRunner {
+  readonly out: BackendWriter;
+  readonly txStatus: TransactionStatusValue;
+  /** Runs a statement through the executor, cancellable while it runs. */
+  startQuery(sql: string, abort: AbortController): Promise<QueryResult>;
+  /** Encodes rows and waits for the socket to drain; returns the count. */
+  sendRows(types: ColumnType[], rows: Value[][]): Promise<number>;
+  /** Answers BEGIN/COMMIT/…; false if it failed (the error is already written). */
+  transactionCommand(tx: TxCommand): boolean;
+  /** The controller a CancelRequest aborts while rows are being produced. */
+  setRunning(abort: AbortController | null): void;
+}
+
+export class ExtendedQuery {
+  /** Prepared statements and portals by name ('' = unnamed). */
+  private readonly statements = new Map<string, PreparedStatement>();
+  private readonly portals = new Map<string, Portal>();
+
+  constructor(private readonly conn: StatementRunner) {}
+
+  async parse(m: ParseMessage): Promise<void> {
+    if (m.statement !== '' && this.statements.has(m.statement)) {
+      throw new SqlError('42P05', `prepared statement "${m.statement}" already exists`);
+    }
+    const { statements, error } = splitStatements(m.query);
+    if (error) throw new SqlError(SqlState.syntaxError, `${error} at end of input`);
+    if (statements.length > 1) throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement');
+    const stmt = statements[0];
+    if (stmt && stmt.maxParam > 0) {
+      throw new SqlError(SqlState.featureNotSupported, 'query parameters ($1, $2, …) are not supported yet', undefined,
+        'Put the values in the query text, or use the simple query protocol.');
+    }
+    await this.closeStatement(m.statement);
+    const sql = stmt?.text ?? '';
+    this.statements.set(m.statement, {
+      name: m.statement,
+      sql,
+      paramTypes: m.paramTypes,
+      tx: sql ? classifyTransactionCommand(sql) : null,
+      pending: null,
+    });
+    this.conn.out.parseComplete();
+  }
+
+  async bind(m: BindMessage): Promise<void> {
+    const st = this.statement(m.statement);
+    if (m.params.length !== 0) {
+      throw new SqlError(SqlState.protocolViolation,
+        `bind message supplies ${m.params.length} parameters, but prepared statement "${m.statement}" requires 0`);
+    }
+    if (m.resultFormats.some((f) => f !== 0)) {
+      throw new SqlError(SqlState.featureNotSupported, 'binary result format is not supported yet');
+    }
+    if (m.portal !== '' && this.portals.has(m.portal)) throw new SqlError('42P03', `portal "${m.portal}" already exists`);
+    if (this.conn.txStatus === TransactionStatus.failed && !st.tx) throw abortedTransactionError();
+    await this.closePortal(m.portal);
+    const pending = st.pending;
+    st.pending = null;
+    this.portals.set(m.portal, new Portal(m.portal, st, pending?.result ?? null, pending?.abort ?? new AbortController()));
+    this.conn.out.bindComplete();
+  }
+
+  async describe(m: TargetMessage): Promise<void> {
+    if (m.kind === 'S') {
+      const st = this.statement(m.name);
+      this.conn.out.parameterDescription(st.paramTypes.map((oid) => oid || pgTypes.text.oid));
+      if (!st.sql || st.tx) {
+        this.conn.out.noData();
+        return;
+      }
+      // The columns are only known by running the query; the result waits for the next Bind.
+      if (!st.pending) {
+        if (this.conn.txStatus === TransactionStatus.failed) throw abortedTransactionError();
+        const abort = new AbortController();
+        st.pending = { result: await this.conn.startQuery(st.sql, abort), abort };
+      }
+      this.describeResult(st.pending.result);
+      return;
+    }
+    const portal = this.portal(m.name);
+    if (!portal.statement.sql || portal.statement.tx) {
+      this.conn.out.noData();
+      return;
+    }
+    portal.result ??= await this.conn.startQuery(portal.statement.sql, portal.abort);
+    this.describeResult(portal.result);
+  }
+
+  private describeResult(result: QueryResult): void {
+    if (result.columns.length > 0 || result.command.toUpperCase() === 'SELECT') {
+      this.conn.out.rowDescription(fieldDescriptions(result.columns));
+    } else {
+      this.conn.out.noData();
+    }
+  }
+
+  async execute(m: ExecuteMessage): Promise<boolean> {
+    const portal = this.portal(m.portal);
+    const st = portal.statement;
+    if (!st.sql) {
+      this.conn.out.emptyQueryResponse();
+      return true;
+    }
+    if (st.tx) {
+      return this.conn.transactionCommand(st.tx);
+    }
+    if (this.conn.txStatus === TransactionStatus.failed) throw abortedTransactionError();
+    try {
+      const result = (portal.result ??= await this.conn.startQuery(st.sql, portal.abort));
+      const types = result.columns.map((c) => c.type);
+      this.conn.setRunning(portal.abort);
+      let rows = 0;
+      for (;;) {
+        if (portal.abort.signal.aborted) throw canceledError();
+        if (m.maxRows > 0 && rows >= m.maxRows) {
+          this.conn.out.portalSuspended();
+          return true;
+        }
+        const batch = await portal.next(m.maxRows > 0 ? m.maxRows - rows : 0);
+        if (!batch) break;
+        rows += await this.conn.sendRows(types, batch);
+      }
+      this.conn.out.commandComplete(commandTag(result.command.toUpperCase(), rows));
+      return true;
+    } catch (err) {
+      await this.closePortal(m.portal);
+      throw err;
+    } finally {
+      this.conn.setRunning(null);
+    }
+  }
+
+  async close(m: TargetMessage): Promise<void> {
+    if (m.kind === 'S') await this.closeStatement(m.name);
+    else await this.closePortal(m.name);
+    this.conn.out.closeComplete();
+  }
+
+  private statement(name: string): PreparedStatement {
+    const st = this.statements.get(name);
+    if (!st) throw new SqlError('26000', name ? `prepared statement "${name}" does not exist` : 'unnamed prepared statement does not exist');
+    return st;
+  }
+
+  private portal(name: string): Portal {
+    const p = this.portals.get(name);
+    if (!p) throw new SqlError('34000', name ? `portal "${name}" does not exist` : 'unnamed portal does not exist');
+    return p;
+  }
+
+  async closeStatement(name: string): Promise<void> {
+    const st = this.statements.get(name);
+    if (!st) return;
+    this.statements.delete(name);
+    await releasePending(st);
+  }
+
+  async closePortal(name: string): Promise<void> {
+    const p = this.portals.get(name);
+    if (!p) return;
+    this.portals.delete(name);
+    await p.close();
+  }
+
+  /** At Sync (and on close): results kept for Describe→Bind go; portals go at transaction end. */
+  async release(portalsToo: boolean): Promise<void> {
+    for (const st of this.statements.values()) await releasePending(st);
+    if (portalsToo) for (const name of [...this.portals.keys()]) await this.closePortal(name);
+  }
+}
+
+async function releasePending(st: PreparedStatement): Promise<void> {
+  const pending = st.pending;
+  st.pending = null;
+  if (!pending) return;
+  pending.abort.abort();
+  await pending.result.chunks[Symbol.asyncIterator]().return?.().catch(() => {});
+}
