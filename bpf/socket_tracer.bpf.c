@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-/* wiretap socket tracer: syscall tracepoints → ringbuf records (layout in socket_tracer.h).
+/* wiretap socket tracer: syscalls → ringbuf records (layout in socket_tracer.h).
  * Only TCP over IPv4/IPv6 is shipped; "is this fd such a socket" is decided here by walking
- * the task's fd table, so file and pipe I/O never leave the kernel. */
+ * the task's fd table, so file and pipe I/O never leave the kernel. Two attach modes share
+ * all logic: one tp_btf pair on sys_enter/sys_exit dispatching on the syscall number
+ * (default, cheaper per call) or the per-syscall tracepoints (the loader picks one set). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "socket_tracer.h"
@@ -18,10 +21,36 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFSOCK 0140000
 #define EINPROGRESS 115
 #define MSG_PEEK 2
+#define BPF_LOCAL_STORAGE_GET_F_CREATE 1
+
+/* x86_64 syscall numbers (the raw sys_enter/sys_exit dispatch; 32-bit compat calls are not
+ * traced in that mode). */
+#define NR_read 0
+#define NR_write 1
+#define NR_close 3
+#define NR_readv 19
+#define NR_writev 20
+#define NR_sendfile 40
+#define NR_connect 42
+#define NR_accept 43
+#define NR_sendto 44
+#define NR_recvfrom 45
+#define NR_sendmsg 46
+#define NR_recvmsg 47
+#define NR_accept4 288
+#define NR_recvmmsg 299
+#define NR_sendmmsg 307
 
 /* Set by the loader before load (skeleton .rodata). */
 const volatile __u32 self_tgid = 0;
 const volatile __u32 payload_cap = WT_DEFAULT_PAYLOAD_CAP;
+/* Ship payload only for connections whose first bytes look like a protocol we parse. */
+const volatile __u8 infer_protocols = 1;
+/* Scope: only this network namespace (inode of /proc/PID/ns/net; 0 = all) and/or only this
+ * cgroup v2 subtree (id of its root and that root's level; 0 = all). */
+const volatile __u32 scope_netns = 0;
+const volatile __u64 scope_cgroup = 0;
+const volatile __u32 scope_cgroup_level = 0;
 
 /* Size is set by the loader before load (power of two). */
 struct {
@@ -29,44 +58,33 @@ struct {
 	__uint(max_entries, 64 << 20);
 } events SEC(".maps");
 
-struct conn_key {
-	__u32 tgid;
-	__u32 fd;
-};
-
-struct conn_info {
-	__u64 gen;
-	__u64 sk;        /* detects fd reuse we did not see close (dup2, exit, close_range) */
-	__u64 send_pos;
-	__u64 recv_pos;
-	__u8 role;
-	__u8 _pad[7];
-};
-
-/* LRU: a process that exits closes its fds without close(2); stale entries age out. */
+/* LRU: a process that exits closes its fds without close(2); stale entries age out.
+ * User space reads it for conn_stats and may set WT_FLAG_DISABLED. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
-	__type(key, struct conn_key);
-	__type(value, struct conn_info);
+	__type(key, struct wt_conn_key);
+	__type(value, struct wt_conn);
 } conns SEC(".maps");
 
-/* Syscall arguments between enter and exit, keyed by pid_tgid (one syscall per thread). */
+/* Syscall arguments between enter and exit. Task-local storage: no hashing and no LRU
+ * lock on the hot path, freed with the task (the LRU hash it replaced cost an update and
+ * a delete per call). `sys` = 0 means "nothing pending". */
 struct call_args {
 	__u64 ts;
 	__u64 sk;
-	__u64 buf;      /* buffer, or iovec array when vec */
+	__u64 buf;      /* buffer, iovec array when vec, mmsghdr array for *mmsg */
 	__u64 iovcnt;
 	__u32 fd;
-	__u16 syscall;
+	__u16 sys;
 	__u8 dir;
 	__u8 vec;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct call_args);
 } calls SEC(".maps");
 
@@ -76,6 +94,7 @@ struct {
 struct scratch {
 	struct wt_event ev;
 	__u8 payload[2 * WT_MAX_PAYLOAD];
+	struct wt_conn conn;  /* a new `conns` entry under construction (stack is 512 B) */
 };
 
 struct {
@@ -102,7 +121,7 @@ static __always_inline struct wt_stats *stats_slot(void)
 	return bpf_map_lookup_elem(&stats, &zero);
 }
 
-static __always_inline void emit(void *data, __u64 len, __u64 data_bytes)
+static __always_inline void emit(void *data, __u64 len)
 {
 	CLAMP(len, sizeof(struct wt_event) + WT_MAX_PAYLOAD);
 	/* No wakeup: the poller drains on a timer, which saves an irq_work per record. */
@@ -110,7 +129,6 @@ static __always_inline void emit(void *data, __u64 len, __u64 data_bytes)
 	struct wt_stats *st = stats_slot();
 	if (!st)
 		return;
-	st->data_bytes += data_bytes;
 	if (err) {
 		st->drops++;
 	} else {
@@ -121,9 +139,17 @@ static __always_inline void emit(void *data, __u64 len, __u64 data_bytes)
 
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
-/* fd → struct sock if it is a TCP socket over IPv4/IPv6, else NULL. Runs on every traced
- * syscall (file I/O included), so it uses direct BTF-pointer loads (no helper call each)
- * wherever the verifier allows; only the fd array slot needs bpf_probe_read_kernel. */
+static __always_inline int in_cgroup_scope(void)
+{
+	if (!scope_cgroup)
+		return 1;
+	return bpf_get_current_ancestor_cgroup_id(scope_cgroup_level) == scope_cgroup;
+}
+
+/* fd → struct sock if it is a TCP socket over IPv4/IPv6 (in the scoped netns), else NULL.
+ * Runs on every traced syscall (file I/O included), so it uses direct BTF-pointer loads (no
+ * helper call each) wherever the verifier allows; only the fd array slot needs
+ * bpf_probe_read_kernel. */
 static __always_inline struct sock *tcp_sock_of(__u64 fd64)
 {
 	__u32 fd = fd64;
@@ -154,36 +180,30 @@ static __always_inline struct sock *tcp_sock_of(__u64 fd64)
 		return NULL;
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return NULL;
+	if (scope_netns && sk->__sk_common.skc_net.net->ns.inum != scope_netns)
+		return NULL;
 	/* Callers keep it as a plain address (stored in maps, compared, read with CO-RE). */
 	return (struct sock *)(__u64)sk;
 }
 
-static __always_inline void fill_proc(struct wt_event *e, __u64 id)
+static __always_inline __u64 start_ticks_of(struct task_struct *task)
 {
-	e->tgid = id >> 32;
-	e->tid = (__u32)id;
 	/* /proc/PID/stat field 22: nsec_to_clock_t(start_boottime) with USER_HZ = 100. */
-	e->start_ticks = bpf_get_current_task_btf()->group_leader->start_boottime / 10000000ULL;
+	return task->group_leader->start_boottime / 10000000ULL;
 }
 
-static __always_inline void fill_addrs(struct wt_event *e, struct sock *skp)
+static __always_inline void conn_addrs(struct wt_conn *c, __u64 skp)
 {
-	__u32 *l = (__u32 *)e->laddr, *r = (__u32 *)e->raddr;
-	l[0] = l[1] = l[2] = l[3] = 0;
-	r[0] = r[1] = r[2] = r[3] = 0;
-	e->family = 0;
-	e->lport = e->rport = 0;
-	if (!skp)
-		return;
 	/* Direct (fault-safe) loads instead of a helper call per field. */
-	struct sock *sk = bpf_rdonly_cast(skp, bpf_core_type_id_kernel(struct sock));
-	struct inet_sock *inet = bpf_rdonly_cast(skp, bpf_core_type_id_kernel(struct inet_sock));
+	struct sock *sk = bpf_rdonly_cast((void *)skp, bpf_core_type_id_kernel(struct sock));
+	struct inet_sock *inet = bpf_rdonly_cast((void *)skp, bpf_core_type_id_kernel(struct inet_sock));
+	__u32 *l = (__u32 *)c->laddr, *r = (__u32 *)c->raddr;
 	/* inet_sport, not skc_num: the latter is zeroed when the port is released at TCP_CLOSE,
 	 * which a server that closes after its peer reaches before close(2). */
-	e->lport = bpf_ntohs(inet->inet_sport);
-	e->rport = bpf_ntohs(sk->__sk_common.skc_dport);
+	c->lport = bpf_ntohs(inet->inet_sport);
+	c->rport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (sk->__sk_common.skc_family == AF_INET6) {
-		e->family = 6;
+		c->family = 6;
 		l[0] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[0];
 		l[1] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[1];
 		l[2] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[2];
@@ -193,119 +213,231 @@ static __always_inline void fill_addrs(struct wt_event *e, struct sock *skp)
 		r[2] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[2];
 		r[3] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[3];
 	} else {
-		e->family = 4;
+		c->family = 4;
 		l[0] = sk->__sk_common.skc_rcv_saddr;
 		r[0] = sk->__sk_common.skc_daddr;
 	}
 }
 
-/* Open/close records carry no payload: built on the stack. */
-static __always_inline void emit_ctl(__u8 kind, __u64 id, __u32 fd,
-				     struct conn_info *c, struct sock *sk, __u64 ts_enter,
-				     __u64 ts_exit, __u16 sys)
+/* A fresh connection entry: addresses are read once here and copied into every record. */
+static __always_inline void conn_init(struct wt_conn *n, __u64 sk, __u64 now, __u8 role)
 {
-	struct wt_event e;
-	__builtin_memset(&e, 0, sizeof(e));
-	e.kind = kind;
-	e.role = c->role;
-	e.fd = fd;
-	fill_proc(&e, id);
-	e.gen = c->gen;
-	e.ts_enter = ts_enter;
-	e.ts_exit = ts_exit;
-	e.syscall = sys;
+	__builtin_memset(n, 0, sizeof(*n));
+	n->gen = now;
+	n->sk = sk;
+	n->role = role;
+	n->start_ticks = start_ticks_of(bpf_get_current_task_btf());
+	conn_addrs(n, sk);
+}
+
+/* Record header from the connection entry. */
+static __always_inline void fill_header(struct wt_event *e, __u8 kind, __u64 id, __u32 fd,
+					struct wt_conn *c, __u16 sys)
+{
+	e->kind = kind;
+	e->role = c->role;
+	e->family = c->family;
+	e->fd = fd;
+	e->tgid = id >> 32;
+	e->tid = (__u32)id;
+	e->start_ticks = c->start_ticks;
+	e->gen = c->gen;
+	e->syscall = sys;
+	e->proto = c->proto;
+	e->flags = c->flags;
+	e->lport = c->lport;
+	e->rport = c->rport;
+	__builtin_memcpy(e->laddr, c->laddr, 16);
+	__builtin_memcpy(e->raddr, c->raddr, 16);
+}
+
+static __always_inline struct scratch *scratch_slot(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&scratch, &cpu);
+}
+
+/* Open/close records carry no payload. */
+static __always_inline void emit_ctl(struct scratch *s, __u8 kind, __u64 id, __u32 fd,
+				     struct wt_conn *c, __u64 ts_enter, __u64 ts_exit, __u16 sys)
+{
+	struct wt_event *e = &s->ev;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(e, kind, id, fd, c, sys);
+	e->ts_enter = ts_enter;
+	e->ts_exit = ts_exit;
 	if (kind == WT_CLOSE) {
-		e.pos = c->send_pos;
-		e.aux = c->recv_pos;
+		e->pos = c->send_pos;
+		e->aux = c->recv_pos;
 	}
-	fill_addrs(&e, sk);
-	emit(&e, sizeof(e), 0);
+	emit(e, sizeof(*e));
+}
+
+/* ---- in-kernel protocol guess ------------------------------------------------------ */
+
+#define WT_HEAD 16
+
+static __always_inline __u32 be32(const __u8 *p)
+{
+	return ((__u32)p[0] << 24) | ((__u32)p[1] << 16) | ((__u32)p[2] << 8) | p[3];
+}
+
+/* What the first bytes of a message say. Permissive on purpose: a false positive ships a
+ * connection's payload for nothing, a false negative loses it. */
+static __always_inline __u8 guess_proto(const __u8 *p, __u64 n)
+{
+	if (n >= 4) {
+		__u32 w = be32(p);
+		if (w == 0x47455420 /* "GET " */ || w == 0x504f5354 /* POST */ ||
+		    w == 0x50555420 /* PUT  */ || w == 0x48454144 /* HEAD */ ||
+		    w == 0x44454c45 /* DELE */ || w == 0x50415443 /* PATC */ ||
+		    w == 0x4f505449 /* OPTI */ || w == 0x434f4e4e /* CONN */ ||
+		    w == 0x54524143 /* TRAC */ || w == 0x48545450 /* HTTP */)
+			return WT_PROTO_HTTP;
+	}
+	if (n >= 5) {
+		__u32 len = p[0] | ((__u32)p[1] << 8) | ((__u32)p[2] << 16);
+		__u8 seq = p[3], b = p[4];
+		/* Server greeting (protocol 10), or a command that starts a client exchange. */
+		if (seq == 0 && len > 0 && len < (1 << 24) - 1 &&
+		    (b == 10 || b == 3 /* QUERY */ || b == 0x16 /* STMT_PREPARE */ ||
+		     b == 0x17 /* STMT_EXECUTE */ || b == 0x19 /* STMT_CLOSE */ || b == 2 /* INIT_DB */ ||
+		     b == 0x0e /* PING */ || b == 1 /* QUIT */) &&
+		    (b != 1 || len == 1) && (b != 0x0e || len == 1) && (b == 10 ? len >= 40 : 1))
+			return WT_PROTO_MYSQL;
+	}
+	if (n >= 14) {
+		/* Request: int32 length, int16 api_key, int16 api_version, int32 correlation id,
+		 * int16 client_id length (-1 or short). */
+		__u32 len = be32(p);
+		__u16 key = ((__u16)p[4] << 8) | p[5];
+		__u16 ver = ((__u16)p[6] << 8) | p[7];
+		__u16 cid = ((__u16)p[12] << 8) | p[13];
+		if (len >= 10 && len < (64 << 20) && key <= 80 && ver <= 20 && !(p[8] & 0x80) &&
+		    (cid == 0xffff || cid < 256))
+			return WT_PROTO_KAFKA;
+	}
+	return WT_PROTO_UNKNOWN;
 }
 
 /* ---- data syscalls ---------------------------------------------------------------- */
 
-static __always_inline int enter_data(__u64 fd, __u64 buf, __u64 iovcnt, __u16 sys, __u8 dir,
+static __always_inline int enter_call(__u64 fd, __u64 buf, __u64 iovcnt, __u16 sys, __u8 dir,
 				      __u8 vec)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	if ((__u32)(id >> 32) == self_tgid)
 		return 0;
-	__u64 ts = bpf_ktime_get_ns();
+	if (!in_cgroup_scope())
+		return 0;
 	struct sock *sk = tcp_sock_of(fd);
 	if (!sk)
 		return 0;
-	struct call_args a = {
-		.ts = ts, .sk = (__u64)sk, .buf = buf, .iovcnt = iovcnt,
-		.fd = (__u32)fd, .syscall = sys, .dir = dir, .vec = vec,
-	};
-	bpf_map_update_elem(&calls, &id, &a, BPF_ANY);
+	struct call_args *a = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
+						   BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!a)
+		return 0;
+	a->ts = bpf_ktime_get_ns();
+	a->sk = (__u64)sk;
+	a->buf = buf;
+	a->iovcnt = iovcnt;
+	a->fd = (__u32)fd;
+	a->sys = sys;
+	a->dir = dir;
+	a->vec = vec;
 	return 0;
 }
 
-static __always_inline struct conn_info *conn_for(__u32 tgid, __u32 fd, __u64 sk, __u64 now)
+static __always_inline struct wt_conn *conn_for(__u32 tgid, __u32 fd, __u64 sk, __u64 now)
 {
-	struct conn_key k = { .tgid = tgid, .fd = fd };
-	struct conn_info *c = bpf_map_lookup_elem(&conns, &k);
+	struct wt_conn_key k = { .tgid = tgid, .fd = fd };
+	struct wt_conn *c = bpf_map_lookup_elem(&conns, &k);
 	if (c && c->sk == sk)
 		return c;
 	/* First sight (connection older than the tracer) or an fd reused behind our back. */
-	struct conn_info n = { .gen = now, .sk = sk, .role = WT_ROLE_UNKNOWN };
-	bpf_map_update_elem(&conns, &k, &n, BPF_ANY);
+	struct scratch *s = scratch_slot();
+	if (!s)
+		return NULL;
+	conn_init(&s->conn, sk, now, WT_ROLE_UNKNOWN);
+	bpf_map_update_elem(&conns, &k, &s->conn, BPF_ANY);
 	return bpf_map_lookup_elem(&conns, &k);
 }
 
-static __always_inline int exit_data(long ret, __u16 sys)
+static __always_inline void count_skip(__u64 bytes)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct call_args *ap = bpf_map_lookup_elem(&calls, &id);
-	if (!ap)
-		return 0;
-	struct call_args a = *ap;
-	bpf_map_delete_elem(&calls, &id);
-	if (a.syscall != sys || ret <= 0)
-		return 0;
-	__u64 now = bpf_ktime_get_ns();
-	struct conn_info *c = conn_for(id >> 32, a.fd, a.sk, now);
-	if (!c)
-		return 0;
-	/* Reserve this call's range of the stream even if the record is dropped later, so
-	 * user space sees a gap instead of silently shifted bytes. */
-	__u64 pos = __sync_fetch_and_add(a.dir == WT_SEND ? &c->send_pos : &c->recv_pos,
-					 (__u64)ret);
+	struct wt_stats *st = stats_slot();
+	if (st) {
+		st->skipped++;
+		st->skipped_bytes += bytes;
+	}
+}
 
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
-	if (!s)
+/* First bytes of a buffer or an iovec array, for the protocol guess. */
+static __always_inline __u64 read_head(__u8 *head, __u64 buf, __u8 vec, __u64 len)
+{
+	__u64 n = len < WT_HEAD ? len : WT_HEAD;
+	void *src = (void *)buf;
+	if (vec) {
+		struct iovec iov;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)buf))
+			return 0;
+		if (iov.iov_len < n)
+			n = iov.iov_len;
+		src = iov.iov_base;
+	}
+	CLAMP(n, WT_HEAD);
+	if (bpf_probe_read_user(head, n, src))
 		return 0;
+	return n;
+}
+
+/* Ships `len` bytes moved by one call (or one message of an mmsg call) at stream position
+ * `pos`: payload from `buf` (iovec array when vec), capped; nothing when nocopy. */
+static __always_inline void ship(struct call_args *a, struct wt_conn *c, __u64 id, __u64 now,
+				 __u64 buf, __u64 iovcnt, __u8 vec, __u64 len, __u64 pos,
+				 __u8 nocopy)
+{
+	if (c->flags & WT_FLAG_DISABLED) {
+		count_skip(len);
+		return;
+	}
+	if (infer_protocols && c->proto == WT_PROTO_UNKNOWN) {
+		/* Retried on every message until something matches (a connection first seen
+		 * mid-body starts shipping at its next message start). */
+		__u8 head[WT_HEAD] = {};
+		__u64 hn = nocopy ? 0 : read_head(head, buf, vec, len);
+		__u8 p = guess_proto(head, hn);
+		if (p == WT_PROTO_UNKNOWN) {
+			count_skip(len);
+			return;
+		}
+		c->proto = p;
+	}
+	struct scratch *s = scratch_slot();
+	if (!s)
+		return;
 	struct wt_event *e = &s->ev;
-	e->kind = WT_DATA;
-	e->direction = a.dir;
-	e->role = c->role;
-	e->fd = a.fd;
-	fill_proc(e, id);
-	e->gen = c->gen;
-	e->ts_enter = a.ts;
+	fill_header(e, WT_DATA, id, a->fd, c, a->sys);
+	e->direction = a->dir;
+	e->ts_enter = a->ts;
 	e->ts_exit = now;
 	e->pos = pos;
-	e->size = ret;
-	e->syscall = sys;
-	e->_pad = 0;
+	e->size = len;
 	e->aux = 0;
-	fill_addrs(e, (struct sock *)a.sk);
 
-	__u64 want = ret;
+	__u64 want = nocopy ? 0 : len;
 	__u64 cap = payload_cap;
 	if (want > cap)
 		want = cap;
 	CLAMP(want, WT_MAX_PAYLOAD);
 	__u64 off = 0;
-	if (!a.vec) {
-		bpf_probe_read_user(s->payload, want, (void *)a.buf);
+	if (!vec) {
+		bpf_probe_read_user(s->payload, want, (void *)buf);
 		off = want;
 	} else {
-		struct iovec *iovp = (struct iovec *)a.buf;
+		struct iovec *iovp = (struct iovec *)buf;
 		for (int i = 0; i < WT_MAX_IOV; i++) {
-			if (i >= a.iovcnt || off >= want)
+			if (i >= iovcnt || off >= want)
 				break;
 			struct iovec iov;
 			if (bpf_probe_read_user(&iov, sizeof(iov), &iovp[i]))
@@ -321,34 +453,77 @@ static __always_inline int exit_data(long ret, __u16 sys)
 	}
 	CLAMP(off, WT_MAX_PAYLOAD);
 	e->captured = off;
-	emit(s, sizeof(struct wt_event) + off, ret);
+	struct wt_stats *st = stats_slot();
+	if (st) {
+		st->data_bytes += len;
+		if (off < len && !nocopy)
+			st->truncated++;
+	}
+	emit(s, sizeof(struct wt_event) + off);
+}
+
+static __always_inline int exit_call(long ret, __u16 sys)
+{
+	struct call_args *ap = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
+	if (!ap || !ap->sys)
+		return 0;
+	struct call_args a = *ap;
+	ap->sys = 0;
+	if (a.sys != sys)
+		return 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 now = bpf_ktime_get_ns();
+	__u32 tgid = id >> 32;
+
+	if (sys == WT_SYS_CONNECT) {
+		/* Non-blocking connect: EINPROGRESS means the handshake is under way. */
+		if (ret != 0 && ret != -EINPROGRESS)
+			return 0;
+		goto opened;
+	}
+	if (ret <= 0)
+		return 0;
+	struct wt_conn *c = conn_for(tgid, a.fd, a.sk, now);
+	if (!c)
+		return 0;
+	if (sys == WT_SYS_SENDMMSG || sys == WT_SYS_RECVMMSG) {
+		/* ret = messages moved; each mmsghdr's msg_len = its bytes. */
+		struct mmsghdr *mv = (struct mmsghdr *)a.buf;
+		for (int i = 0; i < 64; i++) {
+			if (i >= ret)
+				break;
+			struct mmsghdr m;
+			if (bpf_probe_read_user(&m, sizeof(m), &mv[i]))
+				break;
+			__u64 pos = __sync_fetch_and_add(a.dir == WT_SEND ? &c->send_pos : &c->recv_pos,
+							 (__u64)m.msg_len);
+			if (i < WT_MAX_MMSG) {
+				ship(&a, c, id, now, (__u64)m.msg_hdr.msg_iov, m.msg_hdr.msg_iovlen, 1,
+				     m.msg_len, pos, 0);
+			} else {
+				struct wt_stats *st = stats_slot();
+				if (st)
+					st->mmsg_lost++;
+			}
+		}
+		return 0;
+	}
+	/* Reserve this call's range of the stream even if the record is dropped later, so
+	 * user space sees a gap instead of silently shifted bytes. */
+	__u64 pos = __sync_fetch_and_add(a.dir == WT_SEND ? &c->send_pos : &c->recv_pos, (__u64)ret);
+	ship(&a, c, id, now, a.buf, a.iovcnt, a.vec, ret, pos, sys == WT_SYS_SENDFILE);
+	return 0;
+
+opened:;
+	struct wt_conn_key k = { .tgid = tgid, .fd = a.fd };
+	struct scratch *s = scratch_slot();
+	if (!s)
+		return 0;
+	conn_init(&s->conn, a.sk, now, WT_ROLE_CLIENT);
+	bpf_map_update_elem(&conns, &k, &s->conn, BPF_ANY);
+	emit_ctl(s, WT_OPEN, id, a.fd, &s->conn, a.ts, now, WT_SYS_CONNECT);
 	return 0;
 }
-
-#define ENTER(name) SEC("tracepoint/syscalls/sys_enter_" #name) \
-	int enter_##name(struct trace_event_raw_sys_enter *ctx)
-#define EXIT(name) SEC("tracepoint/syscalls/sys_exit_" #name) \
-	int exit_##name(struct trace_event_raw_sys_exit *ctx)
-
-ENTER(read) { return enter_data(ctx->args[0], ctx->args[1], 0, WT_SYS_READ, WT_RECV, 0); }
-EXIT(read) { return exit_data(ctx->ret, WT_SYS_READ); }
-ENTER(write) { return enter_data(ctx->args[0], ctx->args[1], 0, WT_SYS_WRITE, WT_SEND, 0); }
-EXIT(write) { return exit_data(ctx->ret, WT_SYS_WRITE); }
-ENTER(readv) { return enter_data(ctx->args[0], ctx->args[1], ctx->args[2], WT_SYS_READV, WT_RECV, 1); }
-EXIT(readv) { return exit_data(ctx->ret, WT_SYS_READV); }
-ENTER(writev) { return enter_data(ctx->args[0], ctx->args[1], ctx->args[2], WT_SYS_WRITEV, WT_SEND, 1); }
-EXIT(writev) { return exit_data(ctx->ret, WT_SYS_WRITEV); }
-
-ENTER(recvfrom)
-{
-	/* MSG_PEEK leaves the bytes in the socket: they will be read again. */
-	if (ctx->args[3] & MSG_PEEK)
-		return 0;
-	return enter_data(ctx->args[0], ctx->args[1], 0, WT_SYS_RECVFROM, WT_RECV, 0);
-}
-EXIT(recvfrom) { return exit_data(ctx->ret, WT_SYS_RECVFROM); }
-ENTER(sendto) { return enter_data(ctx->args[0], ctx->args[1], 0, WT_SYS_SENDTO, WT_SEND, 0); }
-EXIT(sendto) { return exit_data(ctx->ret, WT_SYS_SENDTO); }
 
 static __always_inline int enter_msg(__u64 fd, __u64 msgp, __u64 flags, __u16 sys, __u8 dir)
 {
@@ -357,51 +532,10 @@ static __always_inline int enter_msg(__u64 fd, __u64 msgp, __u64 flags, __u16 sy
 	struct user_msghdr mh;
 	if (bpf_probe_read_user(&mh, sizeof(mh), (void *)msgp))
 		return 0;
-	return enter_data(fd, (__u64)mh.msg_iov, mh.msg_iovlen, sys, dir, 1);
+	return enter_call(fd, (__u64)mh.msg_iov, mh.msg_iovlen, sys, dir, 1);
 }
-
-ENTER(recvmsg) { return enter_msg(ctx->args[0], ctx->args[1], ctx->args[2], WT_SYS_RECVMSG, WT_RECV); }
-EXIT(recvmsg) { return exit_data(ctx->ret, WT_SYS_RECVMSG); }
-ENTER(sendmsg) { return enter_msg(ctx->args[0], ctx->args[1], ctx->args[2], WT_SYS_SENDMSG, WT_SEND); }
-EXIT(sendmsg) { return exit_data(ctx->ret, WT_SYS_SENDMSG); }
 
 /* ---- connection lifecycle -------------------------------------------------------- */
-
-ENTER(connect)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	if ((__u32)(id >> 32) == self_tgid)
-		return 0;
-	__u64 ts = bpf_ktime_get_ns();
-	struct sock *sk = tcp_sock_of(ctx->args[0]);
-	if (!sk)
-		return 0;
-	struct call_args a = { .ts = ts, .sk = (__u64)sk, .fd = (__u32)ctx->args[0],
-			       .syscall = WT_SYS_CONNECT };
-	bpf_map_update_elem(&calls, &id, &a, BPF_ANY);
-	return 0;
-}
-
-EXIT(connect)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct call_args *ap = bpf_map_lookup_elem(&calls, &id);
-	if (!ap)
-		return 0;
-	struct call_args a = *ap;
-	bpf_map_delete_elem(&calls, &id);
-	long ret = ctx->ret;
-	/* Non-blocking connect: EINPROGRESS means the handshake is under way. */
-	if (a.syscall != WT_SYS_CONNECT || (ret != 0 && ret != -EINPROGRESS))
-		return 0;
-	__u64 now = bpf_ktime_get_ns();
-	struct conn_key k = { .tgid = id >> 32, .fd = a.fd };
-	struct conn_info n = { .gen = now, .sk = a.sk, .role = WT_ROLE_CLIENT };
-	bpf_map_update_elem(&conns, &k, &n, BPF_ANY);
-	emit_ctl(WT_OPEN, id, a.fd, &n,
-		 (struct sock *)a.sk, a.ts, now, WT_SYS_CONNECT);
-	return 0;
-}
 
 static __always_inline int on_accept(long ret, __u16 sys)
 {
@@ -410,35 +544,201 @@ static __always_inline int on_accept(long ret, __u16 sys)
 	__u64 id = bpf_get_current_pid_tgid();
 	if ((__u32)(id >> 32) == self_tgid)
 		return 0;
+	if (!in_cgroup_scope())
+		return 0;
 	struct sock *sk = tcp_sock_of(ret);
 	if (!sk)
 		return 0;
 	__u64 now = bpf_ktime_get_ns();
-	struct conn_key k = { .tgid = id >> 32, .fd = (__u32)ret };
-	struct conn_info n = { .gen = now, .sk = (__u64)sk, .role = WT_ROLE_SERVER };
-	bpf_map_update_elem(&conns, &k, &n, BPF_ANY);
-	emit_ctl(WT_OPEN, id, (__u32)ret, &n, sk, now, now, sys);
+	struct wt_conn_key k = { .tgid = id >> 32, .fd = (__u32)ret };
+	struct scratch *s = scratch_slot();
+	if (!s)
+		return 0;
+	conn_init(&s->conn, (__u64)sk, now, WT_ROLE_SERVER);
+	bpf_map_update_elem(&conns, &k, &s->conn, BPF_ANY);
+	emit_ctl(s, WT_OPEN, id, (__u32)ret, &s->conn, now, now, sys);
 	return 0;
 }
 
-EXIT(accept) { return on_accept(ctx->ret, WT_SYS_ACCEPT); }
-EXIT(accept4) { return on_accept(ctx->ret, WT_SYS_ACCEPT4); }
-
-ENTER(close)
+static __always_inline int on_close(__u64 fd64)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 fd = ctx->args[0];
-	struct conn_key k = { .tgid = id >> 32, .fd = fd };
-	struct conn_info *cp = bpf_map_lookup_elem(&conns, &k);
+	struct wt_conn_key k = { .tgid = id >> 32, .fd = (__u32)fd64 };
+	struct wt_conn *cp = bpf_map_lookup_elem(&conns, &k);
 	if (!cp)
 		return 0;
-	struct conn_info c = *cp;
+	struct scratch *s = scratch_slot();
+	if (!s)
+		return 0;
+	s->conn = *cp;
 	bpf_map_delete_elem(&conns, &k);
 	__u64 now = bpf_ktime_get_ns();
-	struct sock *sk = tcp_sock_of(fd);
-	/* A different socket on this fd means the tracked one ended unseen: no addresses. */
-	if ((__u64)sk != c.sk)
-		sk = NULL;
-	emit_ctl(WT_CLOSE, id, fd, &c, sk, now, now, WT_SYS_CLOSE);
+	emit_ctl(s, WT_CLOSE, id, (__u32)fd64, &s->conn, now, now, WT_SYS_CLOSE);
+	return 0;
+}
+
+/* Per-syscall argument decoding shared by both attach modes. a0..a3: syscall arguments. */
+static __always_inline int on_enter(__u16 sys, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
+{
+	switch (sys) {
+	case WT_SYS_READ:
+		return enter_call(a0, a1, 0, sys, WT_RECV, 0);
+	case WT_SYS_WRITE:
+		return enter_call(a0, a1, 0, sys, WT_SEND, 0);
+	case WT_SYS_READV:
+		return enter_call(a0, a1, a2, sys, WT_RECV, 1);
+	case WT_SYS_WRITEV:
+		return enter_call(a0, a1, a2, sys, WT_SEND, 1);
+	case WT_SYS_RECVFROM:
+		/* MSG_PEEK leaves the bytes in the socket: they will be read again. */
+		if (a3 & MSG_PEEK)
+			return 0;
+		return enter_call(a0, a1, 0, sys, WT_RECV, 0);
+	case WT_SYS_SENDTO:
+		return enter_call(a0, a1, 0, sys, WT_SEND, 0);
+	case WT_SYS_RECVMSG:
+		return enter_msg(a0, a1, a2, sys, WT_RECV);
+	case WT_SYS_SENDMSG:
+		return enter_msg(a0, a1, a2, sys, WT_SEND);
+	case WT_SYS_RECVMMSG:
+		if (a3 & MSG_PEEK)
+			return 0;
+		return enter_call(a0, a1, a2, sys, WT_RECV, 1);
+	case WT_SYS_SENDMMSG:
+		return enter_call(a0, a1, a2, sys, WT_SEND, 1);
+	case WT_SYS_SENDFILE: /* out_fd, in_fd: bytes counted, no payload */
+		return enter_call(a0, 0, 0, sys, WT_SEND, 0);
+	case WT_SYS_CONNECT:
+		return enter_call(a0, 0, 0, sys, WT_SEND, 0);
+	case WT_SYS_CLOSE:
+		return on_close(a0);
+	}
+	return 0;
+}
+
+static __always_inline int on_exit(__u16 sys, long ret)
+{
+	if (sys == WT_SYS_ACCEPT || sys == WT_SYS_ACCEPT4)
+		return on_accept(ret, sys);
+	return exit_call(ret, sys);
+}
+
+static __always_inline __u16 wt_sys(long nr)
+{
+	switch (nr) {
+	case NR_read: return WT_SYS_READ;
+	case NR_write: return WT_SYS_WRITE;
+	case NR_readv: return WT_SYS_READV;
+	case NR_writev: return WT_SYS_WRITEV;
+	case NR_recvfrom: return WT_SYS_RECVFROM;
+	case NR_sendto: return WT_SYS_SENDTO;
+	case NR_recvmsg: return WT_SYS_RECVMSG;
+	case NR_sendmsg: return WT_SYS_SENDMSG;
+	case NR_recvmmsg: return WT_SYS_RECVMMSG;
+	case NR_sendmmsg: return WT_SYS_SENDMMSG;
+	case NR_sendfile: return WT_SYS_SENDFILE;
+	case NR_connect: return WT_SYS_CONNECT;
+	case NR_accept: return WT_SYS_ACCEPT;
+	case NR_accept4: return WT_SYS_ACCEPT4;
+	case NR_close: return WT_SYS_CLOSE;
+	}
+	return 0;
+}
+
+/* ---- attach mode "raw": one program pair for all syscalls --------------------------- */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(raw_enter, struct pt_regs *regs, long nr)
+{
+	__u16 sys = wt_sys(nr);
+	if (!sys)
+		return 0;
+	return on_enter(sys, regs->di, regs->si, regs->dx, regs->r10);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(raw_exit, struct pt_regs *regs, long ret)
+{
+	__u16 sys = wt_sys(regs->orig_ax);
+	if (!sys || sys == WT_SYS_CLOSE)
+		return 0;
+	return on_exit(sys, ret);
+}
+
+/* ---- attach mode "syscalls": per-syscall tracepoints ------------------------------ */
+
+#define ENTER(name, sys) SEC("tracepoint/syscalls/sys_enter_" #name) \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx) \
+	{ return on_enter(sys, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]); }
+#define EXIT(name, sys) SEC("tracepoint/syscalls/sys_exit_" #name) \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx) { return on_exit(sys, ctx->ret); }
+
+ENTER(read, WT_SYS_READ) EXIT(read, WT_SYS_READ)
+ENTER(write, WT_SYS_WRITE) EXIT(write, WT_SYS_WRITE)
+ENTER(readv, WT_SYS_READV) EXIT(readv, WT_SYS_READV)
+ENTER(writev, WT_SYS_WRITEV) EXIT(writev, WT_SYS_WRITEV)
+ENTER(recvfrom, WT_SYS_RECVFROM) EXIT(recvfrom, WT_SYS_RECVFROM)
+ENTER(sendto, WT_SYS_SENDTO) EXIT(sendto, WT_SYS_SENDTO)
+ENTER(recvmsg, WT_SYS_RECVMSG) EXIT(recvmsg, WT_SYS_RECVMSG)
+ENTER(sendmsg, WT_SYS_SENDMSG) EXIT(sendmsg, WT_SYS_SENDMSG)
+ENTER(recvmmsg, WT_SYS_RECVMMSG) EXIT(recvmmsg, WT_SYS_RECVMMSG)
+ENTER(sendmmsg, WT_SYS_SENDMMSG) EXIT(sendmmsg, WT_SYS_SENDMMSG)
+ENTER(sendfile64, WT_SYS_SENDFILE) EXIT(sendfile64, WT_SYS_SENDFILE)
+ENTER(connect, WT_SYS_CONNECT) EXIT(connect, WT_SYS_CONNECT)
+EXIT(accept, WT_SYS_ACCEPT)
+EXIT(accept4, WT_SYS_ACCEPT4)
+ENTER(close, WT_SYS_CLOSE)
+
+/* ---- process lifecycle (both modes) ------------------------------------------------- */
+
+static __always_inline int task_in_scope(struct task_struct *t)
+{
+	if (!in_cgroup_scope())
+		return 0;
+	if (scope_netns && t->nsproxy && t->nsproxy->net_ns->ns.inum != scope_netns)
+		return 0;
+	return 1;
+}
+
+/* EXEC: a process image was replaced (user space re-reads cmdline); payload = file name. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	if (!task_in_scope(p))
+		return 0;
+	struct scratch *s = scratch_slot();
+	if (!s)
+		return 0;
+	struct wt_event *e = &s->ev;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = WT_EXEC;
+	e->tgid = p->tgid;
+	e->tid = p->pid;
+	e->fd = p->real_parent->tgid;
+	e->start_ticks = start_ticks_of(p);
+	e->ts_enter = e->ts_exit = bpf_ktime_get_ns();
+	long n = bpf_probe_read_kernel_str(s->payload, WT_MAX_FILENAME, bprm->filename);
+	__u64 len = n > 1 ? n - 1 : 0; /* without the NUL */
+	CLAMP(len, WT_MAX_FILENAME);
+	e->captured = len;
+	emit(s, sizeof(struct wt_event) + len);
+	return 0;
+}
+
+/* EXIT: the last thread of a process is gone (user space keeps its metadata a while). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit_process, struct task_struct *p, bool group_dead)
+{
+	if (!group_dead || !task_in_scope(p))
+		return 0;
+	struct wt_event e;
+	__builtin_memset(&e, 0, sizeof(e));
+	e.kind = WT_EXIT;
+	e.tgid = p->tgid;
+	e.tid = p->pid;
+	e.start_ticks = start_ticks_of(p);
+	e.ts_enter = e.ts_exit = bpf_ktime_get_ns();
+	e.aux = p->exit_code;
+	emit(&e, sizeof(e));
 	return 0;
 }

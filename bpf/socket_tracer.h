@@ -8,15 +8,27 @@
 #define WT_MAX_PAYLOAD 30720
 /* iovecs looked at per readv/writev/recvmsg/sendmsg for payload (size is always exact). */
 #define WT_MAX_IOV 64
+/* Messages of one sendmmsg/recvmmsg shipped as data events (the rest: counted, gap). */
+#define WT_MAX_MMSG 8
+/* Bytes of the exec'd file name shipped with an EXEC record. */
+#define WT_MAX_FILENAME 256
 
-enum wt_kind { WT_OPEN = 1, WT_DATA = 2, WT_CLOSE = 3 };
+enum wt_kind { WT_OPEN = 1, WT_DATA = 2, WT_CLOSE = 3, WT_EXEC = 4, WT_EXIT = 5 };
 enum wt_dir { WT_SEND = 0, WT_RECV = 1 };
 enum wt_role { WT_ROLE_UNKNOWN = 0, WT_ROLE_CLIENT = 1, WT_ROLE_SERVER = 2 };
 enum wt_syscall {
 	WT_SYS_READ = 1, WT_SYS_WRITE, WT_SYS_READV, WT_SYS_WRITEV, WT_SYS_RECVFROM,
 	WT_SYS_SENDTO, WT_SYS_RECVMSG, WT_SYS_SENDMSG, WT_SYS_CONNECT, WT_SYS_ACCEPT,
-	WT_SYS_ACCEPT4, WT_SYS_CLOSE,
+	WT_SYS_ACCEPT4, WT_SYS_CLOSE, WT_SYS_SENDMMSG, WT_SYS_RECVMMSG, WT_SYS_SENDFILE,
 };
+/* In-kernel protocol guess from a connection's first bytes (conn_info.proto, record byte
+ * 70). Connections guessed OTHER ship counters only, never payload. */
+enum wt_proto {
+	WT_PROTO_UNKNOWN = 0, WT_PROTO_HTTP = 1, WT_PROTO_MYSQL = 2, WT_PROTO_KAFKA = 3,
+	WT_PROTO_OTHER = 255,
+};
+/* conn_info.flags / record byte 71. */
+#define WT_FLAG_DISABLED 1   /* user space stopped payload for this connection */
 
 /* Every ringbuf record starts with this header (112 bytes, little endian, no padding
  * holes); data events are followed by `captured` payload bytes. See bpf/README.md. */
@@ -25,7 +37,7 @@ struct wt_event {
 	__u8 direction;     /*   1 wt_dir (data only) */
 	__u8 role;          /*   2 wt_role */
 	__u8 family;        /*   3 4 or 6 */
-	__u32 fd;           /*   4 */
+	__u32 fd;           /*   4 exec: parent tgid */
 	__u32 tgid;         /*   8 */
 	__u32 tid;          /*  12 */
 	__u64 start_ticks;  /*  16 process start, clock ticks (= /proc/PID/stat field 22) */
@@ -38,10 +50,11 @@ struct wt_event {
 	__u16 lport;        /*  64 host order */
 	__u16 rport;        /*  66 host order */
 	__u16 syscall;      /*  68 wt_syscall */
-	__u16 _pad;         /*  70 */
+	__u8 proto;         /*  70 wt_proto (kernel guess) */
+	__u8 flags;         /*  71 */
 	__u8 laddr[16];     /*  72 v4: first 4 bytes */
 	__u8 raddr[16];     /*  88 */
-	__u64 aux;          /* 104 close: bytes received */
+	__u64 aux;          /* 104 close: bytes received; exit: exit code */
 };                          /* 112 */
 
 /* Per-CPU counters: the single value of the `stats` map. */
@@ -50,6 +63,32 @@ struct wt_stats {
 	__u64 bytes;       /* bytes written to the ringbuf (headers + payload) */
 	__u64 drops;       /* records lost: ringbuf full */
 	__u64 data_bytes;  /* socket bytes moved by traced syscalls (sum of size) */
+	__u64 truncated;   /* data events whose payload was cut at the cap (or iovec limit) */
+	__u64 skipped;     /* data calls not shipped: protocol OTHER or connection disabled */
+	__u64 skipped_bytes;
+	__u64 mmsg_lost;   /* sendmmsg/recvmmsg messages beyond WT_MAX_MMSG (counted, gap) */
 };
+
+/* The `conns` map, readable by user space (conn_stats) and writable (disable). */
+struct wt_conn_key {
+	__u32 tgid;
+	__u32 fd;
+};
+
+struct wt_conn {
+	__u64 gen;
+	__u64 sk;        /* detects fd reuse we did not see close (dup2, exit, close_range) */
+	__u64 send_pos;  /* = bytes sent since first sight */
+	__u64 recv_pos;
+	__u64 start_ticks;
+	__u8 role;
+	__u8 proto;
+	__u8 flags;
+	__u8 family;
+	__u16 lport;
+	__u16 rport;
+	__u8 laddr[16];
+	__u8 raddr[16];
+};                   /* 80 */
 
 #endif

@@ -45,6 +45,25 @@ export interface SourceStats {
   drops: number;
 }
 
+/**
+ * Process lifecycle, for the metadata store: keep a short-lived process's UPID → cmdline
+ * after it is gone. exec: the image was replaced (re-read /proc/PID/cmdline now); exit: the
+ * last thread exited.
+ */
+export interface ProcessEvent {
+  kind: 'exec' | 'exit';
+  /** Wall-clock nanoseconds since the Unix epoch. */
+  timeNs: bigint;
+  tgid: number;
+  startTicks: bigint;
+  /** exec: parent process id. */
+  ppid: number;
+  /** exec: path of the executed file. */
+  filename: string;
+  /** exit: wait status as the kernel keeps it (exit code << 8 | signal). */
+  exitCode: number;
+}
+
 /** A producer of socket events. */
 export interface EventSource {
   readonly name: string;
@@ -52,4 +71,6 @@ export interface EventSource {
   start(onEvents: (events: SocketEvent[]) => void): Promise<void>;
   stop(): Promise<void>;
   stats(): SourceStats;
+  /** Optional: sources that see process lifecycle (eBPF) deliver it here, in batches. */
+  onProcessEvents?(cb: (events: ProcessEvent[]) => void): void;
 }

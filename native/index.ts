@@ -22,6 +22,17 @@ export interface TracerOptions {
   selfTgid?: number;
   /** Batches that may wait for the JS thread before new ones are dropped (default 64). */
   maxQueuedBatches?: number;
+  /** 'raw' (default): one tp_btf program pair on sys_enter/sys_exit dispatching on the
+   *  syscall number; 'syscalls': one tracepoint pair per traced syscall. */
+  attach?: 'raw' | 'syscalls';
+  /** Ship payload only for connections whose first bytes look like HTTP, MySQL or Kafka
+   *  (default true); the rest ship counters only. false: ship every TCP connection. */
+  inferProtocols?: boolean;
+  /** Only sockets in this network namespace (inode of /proc/PID/ns/net). */
+  scopeNetns?: number;
+  /** Only processes in this cgroup v2 subtree: id (inode of its directory) and level. */
+  scopeCgroupId?: number;
+  scopeCgroupLevel?: number;
 }
 
 export interface TracerStats {
@@ -37,7 +48,21 @@ export interface TracerStats {
   kernelBytes: number;
   kernelDrops: number;
   socketBytes: number;
+  /** Data events whose payload was cut at the capture cap. */
+  kernelTruncated: number;
+  /** Data calls not shipped (no known protocol yet, or connection disabled) and their bytes. */
+  kernelSkipped: number;
+  kernelSkippedBytes: number;
+  /** sendmmsg/recvmmsg messages beyond the per-call limit (positions kept, payload lost). */
+  kernelMmsgLost: number;
   running: boolean;
+}
+
+/** Kernel-measured cost of one BPF program (kernel.bpf_stats_enabled=1 while it runs). */
+export interface ProgStat {
+  name: string;
+  runTimeNs: number;
+  runCnt: number;
 }
 
 /**
@@ -50,6 +75,12 @@ export interface NativeTracer {
   stats(): TracerStats;
   /** CLOCK_REALTIME − CLOCK_MONOTONIC in ns: epoch ns = kernel ns + offset. */
   clockOffsetNs(): bigint;
+  /** Per attached program: kernel run time and run count (empty after stop). */
+  progStats(): ProgStat[];
+  /** The kernel connection table: repeated [key 8 bytes][value 80 bytes] (bpf/README.md). */
+  connections(): Buffer;
+  /** Stops payload for one connection (counters continue); false if gone or superseded. */
+  disableConnection(tgid: number, fd: number, gen: bigint): boolean;
 }
 
 interface Addon {

@@ -4,9 +4,10 @@
 // bpf/socket_tracer.h struct wt_event), little endian:
 //   0 kind u8 · 1 direction u8 · 2 role u8 · 3 family u8 · 4 fd u32 · 8 tgid u32 · 12 tid u32
 //  16 start_ticks u64 · 24 gen u64 · 32 ts_enter u64 · 40 ts_exit u64 · 48 pos u64
-//  56 size u32 · 60 captured u32 · 64 lport u16 · 66 rport u16 · 68 syscall u16 · 70 pad u16
-//  72 laddr[16] · 88 raddr[16] · 104 aux u64 · 112 payload[captured]
-import { Direction, EventKind, type SocketEvent } from '../events.ts';
+//  56 size u32 · 60 captured u32 · 64 lport u16 · 66 rport u16 · 68 syscall u16 · 70 proto u8
+//  71 flags u8 · 72 laddr[16] · 88 raddr[16] · 104 aux u64 · 112 payload[captured]
+// Kinds 1-3 are socket events; 4 EXEC and 5 EXIT are process lifecycle (ProcessEvent).
+import { Direction, EventKind, type ProcessEvent, type SocketEvent } from '../events.ts';
 
 export const HEADER_SIZE = 112;
 
@@ -28,6 +29,8 @@ export const Off = {
   lport: 64,
   rport: 66,
   syscall: 68,
+  proto: 70,
+  flags: 71,
   laddr: 72,
   raddr: 88,
   aux: 104,
@@ -87,6 +90,7 @@ export function decodeBatch(
   clockOffsetNs: bigint,
   out: SocketEvent[] = [],
   stats?: DecodeStats,
+  procOut?: ProcessEvent[],
 ): SocketEvent[] {
   const end = buf.length;
   let at = 0;
@@ -98,11 +102,34 @@ export function decodeBatch(
       if (stats) stats.malformed++;
       break; // framing is broken: nothing after this can be trusted
     }
+    const kind = buf[o + Off.kind];
+    if (kind === KIND_EXEC || kind === KIND_EXIT) {
+      procOut?.push(decodeProcess(buf, o, len, clockOffsetNs));
+      continue;
+    }
     const ev = decodeRecord(buf, o, len, clockOffsetNs);
     if (ev) out.push(ev);
     else if (stats) stats.malformed++;
   }
   return out;
+}
+
+const KIND_EXEC = 4;
+const KIND_EXIT = 5;
+
+/** An EXEC (payload: file name) or EXIT (aux: exit status) record. */
+export function decodeProcess(buf: Buffer, o: number, len: number, clockOffsetNs: bigint): ProcessEvent {
+  const exec = buf[o + Off.kind] === KIND_EXEC;
+  const captured = Math.min(buf.readUInt32LE(o + Off.captured), len - HEADER_SIZE);
+  return {
+    kind: exec ? 'exec' : 'exit',
+    timeNs: buf.readBigUInt64LE(o + Off.tsEnter) + clockOffsetNs,
+    tgid: buf.readUInt32LE(o + Off.tgid),
+    startTicks: buf.readBigUInt64LE(o + Off.startTicks),
+    ppid: exec ? buf.readUInt32LE(o + Off.fd) : 0,
+    filename: exec ? buf.toString('utf8', o + HEADER_SIZE, o + HEADER_SIZE + captured) : '',
+    exitCode: exec ? 0 : Number(buf.readBigUInt64LE(o + Off.aux) & 0xffffffffn),
+  };
 }
 
 /** Decodes the record of `len` bytes at `o`; null when the header is inconsistent. */

@@ -1,7 +1,7 @@
 // eBPF event source: the kernel socket tracer (bpf/) through the native addon (native/).
 // One decoded array per ringbuf batch, in ring order.
 import { openTracer, probe, type NativeTracer, type TracerOptions, type TracerStats } from '../../native/index.ts';
-import type { EventSource, SocketEvent, SourceStats } from '../events.ts';
+import type { EventSource, ProcessEvent, SocketEvent, SourceStats } from '../events.ts';
 import { decodeBatch, type DecodeStats } from './ebpf-decode.ts';
 
 export type EbpfSourceOptions = TracerOptions;
@@ -17,6 +17,7 @@ export class EbpfSource implements EventSource {
   private events = 0;
   private decode: DecodeStats = { malformed: 0 };
   private stopped = false;
+  private onProcess: ((events: ProcessEvent[]) => void) | undefined;
 
   constructor(private readonly opts: EbpfSourceOptions = {}) {}
 
@@ -35,11 +36,23 @@ export class EbpfSource implements EventSource {
       if (this.stopped) return;
       const now = Date.now();
       if (now - this.offsetAt > CLOCK_REFRESH_MS) this.refreshClock(now);
-      const events = decodeBatch(buf, this.offsetNs, [], this.decode);
+      const procs: ProcessEvent[] | undefined = this.onProcess ? [] : undefined;
+      const events = decodeBatch(buf, this.offsetNs, [], this.decode, procs);
       this.events += events.length;
+      if (procs && procs.length > 0) this.onProcess!(procs);
       if (events.length > 0) onEvents(events);
     });
     this.refreshClock(Date.now());
+  }
+
+  /** exec/exit of processes (set before start). */
+  onProcessEvents(cb: (events: ProcessEvent[]) => void): void {
+    this.onProcess = cb;
+  }
+
+  /** The running tracer (conn_stats, disable, per-program cost), if started. */
+  get native(): NativeTracer | undefined {
+    return this.stopped ? undefined : this.tracer;
   }
 
   async stop(): Promise<void> {

@@ -99,7 +99,10 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Tracer",
                        {InstanceMethod("stop", &Tracer::Stop), InstanceMethod("stats", &Tracer::Stats),
-                        InstanceMethod("clockOffsetNs", &Tracer::ClockOffset)});
+                        InstanceMethod("clockOffsetNs", &Tracer::ClockOffset),
+                        InstanceMethod("progStats", &Tracer::ProgStats),
+                        InstanceMethod("connections", &Tracer::Connections),
+                        InstanceMethod("disableConnection", &Tracer::DisableConnection)});
   }
 
   // new Tracer(options, onBatch(buffer, events))
@@ -122,6 +125,15 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     poll_ms_ = int(num("pollMs", 10));
     uint32_t self_tgid = uint32_t(num("selfTgid", getpid()));
     size_t max_queue = size_t(num("maxQueuedBatches", 64));
+    Napi::Value attach_v = o.Get("attach");
+    std::string attach = attach_v.IsString() ? attach_v.As<Napi::String>().Utf8Value() : "raw";
+    if (attach != "raw" && attach != "syscalls")
+      throw Napi::RangeError::New(env, "attach must be 'raw' or 'syscalls'");
+    Napi::Value infer_v = o.Get("inferProtocols");
+    bool infer = infer_v.IsBoolean() ? infer_v.As<Napi::Boolean>().Value() : true;
+    uint32_t scope_netns = uint32_t(num("scopeNetns", 0));
+    uint64_t scope_cgroup = uint64_t(num("scopeCgroupId", 0));
+    uint32_t scope_cgroup_level = uint32_t(num("scopeCgroupLevel", 0));
 
     if (!Exists("/sys/kernel/btf/vmlinux"))
       throw Napi::Error::New(env,
@@ -134,6 +146,21 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     if (!skel_) Fail(env, "open", -errno);
     skel_->rodata->self_tgid = self_tgid;
     skel_->rodata->payload_cap = payload_cap;
+    skel_->rodata->infer_protocols = infer ? 1 : 0;
+    skel_->rodata->scope_netns = scope_netns;
+    skel_->rodata->scope_cgroup = scope_cgroup;
+    skel_->rodata->scope_cgroup_level = scope_cgroup_level;
+    // One attach mode: the tp_btf sys_enter/sys_exit pair, or the per-syscall tracepoints.
+    {
+      struct bpf_program* prog;
+      bpf_object__for_each_program(prog, skel_->obj) {
+        const char* sec = bpf_program__section_name(prog);
+        bool raw_sys = strcmp(sec, "tp_btf/sys_enter") == 0 || strcmp(sec, "tp_btf/sys_exit") == 0;
+        bool per_sys = strncmp(sec, "tracepoint/syscalls/", 20) == 0;
+        if ((raw_sys && attach != "raw") || (per_sys && attach != "syscalls"))
+          bpf_program__set_autoload(prog, false);
+      }
+    }
     int ncpu = libbpf_num_possible_cpus();
     if (ncpu <= 0) ncpu = 1;
     bpf_map__set_max_entries(skel_->maps.events, uint32_t(ring_bytes));
@@ -346,6 +373,10 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     o.Set("kernelBytes", double(k.bytes));
     o.Set("kernelDrops", double(k.drops));
     o.Set("socketBytes", double(k.data_bytes));
+    o.Set("kernelTruncated", double(k.truncated));
+    o.Set("kernelSkipped", double(k.skipped));
+    o.Set("kernelSkippedBytes", double(k.skipped_bytes));
+    o.Set("kernelMmsgLost", double(k.mmsg_lost));
     o.Set("running", Napi::Boolean::New(env, running_.load()));
     return o;
   }
@@ -356,14 +387,84 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     std::vector<struct wt_stats> vals(ncpu_);
     uint32_t zero = 0;
     if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.stats), &zero, vals.data()) != 0) return;
-    struct wt_stats sum = {0, 0, 0, 0};
+    struct wt_stats sum = {};
     for (auto& v : vals) {
       sum.events += v.events;
       sum.bytes += v.bytes;
       sum.drops += v.drops;
       sum.data_bytes += v.data_bytes;
+      sum.truncated += v.truncated;
+      sum.skipped += v.skipped;
+      sum.skipped_bytes += v.skipped_bytes;
+      sum.mmsg_lost += v.mmsg_lost;
     }
     last_kernel_ = sum;
+  }
+
+  // Per-program cost as the kernel counts it (needs kernel.bpf_stats_enabled=1 while the
+  // programs run): [{ name, runTimeNs, runCnt }] for the attached programs.
+  Napi::Value ProgStats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array out = Napi::Array::New(env);
+    if (!skel_) return out;
+    uint32_t i = 0;
+    struct bpf_program* prog;
+    bpf_object__for_each_program(prog, skel_->obj) {
+      int fd = bpf_program__fd(prog);
+      if (fd < 0 || !bpf_program__autoload(prog)) continue;
+      struct bpf_prog_info pi;
+      memset(&pi, 0, sizeof(pi));
+      uint32_t len = sizeof(pi);
+      if (bpf_obj_get_info_by_fd(fd, &pi, &len) != 0) continue;
+      Napi::Object p = Napi::Object::New(env);
+      p.Set("name", bpf_program__name(prog));
+      p.Set("runTimeNs", double(pi.run_time_ns));
+      p.Set("runCnt", double(pi.run_cnt));
+      out.Set(i++, p);
+    }
+    return out;
+  }
+
+  // The kernel's connection table as one Buffer of [struct wt_conn_key][struct wt_conn]
+  // records (conn_stats reads it at a fixed interval).
+  Napi::Value Connections(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!skel_) return Napi::Buffer<uint8_t>::New(env, 0);
+    int fd = bpf_map__fd(skel_->maps.conns);
+    const size_t rec = sizeof(struct wt_conn_key) + sizeof(struct wt_conn);
+    std::vector<uint8_t> out;
+    struct wt_conn_key key, next;
+    struct wt_conn val;
+    void* prev = nullptr;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+      if (bpf_map_lookup_elem(fd, &next, &val) == 0) {
+        size_t at = out.size();
+        out.resize(at + rec);
+        memcpy(out.data() + at, &next, sizeof(next));
+        memcpy(out.data() + at + sizeof(next), &val, sizeof(val));
+      }
+      key = next;
+      prev = &key;
+      if (out.size() > rec * 200000) break;  // the map holds at most 65536
+    }
+    return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
+  }
+
+  // disableConnection(tgid, fd, gen): stop shipping payload for that connection (the
+  // kernel keeps counting its bytes). False if the entry is gone or is a newer connection.
+  // Read-modify-write: byte counts moved in between are lost (a few bytes of conn_stats).
+  Napi::Value DisableConnection(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!skel_ || info.Length() < 3) return Napi::Boolean::New(env, false);
+    struct wt_conn_key k = {info[0].As<Napi::Number>().Uint32Value(),
+                            info[1].As<Napi::Number>().Uint32Value()};
+    bool lossless;
+    uint64_t gen = info[2].As<Napi::BigInt>().Uint64Value(&lossless);
+    int fd = bpf_map__fd(skel_->maps.conns);
+    struct wt_conn v;
+    if (bpf_map_lookup_elem(fd, &k, &v) != 0 || v.gen != gen) return Napi::Boolean::New(env, false);
+    v.flags |= WT_FLAG_DISABLED;
+    return Napi::Boolean::New(env, bpf_map_update_elem(fd, &k, &v, BPF_EXIST) == 0);
   }
 
   Napi::Value ClockOffset(const Napi::CallbackInfo& info) {
@@ -391,7 +492,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   int poll_ms_ = 10;
 
   std::atomic<uint64_t> events_{0}, bytes_{0}, batches_{0}, user_drops_{0};
-  struct wt_stats last_kernel_ = {0, 0, 0, 0};
+  struct wt_stats last_kernel_ = {};
 };
 
 Napi::Value ClockOffsetFn(const Napi::CallbackInfo& info) {
