@@ -4,9 +4,9 @@
 // so behaviour is deterministic under test.
 import type { RowSink } from '../../engine/schema.ts';
 import { EventKind, type SocketEvent } from '../events.ts';
-import { HttpProtocol } from '../http/protocol.ts';
 import type { HttpOptions } from '../http/options.ts';
 import type { Protocol } from '../protocol.ts';
+import { defaultProtocols } from '../protocols.ts';
 import { newStats, type CollectorStats } from '../stats.ts';
 import { Connection } from './connection.ts';
 import { drainStream } from './parse-driver.ts';
@@ -57,7 +57,7 @@ export class ConnectionTracker {
   ) {
     this.options = { ...defaultTrackerOptions, ...options };
     this.stats = stats;
-    this.protocols = protocols ?? [new HttpProtocol(stats, this.options.http)];
+    this.protocols = protocols ?? defaultProtocols(stats, this.options);
   }
 
   get openConnections(): number {
