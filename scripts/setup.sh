@@ -13,7 +13,8 @@ fi
 
 # System packages: BPF toolchain, addon build, and the real peers the tests drive.
 pkgs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ python3
-      curl ca-certificates postgresql-client nginx wrk iproute2 procps nats-server)
+      curl ca-certificates postgresql-client nginx wrk iproute2 procps nats-server
+      mariadb-server mariadb-client kcat tshark tcpdump)
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)
 missing=()
