@@ -1,51 +1,61 @@
-// The standalone engine: http_events kept in a locked-down in-memory DuckDB, appended in
-// batches, queried with streaming results. (The compressed Arrow store replaces the storage
-// side later; the query interface stays.)
-import { DuckDBInstance, DuckDBConnection, StatementType, type DuckDBAppender } from '@duckdb/node-api';
-import { tables, type ColumnDef, type RowSink, type RowTypes, type TableName } from './schema.ts';
+// The node engine: rows go into the compressed table store (engine/store/); each query gets a
+// fresh connection to a locked-down in-memory DuckDB in which every table it names is a view over
+// the `wiretap_scan` table function reading a pruned snapshot of the store. Results stream.
+import { DuckDBInstance, type DuckDBConnection, StatementType } from '@duckdb/node-api';
+import type { RowSink, RowTypes, TableName } from './schema.ts';
 import { SqlError, SqlState, type QueryExecutor, type QueryResult, type Value } from './query.ts';
 import { columnTypeOf, toValue } from './duck-types.ts';
 import { toSqlError } from './duck-errors.ts';
-import { rowAppender } from './duck-append.ts';
+import { Store, defaultStoreOptions, type StoreOptions } from './store/store.ts';
+import type { TableStats } from './store/table-store.ts';
+import { ScanRegistry } from './scan/scan-function.ts';
+import { createViews, type MetadataProvider, type PreparedScan } from './table-views.ts';
+
+export type { MetadataProvider } from './table-views.ts';
 
 export interface DuckEngineOptions {
-  /** Rows kept per table; the oldest are deleted beyond it. */
+  /** Bytes the table store may hold, all tables together (default 1 GiB). */
+  memoryBudget?: number;
+  /** Fraction of the budget per table (default http_events 0.4; the rest split equally). */
+  tableShares?: Partial<Record<string, number>>;
+  /** Rows kept per table; the oldest batches expire beyond it. */
   maxRowsPerTable?: number;
-  /** Rows buffered in JS before an append flush (also flushed every flushIntervalMs). */
+  /** Rows per sealed batch (the hot batch seals when it holds this many). */
   flushRows?: number;
+  /** A hot batch with rows seals after this long. */
   flushIntervalMs?: number;
+  /** Out-of-order rows older than newest − this are refused (counted). */
+  lateWindowMs?: number;
+  /** zstd level for sealed batches. */
+  compressionLevel?: number;
   /** DuckDB worker threads. */
   threads?: number;
-  /** DuckDB memory limit, e.g. '1GB'. */
+  /** DuckDB memory limit for query execution, e.g. '1GB'. */
   memoryLimit?: string;
+  /** Where hydrated columns (container, cmdline, …) come from. */
+  metadata?: MetadataProvider | null;
 }
 
 export interface EngineStats {
   rowsAppended: number;
   rowsExpired: number;
+  /** Rows in hot (not yet sealed) batches. */
   rowsBuffered: number;
+  bytes: number;
 }
 
 /** Settings that make user SQL unable to touch files, the network, extensions or config. */
-function lockedDownConfig(o: Required<DuckEngineOptions>): Record<string, string> {
+function lockedDownConfig(threads: number, memoryLimit: string): Record<string, string> {
   return {
     enable_external_access: 'false',
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
     allow_community_extensions: 'false',
     allow_unsigned_extensions: 'false',
-    threads: String(o.threads),
-    memory_limit: o.memoryLimit,
+    threads: String(threads),
+    memory_limit: memoryLimit,
   };
 }
-
-const defaults: Required<DuckEngineOptions> = {
-  maxRowsPerTable: 2_000_000,
-  flushRows: 4096,
-  flushIntervalMs: 200,
-  threads: 2,
-  memoryLimit: '2GB',
-};
 
 /** Statements that may read: optional comments/parentheses, then one of these keywords. */
 const readOnlyStart = /^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/|\()*(select|with|values|table|from|explain)\b/i;
@@ -57,89 +67,85 @@ function readOnlyError(): SqlError {
   );
 }
 
+function storeOptions(o: DuckEngineOptions): StoreOptions {
+  const d = defaultStoreOptions;
+  return {
+    memoryBudget: o.memoryBudget ?? d.memoryBudget,
+    shares: o.tableShares ?? d.shares,
+    maxRowsPerTable: o.maxRowsPerTable ?? d.maxRowsPerTable,
+    batchRows: o.flushRows ?? d.batchRows,
+    batchBytes: d.batchBytes,
+    sealAfterMs: o.flushIntervalMs ?? d.sealAfterMs,
+    lateWindowMs: o.lateWindowMs ?? d.lateWindowMs,
+    compressionLevel: o.compressionLevel ?? d.compressionLevel,
+  };
+}
+
 export class DuckEngine implements QueryExecutor, RowSink {
-  private readonly pending = new Map<TableName, object[]>();
-  private bufferedRows = 0;
-  private flushing: Promise<void> = Promise.resolve();
-  private readonly timer: NodeJS.Timeout;
-  private readonly counters: EngineStats = { rowsAppended: 0, rowsExpired: 0, rowsBuffered: 0 };
   private closed = false;
+  private readonly open = new Set<DuckDBConnection>();
+  /** Scans of the last query (tests check pruning with it). */
+  lastScans: PreparedScan[] = [];
 
   private constructor(
     private readonly instance: DuckDBInstance,
-    private readonly writer: DuckDBConnection,
-    private readonly appenders: Map<TableName, { appender: DuckDBAppender; write: (a: DuckDBAppender, row: object) => void }>,
-    private readonly opts: Required<DuckEngineOptions>,
-  ) {
-    this.timer = setInterval(() => void this.flush(), opts.flushIntervalMs);
-    this.timer.unref();
-  }
+    private readonly admin: DuckDBConnection,
+    readonly store: Store,
+    private readonly scans: ScanRegistry,
+    private metadata: MetadataProvider | null,
+  ) {}
 
   static async create(options: DuckEngineOptions = {}): Promise<DuckEngine> {
-    const opts = { ...defaults, ...options };
-    const instance = await DuckDBInstance.create(':memory:', lockedDownConfig(opts));
-    const writer = await instance.connect();
+    const instance = await DuckDBInstance.create(':memory:', lockedDownConfig(options.threads ?? 2, options.memoryLimit ?? '2GB'));
+    const admin = await instance.connect();
     // TimeZone belongs to the ICU extension, so it is set after start; then configuration is locked.
-    await writer.run("SET GLOBAL TimeZone = 'UTC'");
-    await writer.run('SET GLOBAL lock_configuration = true');
-    const appenders = new Map();
-    for (const [name, cols] of Object.entries(tables) as [TableName, readonly ColumnDef[]][]) {
-      const ddl = cols.map((c) => `"${c.name}" ${c.duck}`).join(', ');
-      await writer.run(`CREATE TABLE ${name} (${ddl})`);
-      appenders.set(name, { appender: await writer.createAppender(name), write: rowAppender(cols) });
-    }
-    return new DuckEngine(instance, writer, appenders, opts);
+    await admin.run("SET GLOBAL TimeZone = 'UTC'");
+    await admin.run('SET GLOBAL lock_configuration = true');
+    const scans = new ScanRegistry();
+    scans.register(admin);
+    return new DuckEngine(instance, admin, new Store(storeOptions(options)), scans, options.metadata ?? null);
+  }
+
+  setMetadata(provider: MetadataProvider | null): void {
+    this.metadata = provider;
   }
 
   append<T extends TableName>(table: T, row: RowTypes[T]): void {
-    if (this.closed) return;
-    let rows = this.pending.get(table);
-    if (!rows) this.pending.set(table, (rows = []));
-    rows.push(row);
-    if (++this.bufferedRows >= this.opts.flushRows) void this.flush();
+    if (!this.closed) this.store.append(table, row);
   }
 
-  /** Makes every row appended so far visible to queries. */
+  /** Seals every hot batch (rows are queryable as soon as they are appended either way). */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.flushNow()).catch(() => {});
-    return this.flushing;
-  }
-
-  private async flushNow(): Promise<void> {
-    for (const [table, rows] of this.pending) {
-      if (rows.length === 0) continue;
-      this.pending.set(table, []);
-      this.bufferedRows -= rows.length;
-      const { appender, write } = this.appenders.get(table)!;
-      for (const r of rows) write(appender, r);
-      appender.flushSync();
-      this.counters.rowsAppended += rows.length;
-      await this.expire(table);
-    }
-  }
-
-  /** Keeps at most maxRowsPerTable rows, dropping the oldest by time_. */
-  private async expire(table: TableName): Promise<void> {
-    const keep = this.opts.maxRowsPerTable;
-    const reader = await this.writer.runAndReadAll(`SELECT count(*) FROM ${table}`);
-    const count = Number(reader.getRows()[0]?.[0] ?? 0);
-    if (count <= keep * 1.05) return; // delete in steps, not on every flush
-    const excess = count - keep;
-    await this.writer.run(
-      `DELETE FROM ${table} WHERE time_ <= (SELECT time_ FROM ${table} ORDER BY time_ LIMIT 1 OFFSET ${excess - 1})`,
-    );
-    const after = await this.writer.runAndReadAll(`SELECT count(*) FROM ${table}`);
-    this.counters.rowsExpired += count - Number(after.getRows()[0]?.[0] ?? 0);
+    this.store.sealAll();
+    return Promise.resolve();
   }
 
   stats(): EngineStats {
-    return { ...this.counters, rowsBuffered: this.bufferedRows };
+    const t = this.store.stats();
+    const sum = (f: (s: TableStats) => number) => t.reduce((a, s) => a + f(s), 0);
+    return {
+      rowsAppended: sum((s) => s.rowsAppended),
+      rowsExpired: sum((s) => s.rowsExpired),
+      rowsBuffered: sum((s) => s.hotRows),
+      bytes: sum((s) => s.bytes),
+    };
+  }
+
+  tableStats(): TableStats[] {
+    return this.store.stats();
   }
 
   async query(sql: string, signal?: AbortSignal): Promise<QueryResult> {
     if (this.closed) throw new SqlError('57P01', 'terminating connection due to administrator command');
     const conn = await this.instance.connect();
+    this.open.add(conn);
+    const cleanup: Array<() => void> = [];
     const onAbort = () => conn.interrupt();
+    const release = () => {
+      signal?.removeEventListener('abort', onAbort);
+      for (const f of cleanup) f();
+      if (this.open.delete(conn)) conn.closeSync();
+    };
     try {
       const extracted = await conn.extractStatements(sql);
       if (extracted.count !== 1) {
@@ -147,6 +153,7 @@ export class DuckEngine implements QueryExecutor, RowSink {
       }
       // Refuse by leading keyword first: preparing e.g. COPY would already fail on file access.
       if (!readOnlyStart.test(sql)) throw readOnlyError();
+      this.lastScans = await createViews({ store: this.store, scans: this.scans, metadata: this.metadata }, conn, sql, cleanup);
       const prepared = await extracted.prepare(0);
       if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
         prepared.destroySync();
@@ -175,25 +182,23 @@ export class DuckEngine implements QueryExecutor, RowSink {
         } catch (err) {
           throw toSqlError(err);
         } finally {
-          signal?.removeEventListener('abort', onAbort);
-          conn.closeSync();
+          release();
         }
       }
       return { command: 'SELECT', columns, chunks: chunks() };
     } catch (err) {
-      signal?.removeEventListener('abort', onAbort);
-      conn.closeSync();
+      release();
       throw toSqlError(err);
     }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    clearInterval(this.timer);
-    await this.flush();
     this.closed = true;
-    for (const { appender } of this.appenders.values()) appender.closeSync();
-    this.writer.closeSync();
+    this.store.close();
+    for (const c of this.open) c.closeSync();
+    this.open.clear();
+    this.admin.closeSync();
     this.instance.closeSync();
   }
 }

@@ -110,3 +110,50 @@ export interface RowTypes {
 export interface RowSink {
   append<T extends TableName>(table: T, row: RowTypes[T]): void;
 }
+
+/**
+ * Columns every event table exposes, hydrated at query time from the node's metadata store
+ * (never stored per row). `field` is the key in ProcessMetadata. Standalone: container and
+ * cmdline are filled, the Kubernetes ones are NULL. They follow the table's own columns.
+ */
+export const hydratedColumns: ColumnDef[] = [
+  { name: 'pod', field: 'pod', type: 'text', duck: 'VARCHAR', doc: 'Kubernetes pod (namespace/name) of the process' },
+  { name: 'namespace', field: 'namespace', type: 'text', duck: 'VARCHAR', doc: 'Kubernetes namespace' },
+  { name: 'service', field: 'service', type: 'text', duck: 'VARCHAR', doc: 'Kubernetes service(s) selecting the pod' },
+  { name: 'node', field: 'node', type: 'text', duck: 'VARCHAR', doc: 'node (host) name' },
+  { name: 'container', field: 'container', type: 'text', duck: 'VARCHAR', doc: 'container id from the cgroup path' },
+  { name: 'cmdline', field: 'cmdline', type: 'text', duck: 'VARCHAR', doc: 'process command line' },
+];
+
+/** What the metadata store knows about one process (keys are hydratedColumns' fields). */
+export interface ProcessMetadata {
+  pod?: string | null;
+  namespace?: string | null;
+  service?: string | null;
+  node?: string | null;
+  container?: string | null;
+  cmdline?: string | null;
+}
+
+/** Every column a client sees for a table: stored columns, then hydrated ones. */
+export function visibleColumns(table: TableName): ColumnDef[] {
+  return [...tables[table], ...hydratedColumns];
+}
+
+/** Engine-level views (not event tables): per-table store statistics. Times are µs. */
+export const engineViews = {
+  wiretap_tables: [
+    { name: 'table_name', field: 'table', type: 'text', duck: 'VARCHAR', doc: 'table' },
+    { name: 'rows', field: 'rows', type: 'int8', duck: 'BIGINT', doc: 'rows held now (sealed + hot)' },
+    { name: 'batches', field: 'batches', type: 'int8', duck: 'BIGINT', doc: 'sealed compressed batches' },
+    { name: 'hot_rows', field: 'hotRows', type: 'int8', duck: 'BIGINT', doc: 'rows not yet sealed' },
+    { name: 'bytes', field: 'bytes', type: 'int8', duck: 'BIGINT', doc: 'bytes held (sealed exact, hot estimated)' },
+    { name: 'budget_bytes', field: 'budgetBytes', type: 'int8', duck: 'BIGINT', doc: "this table's share of the memory budget" },
+    { name: 'rows_appended', field: 'rowsAppended', type: 'int8', duck: 'BIGINT', doc: 'rows ever appended' },
+    { name: 'rows_expired', field: 'rowsExpired', type: 'int8', duck: 'BIGINT', doc: 'rows dropped by expiry (budget or max rows)' },
+    { name: 'batches_expired', field: 'batchesExpired', type: 'int8', duck: 'BIGINT', doc: 'batches dropped by expiry' },
+    { name: 'late_rows_dropped', field: 'lateRowsDropped', type: 'int8', duck: 'BIGINT', doc: 'rows older than the late window, refused' },
+    { name: 'oldest_time', field: 'oldestTime', type: 'timestamptz', duck: 'TIMESTAMPTZ', doc: 'oldest time_ held' },
+    { name: 'newest_time', field: 'newestTime', type: 'timestamptz', duck: 'TIMESTAMPTZ', doc: 'newest time_ held' },
+  ],
+} as const satisfies Record<string, ColumnDef[]>;

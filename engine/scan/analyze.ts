@@ -1,0 +1,144 @@
+// What a statement needs from the store, found before it runs: which tables and columns it may
+// read (a conservative token scan), and which WHERE conjuncts can prune batches — time ranges on
+// the time column, and conditions on upid/metadata columns (turned into UPID sets). Parsing uses
+// DuckDB's own parser (json_serialize_sql), so what is pruned is exactly what DuckDB will run.
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+/** Lower-cased identifiers in the text, and whether a `*` other than `count(*)` appears. */
+export function referencedNames(sql: string): { names: Set<string>; star: boolean } {
+  const names = new Set<string>();
+  const text = sql.replace(/'(?:[^']|'')*'/g, "''"); // string literals name nothing
+  for (const m of text.matchAll(/"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*)/g)) {
+    names.add((m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!).toLowerCase());
+  }
+  const star = /(^|[^(\s])\s*\*/.test(text.replace(/\(\s*\*\s*\)/g, '()'));
+  return { names, star };
+}
+
+type Json = Record<string, unknown>;
+
+/** A conjunct whose columns are all in a set: its JSON (for DuckDB to evaluate) by kind. */
+export interface Pushdown {
+  /** Comparisons of the time column with a constant expression: op and the expression's JSON. */
+  time: Array<{ op: '>' | '>=' | '<' | '<=' | '='; expr: Json }>;
+  /** Conjuncts that read only upid/metadata columns (qualifiers stripped). */
+  meta: Json[];
+}
+
+const compareOps: Record<string, Pushdown['time'][number]['op']> = {
+  COMPARE_GREATERTHAN: '>',
+  COMPARE_GREATERTHANOREQUALTO: '>=',
+  COMPARE_LESSTHAN: '<',
+  COMPARE_LESSTHANOREQUALTO: '<=',
+  COMPARE_EQUAL: '=',
+};
+const flipped: Record<string, Pushdown['time'][number]['op']> = { '>': '<', '>=': '<=', '<': '>', '<=': '>=', '=': '=' };
+
+export async function serialize(conn: DuckDBConnection, sql: string): Promise<Json | null> {
+  const reader = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
+  // Positions can exceed 2^53 and would not survive JSON.parse; they mean nothing here.
+  const text = String(reader.getRows()[0]?.[0] ?? '').replace(/"query_location":\s*\d+/g, '"query_location":0');
+  // Other integers beyond double precision would change meaning: then no pushdown at all.
+  if (/[:\[,]\s*-?\d{16,}/.test(text)) return null;
+  const parsed = JSON.parse(text) as Json;
+  return parsed.error ? null : parsed;
+}
+
+function isObj(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Column names read by an expression, or null if it holds a subquery (never pushed down). */
+function columnsOf(e: unknown, out: string[][] = []): string[][] | null {
+  if (Array.isArray(e)) {
+    for (const x of e) if (columnsOf(x, out) === null) return null;
+    return out;
+  }
+  if (!isObj(e)) return out;
+  if (e.class === 'SUBQUERY' || e.type === 'SUBQUERY') return null;
+  if (e.class === 'COLUMN_REF') {
+    out.push((e.column_names as string[]).map((s) => s.toLowerCase()));
+    return out;
+  }
+  for (const v of Object.values(e)) if (columnsOf(v, out) === null) return null;
+  return out;
+}
+
+function stripQualifiers(e: unknown): unknown {
+  if (Array.isArray(e)) return e.map(stripQualifiers);
+  if (!isObj(e)) return e;
+  const copy: Json = {};
+  for (const [k, v] of Object.entries(e)) copy[k] = stripQualifiers(v);
+  if (e.class === 'COLUMN_REF') copy.column_names = [(e.column_names as string[]).at(-1)];
+  return copy;
+}
+
+function conjuncts(where: unknown): unknown[] {
+  if (isObj(where) && where.type === 'CONJUNCTION_AND') return (where.children as unknown[]).flatMap(conjuncts);
+  return where ? [where] : [];
+}
+
+/**
+ * Pushdown for a single-table SELECT over `table`; null for anything else (joins, set
+ * operations, CTEs: those scan the whole snapshot, which is always correct).
+ */
+export function pushdownFor(stmt: Json, table: string, timeColumn: string, metaColumns: ReadonlySet<string>): Pushdown | null {
+  const statements = stmt.statements as Json[] | undefined;
+  const node = statements?.[0]?.node as Json | undefined;
+  if (!node || node.type !== 'SELECT_NODE') return null;
+  const cte = node.cte_map as { map?: unknown[] } | undefined;
+  if (cte?.map?.length) return null;
+  const from = node.from_table as Json;
+  if (from?.type !== 'BASE_TABLE' || String(from.table_name).toLowerCase() !== table) return null;
+  if (from.schema_name && !['main', 'temp'].includes(String(from.schema_name).toLowerCase())) return null;
+  const qualifiers = new Set([table, String(from.alias ?? '').toLowerCase()].filter(Boolean));
+  const mine = (names: string[]) => names.length === 1 || (names.length === 2 && qualifiers.has(names[0]!));
+  const out: Pushdown = { time: [], meta: [] };
+  for (const c of conjuncts(node.where_clause)) {
+    const cols = columnsOf(c);
+    if (!cols || cols.length === 0 || !cols.every(mine)) continue;
+    const names = new Set(cols.map((n) => n.at(-1)!));
+    if ([...names].every((n) => metaColumns.has(n))) {
+      out.meta.push(stripQualifiers(c) as Json);
+      continue;
+    }
+    if (!isObj(c)) continue;
+    const op = compareOps[String(c.type)];
+    if (op) {
+      const left = columnsOf(c.left)!;
+      const right = columnsOf(c.right)!;
+      const isTime = (x: string[][]) => x.length === 1 && x[0]!.at(-1) === timeColumn;
+      if (isTime(left) && right.length === 0 && isObj(c.left) && c.left.class === 'COLUMN_REF') out.time.push({ op, expr: c.right as Json });
+      else if (isTime(right) && left.length === 0 && isObj(c.right) && c.right.class === 'COLUMN_REF') out.time.push({ op: flipped[op]!, expr: c.left as Json });
+    } else if (c.class === 'BETWEEN' && isObj(c.input) && c.input.class === 'COLUMN_REF' && columnsOf(c.input)![0]!.at(-1) === timeColumn) {
+      if (columnsOf(c.lower)!.length === 0) out.time.push({ op: '>=', expr: c.lower as Json });
+      if (columnsOf(c.upper)!.length === 0) out.time.push({ op: '<=', expr: c.upper as Json });
+    }
+  }
+  return out;
+}
+
+/** SQL text of `SELECT <expr>` / `SELECT upid FROM <table> WHERE <cond>` built from parsed pieces. */
+export async function deserialize(conn: DuckDBConnection, template: string, patch: (node: Json) => void): Promise<string> {
+  const stmt = await serialize(conn, template);
+  if (!stmt) throw new Error(`cannot serialize template ${template}`);
+  patch((stmt.statements as Json[])[0]!.node as Json);
+  const reader = await conn.runAndReadAll('SELECT json_deserialize_sql($1::VARCHAR)', [JSON.stringify(stmt)]);
+  return String(reader.getRows()[0]?.[0]);
+}
+
+/** [lo, hi] µs bounds (inclusive, conservative) implied by the time conjuncts. */
+export async function timeBounds(conn: DuckDBConnection, time: Pushdown['time']): Promise<{ lo: number; hi: number }> {
+  let lo = -Infinity;
+  let hi = Infinity;
+  for (const t of time) {
+    const select = await deserialize(conn, 'SELECT 1', (n) => { (n.select_list as unknown[])[0] = t.expr; });
+    const reader = await conn.runAndReadAll(`SELECT epoch_us((${select.replace(/^SELECT /i, '')})::TIMESTAMPTZ)`);
+    const v = reader.getRows()[0]?.[0];
+    if (v === null || v === undefined) continue;
+    const us = Number(v);
+    if (t.op === '>' || t.op === '>=' || t.op === '=') lo = Math.max(lo, us - 1);
+    if (t.op === '<' || t.op === '<=' || t.op === '=') hi = Math.min(hi, us + 1);
+  }
+  return { lo, hi };
+}

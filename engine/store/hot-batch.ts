@@ -1,0 +1,236 @@
+// The hot batch of a table: rows appended into growable typed arrays and per-batch dictionaries.
+// Append-only, so a snapshot is just (arrays, row count) — later appends and growth never touch
+// what a snapshot already holds, and readers never block the writer.
+import type { ColumnDef } from '../schema.ts';
+import type { Upid } from '../upid.ts';
+import { kindOf, type ColumnKind } from './column-kind.ts';
+import { upidKey, type DecodedColumn, type ScanBatch, type ZoneMap } from './decoded.ts';
+
+const initialCapacity = 1024;
+
+abstract class HotColumn {
+  nulls: Uint8Array | null = null;
+  constructor(public capacity: number) {}
+  abstract push(v: unknown, row: number): void;
+  abstract grow(capacity: number): void;
+  abstract view(rows: number): DecodedColumn;
+  abstract bytes(): number;
+  setNull(row: number): void {
+    if (!this.nulls) this.nulls = new Uint8Array(this.capacity);
+    this.nulls[row] = 1;
+  }
+  protected growNulls(capacity: number): void {
+    if (this.nulls) this.nulls = copyInto(new Uint8Array(capacity), this.nulls);
+  }
+}
+
+function copyInto<T extends { set(a: T): void }>(dst: T, src: T): T {
+  dst.set(src);
+  return dst;
+}
+
+class I32Column extends HotColumn {
+  values = new Int32Array(this.capacity);
+  min = Infinity;
+  max = -Infinity;
+  push(v: unknown, row: number): void {
+    const n = typeof v === 'number' ? v : Number(v);
+    this.values[row] = n;
+    if (n < this.min) this.min = n;
+    if (n > this.max) this.max = n;
+  }
+  grow(c: number): void {
+    this.values = copyInto(new Int32Array(c), this.values);
+    this.growNulls(c);
+    this.capacity = c;
+  }
+  view(rows: number): DecodedColumn {
+    return { kind: 'i32', values: this.values.subarray(0, rows), nulls: this.nulls?.subarray(0, rows) ?? null };
+  }
+  bytes(): number { return this.values.byteLength + (this.nulls?.byteLength ?? 0); }
+}
+
+class F64Column extends HotColumn {
+  values = new Float64Array(this.capacity);
+  min = Infinity;
+  max = -Infinity;
+  constructor(capacity: number, readonly kind: 'f64' | 'time') { super(capacity); }
+  push(v: unknown, row: number): void {
+    // time: bigint ns → µs (exact: the division is done in bigint).
+    const n = this.kind === 'time'
+      ? (typeof v === 'bigint' ? Number(v / 1000n) : Math.floor(Number(v) / 1000))
+      : Number(v);
+    this.values[row] = n;
+    if (n < this.min) this.min = n;
+    if (n > this.max) this.max = n;
+  }
+  grow(c: number): void {
+    this.values = copyInto(new Float64Array(c), this.values);
+    this.growNulls(c);
+    this.capacity = c;
+  }
+  view(rows: number): DecodedColumn {
+    return { kind: this.kind, values: this.values.subarray(0, rows), nulls: this.nulls?.subarray(0, rows) ?? null };
+  }
+  bytes(): number { return this.values.byteLength + (this.nulls?.byteLength ?? 0); }
+}
+
+class BoolColumn extends HotColumn {
+  values = new Uint8Array(this.capacity);
+  push(v: unknown, row: number): void { this.values[row] = v ? 1 : 0; }
+  grow(c: number): void {
+    this.values = copyInto(new Uint8Array(c), this.values);
+    this.growNulls(c);
+    this.capacity = c;
+  }
+  view(rows: number): DecodedColumn {
+    return { kind: 'bool', values: this.values.subarray(0, rows), nulls: this.nulls?.subarray(0, rows) ?? null };
+  }
+  bytes(): number { return this.values.byteLength + (this.nulls?.byteLength ?? 0); }
+}
+
+/** Rough heap cost of one dictionary entry beyond its characters (Map entry, string header). */
+const dictEntryOverhead = 48;
+
+class TextColumn extends HotColumn {
+  idx = new Uint32Array(this.capacity);
+  readonly dict: string[] = [];
+  private readonly ids = new Map<string, number>();
+  dictChars = 0;
+  push(v: unknown, row: number): void {
+    const s = typeof v === 'string' ? v : String(v);
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.dict.length;
+      this.dict.push(s);
+      this.ids.set(s, id);
+      this.dictChars += s.length;
+    }
+    this.idx[row] = id;
+  }
+  grow(c: number): void {
+    this.idx = copyInto(new Uint32Array(c), this.idx);
+    this.growNulls(c);
+    this.capacity = c;
+  }
+  view(rows: number): DecodedColumn {
+    return { kind: 'text', dict: this.dict, idx: this.idx.subarray(0, rows), nulls: this.nulls?.subarray(0, rows) ?? null };
+  }
+  bytes(): number {
+    return this.idx.byteLength + (this.nulls?.byteLength ?? 0) + this.dictChars * 2 + this.dict.length * dictEntryOverhead;
+  }
+}
+
+class UpidColumn extends HotColumn {
+  idx = new Uint32Array(this.capacity);
+  readonly upids: Upid[] = [];
+  readonly keys = new Set<string>();
+  private readonly ids = new Map<string, number>();
+  // Rows of one connection share one Upid object: identity hits skip building the key.
+  private lastObject: unknown = null;
+  private lastId = 0;
+  push(v: unknown, row: number): void {
+    if (v !== this.lastObject) {
+      const u = v as Upid;
+      const key = upidKey(u);
+      let id = this.ids.get(key);
+      if (id === undefined) {
+        id = this.upids.length;
+        this.upids.push({ asid: u.asid >>> 0, pid: u.pid >>> 0, startTicks: u.startTicks });
+        this.ids.set(key, id);
+        this.keys.add(key);
+      }
+      this.lastObject = v;
+      this.lastId = id;
+    }
+    this.idx[row] = this.lastId;
+  }
+  grow(c: number): void {
+    this.idx = copyInto(new Uint32Array(c), this.idx);
+    this.growNulls(c);
+    this.capacity = c;
+  }
+  view(rows: number): DecodedColumn {
+    return { kind: 'upid', upids: this.upids, idx: this.idx.subarray(0, rows), nulls: this.nulls?.subarray(0, rows) ?? null };
+  }
+  bytes(): number { return this.idx.byteLength + (this.nulls?.byteLength ?? 0) + this.upids.length * 200; }
+}
+
+function columnFor(kind: ColumnKind, capacity: number): HotColumn {
+  switch (kind) {
+    case 'i32': return new I32Column(capacity);
+    case 'f64': return new F64Column(capacity, 'f64');
+    case 'time': return new F64Column(capacity, 'time');
+    case 'bool': return new BoolColumn(capacity);
+    case 'text': return new TextColumn(capacity);
+    case 'upid': return new UpidColumn(capacity);
+  }
+}
+
+export class HotBatch {
+  rows = 0;
+  readonly createdAt = Date.now();
+  private readonly fields: string[];
+  readonly columns: HotColumn[];
+  private capacity = initialCapacity;
+
+  constructor(readonly defs: readonly ColumnDef[], private readonly maxRows: number) {
+    this.fields = defs.map((d) => d.field);
+    this.columns = defs.map((d) => columnFor(kindOf(d.type), initialCapacity));
+  }
+
+  append(row: object): void {
+    if (this.rows === this.capacity) this.grow();
+    const r = row as Record<string, unknown>;
+    const at = this.rows;
+    for (let i = 0; i < this.columns.length; i++) {
+      const v = r[this.fields[i]!];
+      const col = this.columns[i]!;
+      if (v === null || v === undefined) col.setNull(at);
+      else col.push(v, at);
+    }
+    this.rows = at + 1;
+  }
+
+  private grow(): void {
+    this.capacity = Math.min(this.capacity * 2, Math.max(this.maxRows, this.capacity + 1));
+    for (const c of this.columns) c.grow(this.capacity);
+  }
+
+  /** Estimated heap bytes held (typed arrays at capacity, dictionary strings). */
+  bytes(): number {
+    let b = 0;
+    for (const c of this.columns) b += c.bytes();
+    return b;
+  }
+
+  zone(): ZoneMap {
+    let timeMin = Infinity;
+    let timeMax = -Infinity;
+    let upids: ReadonlySet<string> = new Set();
+    const min: number[] = [];
+    const max: number[] = [];
+    for (const c of this.columns) {
+      if (c instanceof I32Column || c instanceof F64Column) {
+        min.push(c.min === Infinity ? NaN : c.min);
+        max.push(c.max === -Infinity ? NaN : c.max);
+        if (c instanceof F64Column && c.kind === 'time' && timeMin === Infinity) {
+          timeMin = c.min;
+          timeMax = c.max;
+        }
+      } else {
+        min.push(NaN);
+        max.push(NaN);
+        if (c instanceof UpidColumn && upids.size === 0) upids = new Set(c.keys);
+      }
+    }
+    return { timeMin, timeMax, upids, min, max };
+  }
+
+  /** A consistent read-only view of the rows appended so far. */
+  snapshot(): ScanBatch {
+    const rows = this.rows;
+    const views = this.columns.map((c) => c.view(rows));
+    return { rows, zone: this.zone(), column: (i) => views[i]! };
+  }
+}

@@ -1,0 +1,226 @@
+// Sealing: a hot batch becomes an immutable, compressed batch. Per column: compact integer widths
+// (offsets from the batch minimum, or deltas for time), per-batch dictionaries for strings, then
+// zstd per buffer. Decoding is per column, so a query decompresses only the columns it reads.
+import { compress, decompress } from 'zstd-napi';
+import type { Upid } from '../upid.ts';
+import { indicesFor, type DecodedColumn, type Indices, type ScanBatch, type ZoneMap } from './decoded.ts';
+import type { HotBatch } from './hot-batch.ts';
+
+type Packed = { width: 1 | 2 | 4; data: Uint8Array };
+
+type EncodedColumn =
+  | { kind: 'i32'; base: number; ints: Packed; nulls: Uint8Array | null }
+  | { kind: 'f64' | 'time'; mode: 'offset' | 'delta' | 'raw'; base: number; ints: Packed | null; raw: Uint8Array | null; nulls: Uint8Array | null }
+  | { kind: 'bool'; data: Uint8Array; nulls: Uint8Array | null }
+  | { kind: 'text'; dictSize: number; dictUtf8: Uint8Array; dictLengths: Packed; idx: Packed; nulls: Uint8Array | null }
+  | { kind: 'upid'; upids: readonly Upid[]; idx: Packed; nulls: Uint8Array | null };
+
+export interface CompressionOptions {
+  /** zstd level; 1 is fastest. */
+  level: number;
+}
+
+/** zstd output may sit in an oversized allocation; copy so the budget counts what is held. */
+function z(bytes: Uint8Array, o: CompressionOptions): Uint8Array {
+  const c = compress(bytes, { compressionLevel: o.level });
+  return c.buffer.byteLength > c.byteLength * 1.1 + 64 ? new Uint8Array(c) : c;
+}
+
+function unz(bytes: Uint8Array): Buffer {
+  return decompress(bytes);
+}
+
+function widthFor(range: number): 1 | 2 | 4 {
+  return range < 0x100 ? 1 : range < 0x10000 ? 2 : 4;
+}
+
+function pack(values: ArrayLike<number>, rows: number, base: number, width: 1 | 2 | 4, o: CompressionOptions): Packed {
+  const out = width === 1 ? new Uint8Array(rows) : width === 2 ? new Uint16Array(rows) : new Uint32Array(rows);
+  for (let i = 0; i < rows; i++) out[i] = values[i]! - base;
+  return { width, data: z(new Uint8Array(out.buffer), o) };
+}
+
+function unpack(p: Packed, rows: number): Indices {
+  const b = unz(p.data);
+  // Copy into an aligned, exactly sized array (decompress output may be unaligned).
+  const aligned = new Uint8Array(rows * p.width);
+  aligned.set(b.subarray(0, rows * p.width));
+  return p.width === 1 ? aligned : p.width === 2 ? new Uint16Array(aligned.buffer) : new Uint32Array(aligned.buffer);
+}
+
+function byteLen(p: Packed | null): number {
+  return p ? p.data.byteLength : 0;
+}
+
+/** NULL slots hold whatever was there; fill them with the minimum so they pack like the rest. */
+function fillNulls<T extends Int32Array | Float64Array>(values: T, nulls: Uint8Array | null, fill: number): T {
+  if (!nulls || Number.isNaN(fill)) return values;
+  const out = values.slice() as T;
+  for (let i = 0; i < nulls.length; i++) if (nulls[i]) out[i] = fill;
+  return out;
+}
+
+function encodeColumn(col: DecodedColumn, rows: number, zoneMin: number, zoneMax: number, o: CompressionOptions): EncodedColumn {
+  const nulls = col.nulls ? z(col.nulls, o) : null;
+  if (col.kind === 'i32' || col.kind === 'f64' || col.kind === 'time') col = { ...col, values: fillNulls(col.values, col.nulls, zoneMin) } as DecodedColumn;
+  switch (col.kind) {
+    case 'i32': {
+      const base = Number.isNaN(zoneMin) ? 0 : zoneMin;
+      const range = Number.isNaN(zoneMax) ? 0 : zoneMax - base;
+      return { kind: 'i32', base, ints: pack(col.values, rows, base, widthFor(range), o), nulls };
+    }
+    case 'f64':
+    case 'time':
+      return encodeFloat(col.kind, col.values, rows, zoneMin, zoneMax, nulls, o);
+    case 'bool':
+      return { kind: 'bool', data: z(col.values, o), nulls };
+    case 'text': {
+      const dict = col.dict;
+      // Only entries this batch's rows use (a hot dictionary may hold later entries).
+      let used = 0;
+      for (let i = 0; i < rows; i++) if (col.idx[i]! + 1 > used) used = col.idx[i]! + 1;
+      const lengths = new Uint32Array(used);
+      const parts: string[] = new Array(used);
+      let maxLen = 0;
+      for (let i = 0; i < used; i++) {
+        const s = dict[i]!;
+        parts[i] = s;
+        const n = Buffer.byteLength(s);
+        lengths[i] = n;
+        if (n > maxLen) maxLen = n;
+      }
+      const utf8 = Buffer.from(parts.join(''), 'utf8');
+      return {
+        kind: 'text',
+        dictSize: used,
+        dictUtf8: z(utf8, o),
+        dictLengths: pack(lengths, used, 0, widthFor(maxLen), o),
+        idx: pack(col.idx, rows, 0, widthFor(Math.max(0, used - 1)), o),
+        nulls,
+      };
+    }
+    case 'upid': {
+      let used = 0;
+      for (let i = 0; i < rows; i++) if (col.idx[i]! + 1 > used) used = col.idx[i]! + 1;
+      return { kind: 'upid', upids: col.upids.slice(0, used), idx: pack(col.idx, rows, 0, widthFor(Math.max(0, used - 1)), o), nulls };
+    }
+  }
+}
+
+function encodeFloat(
+  kind: 'f64' | 'time', values: Float64Array, rows: number, min: number, max: number,
+  nulls: Uint8Array | null, o: CompressionOptions,
+): EncodedColumn {
+  let integral = !Number.isNaN(min);
+  for (let i = 0; i < rows && integral; i++) if (!Number.isInteger(values[i]!)) integral = false;
+  if (integral && kind === 'time') {
+    // Times arrive nearly sorted: zigzag deltas are small and compress far better than offsets.
+    let ok = true;
+    const deltas = new Uint32Array(rows);
+    let prev = min;
+    for (let i = 0; i < rows; i++) {
+      const d = values[i]! - prev;
+      const zz = d >= 0 ? d * 2 : -d * 2 - 1;
+      if (zz > 0xffff_ffff) { ok = false; break; }
+      deltas[i] = zz;
+      prev = values[i]!;
+    }
+    if (ok) return { kind, mode: 'delta', base: min, ints: { width: 4, data: z(new Uint8Array(deltas.buffer), o) }, raw: null, nulls };
+  }
+  if (integral && max - min <= 0xffff_ffff) {
+    return { kind, mode: 'offset', base: min, ints: pack(values, rows, min, widthFor(max - min), o), raw: null, nulls };
+  }
+  return { kind, mode: 'raw', base: 0, ints: null, raw: z(new Uint8Array(values.buffer, values.byteOffset, rows * 8), o), nulls };
+}
+
+function decodeColumn(e: EncodedColumn, rows: number): DecodedColumn {
+  const nulls = e.nulls ? new Uint8Array(unz(e.nulls)) : null;
+  switch (e.kind) {
+    case 'i32': {
+      const packed = unpack(e.ints, rows);
+      const values = new Int32Array(rows);
+      for (let i = 0; i < rows; i++) values[i] = packed[i]! + e.base;
+      return { kind: 'i32', values, nulls };
+    }
+    case 'f64':
+    case 'time': {
+      const values = new Float64Array(rows);
+      if (e.mode === 'raw') {
+        new Uint8Array(values.buffer).set(unz(e.raw!).subarray(0, rows * 8));
+      } else if (e.mode === 'offset') {
+        const packed = unpack(e.ints!, rows);
+        for (let i = 0; i < rows; i++) values[i] = packed[i]! + e.base;
+      } else {
+        const deltas = unpack(e.ints!, rows);
+        let prev = e.base;
+        for (let i = 0; i < rows; i++) {
+          const zz = deltas[i]!;
+          prev += zz % 2 === 0 ? zz / 2 : -(zz + 1) / 2;
+          values[i] = prev;
+        }
+      }
+      return { kind: e.kind, values, nulls };
+    }
+    case 'bool':
+      return { kind: 'bool', values: new Uint8Array(unz(e.data)), nulls };
+    case 'text': {
+      const utf8 = unz(e.dictUtf8);
+      const lengths = unpack(e.dictLengths, e.dictSize);
+      const dict: string[] = new Array(e.dictSize);
+      let at = 0;
+      for (let i = 0; i < e.dictSize; i++) {
+        const n = lengths[i]!;
+        dict[i] = utf8.toString('utf8', at, at + n);
+        at += n;
+      }
+      return { kind: 'text', dict, idx: unpack(e.idx, rows), nulls };
+    }
+    case 'upid':
+      return { kind: 'upid', upids: e.upids, idx: unpack(e.idx, rows), nulls };
+  }
+}
+
+function encodedBytes(e: EncodedColumn): number {
+  const n = e.nulls?.byteLength ?? 0;
+  switch (e.kind) {
+    case 'i32': return n + byteLen(e.ints);
+    case 'f64':
+    case 'time': return n + byteLen(e.ints) + (e.raw?.byteLength ?? 0);
+    case 'bool': return n + e.data.byteLength;
+    case 'text': return n + e.dictUtf8.byteLength + byteLen(e.dictLengths) + byteLen(e.idx);
+    case 'upid': return n + byteLen(e.idx) + e.upids.length * 64;
+  }
+}
+
+/** Fixed cost of one sealed batch's objects (zone map, column headers). */
+const batchOverhead = 1024;
+
+/** An immutable compressed batch. `bytes` is what the memory budget counts. */
+export class SealedBatch {
+  readonly bytes: number;
+  private constructor(readonly rows: number, readonly zone: ZoneMap, private readonly cols: EncodedColumn[]) {
+    this.bytes = batchOverhead + zone.upids.size * 64 + cols.reduce((s, c) => s + encodedBytes(c), 0);
+  }
+
+  static seal(hot: HotBatch, o: CompressionOptions): SealedBatch {
+    const snap = hot.snapshot();
+    const zone = snap.zone;
+    const cols = hot.columns.map((_, i) => encodeColumn(snap.column(i), snap.rows, zone.min[i]!, zone.max[i]!, o));
+    return new SealedBatch(snap.rows, zone, cols);
+  }
+
+  /** Compressed bytes per column (for benchmarks and stats). */
+  columnBytes(): number[] {
+    return this.cols.map(encodedBytes);
+  }
+
+  /** A view for one scan: each column is decompressed at most once, when first read. */
+  open(): ScanBatch {
+    const cache: (DecodedColumn | undefined)[] = new Array(this.cols.length);
+    return {
+      rows: this.rows,
+      zone: this.zone,
+      column: (i) => (cache[i] ??= decodeColumn(this.cols[i]!, this.rows)),
+    };
+  }
+}

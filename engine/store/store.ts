@@ -1,0 +1,98 @@
+// The node's table store: one TableStore per table in schema.ts, sharing one memory budget.
+import { tables, type ColumnDef, type TableName } from '../schema.ts';
+import { TableStore, type TableSnapshot, type TableStats, type TableStoreOptions } from './table-store.ts';
+
+export interface StoreOptions {
+  /** Bytes all tables may hold together (default 1 GiB). */
+  memoryBudget: number;
+  /**
+   * Fraction of the budget per table. Tables not named share what is left equally
+   * (default: http_events 0.4).
+   */
+  shares: Partial<Record<string, number>>;
+  /** Rows a table may hold, whatever its bytes. */
+  maxRowsPerTable: number;
+  batchRows: number;
+  batchBytes: number;
+  /** A hot batch with rows seals after this long, so recent rows get compressed too. */
+  sealAfterMs: number;
+  lateWindowMs: number;
+  compressionLevel: number;
+}
+
+export const defaultStoreOptions: StoreOptions = {
+  memoryBudget: 1 << 30,
+  shares: { http_events: 0.4 },
+  maxRowsPerTable: Number.MAX_SAFE_INTEGER,
+  batchRows: 65_536,
+  batchBytes: 32 << 20,
+  sealAfterMs: 10_000,
+  lateWindowMs: 5 * 60_000,
+  compressionLevel: 3,
+};
+
+/** Per-table budget bytes: named shares first, the rest split equally among the others. */
+export function tableBudgets(names: readonly string[], total: number, shares: StoreOptions['shares']): Map<string, number> {
+  const named = names.filter((n) => shares[n] !== undefined);
+  const usedShare = named.reduce((s, n) => s + shares[n]!, 0);
+  if (usedShare > 1 + 1e-9) throw new Error(`table shares add up to ${usedShare}, more than the whole budget`);
+  const others = names.filter((n) => shares[n] === undefined);
+  const each = others.length ? Math.max(0, 1 - usedShare) / others.length : 0;
+  return new Map(names.map((n) => [n, Math.floor(total * (shares[n] ?? each))]));
+}
+
+export class Store {
+  readonly tables = new Map<string, TableStore>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(readonly options: StoreOptions = defaultStoreOptions) {
+    const defs = Object.entries(tables) as [TableName, readonly ColumnDef[]][];
+    const budgets = tableBudgets(defs.map(([n]) => n), options.memoryBudget, options.shares);
+    for (const [name, cols] of defs) {
+      const budgetBytes = budgets.get(name)!;
+      const o: TableStoreOptions = {
+        budgetBytes,
+        maxRows: options.maxRowsPerTable,
+        batchRows: options.batchRows,
+        // A hot batch must stay well inside its table's budget, or expiry could not keep up.
+        batchBytes: Math.max(1 << 16, Math.min(options.batchBytes, Math.floor(budgetBytes / 8))),
+        lateWindowMs: options.lateWindowMs,
+        level: options.compressionLevel,
+      };
+      this.tables.set(name, new TableStore(name, cols, o));
+    }
+    this.timer = setInterval(() => this.sealOlderThan(options.sealAfterMs), Math.max(50, Math.min(1000, options.sealAfterMs)));
+    this.timer.unref();
+  }
+
+  append(table: string, row: object): void {
+    this.tables.get(table)?.append(row);
+  }
+
+  sealAll(): void {
+    for (const t of this.tables.values()) t.seal();
+  }
+
+  sealOlderThan(ageMs: number): void {
+    const now = Date.now();
+    for (const t of this.tables.values()) t.sealIfOlder(ageMs, now);
+  }
+
+  snapshot(table: string): TableSnapshot | undefined {
+    return this.tables.get(table)?.snapshot();
+  }
+
+  stats(): TableStats[] {
+    return [...this.tables.values()].map((t) => t.stats());
+  }
+
+  bytes(): number {
+    let b = 0;
+    for (const t of this.tables.values()) b += t.bytes();
+    return b;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,152 @@
+// One table's rows: a hot batch receiving appends, and sealed compressed batches, oldest first.
+// The sealed list is replaced, never mutated, so a snapshot taken by a scan stays consistent while
+// appends, seals and expiry go on; writers never wait for readers.
+import type { ColumnDef } from '../schema.ts';
+import { timeColumnIndex } from './column-kind.ts';
+import type { ScanBatch } from './decoded.ts';
+import { HotBatch } from './hot-batch.ts';
+import { SealedBatch, type CompressionOptions } from './sealed-batch.ts';
+
+export interface TableStoreOptions extends CompressionOptions {
+  /** Bytes this table may hold (sealed + hot estimate); oldest batches expire beyond it. */
+  budgetBytes: number;
+  /** Rows this table may hold; oldest batches expire beyond it. */
+  maxRows: number;
+  /** A hot batch seals at this many rows… */
+  batchRows: number;
+  /** …or at this many estimated bytes. */
+  batchBytes: number;
+  /** Rows older than the newest time seen minus this are dropped (and counted) as too late. */
+  lateWindowMs: number;
+}
+
+export interface TableCounters {
+  rowsAppended: number;
+  rowsExpired: number;
+  batchesExpired: number;
+  lateRowsDropped: number;
+}
+
+export interface TableStats extends TableCounters {
+  table: string;
+  rows: number;
+  batches: number;
+  hotRows: number;
+  bytes: number;
+  budgetBytes: number;
+  /** µs since the epoch; NaN when empty. */
+  oldestTime: number;
+  newestTime: number;
+}
+
+/** What one scan reads: immutable batches, oldest first (the hot batch's rows so far last). */
+export interface TableSnapshot {
+  readonly batches: readonly ScanBatch[];
+}
+
+export class TableStore {
+  private hot: HotBatch;
+  private sealed: readonly SealedBatch[] = [];
+  private sealedBytes = 0;
+  private sealedRows = 0;
+  private newestUs = -Infinity;
+  private readonly timeField: string | null;
+  readonly counters: TableCounters = { rowsAppended: 0, rowsExpired: 0, batchesExpired: 0, lateRowsDropped: 0 };
+
+  constructor(readonly name: string, readonly defs: readonly ColumnDef[], private readonly o: TableStoreOptions) {
+    this.hot = new HotBatch(defs, o.batchRows);
+    const t = timeColumnIndex(defs);
+    this.timeField = t >= 0 ? defs[t]!.field : null;
+  }
+
+  append(row: object): void {
+    if (this.timeField !== null) {
+      const v = (row as Record<string, unknown>)[this.timeField];
+      if (typeof v === 'bigint') {
+        const us = Number(v / 1000n);
+        if (us > this.newestUs) this.newestUs = us;
+        else if (us < this.newestUs - this.o.lateWindowMs * 1000) {
+          this.counters.lateRowsDropped++;
+          return;
+        }
+      }
+    }
+    this.hot.append(row);
+    this.counters.rowsAppended++;
+    if (this.hot.rows >= this.o.batchRows || (this.hot.rows & 1023) === 0 && this.hot.bytes() >= this.o.batchBytes) this.seal();
+    else if ((this.hot.rows & 1023) === 0) this.enforce();
+  }
+
+  /** Seals the hot batch now (no-op when empty). */
+  seal(): void {
+    if (this.hot.rows === 0) return;
+    const batch = SealedBatch.seal(this.hot, this.o);
+    this.hot = new HotBatch(this.defs, this.o.batchRows);
+    this.sealed = [...this.sealed, batch];
+    this.sealedBytes += batch.bytes;
+    this.sealedRows += batch.rows;
+    this.enforce();
+  }
+
+  /** Seals the hot batch if it is older than ageMs. */
+  sealIfOlder(ageMs: number, now = Date.now()): void {
+    if (this.hot.rows > 0 && now - this.hot.createdAt >= ageMs) this.seal();
+  }
+
+  /** Expires the oldest sealed batches until bytes and rows fit. */
+  private enforce(): void {
+    const hotBytes = this.hot.bytes();
+    const hotRows = this.hot.rows;
+    let drop = 0;
+    let bytes = this.sealedBytes;
+    let rows = this.sealedRows;
+    while (drop < this.sealed.length && (bytes + hotBytes > this.o.budgetBytes || rows + hotRows > this.o.maxRows)) {
+      const b = this.sealed[drop]!;
+      bytes -= b.bytes;
+      rows -= b.rows;
+      this.counters.rowsExpired += b.rows;
+      this.counters.batchesExpired++;
+      drop++;
+    }
+    if (drop === 0) return;
+    this.sealed = this.sealed.slice(drop);
+    this.sealedBytes = bytes;
+    this.sealedRows = rows;
+  }
+
+  bytes(): number {
+    return this.sealedBytes + this.hot.bytes();
+  }
+
+  snapshot(): TableSnapshot {
+    const batches: ScanBatch[] = this.sealed.map((b) => b.open());
+    if (this.hot.rows > 0) batches.push(this.hot.snapshot());
+    return { batches };
+  }
+
+  /** Sealed batches, oldest first (benchmarks inspect their sizes). */
+  sealedBatches(): readonly SealedBatch[] {
+    return this.sealed;
+  }
+
+  stats(): TableStats {
+    const batches = this.snapshot().batches;
+    let oldest = Infinity;
+    let newest = -Infinity;
+    for (const b of batches) {
+      if (b.zone.timeMin < oldest) oldest = b.zone.timeMin;
+      if (b.zone.timeMax > newest) newest = b.zone.timeMax;
+    }
+    return {
+      table: this.name,
+      rows: this.sealedRows + this.hot.rows,
+      batches: this.sealed.length,
+      hotRows: this.hot.rows,
+      bytes: this.bytes(),
+      budgetBytes: this.o.budgetBytes,
+      oldestTime: oldest === Infinity ? NaN : oldest,
+      newestTime: newest === -Infinity ? NaN : newest,
+      ...this.counters,
+    };
+  }
+}

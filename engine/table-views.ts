@@ -1,0 +1,138 @@
+// Per-query views that make the store's tables look like ordinary DuckDB tables to user SQL:
+// `<table>` over the wiretap_scan table function (pruned snapshot, hydrated metadata columns)
+// and `wiretap_tables` over the store's statistics.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { engineViews, hydratedColumns, tables, type ColumnDef, type ProcessMetadata, type TableName } from './schema.ts';
+import { deserialize, pushdownFor, referencedNames, serialize, timeBounds } from './scan/analyze.ts';
+import { ScanPlan } from './scan/scan-plan.ts';
+import { scanFunctionName, type ScanRegistry } from './scan/scan-function.ts';
+import { timeColumnIndex, upidColumnIndex } from './store/column-kind.ts';
+import type { ScanBatch } from './store/decoded.ts';
+import type { Store } from './store/store.ts';
+import { ident, literal, timestampLiteral } from './sql-text.ts';
+import { upidToString, type Upid } from './upid.ts';
+
+/** Looks up what the node knows about a process. */
+export interface MetadataProvider {
+  lookup(upid: Upid): ProcessMetadata | undefined;
+}
+
+const hydratedNames = new Set(hydratedColumns.map((c) => c.name));
+
+export interface ViewContext {
+  store: Store;
+  scans: ScanRegistry;
+  metadata: MetadataProvider | null;
+}
+
+/** Scan counts per table, for tests and benchmarks: how many batches pruning left. */
+export interface PreparedScan {
+  table: string;
+  batchesTotal: number;
+  batchesScanned: number;
+}
+
+function keyToUpid(key: string): Upid {
+  const [asid, pid, ticks] = key.split(':');
+  return { asid: Number(asid), pid: Number(pid), startTicks: BigInt(ticks!) };
+}
+
+function upidsOf(batches: readonly ScanBatch[]): Set<string> {
+  const keys = new Set<string>();
+  for (const b of batches) for (const k of b.zone.upids) keys.add(k);
+  return keys;
+}
+
+/** Creates the temp views the statement needs on its connection; returns cleanups and scan info. */
+export async function createViews(
+  ctx: ViewContext, conn: DuckDBConnection, sql: string, cleanup: Array<() => void>,
+): Promise<PreparedScan[]> {
+  const { names, star } = referencedNames(sql);
+  const scans: PreparedScan[] = [];
+  let stmt: Record<string, unknown> | null | undefined;
+  for (const [table, defs] of Object.entries(tables) as [TableName, readonly ColumnDef[]][]) {
+    if (!names.has(table)) continue;
+    const snap = ctx.store.snapshot(table);
+    if (!snap) continue;
+    stmt = stmt === undefined ? await serialize(conn, sql) : stmt;
+    const ti = timeColumnIndex(defs);
+    const ui = upidColumnIndex(defs);
+    const metaColumns = new Set([...hydratedNames, ...(ui >= 0 ? [defs[ui]!.name] : [])]);
+    const pd = stmt && ti >= 0 ? pushdownFor(stmt, table, defs[ti]!.name, metaColumns) : null;
+    let batches = snap.batches;
+    if (pd && pd.time.length) {
+      try {
+        const { lo, hi } = await timeBounds(conn, pd.time);
+        batches = batches.filter((b) => b.zone.timeMax >= lo && b.zone.timeMin <= hi);
+      } catch {
+        // The expression does not evaluate on its own; DuckDB will report it when it runs.
+      }
+    }
+    const hydrated = hydratedColumns.filter((h) => star || names.has(h.name));
+    const metaTable = `wiretap_meta_${table}`;
+    const needMeta = ui >= 0 && (hydrated.length > 0 || (pd?.meta.length ?? 0) > 0);
+    if (needMeta) {
+      const keyOfUuid = await createMetaTable(ctx, conn, metaTable, upidsOf(batches));
+      for (const cond of pd?.meta ?? []) {
+        const select = await deserialize(conn, `SELECT upid FROM ${metaTable} WHERE true`, (n) => { n.where_clause = cond; });
+        let keep: Set<string>;
+        try {
+          const rows = (await conn.runAndReadAll(select)).getRows();
+          keep = new Set(rows.map((r) => keyOfUuid.get(String(r[0]))!).filter(Boolean));
+        } catch {
+          continue;
+        }
+        batches = batches.filter((b) => [...b.zone.upids].some((k) => keep.has(k)));
+      }
+    }
+    const needed = new Set(star ? defs.map((d) => d.name) : defs.filter((d) => names.has(d.name)).map((d) => d.name));
+    const plan = new ScanPlan(table, defs, batches, needed);
+    const id = ctx.scans.add(plan);
+    cleanup.push(() => ctx.scans.remove(id));
+    scans.push({ table, batchesTotal: snap.batches.length, batchesScanned: batches.length });
+    const cols = defs.map((d, i) => (plan.outputs[i]!.cast ? `CAST(s.${ident(d.name)} AS VARCHAR) AS ${ident(d.name)}` : `s.${ident(d.name)}`));
+    let from = `${scanFunctionName}(${id}) s`;
+    if (hydrated.length > 0) {
+      if (needMeta) {
+        cols.push(...hydrated.map((h) => `m.${ident(h.name)}`));
+        from += ` LEFT JOIN ${metaTable} m ON s.${ident(defs[ui]!.name)} = m.upid`;
+      } else {
+        cols.push(...hydrated.map((h) => `NULL::VARCHAR AS ${ident(h.name)}`));
+      }
+    }
+    await conn.run(`CREATE TEMP VIEW ${ident(table)} AS SELECT ${cols.join(', ')} FROM ${from}`);
+  }
+  if (names.has('wiretap_tables')) await createTablesView(ctx, conn);
+  return scans;
+}
+
+/** A temp table of the snapshot's processes and their metadata; returns uuid text → upid key. */
+async function createMetaTable(ctx: ViewContext, conn: DuckDBConnection, name: string, keys: Set<string>): Promise<Map<string, string>> {
+  const cols = hydratedColumns.map((h) => `${ident(h.name)} VARCHAR`).join(', ');
+  await conn.run(`CREATE TEMP TABLE ${name} (upid UUID, ${cols})`);
+  const keyOfUuid = new Map<string, string>();
+  const rows: string[] = [];
+  for (const key of keys) {
+    const u = keyToUpid(key);
+    const uuid = upidToString(u);
+    keyOfUuid.set(uuid, key);
+    const m = ctx.metadata?.lookup(u) ?? {};
+    const values = hydratedColumns.map((h) => literal(m[h.field as keyof ProcessMetadata]));
+    rows.push(`(${literal(uuid)}::UUID, ${values.join(', ')})`);
+  }
+  for (let i = 0; i < rows.length; i += 1000) {
+    await conn.run(`INSERT INTO ${name} VALUES ${rows.slice(i, i + 1000).join(', ')}`);
+  }
+  return keyOfUuid;
+}
+
+async function createTablesView(ctx: ViewContext, conn: DuckDBConnection): Promise<void> {
+  const defs = engineViews.wiretap_tables;
+  const rows = ctx.store.stats().map((s) => {
+    const r = s as unknown as Record<string, string | number>;
+    return `(${defs.map((d) => (d.type === 'text' ? literal(String(r[d.field])) : d.type === 'timestamptz' ? timestampLiteral(Number(r[d.field])) : `${Number(r[d.field])}::BIGINT`)).join(', ')})`;
+  });
+  await conn.run(
+    `CREATE TEMP VIEW wiretap_tables AS SELECT * FROM (VALUES ${rows.join(', ')}) t(${defs.map((d) => ident(d.name)).join(', ')})`,
+  );
+}
