@@ -64,6 +64,8 @@ export class MysqlConnection implements ProtocolConnection {
   private left = 0;
   private columns = 0;
   private rowCount = 0;
+  /** Bytes of the current result set that were not captured (rows then unknown). */
+  private lostBytes = 0;
   /** Summaries of earlier results of a multi-result reply. */
   private summary = '';
   private prepare: { stmtId: number; params: number; columns: number } | null = null;
@@ -84,7 +86,9 @@ export class MysqlConnection implements ProtocolConnection {
   }
 
   midFrame(type: MessageType): boolean {
-    return type === 'request' ? this.reqReader.midPacket() : this.respReader.midPacket();
+    if (type === 'request') return this.reqReader.midPacket();
+    // Inside a result set a gap (lost rows) is ours to handle: see skipLostRows.
+    return this.respReader.midPacket() || this.rs === Rs.columns || this.rs === Rs.afterColumns || this.rs === Rs.rows;
   }
 
   endOfStream(type: MessageType): void {
@@ -207,6 +211,10 @@ export class MysqlConnection implements ProtocolConnection {
       }
       break;
     }
+    if ((this.lostBytes > 0 || stream.headGap() > 0) && !this.respReader.midPacket()
+      && (this.rs === Rs.columns || this.rs === Rs.afterColumns || this.rs === Rs.rows)) {
+      return this.skipLostRows(stream);
+    }
     const r = this.respReader.read(stream, RESPONSE_KEEP);
     if (r !== ParseStatus.frame) return r;
     const p = this.respReader.packet;
@@ -277,6 +285,55 @@ export class MysqlConnection implements ProtocolConnection {
     return ParseStatus.frame;
   }
 
+  /**
+   * Part of a result set was not captured (a lost event, or a read larger than the capture cap):
+   * packet boundaries inside it are unknown. Skip to the terminator, which ends the reply and so
+   * the captured bytes: an EOF or OK(0xFE) packet that ends exactly where the data ends.
+   */
+  private skipLostRows(stream: StreamReader): ParseStatusValue {
+    if (this.lostBytes === 0) this.stats.parseFailures++;
+    for (;;) {
+      const gap = stream.headGap();
+      if (gap > 0) {
+        this.lostBytes += gap;
+        stream.consume(gap);
+        continue;
+      }
+      const buf = stream.contiguous();
+      if (buf.length === 0) return ParseStatus.needMore;
+      // These bytes came after a later command was sent: the terminator was lost too.
+      if (this.laterCommandBefore(stream.timeAt(0))) return ParseStatus.invalid;
+      const at = terminatorAtEnd(buf);
+      if (at >= 0) {
+        this.stats.droppedBytes += at;
+        this.lostBytes += at;
+        stream.consume(at);
+        const r = this.respReader.read(stream, RESPONSE_KEEP);
+        if (r !== ParseStatus.frame) return r;
+        const p = this.respReader.packet;
+        const s = `columns=${this.columns} rows>=${this.rowCount} lost_bytes=${this.lostBytes}`;
+        this.lostBytes = 0;
+        return this.endResult(this.cur!, p, s, terminatorStatus(p.data, p.length));
+      }
+      // Keep a tail that may hold the start of the terminator; drop the rest.
+      const keep = stream.gapFollows() || stream.ended ? 0 : Math.min(buf.length, 64);
+      const drop = buf.length - keep;
+      if (drop === 0) return ParseStatus.needMore;
+      this.stats.droppedBytes += drop;
+      this.lostBytes += drop;
+      stream.consume(drop);
+    }
+  }
+
+  private laterCommandBefore(timeNs: bigint): boolean {
+    const q = this.requests;
+    for (let i = q.indexOf(this.cur!) + 1; i < q.length; i++) {
+      const c = q[i]!;
+      if (c.needsResponse && c.startNs <= timeNs) return true;
+    }
+    return false;
+  }
+
   private rowOrEnd(c: Command, p: MysqlPacket, first: number): ParseStatusValue {
     if (first === 0xff) return this.complete(c, p, MysqlRespStatus.error, errText(p.data, 512));
     if (isTerminator(first, p.length) && (p.length < 9 || this.deprecateEof !== false)) {
@@ -343,6 +400,7 @@ export class MysqlConnection implements ProtocolConnection {
     this.left = 0;
     this.columns = 0;
     this.rowCount = 0;
+    this.lostBytes = 0;
     this.summary = '';
     this.prepare = null;
   }
@@ -432,3 +490,13 @@ export class MysqlConnection implements ProtocolConnection {
   }
 }
 
+
+/** Offset of an EOF / OK(0xFE) packet that ends exactly at the end of buf, or -1. */
+function terminatorAtEnd(buf: Buffer): number {
+  const n = buf.length;
+  for (let len = 5; len <= 64 && len + 4 <= n; len++) {
+    const i = n - 4 - len;
+    if (buf[i + 4] === 0xfe && buf[i] === len && buf[i + 1] === 0 && buf[i + 2] === 0 && (len === 5 || len >= 7)) return i;
+  }
+  return -1;
+}

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConnectionTracker } from '../conn/tracker.ts';
 import { ConnScript, endpoint } from '../synth/conn-script.ts';
+import type { SocketEvent } from '../events.ts';
 import { bindParams, decodeExecuteParams } from './binary-values.ts';
 import {
   TableSink, command, eof, err, execute, handshakeGreeting, handshakeResponse, ok, packet, packets,
@@ -15,7 +16,7 @@ function setup(opts: { open?: boolean } = {}) {
   const tracker = new ConnectionTracker(sink);
   const c = new ConnScript(endpoint({ localPort: 3306 }));
   let t = 1000n;
-  const events = [];
+  const events: SocketEvent[] = [];
   if (opts.open !== false) events.push(c.open(t++));
   return {
     sink, tracker, c,
@@ -115,7 +116,7 @@ test('multi-packet payloads (> 16 MiB) stream through without buffering them who
   const query = Buffer.concat([Buffer.from([3]), Buffer.from("insert into blobs values ('"), big, Buffer.from("')")]);
   const req = packets(0, query);
   // Delivered in 64 KiB events, the way a socket would.
-  const evs = [];
+  const evs: SocketEvent[] = [];
   for (let off = 0; off < req.length; off += 65536) evs.push(s.c.recv(req.subarray(off, off + 65536), 2000n + BigInt(off)));
   s.tracker.handleBatch(evs);
   s.tracker.handleBatch([s.c.send(ok(2, 1), 50_000_000n)]);
@@ -157,4 +158,22 @@ test('binding skips quoted and commented question marks; truncated parameters ke
   const payload = e.subarray(4);
   assert.deepEqual(decodeExecuteParams(payload, 2, null).values, ['4294967295', '-2']);
   assert.deepEqual(decodeExecuteParams(payload.subarray(0, payload.length - 1), 2, null).values, ['4294967295']);
+});
+
+test('rows lost inside a result set: skipped to the terminator, marked, later replies still pair', () => {
+  const s = setup();
+  s.start();
+  const rows: string[][] = [];
+  for (let i = 0; i < 2000; i++) rows.push([String(i), 'x'.repeat(50)]);
+  const resp = resultSet(['i', 'x'], rows);
+  s.tracker.handleBatch([s.c.recv(command(3, 'select big'), 100n)]);
+  const evs: SocketEvent[] = [];
+  let t = 200n;
+  // Every event is 16 KiB; the third one lost its payload beyond 100 bytes (capture cap).
+  for (let off = 0, k = 0; off < resp.length; off += 16384, k++) evs.push(s.c.send(resp.subarray(off, off + 16384), t++, k === 2 ? 100 : Infinity));
+  s.tracker.handleBatch(evs);
+  s.exchange(command(3, 'select 1'), resultSet(['1'], [['1']]));
+  s.flush();
+  const got = s.rows.map((r) => [r.reqBody, r.respBody.replace(/rows>=\d+ lost_bytes=\d+/, 'rows>=N lost_bytes=N')]);
+  assert.deepEqual(got, [['select big', 'columns=2 rows>=N lost_bytes=N'], ['select 1', 'columns=1 rows=1']]);
 });
