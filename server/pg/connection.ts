@@ -15,7 +15,9 @@ import { formatValue } from './text-format.ts';
 import { classifyTransactionCommand, type TxCommand } from './transaction-control.ts';
 import { decodeBind, decodeExecute, decodeParse, decodeTarget } from './extended-messages.ts';
 import { ExtendedQuery, type StatementRunner } from './extended-query.ts';
-import { abortedTransactionError, canceledError, commandTag, fieldDescriptions } from './result-encoding.ts';
+import { abortedTransactionError, armStatementTimeout, canceledError, commandTag, fieldDescriptions } from './result-encoding.ts';
+import { isSessionFactory, type QuerySession } from '../../planner/broker-session.ts';
+import type { BrokerResult } from '../../planner/result.ts';
 
 /** Startup-packet codes (the int32 after the length in the untyped first packet). */
 const SSL_REQUEST = 80877103;
@@ -69,6 +71,9 @@ export class PgConnection {
   private readonly closedPromise: Promise<void>;
   /** Extended query protocol state (statements and portals). */
   private readonly extendedQuery: ExtendedQuery;
+  /** Where statements go: the broker session (settings, catalog) or the plain executor. */
+  private exec: QueryExecutor;
+  private brokerSession: QuerySession | null = null;
 
   constructor(
     private readonly socket: Socket,
@@ -79,6 +84,7 @@ export class PgConnection {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.framer = new MessageFramer(host.framerLimits);
     this.extendedQuery = new ExtendedQuery(this.statementRunner());
+    this.exec = host.executor;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -274,12 +280,19 @@ export class PgConnection {
       return false;
     }
     this.out.authentication(AuthCode.ok);
+    if (isSessionFactory(this.host.executor)) {
+      this.brokerSession = this.host.executor.openSession({
+        user, database: this.session.database, processId: this.processId, parameters, serverVersion: this.host.serverVersion,
+      });
+      this.exec = this.brokerSession;
+    }
     for (const [name, value] of initialParameterStatus({
       user,
       applicationName: this.session.applicationName,
       serverVersion: this.host.serverVersion,
     })) {
-      this.out.parameterStatus(name, value);
+      // a startup parameter the session accepted (TimeZone, application_name, …) is reported back
+      this.out.parameterStatus(name, this.brokerSession?.settings.get(name) ?? value);
     }
     this.out.backendKeyData(this.processId, this.secretKey);
     this.out.readyForQuery(this.txStatus);
@@ -393,6 +406,7 @@ export class PgConnection {
     }
     const abort = new AbortController();
     const started = performance.now();
+    const disarm = armStatementTimeout(abort, this.statementTimeoutMs());
     try {
       const result = await this.startQuery(sql, abort);
       this.running = abort;
@@ -404,7 +418,17 @@ export class PgConnection {
       this.sendError(this.errorFields(err, sql));
       return false;
     } finally {
+      disarm();
       this.running = null;
+    }
+  }
+
+  /** The session's statement_timeout in ms (0 = none). */
+  private statementTimeoutMs(): number {
+    try {
+      return this.brokerSession?.settings.statementTimeoutMs ?? 0;
+    } catch {
+      return 0;
     }
   }
 
@@ -412,10 +436,12 @@ export class PgConnection {
   private async startQuery(sql: string, abort: AbortController): Promise<QueryResult> {
     this.running = abort;
     try {
-      return await this.host.executor.query(sql, abort.signal);
+      const result: BrokerResult = await this.exec.query(sql, abort.signal);
+      for (const [name, value] of result.parameterStatus ?? []) this.out.parameterStatus(name, value);
+      return result;
     } catch (err) {
-      // whatever an executor throws once its signal fired, the client asked for a cancel
-      if (abort.signal.aborted && !(err instanceof SqlError)) throw canceledError();
+      // whatever an executor throws once its signal fired, the client asked for a cancel (or it timed out)
+      if (abort.signal.aborted && (!(err instanceof SqlError) || err.sqlstate === SqlState.queryCanceled)) throw canceledError(abort.signal);
       throw err;
     } finally {
       this.running = null;
@@ -437,10 +463,10 @@ export class PgConnection {
     const types = columns.map((c) => c.type);
     let rows = 0;
     for await (const chunk of result.chunks) {
-      if (signal.aborted) throw canceledError();
+      if (signal.aborted) throw canceledError(signal);
       rows += await this.sendRows(types, chunk);
     }
-    if (signal.aborted) throw canceledError();
+    if (signal.aborted) throw canceledError(signal);
     this.out.commandComplete(commandTag(command, rows));
     return rows;
   }

@@ -8,8 +8,21 @@ export function abortedTransactionError(): SqlError {
   return new SqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
 }
 
-export function canceledError(): SqlError {
-  return new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
+/** Abort reason used when statement_timeout fires (a CancelRequest aborts without one). */
+export const STATEMENT_TIMEOUT = 'statement timeout';
+
+/** 57014, worded as PostgreSQL words it for a cancel or for statement_timeout. */
+export function canceledError(signal?: AbortSignal): SqlError {
+  const why = signal?.reason === STATEMENT_TIMEOUT ? 'statement timeout' : 'user request';
+  return new SqlError(SqlState.queryCanceled, `canceling statement due to ${why}`);
+}
+
+/** Aborts after statement_timeout (0 = never); returns the disarm function. */
+export function armStatementTimeout(abort: AbortController, ms: number): () => void {
+  if (!(ms > 0)) return () => {};
+  const timer = setTimeout(() => abort.abort(STATEMENT_TIMEOUT), ms);
+  timer.unref();
+  return () => clearTimeout(timer);
 }
 
 /** RowDescription fields for result columns: text format, no table/column identity. */

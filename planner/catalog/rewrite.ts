@@ -1,0 +1,203 @@
+// PostgreSQL catalog SQL → SQL the catalog DuckDB runs. Token edits only (string literals,
+// quoted identifiers and comments are never touched):
+//   pg_catalog.x → x (our tables and macros in `main` shadow DuckDB's own pg_catalog)
+//   information_schema.x → wt_information_schema.x;  public.x → x
+//   OPERATOR(pg_catalog.~) → ~;  COLLATE pg_catalog.default / "C" → (dropped)
+//   'name'::regclass → its oid;  expr::regclass → its name (also regtype, regnamespace)
+//   current_setting('x'), current_user, current_database(), pg_backend_pid() → the session's values
+import { nextSignificant, prevSignificant, quoteLiteral, tokenize, type Token } from '../sql/lexer.ts';
+import { infoSchemaName } from './catalog-ddl.ts';
+
+export interface RewriteContext {
+  user: string;
+  database: string;
+  processId: number;
+  /** Current value of a setting, or undefined if unknown. */
+  setting(name: string): string | undefined;
+}
+
+const blank = (t: Token): void => {
+  t.text = '';
+  t.kind = 'space';
+};
+const isPunct = (t: Token | undefined, p: string): boolean => t !== undefined && (t.kind === 'punct' || t.kind === 'op') && t.text === p;
+const isName = (t: Token | undefined, name: string): boolean => t !== undefined && (t.kind === 'ident' || t.kind === 'qident') && t.value === name;
+
+const castRewrites: Record<string, { literal: string; expr: string }> = {
+  regclass: { literal: 'wt_regclass_oid', expr: 'wt_regclass_name' },
+  regtype: { literal: 'wt_regtype_oid', expr: 'wt_regtype_name' },
+  regnamespace: { literal: 'wt_regnamespace_name', expr: 'wt_regnamespace_name' },
+};
+
+export function rewriteCatalogSql(sql: string, ctx: RewriteContext, forEngine = false): string {
+  const tokens = tokenize(sql);
+  const sig = (i: number): number => nextSignificant(tokens, i);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'space' || t.kind === 'comment') continue;
+    const n1 = sig(i + 1);
+    const next = tokens[n1];
+    const prev = tokens[prevSignificant(tokens, i)];
+    const qualified = isPunct(prev, '.');
+    // schema qualifiers
+    if ((isName(t, 'pg_catalog') || isName(t, 'public')) && isPunct(next, '.') && !qualified) {
+      blank(t);
+      blank(next!);
+      continue;
+    }
+    if (isName(t, 'information_schema') && isPunct(next, '.') && !qualified && !forEngine) {
+      t.text = infoSchemaName;
+      continue;
+    }
+    if (t.kind === 'ident' && t.value === 'operator' && isPunct(next, '(')) {
+      // OPERATOR(pg_catalog.~) → ~
+      let j = sig(n1 + 1);
+      const parts: number[] = [];
+      while (j < tokens.length && !isPunct(tokens[j], ')')) {
+        parts.push(j);
+        j = sig(j + 1);
+      }
+      const op = parts.map((k) => tokens[k]!).filter((x) => x.kind === 'op');
+      if (op.length === 1 && j < tokens.length) {
+        t.text = ` ${op[0]!.text} `;
+        for (let k = i + 1; k <= j; k++) blank(tokens[k]!);
+      }
+      continue;
+    }
+    if (t.kind === 'ident' && t.value === 'collate') {
+      // COLLATE "C" / pg_catalog.default: DuckDB collations differ and our text compares bytewise anyway
+      let j = n1;
+      while (j < tokens.length && (tokens[j]!.kind === 'ident' || tokens[j]!.kind === 'qident' || isPunct(tokens[j], '.') || tokens[j]!.kind === 'space')) {
+        const done = (tokens[j]!.kind === 'ident' || tokens[j]!.kind === 'qident') && !isPunct(tokens[sig(j + 1)], '.');
+        blank(tokens[j]!);
+        if (done) break;
+        j++;
+      }
+      blank(t);
+      continue;
+    }
+    if (t.kind === 'op' && t.text === '::') {
+      const cast = castTarget(tokens, n1);
+      const rw = cast ? castRewrites[cast.name] : undefined;
+      if (rw && cast) {
+        const p = prevSignificant(tokens, i);
+        const start = expressionStart(tokens, p);
+        if (start >= 0) {
+          const isLiteral = start === p && tokens[p]!.kind === 'string';
+          tokens[start]!.text = `${isLiteral ? rw.literal : rw.expr}(${tokens[start]!.text}`;
+          tokens[p]!.text += ')';
+          blank(t);
+          for (let k = i + 1; k <= cast.end; k++) blank(tokens[k]!);
+        }
+      }
+      continue;
+    }
+    if (t.kind !== 'ident' || qualified) continue;
+    const called = isPunct(next, '(');
+    if (called && setReturning.has(t.value)) aliasSetReturningColumn(tokens, n1);
+    switch (t.value) {
+      case 'current_user':
+      case 'session_user':
+      case 'current_role':
+      case 'user':
+        if (!called && !isPunct(next, '.') && !isName(prev, 'as')) t.text = quoteLiteral(ctx.user);
+        break;
+      case 'current_catalog':
+        if (!called) t.text = quoteLiteral(ctx.database);
+        break;
+      case 'current_schema':
+        if (!called) t.text = "'public'";
+        break;
+      case 'current_database':
+      case 'pg_backend_pid':
+        if (called && isPunct(tokens[sig(n1 + 1)], ')')) {
+          t.text = t.value === 'current_database' ? quoteLiteral(ctx.database) : String(ctx.processId);
+          const close = sig(n1 + 1);
+          for (let k = i + 1; k <= close; k++) blank(tokens[k]!);
+        }
+        break;
+      case 'current_setting': {
+        // current_setting('name'[, missing_ok]) with a literal name → the session's value
+        const a = sig(n1 + 1);
+        if (!called || tokens[a]?.kind !== 'string') break;
+        let close = sig(a + 1);
+        let missingOk = false;
+        if (isPunct(tokens[close], ',')) {
+          const flag = sig(close + 1);
+          missingOk = isName(tokens[flag], 'true');
+          close = sig(flag + 1);
+        }
+        if (!isPunct(tokens[close], ')')) break;
+        const value = ctx.setting(tokens[a]!.value);
+        if (value === undefined && !missingOk) break; // the macro reports nothing; leave it
+        t.text = value === undefined ? 'NULL::VARCHAR' : quoteLiteral(value);
+        for (let k = i + 1; k <= close; k++) blank(tokens[k]!);
+        break;
+      }
+    }
+  }
+  return tokens.map((x) => x.text).join('');
+}
+
+/** Set-returning functions whose table alias PostgreSQL lets stand for the single column. */
+const setReturning = new Set(['generate_series', 'unnest', 'generate_subscripts']);
+
+/** `generate_series(…) s` → `generate_series(…) s(s)`: in DuckDB a bare alias names the row, not its column. */
+function aliasSetReturningColumn(tokens: Token[], open: number): void {
+  let depth = 0;
+  let k = open;
+  for (; k < tokens.length; k++) {
+    if (isPunct(tokens[k], '(')) depth++;
+    else if (isPunct(tokens[k], ')') && --depth === 0) break;
+  }
+  let a = nextSignificant(tokens, k + 1);
+  if (isName(tokens[a], 'as')) a = nextSignificant(tokens, a + 1);
+  const alias = tokens[a];
+  if (!alias || (alias.kind !== 'ident' && alias.kind !== 'qident') || isPunct(tokens[nextSignificant(tokens, a + 1)], '(')) return;
+  if (['on', 'where', 'join', 'left', 'right', 'inner', 'cross', 'full', 'group', 'order', 'limit', 'union', 'with', 'natural', 'lateral'].includes(alias.value)) return;
+  alias.text = `${alias.text}(${alias.text})`;
+}
+
+/** The type named after '::' at i: its lower-cased name and the index of its last token. */
+function castTarget(tokens: Token[], i: number): { name: string; end: number } | null {
+  let j = i;
+  let t = tokens[j];
+  // pg_catalog.regclass (the qualifier may already be blanked)
+  if (isName(t, 'pg_catalog') && isPunct(tokens[nextSignificant(tokens, j + 1)], '.')) {
+    j = nextSignificant(tokens, nextSignificant(tokens, j + 1) + 1);
+    t = tokens[j];
+  }
+  if (!t || (t.kind !== 'ident' && t.kind !== 'qident')) return null;
+  return { name: t.value, end: j };
+}
+
+/** Start index of the operand ending at token p: a literal, a dotted name, or a (…) group with its function name. */
+function expressionStart(tokens: Token[], p: number): number {
+  const t = tokens[p];
+  if (!t) return -1;
+  if (t.kind === 'string' || t.kind === 'number' || t.kind === 'param') return p;
+  if (t.kind === 'ident' || t.kind === 'qident') {
+    let s = p;
+    for (;;) {
+      const dot = prevSignificant(tokens, s);
+      if (!isPunct(tokens[dot], '.')) return s;
+      const before = prevSignificant(tokens, dot);
+      if (tokens[before]?.kind !== 'ident' && tokens[before]?.kind !== 'qident') return s;
+      s = before;
+    }
+  }
+  if (isPunct(t, ')')) {
+    let depth = 0;
+    for (let k = p; k >= 0; k--) {
+      if (isPunct(tokens[k], ')')) depth++;
+      else if (isPunct(tokens[k], '(')) {
+        depth--;
+        if (depth === 0) {
+          const fn = prevSignificant(tokens, k);
+          return tokens[fn]?.kind === 'ident' ? expressionStart(tokens, fn) : k;
+        }
+      }
+    }
+  }
+  return -1;
+}
