@@ -22,3 +22,18 @@ test('flags are parsed and validated', () => {
   assert.equal(parseCommand(['--help']).kind, 'help');
   assert.equal(parseCommand([]).kind, 'help');
 });
+
+test('--memory-budget and --table-shares', () => {
+  const d = parseCommand(['start']);
+  assert.ok(d.kind === 'start' && d.options.memoryBudget === 1 << 30 && d.options.tableShares.http_events === 0.4);
+  const c = parseCommand(['start', '--memory-budget', '512MiB', '--table-shares', 'http_events=0.5,mysql_events=0.25']);
+  assert.ok(c.kind === 'start');
+  if (c.kind !== 'start') return;
+  assert.equal(c.options.memoryBudget, 512 * 1024 * 1024);
+  assert.deepEqual(c.options.tableShares, { http_events: 0.5, mysql_events: 0.25 });
+  assert.equal((parseCommand(['start', '--memory-budget', '2G']) as { options: { memoryBudget: number } }).options.memoryBudget, 2e9);
+  assert.throws(() => parseCommand(['start', '--memory-budget', 'lots']), UsageError);
+  assert.throws(() => parseCommand(['start', '--memory-budget', '10']), UsageError);
+  assert.throws(() => parseCommand(['start', '--table-shares', 'http_events=0.8,mysql_events=0.5']), UsageError);
+  assert.throws(() => parseCommand(['start', '--table-shares', 'http_events']), UsageError);
+});

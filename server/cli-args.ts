@@ -19,6 +19,11 @@ Options for start:
   --workload-port N    port of the demo HTTP server (default 8089)
   --body-cap N         bytes of each HTTP body kept in req_body/resp_body (default 512)
   --max-rows N         rows kept per table; the oldest expire first (default 2000000)
+  --memory-budget SIZE bytes of compressed rows kept, all tables together; the oldest batches
+                       expire first (default 1GiB; suffixes K/M/G or KiB/MiB/GiB, e.g. 512MiB).
+                       Query working memory and the process itself come on top
+  --table-shares LIST  fraction of the budget per table, e.g. http_events=0.5,mysql_events=0.2
+                       (default http_events=0.4; tables not named split the rest equally)
   --log-level LEVEL    trace|debug|info|warn|error (default info; or WIRETAP_LOG_LEVEL)
 
 Logs are JSON lines on stderr. Then, e.g.:
@@ -33,6 +38,8 @@ export interface StartOptions {
   workloadPort: number;
   bodyCap: number;
   maxRows: number;
+  memoryBudget: number;
+  tableShares: Record<string, number>;
   logLevel: string;
 }
 
@@ -45,6 +52,31 @@ function int(name: string, text: string | undefined, fallback: number, min: numb
   const n = Number(text);
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got "${text}"`);
   return n;
+}
+
+const units: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** "1GiB", "512MiB", "2G", "1000000" → bytes (at least 1 MiB). */
+export function size(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg](?:ib)?|)b?$/i.exec(text.trim());
+  const bytes = m ? Math.floor(Number(m[1]) * units[m[2]!.toLowerCase()]!) : NaN;
+  if (!Number.isFinite(bytes) || bytes < 1 << 20) throw new UsageError(`--${name} must be a size of at least 1MiB (e.g. 512MiB, 2GiB), got "${text}"`);
+  return bytes;
+}
+
+/** "http_events=0.5,mysql_events=0.2" → shares; each in (0, 1], together at most 1. */
+export function shares(text: string | undefined): Record<string, number> {
+  if (text === undefined) return { http_events: 0.4 };
+  const out: Record<string, number> = {};
+  for (const part of text.split(',').filter(Boolean)) {
+    const [name, value] = part.split('=');
+    const f = Number(value);
+    if (!name || !(f > 0 && f <= 1)) throw new UsageError(`--table-shares wants table=fraction pairs (0 < fraction <= 1), got "${part}"`);
+    out[name.trim()] = f;
+  }
+  if (Object.values(out).reduce((a, b) => a + b, 0) > 1 + 1e-9) throw new UsageError('--table-shares add up to more than 1');
+  return out;
 }
 
 export function parseCommand(argv: string[]): Command {
@@ -63,6 +95,8 @@ export function parseCommand(argv: string[]): Command {
         'workload-port': { type: 'string' },
         'body-cap': { type: 'string' },
         'max-rows': { type: 'string' },
+        'memory-budget': { type: 'string' },
+        'table-shares': { type: 'string' },
         'log-level': { type: 'string' },
       },
     });
@@ -88,6 +122,8 @@ export function parseCommand(argv: string[]): Command {
       workloadPort: int('workload-port', v['workload-port'], 8089, 1, 65535),
       bodyCap: int('body-cap', v['body-cap'], 512, 0, 1 << 20),
       maxRows: int('max-rows', v['max-rows'], 2_000_000, 1000, 1e9),
+      memoryBudget: size('memory-budget', v['memory-budget'], 1 << 30),
+      tableShares: shares(v['table-shares']),
       logLevel: v['log-level'] ?? process.env.WIRETAP_LOG_LEVEL ?? 'info',
     },
   };

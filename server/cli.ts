@@ -32,6 +32,8 @@ async function start(o: StartOptions): Promise<void> {
     source,
     bodyCap: o.bodyCap,
     maxRows: o.maxRows,
+    memoryBudget: o.memoryBudget,
+    tableShares: o.tableShares,
     password: process.env.WIRETAP_PASSWORD,
     logger: log,
   });

@@ -2,6 +2,7 @@
 // The CLI and the end-to-end tests start it through this one function.
 import { DuckEngine } from '../engine/duck.ts';
 import { Collector } from '../collector/collector.ts';
+import { ProcessMetadataStore, observingSink } from '../collector/metadata/metadata-store.ts';
 import type { EventSource } from '../collector/events.ts';
 import { StandalonePlanner } from '../planner/standalone.ts';
 import { PgServer, isLoopback } from './pg/index.ts';
@@ -13,6 +14,10 @@ export interface StandaloneOptions {
   source: EventSource;
   bodyCap: number;
   maxRows: number;
+  /** Bytes the table store may hold (default 1 GiB). */
+  memoryBudget?: number;
+  /** Fraction of the memory budget per table (default http_events 0.4, the rest split equally). */
+  tableShares?: Partial<Record<string, number>>;
   /** Cleartext password required from clients; mandatory when not bound to loopback. */
   password?: string;
   logger: Logger;
@@ -31,8 +36,15 @@ export async function startStandalone(o: StandaloneOptions): Promise<Standalone>
   if (!isLoopback(o.bind) && !o.password) {
     throw new Error(`--bind ${o.bind} is not loopback: set WIRETAP_PASSWORD so clients must authenticate`);
   }
-  const engine = await DuckEngine.create({ maxRowsPerTable: o.maxRows });
-  const collector = new Collector(o.source, engine, { http: { bodyCap: o.bodyCap } });
+  const metadata = new ProcessMetadataStore();
+  const engine = await DuckEngine.create({
+    maxRowsPerTable: o.maxRows,
+    memoryBudget: o.memoryBudget,
+    tableShares: o.tableShares,
+    metadata,
+  });
+  // Processes are described when first seen, so short-lived ones keep their cmdline/container.
+  const collector = new Collector(o.source, observingSink(engine, metadata), { http: { bodyCap: o.bodyCap } });
   const server = new PgServer({
     executor: new StandalonePlanner(engine),
     host: o.bind,
