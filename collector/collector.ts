@@ -37,6 +37,10 @@ export class Collector {
     const { tickIntervalMs = 1000, now = wallClockNs, ...tracker } = options;
     this.tickIntervalMs = tickIntervalMs;
     this.now = now;
+    // Sources that can stop a connection's payload at the source (eBPF) get told when its
+    // parser gave up.
+    const disable = (source as { disableConnection?: (tgid: number, fd: number, gen: bigint) => void }).disableConnection;
+    if (disable && !tracker.onDisable) tracker.onDisable = (tgid, fd, gen) => disable.call(source, tgid, fd, gen);
     this.tracker = new ConnectionTracker(sink, tracker, this.counters);
   }
 

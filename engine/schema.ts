@@ -3,6 +3,9 @@
 import type { Upid } from './upid.ts';
 import { kafkaOwnColumns, type KafkaEventRow } from './tables/kafka.ts';
 import { mysqlOwnColumns, type MysqlEventRow } from './tables/mysql.ts';
+import { connStatsOwnColumns, type ConnStatsRow } from './tables/conn-stats.ts';
+import { processStatsColumns, type ProcessStatsRow } from './tables/process-stats.ts';
+import { wiretapStatsColumns, type WiretapStatsRow } from './tables/wiretap-stats.ts';
 
 /** Column types as the query layer sees them; the server maps them to Postgres OIDs. */
 export type ColumnType =
@@ -59,6 +62,9 @@ export const tables = {
   http_events: [...sharedColumns, ...httpOwnColumns, latencyColumn],
   mysql_events: [...sharedColumns, ...mysqlOwnColumns, latencyColumn],
   kafka_events: [...sharedColumns, ...kafkaOwnColumns, latencyColumn],
+  conn_stats: [...sharedColumns, ...connStatsOwnColumns],
+  process_stats: processStatsColumns,
+  wiretap_stats: wiretapStatsColumns,
 } as const satisfies Record<string, ColumnDef[]>;
 
 export type TableName = keyof typeof tables;
@@ -100,6 +106,9 @@ export interface RowTypes {
   http_events: HttpEventRow;
   mysql_events: MysqlEventRow;
   kafka_events: KafkaEventRow;
+  conn_stats: ConnStatsRow;
+  process_stats: ProcessStatsRow;
+  wiretap_stats: WiretapStatsRow;
 }
 
 /**

@@ -27,6 +27,8 @@ export class Connection implements ConnectionInfo {
   /** Seen from its open event (so both streams start at byte 0). */
   sawOpen = false;
   released = false;
+  /** The tracker's onDisable hook ran for this connection. */
+  disableReported = false;
 
   constructor(
     readonly key: number,

@@ -25,6 +25,9 @@ export interface TrackerOptions {
   /** Held events older than this (at tick) are released, the missing bytes declared a gap. */
   reorderTimeoutNs: bigint;
   http: Partial<HttpOptions>;
+  /** Called once when a connection's parser gives up (the eBPF source then stops its
+   *  payload in the kernel). tgid, fd, connGen identify it as in SocketEvent. */
+  onDisable?: (tgid: number, fd: number, connGen: bigint) => void;
 }
 
 export const defaultTrackerOptions: TrackerOptions = {
@@ -234,6 +237,10 @@ export class ConnectionTracker {
     for (let d = 0; d < 2; d++) {
       const s = c.streams[d] as (typeof c.streams)[0];
       if (pc.disabled) {
+        if (!c.disableReported) {
+          c.disableReported = true;
+          this.options.onDisable?.(c.upid.pid, c.key % 2147483648, c.connGen);
+        }
         this.stats.ignoredBytes += s.dropAll();
       } else if (s.buffered > this.options.maxBufferedBytes) {
         // Memory bound: drop what could not be parsed and resync from the next bytes.

@@ -107,10 +107,15 @@ export function handshakeResponse(caps: number, ssl = false): Buffer {
   return packet(1, b);
 }
 
-/** Sink keeping rows of every table. */
+/** Sink keeping the rows of every table (tests of any protocol). */
 export class TableSink implements RowSink {
-  readonly rows: { [T in TableName]: RowTypes[T][] } = { http_events: [], mysql_events: [], kafka_events: [] };
+  private readonly byTable = new Map<TableName, unknown[]>();
+  rowsOf<T extends TableName>(table: T): RowTypes[T][] {
+    let list = this.byTable.get(table);
+    if (list === undefined) this.byTable.set(table, (list = []));
+    return list as RowTypes[T][];
+  }
   append<T extends TableName>(table: T, row: RowTypes[T]): void {
-    (this.rows[table] as RowTypes[T][]).push(row);
+    this.rowsOf(table).push(row);
   }
 }

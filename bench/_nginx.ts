@@ -1,0 +1,161 @@
+// Shared by the overhead benchmarks: a private nginx (1 worker, tiny responses) on loopback,
+// wrk/hey runners, medians, and the kernel's per-program BPF cost switch.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ProgStat } from '../native/index.ts';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export function opt(args: string[], name: string, def: number): number {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? Number(args[i + 1]) : def;
+}
+
+export function optStr(args: string[], name: string, def: string): string {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
+}
+
+export function missing(bins: string[]): string | null {
+  for (const bin of bins) if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `${bin} not installed`;
+  return null;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export interface Nginx {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** nginx with one worker answering every path with a 40-byte body (plus /seq echo). */
+export async function startNginx(): Promise<Nginx> {
+  const prefix = mkdtempSync(join(tmpdir(), 'wiretap-nginx-'));
+  const port = await freePort();
+  writeFileSync(
+    join(prefix, 'nginx.conf'),
+    `daemon off;
+user root;
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:${port};
+    location / { default_type text/plain; return 200 "hello from nginx, a small response body\\n"; }
+  }
+}
+`,
+  );
+  const nginx: ChildProcess = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}/`;
+  const stop = async () => {
+    nginx.kill('SIGQUIT');
+    for (let i = 0; i < 20 && nginx.exitCode === null && nginx.signalCode === null; i++) await sleep(50);
+    if (nginx.exitCode === null && nginx.signalCode === null) nginx.kill('SIGKILL');
+    rmSync(prefix, { recursive: true, force: true });
+  };
+  for (let i = 0; ; i++) {
+    if (spawnSync('curl', ['-sf', '-o', '/dev/null', url]).status === 0) break;
+    if (i > 50 || nginx.exitCode !== null) {
+      await stop();
+      throw new Error('nginx did not start');
+    }
+    await sleep(100);
+  }
+  // The worker (the process serving requests) is the master's only child.
+  const workerPid = Number(readFileSync(`/proc/${nginx.pid}/task/${nginx.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+  return { url, pid: workerPid || nginx.pid!, stop };
+}
+
+function toMs(v: string, unit: string): number {
+  const n = Number(v);
+  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
+}
+
+export interface LoadResult {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+}
+
+/** wrk, asynchronously (the tracer's poller needs this event loop). */
+export function wrk(url: string, seconds: number, connections: number): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    // Always at nice 0, whatever the (possibly reniced) caller thread runs at.
+    const w = spawn('sh', ['-c', 'renice -n 0 -p $$ >/dev/null; exec wrk "$@"', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    w.stdout!.on('data', (d: Buffer) => (out += d));
+    w.on('error', reject);
+    w.on('exit', (code) => {
+      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+      const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)\s*$/m.exec(out);
+      const p50 = /^\s+50%\s+([\d.]+)(us|ms|s)\s*$/m.exec(out);
+      const reqs = /(\d+) requests in/.exec(out);
+      if (code !== 0 || !rps || !p99 || !p50 || !reqs) return reject(new Error(`wrk failed (${code}): ${out}`));
+      resolve({ rps: Number(rps[1]), p99Ms: toMs(p99[1], p99[2]), p50Ms: toMs(p50[1], p50[2]), requests: Number(reqs[1]) });
+    });
+  });
+}
+
+/** Turns kernel.bpf_stats_enabled on; returns a function restoring the previous value. */
+export function enableBpfStats(): () => void {
+  const path = '/proc/sys/kernel/bpf_stats_enabled';
+  let prev = '0';
+  try {
+    prev = readFileSync(path, 'utf8').trim();
+    writeFileSync(path, '1');
+  } catch {
+    return () => {};
+  }
+  return () => {
+    try {
+      writeFileSync(path, prev);
+    } catch {
+      /* best effort */
+    }
+  };
+}
+
+/** Sums per-program counters over rounds: name → { runs, ns }. */
+export function addProgStats(acc: Record<string, { runs: number; ns: number }>, ps: ProgStat[]): void {
+  for (const p of ps) {
+    const a = (acc[p.name] ??= { runs: 0, ns: 0 });
+    a.runs += p.runCnt;
+    a.ns += p.runTimeNs;
+  }
+}
+
+export function progCost(acc: Record<string, { runs: number; ns: number }>): Record<string, { runs: number; nsPerRun: number; totalMs: number }> {
+  const out: Record<string, { runs: number; nsPerRun: number; totalMs: number }> = {};
+  for (const [k, v] of Object.entries(acc))
+    if (v.runs > 0) out[k] = { runs: v.runs, nsPerRun: Math.round(v.ns / v.runs), totalMs: Math.round(v.ns / 1e6) };
+  return out;
+}

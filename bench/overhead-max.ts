@@ -1,0 +1,110 @@
+// `npm run bench -- overhead-max [--seconds 3] [--rounds 7] [--connections 16]
+//                                [--variants raw,syscalls,raw-nice] [--pipeline collector|source]
+//                                [--no-bpf-stats]`
+// Variants: attach mode ('raw' tp_btf pair | 'syscalls' per-syscall tracepoints), '-nice' =
+// the collector's threads at nice 19 (as `wiretap start --nice 19`).
+// Maximum-throughput cost of capture: wrk against a private nginx (1 worker, 40-byte body) on
+// 127.0.0.1, rounds alternating "off" and each variant (attach mode), short rounds so the
+// noise of a shared machine hits both sides alike. Reports per variant the median of
+// per-round ratios (with / preceding off round), the ratio of medians, collector CPU, and
+// the kernel's per-program BPF cost (kernel.bpf_stats_enabled on during the run).
+// Target (issue 3): throughput loss ≤ 10%. Needs root, nginx and wrk.
+import { Collector } from '../collector/collector.ts';
+import { EbpfSource } from '../collector/sources/ebpf.ts';
+import type { RowSink } from '../engine/schema.ts';
+import { setPriority } from 'node:os';
+import { probe } from '../native/index.ts';
+import {
+  addProgStats, enableBpfStats, median, missing, opt, optStr, progCost, startNginx, wrk, type LoadResult,
+} from './_nginx.ts';
+
+const log = (s: string) => process.stderr.write(`[overhead-max] ${s}\n`);
+
+interface OnRound extends LoadResult {
+  ratio: number;
+  events: number;
+  rows: number;
+  drops: number;
+  cpuCores: number;
+}
+
+export default async function overheadMax(args: string[]): Promise<object> {
+  const seconds = opt(args, '--seconds', 3);
+  const rounds = opt(args, '--rounds', 7);
+  const connections = opt(args, '--connections', 16);
+  const variants = optStr(args, '--variants', 'raw').split(',');
+  const pipeline = optStr(args, '--pipeline', 'collector');
+  const skip = probe() ?? missing(['nginx', 'wrk']);
+  if (skip) return { skipped: skip };
+
+  const nginx = await startNginx();
+  const restore = args.includes('--no-bpf-stats') ? () => {} : enableBpfStats();
+  const off: LoadResult[] = [];
+  const on: Record<string, OnRound[]> = {};
+  const cost: Record<string, Record<string, { runs: number; ns: number }>> = {};
+  try {
+    log(`nginx on ${nginx.url}; warm-up`);
+    await wrk(nginx.url, 1, connections);
+    for (let r = 0; r < rounds; r++) {
+      const base = await wrk(nginx.url, seconds, connections);
+      off.push(base);
+      log(`round ${r + 1} off: ${base.rps.toFixed(0)} req/s p99 ${base.p99Ms} ms`);
+      for (const v of variants) {
+        let events = 0;
+        let rows = 0;
+        const attach = v.startsWith('syscalls') ? 'syscalls' : 'raw';
+        // Threads inherit the nice value of the thread that creates them (the poller thread
+        // is created in start()); wrk is spawned at nice 0 regardless (see wrk()).
+        setPriority(v.endsWith('-nice') ? 19 : 0);
+        const source = new EbpfSource({ attach });
+        const sink: RowSink = { append: () => void rows++ };
+        const collector = pipeline === 'collector' ? new Collector(source, sink) : undefined;
+        const cpu0 = process.cpuUsage();
+        const t0 = process.hrtime.bigint();
+        if (collector) {
+          await collector.start();
+        } else {
+          await source.start((evs) => (events += evs.length));
+        }
+        const res = await wrk(nginx.url, seconds, connections);
+        addProgStats((cost[v] ??= {}), source.native?.progStats() ?? []);
+        if (collector) await collector.stop();
+        else await source.stop();
+        setPriority(0);
+        const cpu = process.cpuUsage(cpu0);
+        const wallUs = Number(process.hrtime.bigint() - t0) / 1000;
+        if (collector) events = collector.stats().events;
+        const round: OnRound = {
+          ...res, ratio: Number((res.rps / base.rps).toFixed(3)), events, rows, drops: source.stats().drops,
+          cpuCores: Number(((cpu.user + cpu.system) / wallUs).toFixed(3)),
+        };
+        (on[v] ??= []).push(round);
+        log(`round ${r + 1} ${v}: ${res.rps.toFixed(0)} req/s (×${round.ratio}) p99 ${res.p99Ms} ms, ${events} events, ${rows} rows, cpu ${round.cpuCores}`);
+      }
+    }
+  } finally {
+    restore();
+    await nginx.stop();
+  }
+  const offRps = median(off.map((x) => x.rps));
+  const result: Record<string, unknown> = {
+    seconds, rounds, connections, pipeline,
+    server: 'nginx (1 worker), return 200 with a 40-byte body; wrk -t1 on 127.0.0.1',
+    off: { rpsMedian: offRps, p99MsMedian: median(off.map((x) => x.p99Ms)), rps: off.map((x) => Math.round(x.rps)) },
+  };
+  for (const v of variants) {
+    const xs = on[v];
+    result[v] = {
+      rpsMedian: median(xs.map((x) => x.rps)),
+      ratioMedianOfRounds: median(xs.map((x) => x.ratio)),
+      ratioOfMedians: Number((median(xs.map((x) => x.rps)) / offRps).toFixed(3)),
+      p99MsMedian: median(xs.map((x) => x.p99Ms)),
+      collectorCpuCores: median(xs.map((x) => x.cpuCores)),
+      eventsPerRequest: Number((xs.reduce((a, x) => a + x.events, 0) / xs.reduce((a, x) => a + x.requests, 0)).toFixed(2)),
+      drops: xs.reduce((a, x) => a + x.drops, 0),
+      ratios: xs.map((x) => x.ratio),
+      bpfCost: progCost(cost[v] ?? {}),
+    };
+  }
+  return result;
+}
