@@ -6,7 +6,7 @@ import type { Upid } from '../upid.ts';
 import { kindOf, type ColumnKind } from './column-kind.ts';
 import { upidKey, type DecodedColumn, type ScanBatch, type ZoneMap } from './decoded.ts';
 
-const initialCapacity = 1024;
+const initialCapacity = 256;
 
 abstract class HotColumn {
   nulls: Uint8Array | null = null;
@@ -179,8 +179,10 @@ export class HotBatch {
     this.columns = defs.map((d) => columnFor(kindOf(d.type), initialCapacity));
   }
 
-  append(row: object): void {
-    if (this.rows === this.capacity) this.grow();
+  /** Appends one row; true when the arrays had to grow (the caller re-checks the budget). */
+  append(row: object): boolean {
+    const grew = this.rows === this.capacity;
+    if (grew) this.grow();
     const r = row as Record<string, unknown>;
     const at = this.rows;
     for (let i = 0; i < this.columns.length; i++) {
@@ -190,6 +192,7 @@ export class HotBatch {
       else col.push(v, at);
     }
     this.rows = at + 1;
+    return grew;
   }
 
   private grow(): void {

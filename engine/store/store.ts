@@ -54,8 +54,7 @@ export class Store {
         budgetBytes,
         maxRows: options.maxRowsPerTable,
         batchRows: options.batchRows,
-        // A hot batch must stay well inside its table's budget, or expiry could not keep up.
-        batchBytes: Math.max(1 << 16, Math.min(options.batchBytes, Math.floor(budgetBytes / 8))),
+        batchBytes: options.batchBytes,
         lateWindowMs: options.lateWindowMs,
         level: options.compressionLevel,
       };

@@ -14,7 +14,7 @@ export interface TableStoreOptions extends CompressionOptions {
   maxRows: number;
   /** A hot batch seals at this many rows… */
   batchRows: number;
-  /** …or at this many estimated bytes. */
+  /** …or at this many estimated bytes (at most budgetBytes / 16: 3× is reserved for it). */
   batchBytes: number;
   /** Rows older than the newest time seen minus this are dropped (and counted) as too late. */
   lateWindowMs: number;
@@ -52,8 +52,12 @@ export class TableStore {
   private newestUs = -Infinity;
   private readonly timeField: string | null;
   readonly counters: TableCounters = { rowsAppended: 0, rowsExpired: 0, batchesExpired: 0, lateRowsDropped: 0 };
+  private readonly o: TableStoreOptions;
 
-  constructor(readonly name: string, readonly defs: readonly ColumnDef[], private readonly o: TableStoreOptions) {
+  constructor(readonly name: string, readonly defs: readonly ColumnDef[], options: TableStoreOptions) {
+    // The hot batch must stay well inside the budget (3× batchBytes is reserved for it).
+    this.o = { ...options, batchBytes: Math.max(1 << 14, Math.min(options.batchBytes, Math.floor(options.budgetBytes / 16))) };
+    const o = this.o;
     this.hot = new HotBatch(defs, o.batchRows);
     const t = timeColumnIndex(defs);
     this.timeField = t >= 0 ? defs[t]!.field : null;
@@ -71,10 +75,13 @@ export class TableStore {
         }
       }
     }
-    this.hot.append(row);
+    const grew = this.hot.append(row);
     this.counters.rowsAppended++;
-    if (this.hot.rows >= this.o.batchRows || (this.hot.rows & 1023) === 0 && this.hot.bytes() >= this.o.batchBytes) this.seal();
-    else if ((this.hot.rows & 1023) === 0) this.enforce();
+    if (this.hot.rows >= this.o.batchRows) this.seal();
+    else if (grew || (this.hot.rows & 63) === 0) {
+      if (this.hot.bytes() >= this.o.batchBytes) this.seal();
+      else this.enforce();
+    }
   }
 
   /** Seals the hot batch now (no-op when empty). */
@@ -93,9 +100,13 @@ export class TableStore {
     if (this.hot.rows > 0 && now - this.hot.createdAt >= ageMs) this.seal();
   }
 
-  /** Expires the oldest sealed batches until bytes and rows fit. */
+  /**
+   * Expires the oldest sealed batches until bytes and rows fit. Sealed batches may use the budget
+   * minus a reserve for the hot batch: it seals at batchBytes, is checked every 64 rows, and its
+   * arrays may double once before that check — so hot + sealed never passes the budget.
+   */
   private enforce(): void {
-    const hotBytes = this.hot.bytes();
+    const hotBytes = Math.max(this.hot.bytes(), 3 * this.o.batchBytes);
     const hotRows = this.hot.rows;
     let drop = 0;
     let bytes = this.sealedBytes;
