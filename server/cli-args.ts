@@ -1,10 +1,12 @@
 // Command-line parsing and --help for the wiretap CLI: one place that says what the flags are.
 import { parseArgs } from 'node:util';
+import { metadataCommandUsage, metadataOptionsUsage, parseMetadataArgs, type MetadataOptions } from './metadata/args.ts';
 
 export const usage = `wiretap — eBPF auto-telemetry you can query with SQL
 
 Usage:
   wiretap start [options]   capture this host's HTTP traffic and serve it over the Postgres wire protocol
+${metadataCommandUsage}
   wiretap --help            this text
   wiretap --version         the version
 
@@ -26,6 +28,8 @@ Options for start:
                        (default http_events=0.4; tables not named split the rest equally)
   --log-level LEVEL    trace|debug|info|warn|error (default info; or WIRETAP_LOG_LEVEL)
 
+${metadataOptionsUsage}
+
 Logs are JSON lines on stderr. Then, e.g.:
   psql -h 127.0.0.1 -p 5433 -U wiretap -c "select req_method, req_path, resp_status, latency from http_events order by time_ desc limit 10"
 `;
@@ -43,7 +47,8 @@ export interface StartOptions {
   logLevel: string;
 }
 
-export type Command = { kind: 'help' } | { kind: 'version' } | { kind: 'start'; options: StartOptions };
+export type Command = { kind: 'help' } | { kind: 'version' } | { kind: 'start'; options: StartOptions }
+  | { kind: 'metadata'; options: MetadataOptions };
 
 export class UsageError extends Error {}
 
@@ -80,6 +85,10 @@ export function shares(text: string | undefined): Record<string, number> {
 }
 
 export function parseCommand(argv: string[]): Command {
+  if (argv[0] === 'metadata') {
+    if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
+    return { kind: 'metadata', options: parseMetadataArgs(argv.slice(1), (m) => new UsageError(m)) };
+  }
   let parsed;
   try {
     parsed = parseArgs({

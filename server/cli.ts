@@ -72,6 +72,7 @@ try {
   const cmd = parseCommand(process.argv.slice(2));
   if (cmd.kind === 'help') process.stdout.write(usage);
   else if (cmd.kind === 'version') process.stdout.write(`wiretap ${version()}\n`);
+  else if (cmd.kind === 'metadata') await (await import('./metadata/main.ts')).runMetadata(cmd.options);
   else await start(cmd.options);
 } catch (err) {
   if (err instanceof UsageError) {
