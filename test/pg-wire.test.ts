@@ -304,7 +304,7 @@ test('non-SELECT statements are refused with a clear SQLSTATE', { timeout: 30_00
   });
 });
 
-test('node-pg extended protocol: named prepared statements work; parameters fail cleanly', { timeout: 30_000 }, async () => {
+test('node-pg extended protocol: named prepared statements and parameters', { timeout: 30_000 }, async () => {
   await withClient(async (c) => {
     for (let i = 0; i < 2; i++) {
       // the first call sends Parse+Bind+Describe+Execute+Sync, the second reuses the statement
@@ -314,12 +314,7 @@ test('node-pg extended protocol: named prepared statements work; parameters fail
     }
     const arr = await c.query({ name: 'as-array', text: 'select range as n from range(3)', rowMode: 'array' });
     assert.deepEqual(arr.rows, [['0'], ['1'], ['2']]);
-    try {
-      await c.query('select $1::int as v', [1]);
-      assert.fail('parameters are not supported yet');
-    } catch (err) {
-      assert.equal((err as { code?: string }).code, '0A000');
-    }
+    assert.deepEqual((await c.query('select $1::int as v, $2 as s', [1, "it's"])).rows, [{ v: 1, s: "it's" }]);
     assert.deepEqual((await c.query('select 1 as x')).rows, [{ x: 1 }]);
   });
 });

@@ -12,6 +12,7 @@ import type { Logger } from './logger.ts';
 import { initialParameterStatus } from './session-parameters.ts';
 import { splitStatements } from './split-statements.ts';
 import { formatValue } from './text-format.ts';
+import { encodeBinary } from './binary-format.ts';
 import { classifyTransactionCommand, type TxCommand } from './transaction-control.ts';
 import { decodeBind, decodeExecute, decodeParse, decodeTarget } from './extended-messages.ts';
 import { ExtendedQuery, type StatementRunner } from './extended-query.ts';
@@ -475,13 +476,18 @@ export class PgConnection {
    * Encodes rows as DataRows and hands them to the socket. Backpressure: returns only once the
    * socket has drained, so the caller pulls the next chunk only when the client keeps up.
    */
-  private async sendRows(types: ColumnType[], chunk: Value[][]): Promise<number> {
-    const text: Array<string | null> = new Array(types.length);
+  private async sendRows(types: ColumnType[], chunk: Value[][], formats?: number[]): Promise<number> {
+    const text: Array<string | Buffer | null> = new Array(types.length);
+    const binary = formats?.some((f) => f === 1) ?? false;
     for (const row of chunk) {
       if (row.length !== types.length) {
         throw new Error(`executor returned a row with ${row.length} values for ${types.length} columns`);
       }
-      for (let i = 0; i < types.length; i++) text[i] = formatValue(types[i]!, row[i]!);
+      if (binary) {
+        for (let i = 0; i < types.length; i++) text[i] = formats![i] === 1 ? encodeBinary(types[i]!, row[i]!) : formatValue(types[i]!, row[i]!);
+      } else {
+        for (let i = 0; i < types.length; i++) text[i] = formatValue(types[i]!, row[i]!);
+      }
       this.out.dataRow(text);
       if (this.out.size >= OUTPUT_FLUSH_BYTES) await this.flushAndDrain();
     }
@@ -500,7 +506,8 @@ export class PgConnection {
         return conn.txStatus;
       },
       startQuery: (sql, abort) => this.startQuery(sql, abort),
-      sendRows: (types, rows) => this.sendRows(types, rows),
+      sendRows: (types, rows, formats) => this.sendRows(types, rows, formats),
+      statementTimeoutMs: () => this.statementTimeoutMs(),
       transactionCommand: (tx) => this.transactionCommand(tx),
       setRunning: (abort) => {
         this.running = abort;

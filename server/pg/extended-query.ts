@@ -1,14 +1,14 @@
-// The extended query protocol (Parse/Bind/Describe/Execute/Close) for statements without
-// parameters, with text results. Statements and portals live here; running queries, encoding
+// The extended query protocol (Parse/Bind/Describe/Execute/Close): parameters (declared or
+// inferred types, text or binary values; see bind-parameters.ts) and text or binary results. Statements and portals live here; running queries, encoding
 // rows and transaction bookkeeping stay with the connection (StatementRunner). Errors are
 // thrown as SqlError; the connection reports them and discards messages until Sync.
 import { SqlError, SqlState, type QueryResult, type Value } from '../../engine/query.ts';
 import type { ColumnType } from '../../engine/schema.ts';
 import { TransactionStatus, type BackendWriter, type TransactionStatusValue } from './backend-messages.ts';
 import type { BindMessage, ExecuteMessage, ParseMessage, TargetMessage } from './extended-messages.ts';
-import { pgTypes } from './pg-types.ts';
 import { Portal, type PreparedStatement } from './portal.ts';
-import { abortedTransactionError, canceledError, commandTag, fieldDescriptions } from './result-encoding.ts';
+import { abortedTransactionError, armStatementTimeout, canceledError, commandTag, fieldDescriptions } from './result-encoding.ts';
+import { inferParameterTypes, parameterLiteral, substituteParameters } from './bind-parameters.ts';
 import { splitStatements } from './split-statements.ts';
 import { classifyTransactionCommand, type TxCommand } from './transaction-control.ts';
 
@@ -18,8 +18,10 @@ export interface StatementRunner {
   readonly txStatus: TransactionStatusValue;
   /** Runs a statement through the executor, cancellable while it runs. */
   startQuery(sql: string, abort: AbortController): Promise<QueryResult>;
-  /** Encodes rows and waits for the socket to drain; returns the count. */
-  sendRows(types: ColumnType[], rows: Value[][]): Promise<number>;
+  /** Encodes rows (per-column formats: 0 text, 1 binary) and waits for the socket to drain; returns the count. */
+  sendRows(types: ColumnType[], rows: Value[][], formats?: number[]): Promise<number>;
+  /** The session's statement_timeout (0 = none). */
+  statementTimeoutMs(): number;
   /** Answers BEGIN/COMMIT/…; false if it failed (the error is already written). */
   transactionCommand(tx: TxCommand): boolean;
   /** The controller a CancelRequest aborts while rows are being produced. */
@@ -41,16 +43,13 @@ export class ExtendedQuery {
     if (error) throw new SqlError(SqlState.syntaxError, `${error} at end of input`);
     if (statements.length > 1) throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement');
     const stmt = statements[0];
-    if (stmt && stmt.maxParam > 0) {
-      throw new SqlError(SqlState.featureNotSupported, 'query parameters ($1, $2, …) are not supported yet', undefined,
-        'Put the values in the query text, or use the simple query protocol.');
-    }
     await this.closeStatement(m.statement);
     const sql = stmt?.text ?? '';
+    const paramCount = Math.max(stmt?.maxParam ?? 0, m.paramTypes.length);
     this.statements.set(m.statement, {
       name: m.statement,
       sql,
-      paramTypes: m.paramTypes,
+      paramTypes: inferParameterTypes(sql, m.paramTypes, paramCount),
       tx: sql ? classifyTransactionCommand(sql) : null,
       pending: null,
     });
@@ -59,28 +58,39 @@ export class ExtendedQuery {
 
   async bind(m: BindMessage): Promise<void> {
     const st = this.statement(m.statement);
-    if (m.params.length !== 0) {
+    if (m.params.length !== st.paramTypes.length) {
       throw new SqlError(SqlState.protocolViolation,
-        `bind message supplies ${m.params.length} parameters, but prepared statement "${m.statement}" requires 0`);
+        `bind message supplies ${m.params.length} parameters, but prepared statement "${m.statement}" requires ${st.paramTypes.length}`);
     }
-    if (m.resultFormats.some((f) => f !== 0)) {
-      throw new SqlError(SqlState.featureNotSupported, 'binary result format is not supported yet');
+    if (m.paramFormats.length > 1 && m.paramFormats.length !== m.params.length) {
+      throw new SqlError(SqlState.protocolViolation, `bind message has ${m.paramFormats.length} parameter formats but ${m.params.length} parameters`);
     }
+    if ([...m.paramFormats, ...m.resultFormats].some((f) => f !== 0 && f !== 1)) {
+      throw new SqlError(SqlState.protocolViolation, 'unsupported format code (only 0 text and 1 binary exist)');
+    }
+    const literals = m.params.map((raw, i) =>
+      parameterLiteral(st.paramTypes[i]!, m.paramFormats.length === 1 ? m.paramFormats[0]! : (m.paramFormats[i] ?? 0), raw, i + 1));
+    const sql = literals.length > 0 ? substituteParameters(st.sql, literals) : st.sql;
     if (m.portal !== '' && this.portals.has(m.portal)) throw new SqlError('42P03', `portal "${m.portal}" already exists`);
     if (this.conn.txStatus === TransactionStatus.failed && !st.tx) throw abortedTransactionError();
     await this.closePortal(m.portal);
     const pending = st.pending;
     st.pending = null;
-    this.portals.set(m.portal, new Portal(m.portal, st, pending?.result ?? null, pending?.abort ?? new AbortController()));
+    this.portals.set(m.portal, new Portal(m.portal, st, sql, m.resultFormats, pending?.result ?? null, pending?.abort ?? new AbortController()));
     this.conn.out.bindComplete();
   }
 
   async describe(m: TargetMessage): Promise<void> {
     if (m.kind === 'S') {
       const st = this.statement(m.name);
-      this.conn.out.parameterDescription(st.paramTypes.map((oid) => oid || pgTypes.text.oid));
+      this.conn.out.parameterDescription(st.paramTypes);
       if (!st.sql || st.tx) {
         this.conn.out.noData();
+        return;
+      }
+      if (st.paramTypes.length > 0) {
+        // values are not known yet: learn the columns from the statement with NULLs and no rows
+        this.describeResult(await this.describeWithoutValues(st));
         return;
       }
       // The columns are only known by running the query; the result waits for the next Bind.
@@ -97,13 +107,23 @@ export class ExtendedQuery {
       this.conn.out.noData();
       return;
     }
-    portal.result ??= await this.conn.startQuery(portal.statement.sql, portal.abort);
-    this.describeResult(portal.result);
+    portal.result ??= await this.conn.startQuery(portal.sql, portal.abort);
+    this.describeResult(portal.result, portal.formats(portal.result.columns.length));
   }
 
-  private describeResult(result: QueryResult): void {
+  private async describeWithoutValues(st: PreparedStatement): Promise<QueryResult> {
+    const nulls = st.paramTypes.map(() => 'NULL');
+    let sql = substituteParameters(st.sql, nulls);
+    if (/^\s*(\(\s*)*(select|with|values|table)\b/i.test(sql)) sql = `SELECT * FROM (${sql}\n) AS wiretap_describe LIMIT 0`;
+    const abort = new AbortController();
+    const result = await this.conn.startQuery(sql, abort);
+    await result.chunks[Symbol.asyncIterator]().return?.().catch(() => {});
+    return { command: result.command, columns: result.columns, chunks: (async function* () {})() };
+  }
+
+  private describeResult(result: QueryResult, formats?: number[]): void {
     if (result.columns.length > 0 || result.command.toUpperCase() === 'SELECT') {
-      this.conn.out.rowDescription(fieldDescriptions(result.columns));
+      this.conn.out.rowDescription(fieldDescriptions(result.columns, formats));
     } else {
       this.conn.out.noData();
     }
@@ -120,20 +140,22 @@ export class ExtendedQuery {
       return this.conn.transactionCommand(st.tx);
     }
     if (this.conn.txStatus === TransactionStatus.failed) throw abortedTransactionError();
+    const disarm = armStatementTimeout(portal.abort, this.conn.statementTimeoutMs());
     try {
-      const result = (portal.result ??= await this.conn.startQuery(st.sql, portal.abort));
+      const result = (portal.result ??= await this.conn.startQuery(portal.sql, portal.abort));
       const types = result.columns.map((c) => c.type);
+      const formats = portal.formats(types.length);
       this.conn.setRunning(portal.abort);
       let rows = 0;
       for (;;) {
-        if (portal.abort.signal.aborted) throw canceledError();
+        if (portal.abort.signal.aborted) throw canceledError(portal.abort.signal);
         if (m.maxRows > 0 && rows >= m.maxRows) {
           this.conn.out.portalSuspended();
           return true;
         }
         const batch = await portal.next(m.maxRows > 0 ? m.maxRows - rows : 0);
         if (!batch) break;
-        rows += await this.conn.sendRows(types, batch);
+        rows += await this.conn.sendRows(types, batch, formats);
       }
       this.conn.out.commandComplete(commandTag(result.command.toUpperCase(), rows));
       return true;
@@ -141,6 +163,7 @@ export class ExtendedQuery {
       await this.closePortal(m.portal);
       throw err;
     } finally {
+      disarm();
       this.conn.setRunning(null);
     }
   }

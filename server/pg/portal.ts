@@ -1,13 +1,14 @@
 // Prepared statements and portals of the extended query protocol. A portal owns a running
 // result and hands out rows in pieces, so Execute with a row limit can stop mid-chunk and
 // continue later (PortalSuspended).
-import type { QueryResult, Value } from '../../engine/query.ts';
+import { SqlError, SqlState, type QueryResult, type Value } from '../../engine/query.ts';
 import type { TxCommand } from './transaction-control.ts';
 
 export interface PreparedStatement {
   name: string;
   /** One statement, trimmed, without its terminating semicolon; '' for an empty query. */
   sql: string;
+  /** Parameter type OIDs (declared in Parse, else inferred); its length is the parameter count. */
   paramTypes: number[];
   /** Transaction control is answered by the server, never executed. */
   tx: TxCommand | null;
@@ -27,10 +28,23 @@ export class Portal {
   constructor(
     readonly name: string,
     readonly statement: PreparedStatement,
+    /** The statement with its parameters bound (literals spliced in). */
+    readonly sql: string,
+    /** Bind's result-column format codes: none (all text), one (all columns), or one per column. */
+    readonly resultFormats: number[],
     /** Set once the query has been run (at Describe, or at the first Execute). */
     public result: QueryResult | null,
     readonly abort: AbortController,
   ) {}
+
+  /** Format code (0 text, 1 binary) of each of n result columns. */
+  formats(n: number): number[] {
+    const f = this.resultFormats;
+    if (f.length > 1 && f.length !== n) {
+      throw new SqlError(SqlState.protocolViolation, `bind message has ${f.length} result formats but query has ${n} columns`);
+    }
+    return Array.from({ length: n }, (_, i) => (f.length === 0 ? 0 : f.length === 1 ? f[0]! : f[i]!));
+  }
 
   /** True once every row was handed out. */
   get done(): boolean {

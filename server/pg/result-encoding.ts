@@ -25,12 +25,12 @@ export function armStatementTimeout(abort: AbortController, ms: number): () => v
   return () => clearTimeout(timer);
 }
 
-/** RowDescription fields for result columns: text format, no table/column identity. */
-export function fieldDescriptions(columns: QueryResult['columns']): FieldDescription[] {
-  return columns.map((c) => {
+/** RowDescription fields for result columns (text unless formats say binary), no table/column identity. */
+export function fieldDescriptions(columns: QueryResult['columns'], formats?: number[]): FieldDescription[] {
+  return columns.map((c, i) => {
     const t = pgTypes[c.type];
     if (!t) throw new Error(`column "${c.name}" has unknown type ${String(c.type)}`);
-    return { name: c.name, tableOid: 0, columnAttr: 0, typeOid: t.oid, typeLen: t.len, typeMod: -1, format: 0 };
+    return { name: c.name, tableOid: 0, columnAttr: 0, typeOid: t.oid, typeLen: t.len, typeMod: -1, format: formats?.[i] ?? 0 };
   });
 }
 

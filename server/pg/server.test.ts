@@ -201,10 +201,10 @@ test('extended protocol: Describe statement runs the query once; the next Bind r
   const { port } = await start(counting);
   const c = await RawClient.connect(port);
   await c.startup();
-  c.write(Buffer.concat([frontend.parse('', 'select 8', [23]), frontend.describe('S'), frontend.bind(), frontend.execute(), frontend.sync()]));
+  c.write(Buffer.concat([frontend.parse('', 'select 8'), frontend.describe('S'), frontend.bind(), frontend.execute(), frontend.sync()]));
   const r = await c.until('Z');
   assert.equal(types(r), '1tT2DCZ');
-  assert.equal(r[1]!.body.readInt16BE(0), 1); // ParameterDescription echoes the declared type
+  assert.equal(r[1]!.body.readInt16BE(0), 0); // ParameterDescription: no parameters
   assert.deepEqual(rowDescription(r[2]!.body), [{ name: 'a', typeOid: 23, typeLen: 4 }]);
   assert.equal(calls, 1);
   c.close();
@@ -238,14 +238,14 @@ test('extended protocol: unsupported parts fail once, messages are discarded unt
   const { port } = await start(scripted);
   const c = await RawClient.connect(port);
   await c.startup();
-  c.write(Buffer.concat([frontend.parse('', 'select $1'), frontend.bind('', '', ['1']), frontend.describePortal(), frontend.execute(), frontend.sync()]));
+  c.write(Buffer.concat([frontend.parse('', 'select $1'), frontend.bind('', '', []), frontend.describePortal(), frontend.execute(), frontend.sync()]));
   let r = await c.until('Z');
-  assert.equal(types(r), 'EZ');
-  assert.equal(errorFields(r[0]!.body).C, '0A000');
-  c.write(Buffer.concat([frontend.parse('', 'select 1'), frontend.bind('', '', [], [1]), frontend.execute(), frontend.sync()]));
+  assert.equal(types(r), '1EZ');
+  assert.equal(errorFields(r[1]!.body).C, '08P01'); // bind supplies 0 parameters, the statement needs 1
+  c.write(Buffer.concat([frontend.parse('', 'select 1'), frontend.bind('', '', [], [2]), frontend.execute(), frontend.sync()]));
   r = await c.until('Z');
   assert.equal(types(r), '1EZ');
-  assert.match(errorFields(r[1]!.body).M!, /binary/);
+  assert.match(errorFields(r[1]!.body).M!, /format code/);
   c.write(Buffer.concat([frontend.parse('', 'select 1; select 2'), frontend.sync()]));
   assert.equal(errorFields((await c.until('Z'))[0]!.body).C, '42601');
   c.write(Buffer.concat([frontend.parse('', 'fail'), frontend.bind(), frontend.execute(), frontend.sync()]));
@@ -483,4 +483,38 @@ test('close() aborts running queries and tells clients 57P01', { timeout: 20_000
   await exec.aborted;
   const msgs = await c.untilClosed();
   assert.ok(msgs.some((m) => m.type === 'E' && errorFields(m.body).C === '57P01'), types(msgs));
+});
+
+test('extended protocol: parameters are bound as typed literals; binary results', { timeout: 20_000 }, async () => {
+  const seen: string[] = [];
+  const echo: QueryExecutor = {
+    async query(sql) {
+      seen.push(sql);
+      return rows([[7, 'x', 1_700_000_000_000_000n]], [{ name: 'a', type: 'int4' }, { name: 'b', type: 'text' }, { name: 't', type: 'timestamptz' }]);
+    },
+  };
+  const { port } = await start(echo);
+  const c = await RawClient.connect(port);
+  await c.startup();
+  // $1 declared int8; $2 unspecified (inferred from the comparison with a known column); $3 in a string is not a parameter
+  c.write(Buffer.concat([
+    frontend.parse('s1', "select $1, '$3' where resp_status = $2 and req_path = $3", [20]),
+    frontend.describe('S', 's1'),
+    frontend.bind('', 's1', ['5', '200', "it's"], [1]),
+    frontend.execute(),
+    frontend.sync(),
+  ]));
+  const r = await c.until('Z');
+  assert.equal(types(r), '1tT2DCZ');
+  const p = r[1]!.body;
+  assert.deepEqual([p.readInt16BE(0), p.readInt32BE(2), p.readInt32BE(6), p.readInt32BE(10)], [3, 20, 23, 25]);
+  assert.equal(seen[1], "select CAST('5' AS BIGINT), '$3' where resp_status = CAST('200' AS INTEGER) and req_path = 'it''s'");
+  // binary: int4, text, timestamptz (µs since 2000-01-01)
+  const d = r[4]!.body;
+  assert.equal(d.readInt16BE(0), 3);
+  assert.equal(d.readInt32BE(2), 4);
+  assert.equal(d.readInt32BE(6), 7);
+  assert.equal(d.toString('utf8', 14, 15), 'x');
+  assert.equal(d.readBigInt64BE(19), 1_700_000_000_000_000n - 946_684_800_000_000n);
+  c.close();
 });
