@@ -36,6 +36,11 @@ export interface SocketEvent {
   size: number;
   /** Data events: the captured prefix of the bytes moved. */
   payload: Buffer;
+  /** Close events from the eBPF source: the connection's totals since first seen. */
+  bytesSent?: number;
+  bytesRecv?: number;
+  /** Close events from the eBPF source: the kernel's protocol guess (1 http, 2 mysql, 3 kafka). */
+  protocolGuess?: number;
 }
 
 export interface SourceStats {

@@ -156,7 +156,7 @@ export function decodeRecord(buf: Buffer, o: number, len: number, clockOffsetNs:
   const useEnter = kind === EventKind.close || (kind === EventKind.data && dir === Direction.send);
   const ts = buf.readBigUInt64LE(o + (useEnter ? Off.tsEnter : Off.tsExit));
   const isData = kind === EventKind.data;
-  return {
+  const ev: SocketEvent = {
     kind: kind as SocketEvent['kind'],
     timeNs: ts + clockOffsetNs,
     tgid: buf.readUInt32LE(o + Off.tgid),
@@ -174,4 +174,10 @@ export function decodeRecord(buf: Buffer, o: number, len: number, clockOffsetNs:
     size: isData ? buf.readUInt32LE(o + Off.size) : 0,
     payload: captured > 0 ? buf.subarray(o + HEADER_SIZE, o + HEADER_SIZE + captured) : EMPTY,
   };
+  if (kind === EventKind.close) {
+    ev.bytesSent = Number(buf.readBigUInt64LE(o + Off.pos));
+    ev.bytesRecv = Number(buf.readBigUInt64LE(o + Off.aux));
+    ev.protocolGuess = buf[o + Off.proto];
+  }
+  return ev;
 }

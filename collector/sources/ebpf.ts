@@ -18,6 +18,8 @@ export class EbpfSource implements EventSource {
   private decode: DecodeStats = { malformed: 0 };
   private stopped = false;
   private onProcess: ((events: ProcessEvent[]) => void) | undefined;
+  private readonly taps: ((events: SocketEvent[]) => void)[] = [];
+  private disabled = 0;
 
   constructor(private readonly opts: EbpfSourceOptions = {}) {}
 
@@ -40,7 +42,10 @@ export class EbpfSource implements EventSource {
       const events = decodeBatch(buf, this.offsetNs, [], this.decode, procs);
       this.events += events.length;
       if (procs && procs.length > 0) this.onProcess!(procs);
-      if (events.length > 0) onEvents(events);
+      if (events.length > 0) {
+        for (const tap of this.taps) tap(events);
+        onEvents(events);
+      }
     });
     this.refreshClock(Date.now());
   }
@@ -48,6 +53,23 @@ export class EbpfSource implements EventSource {
   /** exec/exit of processes (set before start). */
   onProcessEvents(cb: (events: ProcessEvent[]) => void): void {
     this.onProcess = cb;
+  }
+
+  /** Also hands every decoded batch to `cb` (before the main consumer); stats producers. */
+  tap(cb: (events: SocketEvent[]) => void): void {
+    this.taps.push(cb);
+  }
+
+  /** Stops a connection's payload in the kernel (its bytes are still counted). */
+  disableConnection(tgid: number, fd: number, connGen: bigint): boolean {
+    const ok = this.native?.disableConnection(tgid, fd, connGen) ?? false;
+    if (ok) this.disabled++;
+    return ok;
+  }
+
+  /** Connections disabled so far (cumulative). */
+  get disabledConnections(): number {
+    return this.disabled;
   }
 
   /** The running tracer (conn_stats, disable, per-program cost), if started. */

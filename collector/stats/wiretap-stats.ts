@@ -1,0 +1,62 @@
+// wiretap_stats producer: per interval, what capture delivered, lost and left out, as deltas
+// of the kernel, loader and collector counters (so a query can sum any time range).
+import { hostname } from 'node:os';
+import type { RowSink } from '../../engine/schema.ts';
+import type { WiretapStatsRow } from '../../engine/tables/wiretap-stats.ts';
+import type { CollectorStats } from '../stats.ts';
+
+/** Cumulative counters as the sources expose them (missing ones count as 0). */
+export interface CaptureCounters {
+  kernelEvents?: number;
+  kernelBytes?: number;
+  socketBytes?: number;
+  kernelDrops?: number;
+  userDrops?: number;
+  kernelTruncated?: number;
+  kernelSkipped?: number;
+  kernelSkippedBytes?: number;
+  disabledConnections?: number;
+}
+
+type Counted = Omit<WiretapStatsRow, 'timeNs' | 'node' | 'intervalNs'>;
+
+function totals(k: CaptureCounters, c: CollectorStats): Counted {
+  return {
+    events: k.kernelEvents ?? 0,
+    eventBytes: k.kernelBytes ?? 0,
+    socketBytes: k.socketBytes ?? 0,
+    ringbufDrops: k.kernelDrops ?? 0,
+    userDrops: k.userDrops ?? 0,
+    truncated: k.kernelTruncated ?? 0,
+    unshippedCalls: k.kernelSkipped ?? 0,
+    unshippedBytes: k.kernelSkippedBytes ?? 0,
+    disabledConnections: k.disabledConnections ?? 0,
+    gapBytes: c.gapBytes,
+    parseFailures: c.parseFailures,
+    records: c.records,
+    expiredRequests: c.expiredRequests,
+  };
+}
+
+export class WiretapStatsProducer {
+  private last: Counted | null = null;
+  private lastNs: bigint | null = null;
+
+  constructor(
+    private readonly sink: RowSink,
+    private readonly node = hostname(),
+  ) {}
+
+  /** Appends the row for the interval since the previous sample (the first sample counts from start). */
+  sample(kernel: CaptureCounters, collector: CollectorStats, timeNs: bigint, startNs: bigint): WiretapStatsRow {
+    const now = totals(kernel, collector);
+    const prev = this.last;
+    const delta = { ...now };
+    if (prev) for (const k of Object.keys(delta) as (keyof Counted)[]) delta[k] = Math.max(0, now[k] - prev[k]);
+    const row: WiretapStatsRow = { timeNs, node: this.node, intervalNs: Number(timeNs - (this.lastNs ?? startNs)), ...delta };
+    this.last = now;
+    this.lastNs = timeNs;
+    this.sink.append('wiretap_stats', row);
+    return row;
+  }
+}
