@@ -63,6 +63,7 @@ export class MetadataFeed {
   private backoff: Backoff;
   private log: FeedLog;
   private waiters: { version: number; resolve: () => void }[] = [];
+  private lastLiveMs = 0;
 
   constructor(private readonly o: FeedOptions) {
     this.log = o.log ?? silent;
@@ -78,11 +79,17 @@ export class MetadataFeed {
       callback: (err, msg) => {
         if (err) { this.log.warn({ err: err.message, topic: this.o.topic }, 'metadata subscription error'); return; }
         this.queue.push(codec.decode(msg.data) as MetadataUpdate);
+        this.lastLiveMs = Date.now();
         this.kick();
       },
     });
     const interval = this.o.pollIntervalMs ?? 30_000;
-    this.poll = setInterval(() => { this.needCatchUp = true; this.kick(); }, interval);
+    // Poll only when the topic has been quiet: live traffic already reveals gaps by itself.
+    this.poll = setInterval(() => {
+      if (Date.now() - this.lastLiveMs < interval) return;
+      this.needCatchUp = true;
+      this.kick();
+    }, interval);
     this.poll.unref();
     this.kick();
     await this.pumping;
