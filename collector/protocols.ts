@@ -2,6 +2,7 @@
 // line here.
 import type { TrackerOptions } from './conn/tracker.ts';
 import { HttpProtocol } from './http/protocol.ts';
+import { KafkaProtocol } from './kafka/protocol.ts';
 import { MysqlProtocol } from './mysql/protocol.ts';
 import type { Protocol } from './protocol.ts';
 import type { CollectorStats } from './stats.ts';
@@ -10,5 +11,6 @@ export function defaultProtocols(stats: CollectorStats, options: TrackerOptions)
   return [
     new HttpProtocol(stats, options.http),
     new MysqlProtocol(stats),
+    new KafkaProtocol(stats),
   ];
 }

@@ -26,7 +26,7 @@ function setup(opts: { open?: boolean } = {}) {
     },
     flush() { tracker.flushAll(); },
     start() { tracker.handleBatch(events); },
-    get rows() { return sink.rows.mysql_events; },
+    get rows() { return sink.rowsOf('mysql_events'); },
   };
 }
 
