@@ -13,6 +13,7 @@ import { initialParameterStatus } from './session-parameters.ts';
 import { splitStatements } from './split-statements.ts';
 import { formatValue } from './text-format.ts';
 import { encodeBinary } from './binary-format.ts';
+import { parseCursorCommand, SqlCursors } from './sql-cursors.ts';
 import { classifyTransactionCommand, type TxCommand } from './transaction-control.ts';
 import { decodeBind, decodeExecute, decodeParse, decodeTarget } from './extended-messages.ts';
 import { ExtendedQuery, type StatementRunner } from './extended-query.ts';
@@ -75,6 +76,8 @@ export class PgConnection {
   /** Where statements go: the broker session (settings, catalog) or the plain executor. */
   private exec: QueryExecutor;
   private brokerSession: QuerySession | null = null;
+  /** DECLARE/FETCH/MOVE/CLOSE cursors of this session. */
+  private readonly sqlCursors: SqlCursors;
 
   constructor(
     private readonly socket: Socket,
@@ -86,6 +89,7 @@ export class PgConnection {
     this.framer = new MessageFramer(host.framerLimits);
     this.extendedQuery = new ExtendedQuery(this.statementRunner());
     this.exec = host.executor;
+    this.sqlCursors = new SqlCursors(this.statementRunner());
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -132,6 +136,7 @@ export class PgConnection {
     } finally {
       this.endSocket();
       await this.extendedQuery.release(true);
+      await this.sqlCursors.closeAll();
     }
   }
 
@@ -409,6 +414,11 @@ export class PgConnection {
     const started = performance.now();
     const disarm = armStatementTimeout(abort, this.statementTimeoutMs());
     try {
+      const cursor = parseCursorCommand(sql);
+      if (cursor) {
+        await this.sqlCursors.run(cursor, this.txStatus === TransactionStatus.inBlock);
+        return true;
+      }
       const result = await this.startQuery(sql, abort);
       this.running = abort;
       const rows = await this.sendResult(result, abort.signal);
@@ -550,12 +560,14 @@ export class PgConnection {
       case 'commit':
         if (status === idle) warnNoTransaction();
         this.txStatus = idle;
+        void this.sqlCursors.endTransaction(status !== failed);
         // committing a failed transaction rolls it back, and PostgreSQL says so in the tag
         this.out.commandComplete(status === failed ? 'ROLLBACK' : 'COMMIT');
         return true;
       case 'rollback':
         if (status === idle) warnNoTransaction();
         this.txStatus = idle;
+        void this.sqlCursors.endTransaction(false);
         this.out.commandComplete('ROLLBACK');
         return true;
       case 'savepoint':
