@@ -76,6 +76,7 @@ export interface EventSource {
   start(onEvents: (events: SocketEvent[]) => void): Promise<void>;
   stop(): Promise<void>;
   stats(): SourceStats;
-  /** Optional: sources that see process lifecycle (eBPF) deliver it here, in batches. */
+  /** Optional: sources that see process lifecycle (eBPF) deliver it to every registered
+   *  callback, in batches (register before start). */
   onProcessEvents?(cb: (events: ProcessEvent[]) => void): void;
 }

@@ -4,6 +4,7 @@ import { DuckEngine } from '../engine/duck.ts';
 import { Collector } from '../collector/collector.ts';
 import { ProcessMetadataStore, observingSink } from '../collector/metadata/metadata-store.ts';
 import type { EventSource } from '../collector/events.ts';
+import { StatsProducers } from '../collector/stats/producers.ts';
 import { StandalonePlanner } from '../planner/standalone.ts';
 import { PgServer, isLoopback } from './pg/index.ts';
 import type { Logger } from './log.ts';
@@ -23,12 +24,16 @@ export interface StandaloneOptions {
   logger: Logger;
   /** How often live counters are logged (ms); 0 turns them off. */
   statsIntervalMs?: number;
+  /** conn_stats / wiretap_stats interval (ms, default 10 s); process_stats is per second. */
+  captureStatsIntervalMs?: number;
 }
 
 export interface Standalone {
   port: number;
   engine: DuckEngine;
   collector: Collector;
+  /** conn_stats / process_stats / wiretap_stats producers (tests sample them directly). */
+  captureStats: StatsProducers;
   stop(): Promise<void>;
 }
 
@@ -44,7 +49,13 @@ export async function startStandalone(o: StandaloneOptions): Promise<Standalone>
     metadata,
   });
   // Processes are described when first seen, so short-lived ones keep their cmdline/container.
-  const collector = new Collector(o.source, observingSink(engine, metadata), { http: { bodyCap: o.bodyCap } });
+  const sink = observingSink(engine, metadata);
+  const collector = new Collector(o.source, sink, { http: { bodyCap: o.bodyCap } });
+  // conn_stats, process_stats, wiretap_stats; exec events describe a process while it lives.
+  const captureStats = new StatsProducers(collector, sink, { intervalMs: o.captureStatsIntervalMs ?? 10_000 });
+  o.source.onProcessEvents?.((evs) => {
+    for (const e of evs) if (e.kind === 'exec') metadata.observe({ asid: 0, pid: e.tgid, startTicks: e.startTicks });
+  });
   const server = new PgServer({
     executor: new StandalonePlanner(engine),
     host: o.bind,
@@ -54,6 +65,7 @@ export async function startStandalone(o: StandaloneOptions): Promise<Standalone>
   });
   try {
     await collector.start();
+    captureStats.start();
   } catch (err) {
     await engine.close();
     throw err;
@@ -62,6 +74,7 @@ export async function startStandalone(o: StandaloneOptions): Promise<Standalone>
   try {
     address = await server.listen();
   } catch (err) {
+    captureStats.stop();
     await collector.stop();
     await engine.close();
     throw err;
@@ -75,9 +88,11 @@ export async function startStandalone(o: StandaloneOptions): Promise<Standalone>
     port: address.port,
     engine,
     collector,
+    captureStats,
     async stop() {
       if (statsTimer) clearInterval(statsTimer);
       await server.close();
+      captureStats.stop();
       await collector.stop();
       await engine.close();
     },

@@ -17,7 +17,7 @@ export class EbpfSource implements EventSource {
   private events = 0;
   private decode: DecodeStats = { malformed: 0 };
   private stopped = false;
-  private onProcess: ((events: ProcessEvent[]) => void) | undefined;
+  private readonly onProcess: ((events: ProcessEvent[]) => void)[] = [];
   private readonly taps: ((events: SocketEvent[]) => void)[] = [];
   private disabled = 0;
 
@@ -38,10 +38,10 @@ export class EbpfSource implements EventSource {
       if (this.stopped) return;
       const now = Date.now();
       if (now - this.offsetAt > CLOCK_REFRESH_MS) this.refreshClock(now);
-      const procs: ProcessEvent[] | undefined = this.onProcess ? [] : undefined;
+      const procs: ProcessEvent[] | undefined = this.onProcess.length > 0 ? [] : undefined;
       const events = decodeBatch(buf, this.offsetNs, [], this.decode, procs);
       this.events += events.length;
-      if (procs && procs.length > 0) this.onProcess!(procs);
+      if (procs && procs.length > 0) for (const cb of this.onProcess) cb(procs);
       if (events.length > 0) {
         for (const tap of this.taps) tap(events);
         onEvents(events);
@@ -50,9 +50,9 @@ export class EbpfSource implements EventSource {
     this.refreshClock(Date.now());
   }
 
-  /** exec/exit of processes (set before start). */
+  /** exec/exit of processes (register before start; several consumers may register). */
   onProcessEvents(cb: (events: ProcessEvent[]) => void): void {
-    this.onProcess = cb;
+    this.onProcess.push(cb);
   }
 
   /** Also hands every decoded batch to `cb` (before the main consumer); stats producers. */
