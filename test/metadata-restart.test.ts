@@ -1,0 +1,114 @@
+// `wiretap metadata` as users run it, killed with SIGKILL and restarted: versions continue from
+// the durable log, unchanged objects are not re-sent, and agents that stayed up see no gap
+// (0 missing updates) — including a change made while the service was down.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { FakeKube } from './fixtures/fake-kube/server.ts';
+import { startNats } from './fixtures/fake-kube/nats-server.ts';
+import { containerId } from './fixtures/fake-kube/objects.ts';
+import { seedCluster, startAgent, startBroker, webPod } from './fixtures/fake-kube/cluster.ts';
+import { spawnWithFirstLine, waitFor } from './helpers/processes.ts';
+
+const bin = new URL('../bin/wiretap', import.meta.url).pathname;
+
+async function startService(kubeUrl: string, natsUrl: string, dataDir: string): Promise<{ child: ChildProcess; version: number }> {
+  const { child, line } = await spawnWithFirstLine(process.execPath, [bin, 'metadata', '--kube-server', kubeUrl, '--nats', natsUrl, '--data-dir', dataDir, '--health-port', '0', '--log-level', 'warn'], 30_000);
+  const m = /^wiretap metadata: version (\d+), /.exec(line);
+  assert.ok(m, `first line: ${line}`);
+  return { child, version: Number(m[1]) };
+}
+
+async function kill9(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await gone;
+}
+
+const until = (what: string, cond: () => boolean, ms = 20_000) => waitFor(what, async () => (cond() ? true : undefined), ms);
+
+test('metadata service killed -9 and restarted: versions continue, agents see no gap', async () => {
+  const kube = new FakeKube();
+  const kubeUrl = await kube.start();
+  const nats = await startNats();
+  const dataDir = mkdtempSync(join(tmpdir(), 'wiretap-metadata-'));
+  let svc: { child: ChildProcess; version: number } | undefined;
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    seedCluster(kube);
+    svc = await startService(kubeUrl, nats.url, dataDir);
+    assert.equal(svc.version, 0, 'fresh data dir');
+    const agent = await startAgent(nats.url, 'n1');
+    cleanups.push(agent.stop);
+    const broker = await startBroker(nats.url);
+    cleanups.push(broker.stop);
+    await until('agent has web-1', () => !!agent.store.byContainerId(containerId('web-1')));
+    kube.apply('pods', webPod('web-2', 'n1'));
+    await until('agent has web-2', () => !!agent.store.byContainerId(containerId('web-2')));
+    const before = agent.feed.version;
+    const appliedBefore = agent.feed.stats.applied;
+
+    await kill9(svc.child);
+    // Changed while the service is down: picked up by its relist after the restart.
+    kube.apply('pods', webPod('web-3', 'n1'));
+    svc = await startService(kubeUrl, nats.url, dataDir);
+    assert.ok(svc.version >= before, `restart keeps the counter (${svc.version} ≥ ${before})`);
+
+    await until('agent has web-3', () => !!agent.store.byContainerId(containerId('web-3')));
+    assert.ok(agent.feed.version > before, 'new versions continue above the old ones');
+    assert.equal(agent.feed.stats.applied - appliedBefore, 1, 'only the change is sent, not the unchanged pods again');
+    kube.delete('pods', 'web-2', 'shop');
+    await until('agent sees web-2 deleted', () => !agent.store.livePods().some((p) => p.name === 'web-2'));
+    await until('broker caught up', () => broker.feed.version === svc!.version || broker.feed.version >= agent.feed.version);
+
+    for (const f of [agent.feed, broker.feed]) {
+      assert.equal(f.stats.gaps, 0, 'no gap seen');
+      assert.equal(f.stats.recoveredUpdates, 0, '0 missing updates');
+      assert.equal(f.stats.snapshots, 1, 'only the initial snapshot');
+    }
+  } finally {
+    if (svc) await kill9(svc.child);
+    for (const c of cleanups) await c().catch(() => {});
+    await nats.stop();
+    await kube.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('an agent that missed updates published while it was away recovers them after a service restart', async () => {
+  const kube = new FakeKube();
+  const kubeUrl = await kube.start();
+  const nats = await startNats();
+  const dataDir = mkdtempSync(join(tmpdir(), 'wiretap-metadata-'));
+  let svc: { child: ChildProcess; version: number } | undefined;
+  try {
+    seedCluster(kube);
+    svc = await startService(kubeUrl, nats.url, dataDir);
+    const first = await startAgent(nats.url, 'n1');
+    await first.stop();
+    kube.apply('pods', webPod('while-away', 'n1'));
+    const broker = await startBroker(nats.url);
+    await until('published', () => broker.view.pods({ pod: 'while-away' }).length === 1);
+    await broker.stop();
+    await kill9(svc.child);
+    svc = await startService(kubeUrl, nats.url, dataDir);
+    // Back with its old state: the restarted service still holds the update it missed.
+    const back = await startAgent(nats.url, 'n1', { store: first.store, resumeAfter: first.feed.version });
+    try {
+      assert.ok(back.store.byContainerId(containerId('while-away')));
+      assert.equal(back.feed.stats.recoveredUpdates, 1);
+      assert.equal(back.feed.stats.snapshots, 0);
+    } finally {
+      await back.stop();
+    }
+  } finally {
+    if (svc) await kill9(svc.child);
+    await nats.stop();
+    await kube.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
