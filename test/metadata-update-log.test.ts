@@ -6,7 +6,7 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UpdateLog, type NewUpdate } from '../server/metadata/update-log.ts';
-import { PodStore, hydratedColumns } from '../collector/k8s/pod-store.ts';
+import { PodStore, kubernetesColumns } from '../collector/k8s/pod-store.ts';
 import { ClusterMetadataView } from '../planner/cluster-metadata/cluster-view.ts';
 import type { MetadataUpdate, PodMeta } from '../collector/k8s/wire.ts';
 
@@ -95,7 +95,8 @@ test('PodStore: container ids with or without runtime prefix; replaced container
   const id1 = 'a'.repeat(64);
   const id2 = 'b'.repeat(64);
   store.apply(wire(podMeta('web-1', 'n1', [id1]), 1, 'upsert', now));
-  assert.deepEqual(hydratedColumns(store.byContainerId(`containerd://${id1}`)!), { pod: 'web-1', namespace: 'shop', service: 'web', node: 'n1', container: 'c0' });
+  assert.deepEqual(kubernetesColumns(store.byContainerId(`containerd://${id1}`)!), { pod: 'shop/web-1', namespace: 'shop', service: 'shop/web', node: 'n1' });
+  assert.equal(store.byContainerId(id1)?.container, 'c0');
   store.apply(wire(podMeta('web-1', 'n1', [id2]), 2, 'upsert', now)); // container restarted
   assert.equal(store.byContainerId(id1)?.goneAtMs, now);
   assert.equal(store.byContainerId(id2)?.goneAtMs, undefined);
@@ -123,6 +124,8 @@ test('ClusterMetadataView: filters → nodes, several values, deleted pods until
   ]);
   assert.deepEqual(view.nodes(), ['n1', 'n2']);
   assert.deepEqual(view.nodesFor({ service: 'db-headless' }), ['n2']);
+  assert.deepEqual(view.nodesFor({ service: 'shop/db', pod: 'shop/db-1' }), ['n2'], 'namespace/name as the columns show them');
+  assert.deepEqual(view.nodesFor({ service: 'other/db' }), []);
   assert.deepEqual(view.nodesFor({ pod: ['web-1', 'db-1'] }), ['n1', 'n2']);
   assert.deepEqual(view.nodesFor({ namespace: 'shop', service: 'web' }), ['n1']);
   assert.deepEqual(view.nodesFor({ namespace: 'kube-system' }), []);

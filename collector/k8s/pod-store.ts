@@ -18,12 +18,17 @@ export interface ResolvedContainer {
   goneAtMs?: number;
 }
 
-/** The hydrated columns one container contributes, as DESIGN.md names them. */
-export interface HydratedColumns { pod: string; namespace: string; service: string; node: string; container: string }
+/**
+ * The Kubernetes hydrated columns (engine/schema.ts `hydratedColumns`) for one container, in the
+ * engine's conventions: pod and service as "namespace/name" (several services joined by ','),
+ * namespace and node as names. `container` (the cgroup's container id) and `cmdline` stay with
+ * the node metadata store.
+ */
+export interface KubernetesColumns { pod: string; namespace: string; service: string; node: string }
 
-/** Column values: names without namespace prefix; several services joined with ','. */
-export function hydratedColumns(r: ResolvedContainer): HydratedColumns {
-  return { pod: r.pod.name, namespace: r.pod.namespace, service: r.pod.services.join(','), node: r.pod.node, container: r.container };
+export function kubernetesColumns(r: ResolvedContainer): KubernetesColumns {
+  const ns = r.pod.namespace;
+  return { pod: `${ns}/${r.pod.name}`, namespace: ns, service: r.pod.services.map((s) => `${ns}/${s}`).join(','), node: r.pod.node };
 }
 
 export interface PodStoreOptions {

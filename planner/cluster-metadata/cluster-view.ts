@@ -23,7 +23,10 @@ export interface ClusterUpdate {
   value: unknown;
 }
 
-/** Values to match (one or any of several); absent fields match everything. */
+/**
+ * Values to match (one or any of several); absent fields match everything. Pod and service
+ * values may be "namespace/name" (as the hydrated columns show them) or bare names.
+ */
 export interface PodFilter {
   pod?: string | string[];
   namespace?: string | string[];
@@ -95,7 +98,8 @@ function anyOf(want: string | string[] | undefined, has: (v: string) => boolean)
 }
 
 function matches(p: ClusterPod, f: PodFilter): boolean {
-  return anyOf(f.pod, (v) => v === p.name) &&
+  const named = (v: string, name: string) => v === name || v === `${p.namespace}/${name}`;
+  return anyOf(f.pod, (v) => named(v, p.name)) &&
     anyOf(f.namespace, (v) => v === p.namespace) &&
-    anyOf(f.service, (v) => p.services.includes(v));
+    anyOf(f.service, (v) => p.services.some((s) => named(v, s)));
 }
