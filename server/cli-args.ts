@@ -28,6 +28,20 @@ Options for start:
                        (default http_events=0.4; tables not named split the rest equally)
   --log-level LEVEL    trace|debug|info|warn|error (default info; or WIRETAP_LOG_LEVEL)
 
+Capture (--source ebpf):
+  --payload-cap N      payload bytes per captured syscall (default 16384, at most 30720); longer
+                       messages arrive in several events, the rest counted as gaps
+  --capture-all        ship the payload of every TCP connection (default: only connections whose
+                       first bytes look like HTTP, MySQL or Kafka; the rest get counters only)
+  --attach raw|syscalls  one program pair on sys_enter/sys_exit (default) or one tracepoint pair
+                       per traced syscall
+  --scope-netns FILE   only sockets in this network namespace (/run/netns/NAME, /proc/PID/ns/net)
+  --scope-cgroup DIR   only processes in this cgroup v2 subtree
+  --nice N             run wiretap's threads at this nice value (0..19, default 0). 19 lets the
+                       traced services win CPU contention; under saturation wiretap may then fall
+                       behind and drop events (counted in wiretap_stats.ringbuf_drops)
+  --stats-interval S   conn_stats / wiretap_stats interval in seconds (default 10)
+
 ${metadataOptionsUsage}
 
 Logs are JSON lines on stderr. Then, e.g.:
@@ -45,6 +59,13 @@ export interface StartOptions {
   memoryBudget: number;
   tableShares: Record<string, number>;
   logLevel: string;
+  payloadCap: number;
+  captureAll: boolean;
+  attach: 'raw' | 'syscalls';
+  scopeNetns?: string;
+  scopeCgroup?: string;
+  nice: number;
+  statsIntervalS: number;
 }
 
 export type Command = { kind: 'help' } | { kind: 'version' } | { kind: 'start'; options: StartOptions }
@@ -107,6 +128,13 @@ export function parseCommand(argv: string[]): Command {
         'memory-budget': { type: 'string' },
         'table-shares': { type: 'string' },
         'log-level': { type: 'string' },
+        'payload-cap': { type: 'string' },
+        'capture-all': { type: 'boolean' },
+        attach: { type: 'string' },
+        'scope-netns': { type: 'string' },
+        'scope-cgroup': { type: 'string' },
+        nice: { type: 'string' },
+        'stats-interval': { type: 'string' },
       },
     });
   } catch (err) {
@@ -121,6 +149,8 @@ export function parseCommand(argv: string[]): Command {
   if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
   const source = v.source ?? 'ebpf';
   if (source !== 'ebpf' && source !== 'demo') throw new UsageError(`--source must be ebpf or demo, got "${source}"`);
+  const attach = v.attach ?? 'raw';
+  if (attach !== 'raw' && attach !== 'syscalls') throw new UsageError(`--attach must be raw or syscalls, got "${attach}"`);
   return {
     kind: 'start',
     options: {
@@ -134,6 +164,13 @@ export function parseCommand(argv: string[]): Command {
       memoryBudget: size('memory-budget', v['memory-budget'], 1 << 30),
       tableShares: shares(v['table-shares']),
       logLevel: v['log-level'] ?? process.env.WIRETAP_LOG_LEVEL ?? 'info',
+      payloadCap: int('payload-cap', v['payload-cap'], 16384, 0, 30720),
+      captureAll: v['capture-all'] ?? false,
+      attach,
+      scopeNetns: v['scope-netns'],
+      scopeCgroup: v['scope-cgroup'],
+      nice: int('nice', v.nice, 0, 0, 19),
+      statsIntervalS: int('stats-interval', v['stats-interval'], 10, 1, 3600),
     },
   };
 }

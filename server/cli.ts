@@ -1,5 +1,6 @@
 // `wiretap` command line: parses flags, picks the event source, starts standalone wiretap.
 import { readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parseCommand, usage, UsageError, type StartOptions } from './cli-args.ts';
 import { createLogger, type Logger } from './log.ts';
 import { startStandalone } from './standalone.ts';
@@ -19,12 +20,21 @@ async function openSource(o: StartOptions, log: Logger): Promise<EventSource> {
       `or use synthetic traffic: wiretap start --source demo`);
   }
   const { EbpfSource } = await import('../collector/sources/ebpf.ts');
+  const { resolveScope } = await import('../collector/scope/scope.ts');
   log.debug('eBPF source selected');
-  return new EbpfSource({});
+  return new EbpfSource({
+    payloadCap: o.payloadCap,
+    inferProtocols: !o.captureAll,
+    attach: o.attach,
+    ...resolveScope({ netns: o.scopeNetns, cgroup: o.scopeCgroup }),
+  });
 }
 
 async function start(o: StartOptions): Promise<void> {
   const log = createLogger(o.logLevel);
+  // Threads inherit the nice value of the thread creating them: set it before any exist
+  // (the ringbuf poller, DuckDB's and libuv's pools).
+  if (o.nice) setPriority(o.nice);
   const source = await openSource(o, log);
   const wiretap = await startStandalone({
     port: o.port,
@@ -36,6 +46,7 @@ async function start(o: StartOptions): Promise<void> {
     tableShares: o.tableShares,
     password: process.env.WIRETAP_PASSWORD,
     logger: log,
+    captureStatsIntervalMs: o.statsIntervalS * 1000,
   });
   let workload: Workload | null = null;
   if (o.workload) workload = startWorkload(o.workloadPort);
