@@ -277,11 +277,17 @@ export class MysqlConnection implements ProtocolConnection {
     if (first === 0xfe) return this.complete(c, p, MysqlRespStatus.ok, 'auth switch'); // COM_CHANGE_USER
     if (first === 0xfb) return this.complete(c, p, MysqlRespStatus.ok, 'local infile');
     const n = lenenc(p.data, 0);
-    if (n === null || n[0] === 0 || n[1] !== p.length) return ParseStatus.invalid;
+    // MariaDB with MARIADB_CLIENT_CACHE_METADATA adds a "metadata follows" byte; 0 means the
+    // column definitions are not resent.
+    if (n === null || n[0] === 0 || (n[1] !== p.length && n[1] + 1 !== p.length)) return ParseStatus.invalid;
     this.columns = n[0];
     this.left = n[0];
     this.rowCount = 0;
     this.rs = Rs.columns;
+    if (n[1] + 1 === p.length && p.data[n[1]] === 0) {
+      this.left = 0;
+      this.rs = Rs.afterColumns;
+    }
     return ParseStatus.frame;
   }
 

@@ -177,3 +177,18 @@ test('rows lost inside a result set: skipped to the terminator, marked, later re
   const got = s.rows.map((r) => [r.reqBody, r.respBody.replace(/rows>=\d+ lost_bytes=\d+/, 'rows>=N lost_bytes=N')]);
   assert.deepEqual(got, [['select big', 'columns=2 rows>=N lost_bytes=N'], ['select 1', 'columns=1 rows=1']]);
 });
+
+test('MariaDB cached metadata: a "metadata follows" byte after the column count (1: definitions sent, 0: not)', () => {
+  const s = setup();
+  s.start();
+  const withMeta = resultSet(['a'], [['1'], ['2']]);
+  // Column count packet [01] → [01 01] (length 2).
+  const sent = Buffer.concat([packet(1, Buffer.from([1, 1])), withMeta.subarray(5)]);
+  s.exchange(command(3, 'select a from t'), sent);
+  // Metadata not resent: count [01 00], then EOF, rows, EOF.
+  const skipped = Buffer.concat([packet(1, Buffer.from([1, 0])), eof(2), packet(3, Buffer.from([1, 0x37])), eof(4)]);
+  s.exchange(command(3, 'select a from t'), skipped);
+  s.flush();
+  assert.deepEqual(s.rows.map((r) => r.respBody), ['columns=1 rows=2', 'columns=1 rows=1']);
+  assert.equal(s.tracker.stats.parseFailures, 0);
+});

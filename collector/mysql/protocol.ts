@@ -62,9 +62,9 @@ function replyAt(b: Buffer, i: number): boolean {
   const first = b[i + 4]!;
   if (first === 0x00) return len >= 7 && len < 1 << 16;
   if (first === 0xff) return len >= 9 && len < 1 << 16 && b[i + 7] === 0x23;
-  if (first >= 1 && first < 0xfb && len === 1) {
+  if (first >= 1 && first < 0xfb && (len === 1 || len === 2)) {
     // A column count is followed by a column definition (seq 2, catalog "def").
-    const j = i + 5;
+    const j = i + 4 + len;
     if (j + 8 > b.length) return true;
     return b[j + 3] === 2 && b[j + 4] === 3 && b[j + 5] === 0x64 && b[j + 6] === 0x65 && b[j + 7] === 0x66;
   }
