@@ -159,3 +159,67 @@ export function progCost(acc: Record<string, { runs: number; ns: number }>): Rec
     if (v.runs > 0) out[k] = { runs: v.runs, nsPerRun: Math.round(v.ns / v.runs), totalMs: Math.round(v.ns / 1e6) };
   return out;
 }
+
+/** A rate-limited keep-alive HTTP client (wrk2 is not packaged): GET /seq/N for N = 0..,
+ *  issued on a fixed schedule; latency from each request's send to its last byte. */
+const RATE_CLIENT = `
+const http = require('http');
+const [port, rate, seconds, conns] = process.argv.slice(1).map(Number);
+const agent = new http.Agent({ keepAlive: true, maxSockets: conns });
+const total = Math.round(rate * seconds);
+const lat = new Float64Array(total);
+let sent = 0, ok = 0, failed = 0, inflight = 0;
+const start = performance.now();
+function finish() {
+  if (sent < total || inflight > 0) return;
+  const l = Array.from(lat.subarray(0, ok)).sort((a, b) => a - b);
+  const q = (p) => l[Math.min(l.length - 1, Math.floor(l.length * p))] ?? 0;
+  process.stdout.write(JSON.stringify({ sent, ok, failed, seconds: (performance.now() - start) / 1000,
+    p50Ms: q(0.5), p99Ms: q(0.99), p999Ms: q(0.999) }) + '\\n');
+  agent.destroy();
+}
+function tick() {
+  const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+  while (sent < due) {
+    const id = sent++;
+    const t0 = performance.now();
+    inflight++;
+    http.get({ host: '127.0.0.1', port, path: '/seq/' + id, agent }, (res) => {
+      res.resume();
+      res.on('end', () => { lat[ok++] = performance.now() - t0; inflight--; finish(); });
+    }).on('error', () => { failed++; inflight--; finish(); });
+  }
+  if (sent < total) setTimeout(tick, 1);
+}
+tick();
+`;
+
+export interface RateResult {
+  sent: number;
+  ok: number;
+  failed: number;
+  seconds: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  pid: number;
+}
+
+export function rateClient(url: string, rate: number, seconds: number, conns = 16): Promise<RateResult> {
+  const port = new URL(url).port;
+  return new Promise((resolve, reject) => {
+    const c = spawn('sh', ['-c', 'renice -n 0 -p $$ >/dev/null; exec "$0" "$@"', process.execPath, '-e', RATE_CLIENT, port, String(rate), String(seconds), String(conns)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    c.stdout!.on('data', (d: Buffer) => (out += d));
+    c.on('error', reject);
+    c.on('exit', (code) => {
+      try {
+        resolve({ ...JSON.parse(out), pid: c.pid! });
+      } catch {
+        reject(new Error(`rate client failed (${code}): ${out}`));
+      }
+    });
+  });
+}
