@@ -160,38 +160,69 @@ export function progCost(acc: Record<string, { runs: number; ns: number }>): Rec
   return out;
 }
 
-/** A rate-limited keep-alive HTTP client (wrk2 is not packaged): GET /seq/N for N = 0..,
- *  issued on a fixed schedule; latency from each request's send to its last byte. */
+/** A rate-limited keep-alive HTTP/1.1 client over raw sockets (wrk2 is not packaged; node's
+ *  http client costs too much CPU at 5k req/s here): GET /seq/N for N = 0.. on a fixed
+ *  schedule, one request in flight per connection; latency counts from the scheduled time
+ *  (queueing included, no coordinated omission). */
 const RATE_CLIENT = `
-const http = require('http');
+const net = require('net');
 const [port, rate, seconds, conns] = process.argv.slice(1).map(Number);
-const agent = new http.Agent({ keepAlive: true, maxSockets: conns });
 const total = Math.round(rate * seconds);
 const lat = new Float64Array(total);
-let sent = 0, ok = 0, failed = 0, inflight = 0;
+let sent = 0, ok = 0, failed = 0, closed = 0;
 const start = performance.now();
+const waiting = []; // scheduled but not yet sent: [id, scheduledAt]
+const free = [];
+function send(c, id, at) {
+  c.busy = at;
+  c.write('GET /seq/' + id + ' HTTP/1.1\\r\\nHost: b\\r\\n\\r\\n');
+}
 function finish() {
-  if (sent < total || inflight > 0) return;
+  if (ok + failed < total) return;
   const l = Array.from(lat.subarray(0, ok)).sort((a, b) => a - b);
   const q = (p) => l[Math.min(l.length - 1, Math.floor(l.length * p))] ?? 0;
   process.stdout.write(JSON.stringify({ sent, ok, failed, seconds: (performance.now() - start) / 1000,
     p50Ms: q(0.5), p99Ms: q(0.99), p999Ms: q(0.999) }) + '\\n');
-  agent.destroy();
+  for (const c of all) c.destroy();
 }
-function tick() {
-  const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+const all = [];
+for (let i = 0; i < conns; i++) {
+  const c = net.connect(port, '127.0.0.1');
+  c.setNoDelay(true);
+  c.buf = '';
+  c.on('connect', () => { free.push(c); pump(); });
+  c.on('data', (d) => {
+    c.buf += d.toString('latin1');
+    for (;;) {
+      const h = c.buf.indexOf('\\r\\n\\r\\n');
+      if (h < 0) return;
+      const m = /content-length: *(\\d+)/i.exec(c.buf.slice(0, h));
+      const end = h + 4 + (m ? Number(m[1]) : 0);
+      if (c.buf.length < end) return;
+      const okStatus = c.buf.startsWith('HTTP/1.1 200');
+      c.buf = c.buf.slice(end);
+      if (okStatus) lat[ok++] = performance.now() - c.busy; else failed++;
+      c.busy = 0;
+      const w = waiting.shift();
+      if (w) send(c, w[0], w[1]); else free.push(c);
+      finish();
+    }
+  });
+  c.on('error', () => {});
+  all.push(c);
+}
+function pump() {
+  const now = performance.now();
+  const due = Math.min(total, Math.floor(((now - start) / 1000) * rate));
   while (sent < due) {
     const id = sent++;
-    const t0 = performance.now();
-    inflight++;
-    http.get({ host: '127.0.0.1', port, path: '/seq/' + id, agent }, (res) => {
-      res.resume();
-      res.on('end', () => { lat[ok++] = performance.now() - t0; inflight--; finish(); });
-    }).on('error', () => { failed++; inflight--; finish(); });
+    const at = start + (id * 1000) / rate;
+    const c = free.pop();
+    if (c) send(c, id, at); else waiting.push([id, at]);
   }
-  if (sent < total) setTimeout(tick, 1);
+  if (sent < total) setTimeout(pump, 1);
 }
-tick();
+pump();
 `;
 
 export interface RateResult {
