@@ -9,7 +9,8 @@ export type DecodedColumn =
   | { kind: 'i32'; values: Int32Array; nulls: Uint8Array | null }
   | { kind: 'f64' | 'time'; values: Float64Array; nulls: Uint8Array | null }
   | { kind: 'bool'; values: Uint8Array; nulls: Uint8Array | null }
-  | { kind: 'text'; dict: readonly string[]; idx: Indices; nulls: Uint8Array | null }
+  /** idx null: plain strings, row i is dict[i] (columns too distinct for a dictionary). */
+  | { kind: 'text'; dict: readonly string[]; idx: Indices | null; nulls: Uint8Array | null }
   | { kind: 'upid'; upids: readonly Upid[]; idx: Indices; nulls: Uint8Array | null };
 
 /** Per-batch summary used to skip batches that cannot match. Times in µs since the epoch. */

@@ -19,7 +19,7 @@ const defs: ColumnDef[] = [
 function value(c: DecodedColumn, i: number): unknown {
   if (c.nulls?.[i]) return null;
   switch (c.kind) {
-    case 'text': return c.dict[c.idx[i]!];
+    case 'text': return c.dict[c.idx ? c.idx[i]! : i];
     case 'upid': return c.upids[c.idx[i]!];
     case 'bool': return c.values[i] === 1;
     default: return c.values[i];
@@ -66,4 +66,16 @@ test('sealed bytes are far below the hot estimate for repetitive rows', () => {
   }
   const sealed = SealedBatch.seal(hot, { level: 3 });
   assert.ok(sealed.bytes < hot.bytes() / 10, `sealed ${sealed.bytes} vs hot ${hot.bytes()}`);
+});
+
+test('strings with lone surrogates and plain (non-dictionary) text columns round-trip', () => {
+  const text: ColumnDef[] = [{ name: 'x', field: 'x', type: 'text', duck: 'VARCHAR', doc: '' }];
+  for (const plain of [false, true]) {
+    const hot = new HotBatch(text, 100, [plain]);
+    const values = ['a\ud800b', 'é', null, '\udc00', 'plain 🚀', ''];
+    for (const x of values) hot.append({ x });
+    const col = SealedBatch.seal(hot, { level: 1 }).open().column(0);
+    assert.deepEqual(values.map((_, i) => value(col, i)), values.map((v) => (v === null ? null : Buffer.from(Buffer.from(v, 'utf8').toString('utf8')).toString())), `plain=${plain}`);
+    assert.equal(col.kind === 'text' && col.idx === null, plain);
+  }
 });

@@ -12,7 +12,8 @@ type EncodedColumn =
   | { kind: 'i32'; base: number; ints: Packed; nulls: Uint8Array | null }
   | { kind: 'f64' | 'time'; mode: 'offset' | 'delta' | 'raw'; base: number; ints: Packed | null; raw: Uint8Array | null; nulls: Uint8Array | null }
   | { kind: 'bool'; data: Uint8Array; nulls: Uint8Array | null }
-  | { kind: 'text'; dictSize: number; dictUtf8: Uint8Array; dictLengths: Packed; idx: Packed; nulls: Uint8Array | null }
+  /** dictLengths in UTF-16 units when `chars` (the usual case: one decode, then slices), else UTF-8 bytes. */
+  | { kind: 'text'; dictSize: number; dictUtf8: Uint8Array; dictLengths: Packed; chars: boolean; idx: Packed | null; nulls: Uint8Array | null }
   | { kind: 'upid'; upids: readonly Upid[]; idx: Packed; nulls: Uint8Array | null };
 
 export interface CompressionOptions {
@@ -77,25 +78,27 @@ function encodeColumn(col: DecodedColumn, rows: number, zoneMin: number, zoneMax
     case 'text': {
       const dict = col.dict;
       // Only entries this batch's rows use (a hot dictionary may hold later entries).
-      let used = 0;
-      for (let i = 0; i < rows; i++) if (col.idx[i]! + 1 > used) used = col.idx[i]! + 1;
+      const idx = col.idx;
+      let used = idx ? 0 : rows;
+      if (idx) for (let i = 0; i < rows; i++) if (idx[i]! + 1 > used) used = idx[i]! + 1;
       const lengths = new Uint32Array(used);
-      const parts: string[] = new Array(used);
+      const parts = dict.length === used ? (dict as string[]) : dict.slice(0, used);
+      const joined = parts.join('');
+      // Lone surrogates do not survive UTF-8: then lengths must be counted in bytes.
+      const chars = (joined as unknown as { isWellFormed(): boolean }).isWellFormed(); // ES2024, in Node 20
       let maxLen = 0;
       for (let i = 0; i < used; i++) {
-        const s = dict[i]!;
-        parts[i] = s;
-        const n = Buffer.byteLength(s);
+        const n = chars ? parts[i]!.length : Buffer.byteLength(parts[i]!);
         lengths[i] = n;
         if (n > maxLen) maxLen = n;
       }
-      const utf8 = Buffer.from(parts.join(''), 'utf8');
       return {
         kind: 'text',
         dictSize: used,
-        dictUtf8: z(utf8, o),
+        dictUtf8: z(Buffer.from(joined, 'utf8'), o),
         dictLengths: pack(lengths, used, 0, widthFor(maxLen), o),
-        idx: pack(col.idx, rows, 0, widthFor(Math.max(0, used - 1)), o),
+        chars,
+        idx: idx ? pack(idx, rows, 0, widthFor(Math.max(0, used - 1)), o) : null,
         nulls,
       };
     }
@@ -167,13 +170,14 @@ function decodeColumn(e: EncodedColumn, rows: number): DecodedColumn {
       const utf8 = unz(e.dictUtf8);
       const lengths = unpack(e.dictLengths, e.dictSize);
       const dict: string[] = new Array(e.dictSize);
+      const text = e.chars ? utf8.toString('utf8') : '';
       let at = 0;
       for (let i = 0; i < e.dictSize; i++) {
         const n = lengths[i]!;
-        dict[i] = utf8.toString('utf8', at, at + n);
+        dict[i] = e.chars ? text.slice(at, at + n) : utf8.toString('utf8', at, at + n);
         at += n;
       }
-      return { kind: 'text', dict, idx: unpack(e.idx, rows), nulls };
+      return { kind: 'text', dict, idx: e.idx ? unpack(e.idx, rows) : null, nulls };
     }
     case 'upid':
       return { kind: 'upid', upids: e.upids, idx: unpack(e.idx, rows), nulls };
@@ -207,6 +211,12 @@ export class SealedBatch {
     const zone = snap.zone;
     const cols = hot.columns.map((_, i) => encodeColumn(snap.column(i), snap.rows, zone.min[i]!, zone.max[i]!, o));
     return new SealedBatch(snap.rows, zone, cols);
+  }
+
+  /** Distinct values per row of a dictionary-coded text column; NaN for others. */
+  distinctRatio(i: number): number {
+    const c = this.cols[i]!;
+    return c.kind === 'text' && c.idx ? c.dictSize / this.rows : NaN;
   }
 
   /** Compressed bytes per column (for benchmarks and stats). */

@@ -53,12 +53,16 @@ export class TableStore {
   private readonly timeField: string | null;
   readonly counters: TableCounters = { rowsAppended: 0, rowsExpired: 0, batchesExpired: 0, lateRowsDropped: 0 };
   private readonly o: TableStoreOptions;
+  /** Per column: keep text plain (too distinct for a dictionary), learned from sealed batches. */
+  private readonly plainText: boolean[];
+  private seals = 0;
 
   constructor(readonly name: string, readonly defs: readonly ColumnDef[], options: TableStoreOptions) {
     // The hot batch must stay well inside the budget (3× batchBytes is reserved for it).
     this.o = { ...options, batchBytes: Math.max(1 << 14, Math.min(options.batchBytes, Math.floor(options.budgetBytes / 16))) };
     const o = this.o;
-    this.hot = new HotBatch(defs, o.batchRows);
+    this.plainText = defs.map(() => false);
+    this.hot = new HotBatch(defs, o.batchRows, this.plainText);
     const t = timeColumnIndex(defs);
     this.timeField = t >= 0 ? defs[t]!.field : null;
   }
@@ -88,11 +92,26 @@ export class TableStore {
   seal(): void {
     if (this.hot.rows === 0) return;
     const batch = SealedBatch.seal(this.hot, this.o);
-    this.hot = new HotBatch(this.defs, this.o.batchRows);
+    this.learnTextModes(batch);
+    this.hot = new HotBatch(this.defs, this.o.batchRows, this.plainText);
     this.sealed = [...this.sealed, batch];
     this.sealedBytes += batch.bytes;
     this.sealedRows += batch.rows;
     this.enforce();
+  }
+
+  /**
+   * A text column whose batch dictionary held more than half distinct values goes plain in the
+   * next batches (hashing every value costs more than the dictionary saves); every 8th batch
+   * tries the dictionary again, so a column that becomes repetitive gets it back.
+   */
+  private learnTextModes(batch: SealedBatch): void {
+    this.seals++;
+    for (let i = 0; i < this.plainText.length; i++) {
+      const ratio = batch.distinctRatio(i);
+      if (!Number.isNaN(ratio)) this.plainText[i] = batch.rows >= 1024 && ratio > 0.5;
+      else if (this.plainText[i] && this.seals % 8 === 0) this.plainText[i] = false;
+    }
   }
 
   /** Seals the hot batch if it is older than ageMs. */
