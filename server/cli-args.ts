@@ -6,6 +6,11 @@ export const usage = `wiretap — eBPF auto-telemetry you can query with SQL
 
 Usage:
   wiretap start [options]   capture this host's HTTP traffic and serve it over the Postgres wire protocol
+  wiretap import FILE [options]
+                            load a capture file (pcap or pcapng, from tcpdump/tshark) through the same
+                            parsers into the same tables, then serve it like start. Options as for
+                            start: --port, --bind, --body-cap, --max-rows, --memory-budget,
+                            --table-shares, --log-level
 ${metadataCommandUsage}
   wiretap --help            this text
   wiretap --version         the version
@@ -69,6 +74,7 @@ export interface StartOptions {
 }
 
 export type Command = { kind: 'help' } | { kind: 'version' } | { kind: 'start'; options: StartOptions }
+  | { kind: 'import'; file: string; options: StartOptions }
   | { kind: 'metadata'; options: MetadataOptions };
 
 export class UsageError extends Error {}
@@ -145,15 +151,15 @@ export function parseCommand(argv: string[]): Command {
   if (v.version) return { kind: 'version' };
   const [command, ...rest] = positionals;
   if (command === undefined) return { kind: 'help' };
-  if (command !== 'start') throw new UsageError(`unknown command "${command}"`);
+  if (command !== 'start' && command !== 'import') throw new UsageError(`unknown command "${command}"`);
+  const file = command === 'import' ? rest.shift() : undefined;
+  if (command === 'import' && file === undefined) throw new UsageError('import needs a capture file: wiretap import FILE.pcap');
   if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
   const source = v.source ?? 'ebpf';
   if (source !== 'ebpf' && source !== 'demo') throw new UsageError(`--source must be ebpf or demo, got "${source}"`);
   const attach = v.attach ?? 'raw';
   if (attach !== 'raw' && attach !== 'syscalls') throw new UsageError(`--attach must be raw or syscalls, got "${attach}"`);
-  return {
-    kind: 'start',
-    options: {
+  const options: StartOptions = {
       port: int('port', v.port, 5433, 0, 65535),
       bind: v.bind ?? '127.0.0.1',
       source,
@@ -171,6 +177,6 @@ export function parseCommand(argv: string[]): Command {
       scopeCgroup: v['scope-cgroup'],
       nice: int('nice', v.nice, 0, 0, 19),
       statsIntervalS: int('stats-interval', v['stats-interval'], 10, 1, 3600),
-    },
   };
+  return file !== undefined ? { kind: 'import', file, options } : { kind: 'start', options };
 }

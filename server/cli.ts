@@ -74,6 +74,31 @@ async function start(o: StartOptions): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
+/** `wiretap import FILE`: the capture file is parsed before the server listens, then served. */
+async function importFile(file: string, o: StartOptions): Promise<void> {
+  const log = createLogger(o.logLevel);
+  const { PcapSource } = await import('../collector/sources/pcap.ts');
+  const source = new PcapSource(file);
+  const wiretap = await startStandalone({
+    port: o.port, bind: o.bind, source, bodyCap: o.bodyCap, maxRows: o.maxRows, memoryBudget: o.memoryBudget,
+    tableShares: o.tableShares, password: process.env.WIRETAP_PASSWORD, logger: log,
+    captureStatsIntervalMs: o.statsIntervalS * 1000,
+  });
+  const host = o.bind === '0.0.0.0' || o.bind === '::' ? '127.0.0.1' : o.bind;
+  const st = wiretap.collector.stats();
+  process.stdout.write(
+    `\nwiretap imported ${file}: ${source.reassembly?.packets ?? 0} packets, ${source.reassembly?.connections ?? 0} TCP connections, ${st.records} rows.\n` +
+      `\nConnect with:\n  psql -h ${host} -p ${wiretap.port} -U wiretap\n\nCtrl-C stops.\n\n`,
+  );
+  log.info({ port: wiretap.port, bind: o.bind, file, reassembly: source.reassembly, collector: st }, 'capture file imported');
+  const shutdown = async (): Promise<void> => {
+    await wiretap.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+}
+
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
@@ -83,6 +108,7 @@ try {
   const cmd = parseCommand(process.argv.slice(2));
   if (cmd.kind === 'help') process.stdout.write(usage);
   else if (cmd.kind === 'version') process.stdout.write(`wiretap ${version()}\n`);
+  else if (cmd.kind === 'import') await importFile(cmd.file, cmd.options);
   else if (cmd.kind === 'metadata') await (await import('./metadata/main.ts')).runMetadata(cmd.options);
   else await start(cmd.options);
 } catch (err) {
