@@ -39,7 +39,7 @@ export async function serialize(conn: DuckDBConnection, sql: string): Promise<Js
   // Positions can exceed 2^53 and would not survive JSON.parse; they mean nothing here.
   const text = String(reader.getRows()[0]?.[0] ?? '').replace(/"query_location":\s*\d+/g, '"query_location":0');
   // Other integers beyond double precision would change meaning: then no pushdown at all.
-  if (/[:\[,]\s*-?\d{16,}/.test(text)) return null;
+  for (const m of text.matchAll(/[:[,]\s*(-?\d{16,})/g)) if (!Number.isSafeInteger(Number(m[1]))) return null;
   const parsed = JSON.parse(text) as Json;
   return parsed.error ? null : parsed;
 }

@@ -1,0 +1,101 @@
+// Node-side query speed: Q1–Q3 over the compressed store vs DuckDB over the same rows in a
+// resident, checkpointed table, same process, same thread count (target ≤ 1.5×).
+// Args: --rows N (default 2000000; 10000000 for the issue's size), --runs R (default 3).
+import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckEngine } from '../engine/duck.ts';
+import type { QueryResult, Value } from '../engine/query.ts';
+import { tables } from '../engine/schema.ts';
+import { ScanRegistry, scanFunctionName } from '../engine/scan/scan-function.ts';
+import { ScanPlan } from '../engine/scan/scan-plan.ts';
+import { HttpWorkload } from './workload/http-events.ts';
+
+async function all(r: QueryResult): Promise<Value[][]> {
+  const rows: Value[][] = [];
+  for await (const chunk of r.chunks) rows.push(...chunk);
+  return rows;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export default async function (args: string[]): Promise<object> {
+  const { values: v } = parseArgs({ args, options: { rows: { type: 'string' }, runs: { type: 'string' } } });
+  const rows = Number(v.rows ?? 2_000_000);
+  const runs = Number(v.runs ?? 3);
+  const threads = 2;
+  const engine = await DuckEngine.create({ memoryBudget: 64 * 2 ** 30, tableShares: { http_events: 1 }, threads, memoryLimit: '8GB' });
+  const w = new HttpWorkload();
+  let t = performance.now();
+  for (let i = 0; i < rows; i++) engine.append('http_events', w.next());
+  await engine.flush();
+  const ingestMs = performance.now() - t;
+  const stats = engine.tableStats().find((s) => s.table === 'http_events')!;
+  process.stderr.write(`ingested ${rows} rows in ${Math.round(ingestMs)} ms, ${stats.batches} batches, ${(stats.bytes / rows).toFixed(1)} B/row\n`);
+
+  // The resident comparison: same rows copied into a DuckDB table through the same scan.
+  const resident = await DuckDBInstance.create(':memory:', { threads: String(threads), memory_limit: '8GB' });
+  const rc = await resident.connect();
+  await rc.run("SET TimeZone = 'UTC'");
+  const scans = new ScanRegistry();
+  scans.register(rc);
+  const defs = tables.http_events;
+  const snapshot = engine.store.snapshot('http_events')!;
+  const plan = new ScanPlan('http_events', defs, snapshot.batches, new Set(defs.map((d) => d.name)));
+  const id = scans.add(plan);
+  t = performance.now();
+  const cols = defs.map((d, i) => (plan.outputs[i]!.cast ? `CAST("${d.name}" AS VARCHAR) AS "${d.name}"` : `"${d.name}"`));
+  await rc.run(`CREATE TABLE http_events AS SELECT ${cols.join(', ')} FROM ${scanFunctionName}(${id})`);
+  await rc.run('CHECKPOINT');
+  scans.remove(id);
+  const residentBuildMs = performance.now() - t;
+  const size = await rc.runAndReadAll("SELECT memory_usage_bytes FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'");
+  const residentBytes = Number(size.getRows()[0]?.[0] ?? 0);
+  process.stderr.write(`resident table built in ${Math.round(residentBuildMs)} ms, ${(residentBytes / rows).toFixed(1)} B/row\n`);
+
+  const span = await all(await engine.query('select min(time_), max(time_) from http_events'));
+  const [lo, hi] = span[0] as [bigint, bigint];
+  const x = lo + ((hi - lo) * 3n) / 4n; // the newest quarter
+  const xs = `make_timestamp(${x}::BIGINT)::TIMESTAMPTZ`;
+  const queries: Record<string, string> = {
+    Q1: `select count(*) from http_events where resp_status >= 500 and time_ > ${xs}`,
+    Q1_no_time: 'select count(*) from http_events where resp_status >= 500',
+    Q2: 'select req_path, count(*) as n, avg(latency), quantile_cont(latency, 0.99) as p99 from http_events group by req_path order by 2 desc, 1 limit 10',
+    Q3: 'select req_path, count(*) as n, avg(latency), approx_quantile(latency, 0.99) as p99 from http_events group by req_path order by 2 desc, 1 limit 10',
+  };
+  const out: Record<string, object> = {};
+  for (const [name, sql] of Object.entries(queries)) {
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    let same = true;
+    for (let r = 0; r < runs; r++) {
+      t = performance.now();
+      const a = await all(await engine.query(sql));
+      ours.push(performance.now() - t);
+      t = performance.now();
+      const b = (await rc.runAndReadAll(sql)).getRows();
+      theirs.push(performance.now() - t);
+      if (name !== 'Q3') same &&= JSON.stringify(a.map((row) => row.map(String))) === JSON.stringify(b.map((row) => row.map((x) => (typeof x === 'object' && x !== null ? String((x as { micros?: bigint }).micros ?? x) : String(x)))));
+    }
+    const scan = engine.lastScans[0];
+    out[name] = {
+      storeMs: Math.round(median(ours)),
+      residentMs: Math.round(median(theirs)),
+      ratio: Number((median(ours) / median(theirs)).toFixed(2)),
+      batchesScanned: scan ? `${scan.batchesScanned}/${scan.batchesTotal}` : undefined,
+      sameResult: name === 'Q3' ? 'approximate' : same,
+    };
+    process.stderr.write(`${name}: ${JSON.stringify(out[name])}\n`);
+  }
+  rc.closeSync();
+  resident.closeSync();
+  await engine.close();
+  return {
+    rows,
+    threads,
+    targetRatio: 1.5,
+    storeBytesPerRow: Number((stats.bytes / rows).toFixed(1)),
+    residentBytesPerRow: Number((residentBytes / rows).toFixed(1)),
+    ingestMs: Math.round(ingestMs),
+    queries: out,
+  };
+}
