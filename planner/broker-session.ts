@@ -1,7 +1,8 @@
 // One client session at the broker. Statements are classified here: SET/SHOW/RESET/DISCARD
 // are answered from the session's settings; statements over telemetry tables go to the node(s);
-// everything else (pg_catalog, information_schema, version(), SELECT 1, …) is answered by the
-// catalog database at the broker and never fans out.
+// statements about the catalog (pg_catalog, information_schema, version(), current_setting(),
+// format_type(), …) are answered by the catalog database at the broker and never fan out;
+// anything else (SELECT 1, range(), …) runs on the node's engine.
 import type { QueryExecutor } from '../engine/query.ts';
 import { leadingKeywords, tokenize, type Token } from './sql/lexer.ts';
 import { staticResult, type BrokerResult } from './result.ts';
@@ -9,6 +10,7 @@ import { SessionSettings } from './session/settings.ts';
 import { runReset, runSet, runShow } from './session/set-show.ts';
 import { telemetryTableNames } from './catalog/catalog-objects.ts';
 import { rewriteCatalogSql, type RewriteContext } from './catalog/rewrite.ts';
+import { catalogNames } from './catalog/catalog-ddl.ts';
 import type { CatalogDb } from './catalog/catalog-db.ts';
 import { withPgColumnNames } from './column-names.ts';
 
@@ -39,6 +41,11 @@ export function isSessionFactory(x: unknown): x is SessionFactory {
 /** True when the statement reads a telemetry table (so it must run where the rows are). */
 export function readsTelemetry(tokens: Token[]): boolean {
   return tokens.some((t) => (t.kind === 'ident' || t.kind === 'qident') && telemetryTableNames.has(t.value));
+}
+
+/** True when the statement names a catalog table, information_schema, or a PostgreSQL catalog function. */
+export function readsCatalog(tokens: Token[]): boolean {
+  return tokens.some((t) => (t.kind === 'ident' || t.kind === 'qident') && catalogNames.has(t.value));
 }
 
 export class BrokerSession implements QuerySession {
@@ -78,7 +85,10 @@ export class BrokerSession implements QuerySession {
       case 'UNLISTEN':
         return staticResult(w0, []); // no notifications are ever sent
     }
-    if (readsTelemetry(tokens)) return withPgColumnNames(await this.node.query(rewriteCatalogSql(sql, this.rewriteContext, true), signal));
+    // telemetry (and anything that is not about the catalog) runs where the rows are
+    if (readsTelemetry(tokens) || !readsCatalog(tokens)) {
+      return withPgColumnNames(await this.node.query(rewriteCatalogSql(sql, this.rewriteContext, true), signal));
+    }
     const db = await this.catalog();
     return withPgColumnNames(await db.query(rewriteCatalogSql(sql, this.rewriteContext), signal));
   }

@@ -45,6 +45,8 @@ export class CatalogDb {
   /** Runs one read-only statement (already rewritten for this database). */
   async query(sql: string, signal?: AbortSignal): Promise<QueryResult> {
     const conn: DuckDBConnection = await this.instance.connect();
+    const onAbort = (): void => conn.interrupt();
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const extracted = await conn.extractStatements(sql);
       if (extracted.count !== 1) throw new SqlError(SqlState.syntaxError, `expected one statement, got ${extracted.count}`);
@@ -72,6 +74,7 @@ export class CatalogDb {
     } catch (err) {
       throw toSqlError(err);
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       conn.closeSync();
     }
   }

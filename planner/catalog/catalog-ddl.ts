@@ -279,6 +279,10 @@ function catalogMacros(): string[] {
     m(`array_lower(a, d) AS CASE WHEN len(a) = 0 THEN NULL ELSE 1 END`),
     m(`array_ndims(a) AS 1`),
     m(`string_to_array(s, d) AS string_split(s, d)`),
+    // pgjdbc getPrimaryKeys/getIndexInfo read (information_schema._pg_expandarray(indkey)).n; wiretap
+    // has no indexes, so the first element stands in for the set it returns in PostgreSQL
+    m(`${infoSchemaName}._pg_expandarray(a) AS {'x': a[1], 'n': 1}`),
+    m(`wt_subscripts(a, d) AS range(1, len(a) + 1)`),
     m(`generate_subscripts(a, d) AS TABLE SELECT unnest(range(1, len(a) + 1)) AS generate_subscripts`),
     m(`pg_get_keywords() AS TABLE SELECT * FROM (VALUES ('select', 'R', true, 'reserved', 'can be bare label'), ('from', 'R', false, 'reserved', 'requires AS'), ('where', 'R', false, 'reserved', 'requires AS'), ('table', 'R', true, 'reserved', 'can be bare label'), ('time', 'C', true, 'unreserved (cannot be function or type name)', 'can be bare label')) AS k(word, catcode, barelabel, catdesc, baredesc)`),
     m(`pg_get_indexdef(x) AS NULL::VARCHAR, (x, c, p) AS NULL::VARCHAR`),
@@ -312,7 +316,10 @@ function catalogMacros(): string[] {
 }
 
 /** Functions defined by catalogMacros (so the router sends statements that call them here). */
-export const catalogFunctionNames = new Set(
-  catalogMacros().map((s) => /MACRO (\w+)\(/.exec(s)![1]!).filter((n) => !n.startsWith('wt_')),
-);
-export { baseTypes };
+
+/** Names that make a statement a catalog query: catalog tables and the functions defined above. */
+export const catalogNames = new Set([
+  ...catalogTableNames,
+  'information_schema',
+  ...catalogMacros().map((s) => /MACRO (?:\w+\.)?(\w+)\(/.exec(s)![1]!),
+]);

@@ -94,7 +94,23 @@ export function rewriteCatalogSql(sql: string, ctx: RewriteContext, forEngine = 
     }
     if (t.kind !== 'ident' || qualified) continue;
     const called = isPunct(next, '(');
-    if (called && setReturning.has(t.value)) aliasSetReturningColumn(tokens, n1);
+    if (called && (t.value === 'any' || t.value === 'some') && isPunct(prev, '=')) {
+      rewriteEqualsAny(tokens, i, n1);
+      continue;
+    }
+    if (called && arrayValuedInFrom.has(t.value) && inFromClause(tokens, i)) {
+      wrapScalarInFrom(tokens, i, n1);
+      continue;
+    }
+    if (called && setReturning.has(t.value)) {
+      if (inFromClause(tokens, i)) aliasSetReturningColumn(tokens, n1);
+      else if (t.value === 'generate_subscripts') {
+        // in a select list: unnest(wt_subscripts(a, d)) (DuckDB table functions cannot stand there)
+        t.text = 'unnest(wt_subscripts';
+        tokens[matchingParen(tokens, n1)]!.text += ')';
+      }
+    }
+    if (called && renamedFunctions[t.value]) t.text = renamedFunctions[t.value]!;
     switch (t.value) {
       case 'current_user':
       case 'session_user':
@@ -139,8 +155,79 @@ export function rewriteCatalogSql(sql: string, ctx: RewriteContext, forEngine = 
   return tokens.map((x) => x.text).join('');
 }
 
+/** PostgreSQL functions with a different name (and the same arguments) in DuckDB. */
+const renamedFunctions: Record<string, string> = {
+  json_build_object: 'json_object',
+  jsonb_build_object: 'json_object',
+  json_build_array: 'json_array',
+  jsonb_build_array: 'json_array',
+  json_agg: 'json_group_array',
+  jsonb_agg: 'json_group_array',
+  json_object_agg: 'json_group_object',
+  jsonb_object_agg: 'json_group_object',
+};
+
 /** Set-returning functions whose table alias PostgreSQL lets stand for the single column. */
 const setReturning = new Set(['generate_series', 'unnest', 'generate_subscripts']);
+
+/**
+ * `x = ANY(array)` → `list_contains(array, x)`: DuckDB plans ANY over a list like a subquery,
+ * which it cannot put in an outer join's ON clause (pgjdbc and SQLAlchemy do exactly that).
+ */
+function rewriteEqualsAny(tokens: Token[], anyAt: number, open: number): void {
+  const first = tokens[nextSignificant(tokens, open + 1)];
+  if (first?.kind === 'ident' && ['select', 'with', 'values'].includes(first.value)) return; // a real subquery
+  const eq = prevSignificant(tokens, anyAt);
+  const p = prevSignificant(tokens, eq);
+  const start = expressionStart(tokens, p);
+  if (start < 0) return;
+  const operand = tokens.slice(start, p + 1).map((x) => x.text).join('');
+  for (let k = start; k <= eq; k++) blank(tokens[k]!);
+  tokens[anyAt]!.text = 'list_contains';
+  const close = matchingParen(tokens, open);
+  tokens[close]!.text = `, ${operand})`;
+}
+
+/** Scalar (array-valued) functions PostgreSQL lets stand in FROM as a one-row table. */
+const arrayValuedInFrom = new Set(['string_to_array', 'parse_ident', 'current_schemas', 'regexp_split_to_array']);
+
+/** `string_to_array(…) s` in FROM → `(SELECT string_to_array(…) AS s) AS s`. */
+function wrapScalarInFrom(tokens: Token[], at: number, open: number): void {
+  const close = matchingParen(tokens, open);
+  let a = nextSignificant(tokens, close + 1);
+  if (isName(tokens[a], 'as')) a = nextSignificant(tokens, a + 1);
+  const alias = tokens[a];
+  const name = alias && (alias.kind === 'ident' || alias.kind === 'qident') ? alias.text : tokens[at]!.text;
+  tokens[at]!.text = `(SELECT ${tokens[at]!.text}`;
+  tokens[close]!.text = `) AS ${name})`;
+}
+
+/** Index of the ')' closing the '(' at open. */
+function matchingParen(tokens: Token[], open: number): number {
+  let depth = 0;
+  for (let k = open; k < tokens.length; k++) {
+    if (isPunct(tokens[k], '(')) depth++;
+    else if (isPunct(tokens[k], ')') && --depth === 0) return k;
+  }
+  return tokens.length - 1;
+}
+
+/** True when token i sits in a FROM clause (the nearest clause keyword at its depth is FROM/JOIN). */
+function inFromClause(tokens: Token[], i: number): boolean {
+  let depth = 0;
+  for (let k = i - 1; k >= 0; k--) {
+    const t = tokens[k]!;
+    if (isPunct(t, ')')) depth++;
+    else if (isPunct(t, '(')) {
+      if (depth === 0) return false;
+      depth--;
+    } else if (depth === 0 && t.kind === 'ident') {
+      if (t.value === 'from' || t.value === 'join' || t.value === 'lateral') return true;
+      if (['select', 'where', 'group', 'order', 'having', 'on', 'limit', 'returning', 'set', 'values'].includes(t.value)) return false;
+    }
+  }
+  return false;
+}
 
 /** `generate_series(…) s` → `generate_series(…) s(s)`: in DuckDB a bare alias names the row, not its column. */
 function aliasSetReturningColumn(tokens: Token[], open: number): void {
