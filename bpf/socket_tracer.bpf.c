@@ -88,6 +88,41 @@ struct {
 	__type(value, struct call_args);
 } calls SEC(".maps");
 
+/* An SSL_read/SSL_write call in progress on this thread: its arguments, and the socket the
+ * library's own read/write syscalls used inside it (how SSL* is mapped to an fd). */
+struct tls_call {
+	__u64 ssl;
+	__u64 buf;
+	__u64 outlen;   /* _ex variants: size_t *written / *readbytes */
+	__u64 ts;
+	__s32 fd;
+	__u8 dir;
+	__u8 active;
+	__u8 ex;
+	__u8 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tls_call);
+} tls_calls SEC(".maps");
+
+/* SSL* → fd once learnt (SSL_read may be served from the library's buffer, no syscall). */
+struct ssl_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 ssl;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ssl_key);
+	__type(value, __s32);
+} ssl_fds SEC(".maps");
+
 /* Scratch record per CPU. A plain ARRAY indexed by CPU id (entries = CPUs, set by the
  * loader) because per-CPU values are limited to 32 KiB; the payload area is twice the max
  * so "offset ≤ MAX, length ≤ MAX" is provably in bounds for the verifier. */
@@ -284,8 +319,11 @@ static __always_inline __u32 be32(const __u8 *p)
 
 /* What the first bytes of a message say. Permissive on purpose: a false positive ships a
  * connection's payload for nothing, a false negative loses it. */
-static __always_inline __u8 guess_proto(const __u8 *p, __u64 n)
+static __always_inline __u8 guess_proto(const __u8 *p, __u64 n, __u64 total)
 {
+	/* A TLS record (handshake, alert, application data): ciphertext, never a guess. */
+	if (n >= 3 && p[0] >= 0x14 && p[0] <= 0x17 && p[1] == 3 && p[2] <= 4)
+		return WT_PROTO_UNKNOWN;
 	if (n >= 4) {
 		__u32 w = be32(p);
 		if (w == 0x47455420 /* "GET " */ || w == 0x504f5354 /* POST */ ||
@@ -298,8 +336,9 @@ static __always_inline __u8 guess_proto(const __u8 *p, __u64 n)
 	if (n >= 5) {
 		__u32 len = p[0] | ((__u32)p[1] << 8) | ((__u32)p[2] << 16);
 		__u8 seq = p[3], b = p[4];
-		/* Server greeting (protocol 10), or a command that starts a client exchange. */
-		if (seq == 0 && len > 0 && len < (1 << 24) - 1 &&
+		/* Server greeting (protocol 10), or a command that starts a client exchange; the
+		 * call moved exactly that one packet (how clients and servers write them). */
+		if (seq == 0 && len > 0 && len + 4 == total &&
 		    (b == 10 || b == 3 /* QUERY */ || b == 0x16 /* STMT_PREPARE */ ||
 		     b == 0x17 /* STMT_EXECUTE */ || b == 0x19 /* STMT_CLOSE */ || b == 2 /* INIT_DB */ ||
 		     b == 0x0e /* PING */ || b == 1 /* QUIT */) &&
@@ -333,8 +372,12 @@ static __always_inline int enter_call(__u64 fd, __u64 buf, __u64 iovcnt, __u16 s
 	struct sock *sk = tcp_sock_of(fd);
 	if (!sk)
 		return 0;
-	struct call_args *a = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
-						   BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct task_struct *task = bpf_get_current_task_btf();
+	/* Inside SSL_read/SSL_write: this socket is the SSL object's. */
+	struct tls_call *t = bpf_task_storage_get(&tls_calls, task, 0, 0);
+	if (t && t->active)
+		t->fd = (__s32)fd;
+	struct call_args *a = bpf_task_storage_get(&calls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!a)
 		return 0;
 	a->ts = bpf_ktime_get_ns();
@@ -395,9 +438,10 @@ static __always_inline __u64 read_head(__u8 *head, __u64 buf, __u8 vec, __u64 le
  * `pos`: payload from `buf` (iovec array when vec), capped; nothing when nocopy. */
 static __always_inline void ship(struct call_args *a, struct wt_conn *c, __u64 id, __u64 now,
 				 __u64 buf, __u64 iovcnt, __u8 vec, __u64 len, __u64 pos,
-				 __u8 nocopy)
+				 __u8 nocopy, __u8 tls)
 {
-	if (c->flags & WT_FLAG_DISABLED) {
+	/* On a TLS connection the syscalls move ciphertext: only the uprobes' plaintext ships. */
+	if ((c->flags & WT_FLAG_DISABLED) || (!tls && (c->flags & WT_FLAG_TLS))) {
 		count_skip(len);
 		return;
 	}
@@ -406,7 +450,7 @@ static __always_inline void ship(struct call_args *a, struct wt_conn *c, __u64 i
 		 * mid-body starts shipping at its next message start). */
 		__u8 head[WT_HEAD] = {};
 		__u64 hn = nocopy ? 0 : read_head(head, buf, vec, len);
-		__u8 p = guess_proto(head, hn);
+		__u8 p = guess_proto(head, hn, len);
 		if (p == WT_PROTO_UNKNOWN) {
 			count_skip(len);
 			return;
@@ -499,7 +543,7 @@ static __always_inline int exit_call(long ret, __u16 sys)
 							 (__u64)m.msg_len);
 			if (i < WT_MAX_MMSG) {
 				ship(&a, c, id, now, (__u64)m.msg_hdr.msg_iov, m.msg_hdr.msg_iovlen, 1,
-				     m.msg_len, pos, 0);
+				     m.msg_len, pos, 0, 0);
 			} else {
 				struct wt_stats *st = stats_slot();
 				if (st)
@@ -511,7 +555,7 @@ static __always_inline int exit_call(long ret, __u16 sys)
 	/* Reserve this call's range of the stream even if the record is dropped later, so
 	 * user space sees a gap instead of silently shifted bytes. */
 	__u64 pos = __sync_fetch_and_add(a.dir == WT_SEND ? &c->send_pos : &c->recv_pos, (__u64)ret);
-	ship(&a, c, id, now, a.buf, a.iovcnt, a.vec, ret, pos, sys == WT_SYS_SENDFILE);
+	ship(&a, c, id, now, a.buf, a.iovcnt, a.vec, ret, pos, sys == WT_SYS_SENDFILE, 0);
 	return 0;
 
 opened:;
@@ -688,6 +732,113 @@ ENTER(connect, WT_SYS_CONNECT) EXIT(connect, WT_SYS_CONNECT)
 EXIT(accept, WT_SYS_ACCEPT)
 EXIT(accept4, WT_SYS_ACCEPT4)
 ENTER(close, WT_SYS_CLOSE)
+
+/* ---- TLS: uprobes on libssl's SSL_read/SSL_write(_ex) -------------------------------- */
+/* Attached by the loader to each libssl found (uprobes live on the file's inode, so one
+ * attach covers every process mapping that file, running or started later). */
+
+static __always_inline int tls_enter(__u64 ssl, __u64 buf, __u64 outlen, __u8 dir, __u8 ex)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if ((__u32)(id >> 32) == self_tgid || !in_cgroup_scope())
+		return 0;
+	struct tls_call *t = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0,
+						  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t)
+		return 0;
+	t->ssl = ssl;
+	t->buf = buf;
+	t->outlen = outlen;
+	t->ts = bpf_ktime_get_ns();
+	t->fd = -1;
+	t->dir = dir;
+	t->ex = ex;
+	t->active = 1;
+	return 0;
+}
+
+static __always_inline int tls_exit(long ret)
+{
+	struct tls_call *tp = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+	if (!tp || !tp->active)
+		return 0;
+	struct tls_call t = *tp;
+	tp->active = 0;
+	/* SSL_read/SSL_write(_ex) return int: rax's upper half is not part of it (-1 would
+	 * otherwise read as 4294967295 bytes). */
+	ret = (int)ret;
+	__u64 n = 0;
+	if (t.ex) {
+		if (ret != 1 || bpf_probe_read_user(&n, sizeof(n), (void *)t.outlen))
+			return 0;
+	} else {
+		if (ret <= 0)
+			return 0;
+		n = ret;
+	}
+	if (!n)
+		return 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ssl_key k = { .tgid = id >> 32, .ssl = t.ssl };
+	__s32 fd = t.fd;
+	if (fd >= 0) {
+		bpf_map_update_elem(&ssl_fds, &k, &fd, BPF_ANY);
+	} else {
+		__s32 *fp = bpf_map_lookup_elem(&ssl_fds, &k);
+		if (!fp) {
+			struct wt_stats *st = stats_slot();
+			if (st)
+				st->tls_nofd++;
+			return 0;
+		}
+		fd = *fp;
+	}
+	struct sock *sk = tcp_sock_of(fd);
+	if (!sk)
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	struct wt_conn *c = conn_for(id >> 32, fd, (__u64)sk, now);
+	if (!c)
+		return 0;
+	c->flags |= WT_FLAG_TLS;
+	__u64 pos = __sync_fetch_and_add(t.dir == WT_SEND ? &c->tls_send_pos : &c->tls_recv_pos, n);
+	struct call_args a = {
+		.ts = t.ts, .sk = (__u64)sk, .buf = t.buf, .fd = fd,
+		.sys = t.dir == WT_SEND ? WT_SYS_SSL_WRITE : WT_SYS_SSL_READ, .dir = t.dir,
+	};
+	ship(&a, c, id, now, t.buf, 0, 0, n, pos, 0, 1);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tls_write_enter, void *ssl, void *buf, int num)
+{
+	return tls_enter((__u64)ssl, (__u64)buf, 0, WT_SEND, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tls_read_enter, void *ssl, void *buf, int num)
+{
+	return tls_enter((__u64)ssl, (__u64)buf, 0, WT_RECV, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tls_write_ex_enter, void *ssl, void *buf, __u64 num, void *written)
+{
+	return tls_enter((__u64)ssl, (__u64)buf, (__u64)written, WT_SEND, 1);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tls_read_ex_enter, void *ssl, void *buf, __u64 num, void *readbytes)
+{
+	return tls_enter((__u64)ssl, (__u64)buf, (__u64)readbytes, WT_RECV, 1);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(tls_ret, long ret)
+{
+	return tls_exit(ret);
+}
 
 /* ---- process lifecycle (both modes) ------------------------------------------------- */
 

@@ -20,6 +20,7 @@ enum wt_syscall {
 	WT_SYS_READ = 1, WT_SYS_WRITE, WT_SYS_READV, WT_SYS_WRITEV, WT_SYS_RECVFROM,
 	WT_SYS_SENDTO, WT_SYS_RECVMSG, WT_SYS_SENDMSG, WT_SYS_CONNECT, WT_SYS_ACCEPT,
 	WT_SYS_ACCEPT4, WT_SYS_CLOSE, WT_SYS_SENDMMSG, WT_SYS_RECVMMSG, WT_SYS_SENDFILE,
+	WT_SYS_SSL_WRITE, WT_SYS_SSL_READ, /* plaintext from the TLS library (uprobes) */
 };
 /* In-kernel protocol guess from a connection's first bytes (conn_info.proto, record byte
  * 70). Connections guessed OTHER ship counters only, never payload. */
@@ -29,6 +30,7 @@ enum wt_proto {
 };
 /* conn_info.flags / record byte 71. */
 #define WT_FLAG_DISABLED 1   /* user space stopped payload for this connection */
+#define WT_FLAG_TLS 2        /* TLS seen on it: only plaintext (uprobe) events are shipped */
 
 /* Every ringbuf record starts with this header (112 bytes, little endian, no padding
  * holes); data events are followed by `captured` payload bytes. See bpf/README.md. */
@@ -67,6 +69,7 @@ struct wt_stats {
 	__u64 skipped;     /* data calls not shipped: protocol OTHER or connection disabled */
 	__u64 skipped_bytes;
 	__u64 mmsg_lost;   /* sendmmsg/recvmmsg messages beyond WT_MAX_MMSG (counted, gap) */
+	__u64 tls_nofd;    /* SSL_read/SSL_write calls whose socket could not be found */
 };
 
 /* The `conns` map, readable by user space (conn_stats) and writable (disable). */
@@ -89,6 +92,8 @@ struct wt_conn {
 	__u16 rport;
 	__u8 laddr[16];
 	__u8 raddr[16];
-};                   /* 80 */
+	__u64 tls_send_pos;  /* plaintext positions (TLS connections) */
+	__u64 tls_recv_pos;
+};                   /* 96 */
 
 #endif

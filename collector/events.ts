@@ -36,6 +36,8 @@ export interface SocketEvent {
   size: number;
   /** Data events: the captured prefix of the bytes moved. */
   payload: Buffer;
+  /** Bytes came from a TLS library (plaintext of an encrypted connection); absent = false. */
+  encrypted?: boolean;
   /** Close events from the eBPF source: the connection's totals since first seen. */
   bytesSent?: number;
   bytesRecv?: number;

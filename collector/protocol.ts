@@ -49,6 +49,8 @@ export interface ConnectionInfo {
   readonly remoteAddr: string;
   readonly remotePort: number;
   readonly role: TraceRoleValue;
+  /** Bytes came from a TLS library (rows get encrypted = true). */
+  readonly encrypted?: boolean;
 }
 
 /** Per-connection parser and stitcher state of one protocol. */

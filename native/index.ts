@@ -55,6 +55,8 @@ export interface TracerStats {
   kernelSkippedBytes: number;
   /** sendmmsg/recvmmsg messages beyond the per-call limit (positions kept, payload lost). */
   kernelMmsgLost: number;
+  /** SSL_read/SSL_write calls whose socket could not be identified (no payload shipped). */
+  kernelTlsNoFd: number;
   running: boolean;
 }
 
@@ -81,6 +83,9 @@ export interface NativeTracer {
   connections(): Buffer;
   /** Stops payload for one connection (counters continue); false if gone or superseded. */
   disableConnection(tgid: number, fd: number, gen: bigint): boolean;
+  /** Uprobes on SSL_write/SSL_read(_ex) in the library at `path` (all processes mapping it);
+   *  returns how many of the 4 functions were found. Throws if none. */
+  attachTls(path: string): number;
 }
 
 interface Addon {

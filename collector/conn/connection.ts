@@ -27,6 +27,8 @@ export class Connection implements ConnectionInfo {
   /** Seen from its open event (so both streams start at byte 0). */
   sawOpen = false;
   released = false;
+  /** Its bytes came from a TLS library (eBPF uprobes): rows are encrypted. */
+  encrypted = false;
   /** The tracker's onDisable hook ran for this connection. */
   disableReported = false;
 
@@ -51,6 +53,7 @@ export class Connection implements ConnectionInfo {
 
   /** Later events may know endpoints the first one did not (e.g. pre-existing connections). */
   learnEndpoints(ev: SocketEvent): void {
+    if (ev.encrypted) this.encrypted = true;
     if (this.remotePort === 0 && ev.remotePort !== 0) {
       this.remoteAddr = ev.remoteAddr;
       this.remotePort = ev.remotePort;

@@ -153,7 +153,7 @@ function toRow(conn: ConnectionInfo, req: HttpMessage, resp: HttpMessage): HttpE
     localAddr: conn.localAddr,
     localPort: conn.localPort,
     traceRole: conn.role,
-    encrypted: false,
+    encrypted: conn.encrypted === true,
     majorVersion: req.major,
     minorVersion: req.minor,
     contentType: contentTypeOf(ct),

@@ -180,7 +180,7 @@ function toRow(conn: ConnectionInfo, d: Done): KafkaEventRow {
     localAddr: conn.localAddr,
     localPort: conn.localPort,
     traceRole: conn.role,
-    encrypted: false,
+    encrypted: conn.encrypted === true,
     reqCmd: d.req.key,
     clientId: d.req.clientId,
     reqBody: d.req.body,

@@ -457,7 +457,7 @@ export class MysqlConnection implements ProtocolConnection {
       localAddr: conn.localAddr,
       localPort: conn.localPort,
       traceRole: conn.role,
-      encrypted: false,
+      encrypted: conn.encrypted === true,
       reqCmd: c.cmd,
       reqBody: body.length > this.opts.queryCap ? body.slice(0, this.opts.queryCap) : body,
       respStatus: c.status,

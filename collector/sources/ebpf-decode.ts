@@ -174,6 +174,8 @@ export function decodeRecord(buf: Buffer, o: number, len: number, clockOffsetNs:
     size: isData ? buf.readUInt32LE(o + Off.size) : 0,
     payload: captured > 0 ? buf.subarray(o + HEADER_SIZE, o + HEADER_SIZE + captured) : EMPTY,
   };
+  // Flag 2: the connection is TLS; its data events carry plaintext from the library.
+  if (buf[o + Off.flags] & 2) ev.encrypted = true;
   if (kind === EventKind.close) {
     ev.bytesSent = Number(buf.readBigUInt64LE(o + Off.pos));
     ev.bytesRecv = Number(buf.readBigUInt64LE(o + Off.aux));

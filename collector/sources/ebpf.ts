@@ -3,8 +3,14 @@
 import { openTracer, probe, type NativeTracer, type TracerOptions, type TracerStats } from '../../native/index.ts';
 import type { EventSource, ProcessEvent, SocketEvent, SourceStats } from '../events.ts';
 import { decodeBatch, type DecodeStats } from './ebpf-decode.ts';
+import { LibsslAttacher, libsslOf } from '../tls/libssl.ts';
 
-export type EbpfSourceOptions = TracerOptions;
+export interface EbpfSourceOptions extends TracerOptions {
+  /** Uprobes on dynamically linked OpenSSL (libssl) for TLS plaintext (default true). */
+  tls?: boolean;
+  /** How often all processes' maps are rescanned for new libssl files (ms, default 10 s). */
+  tlsRescanMs?: number;
+}
 
 /** Re-read the wall-clock offset this often, so NTP steps show up in event times. */
 const CLOCK_REFRESH_MS = 1000;
@@ -20,6 +26,8 @@ export class EbpfSource implements EventSource {
   private readonly onProcess: ((events: ProcessEvent[]) => void)[] = [];
   private readonly taps: ((events: SocketEvent[]) => void)[] = [];
   private disabled = 0;
+  private tlsAttacher: LibsslAttacher | undefined;
+  private tlsTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: EbpfSourceOptions = {}) {}
 
@@ -38,16 +46,41 @@ export class EbpfSource implements EventSource {
       if (this.stopped) return;
       const now = Date.now();
       if (now - this.offsetAt > CLOCK_REFRESH_MS) this.refreshClock(now);
-      const procs: ProcessEvent[] | undefined = this.onProcess.length > 0 ? [] : undefined;
+      const procs: ProcessEvent[] | undefined = this.onProcess.length > 0 || this.tlsAttacher ? [] : undefined;
       const events = decodeBatch(buf, this.offsetNs, [], this.decode, procs);
       this.events += events.length;
-      if (procs && procs.length > 0) for (const cb of this.onProcess) cb(procs);
+      if (procs && procs.length > 0) {
+        for (const cb of this.onProcess) cb(procs);
+        if (this.tlsAttacher) this.onExecForTls(procs);
+      }
       if (events.length > 0) {
         for (const tap of this.taps) tap(events);
         onEvents(events);
       }
     });
     this.refreshClock(Date.now());
+    if (this.opts.tls !== false) this.startTls(this.tracer);
+  }
+
+  /** Libraries with TLS uprobes so far, and why others failed. */
+  tlsStatus(): { attached: string[]; errors: string[] } {
+    return { attached: [...(this.tlsAttacher?.attached ?? [])], errors: [...(this.tlsAttacher?.errors ?? [])] };
+  }
+
+  private startTls(tracer: NativeTracer): void {
+    const attacher = new LibsslAttacher((p) => tracer.attachTls(p));
+    attacher.scanAll();
+    this.tlsAttacher = attacher;
+    this.tlsTimer = setInterval(() => attacher.scanAll(), this.opts.tlsRescanMs ?? 10_000);
+    this.tlsTimer.unref();
+  }
+
+  /** A new process maps its libraries right after exec: look once they are loaded. */
+  private onExecForTls(procs: ProcessEvent[]): void {
+    for (const p of procs) {
+      if (p.kind !== 'exec') continue;
+      setTimeout(() => this.tlsAttacher?.add(libsslOf(p.tgid)), 200).unref();
+    }
   }
 
   /** exec/exit of processes (register before start; several consumers may register). */
@@ -80,6 +113,9 @@ export class EbpfSource implements EventSource {
   async stop(): Promise<void> {
     const t = this.tracer;
     if (!t || this.stopped) return;
+    if (this.tlsTimer) clearInterval(this.tlsTimer);
+    this.tlsTimer = undefined;
+    this.tlsAttacher = undefined;
     await t.stop(); // delivers what is still in the ring before resolving
     this.stopped = true; // the tracer object stays for stats(); start() may open a new one
   }

@@ -8,8 +8,9 @@ import { ipv4, ipv6 } from '../sources/ebpf-decode.ts';
 
 /** Layout of one `conns` map entry as native connections() returns it (bpf/socket_tracer.h). */
 const KEY = 8;
-const REC = KEY + 80;
+const REC = KEY + 96;
 const V = { gen: 0, sendPos: 16, recvPos: 24, startTicks: 32, role: 40, proto: 41, flags: 42, family: 43, lport: 44, rport: 46, laddr: 48, raddr: 64 };
+const FLAG_TLS = 2;
 
 const PROTO_NAMES: Record<number, string> = { 1: 'http', 2: 'mysql', 3: 'kafka' };
 
@@ -49,12 +50,15 @@ export class ConnStatsProducer {
       const fam = table[v + V.family];
       const addr = (at: number) => (fam === 6 ? ipv6(table, at) : fam === 4 ? ipv4(table, at) : '');
       const role = table[v + V.role];
+      const tls = (table[v + V.flags] & FLAG_TLS) !== 0;
       this.sink.append('conn_stats', this.row(timeNs, tgid, table.readBigUInt64LE(v + V.startTicks), {
         remoteAddr: addr(v + V.raddr),
         remotePort: table.readUInt16LE(v + V.rport),
         localAddr: addr(v + V.laddr),
         localPort: table.readUInt16LE(v + V.lport),
         traceRole: (role === 1 || role === 2 ? role : 0) as TraceRoleValue,
+        encrypted: tls,
+        ssl: tls,
         protocol: protocolName(table[v + V.proto]),
         connOpen: this.known.has(id) ? 0 : 1,
         connClose: 0,
@@ -72,6 +76,8 @@ export class ConnStatsProducer {
         localAddr: e.localAddr,
         localPort: e.localPort,
         traceRole: e.role,
+        encrypted: e.encrypted ?? false,
+        ssl: e.encrypted ?? false,
         protocol: protocolName(e.protocolGuess ?? 0),
         connOpen: this.known.has(id) ? 0 : 1,
         connClose: 1,
@@ -91,8 +97,8 @@ export class ConnStatsProducer {
     timeNs: bigint,
     pid: number,
     startTicks: bigint,
-    r: Omit<ConnStatsRow, 'timeNs' | 'upid' | 'encrypted' | 'ssl'>,
+    r: Omit<ConnStatsRow, 'timeNs' | 'upid'>,
   ): ConnStatsRow {
-    return { timeNs, upid: { asid: this.asid, pid, startTicks }, encrypted: false, ssl: false, ...r };
+    return { timeNs, upid: { asid: this.asid, pid, startTicks }, ...r };
   }
 }

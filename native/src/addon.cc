@@ -102,7 +102,8 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
                         InstanceMethod("clockOffsetNs", &Tracer::ClockOffset),
                         InstanceMethod("progStats", &Tracer::ProgStats),
                         InstanceMethod("connections", &Tracer::Connections),
-                        InstanceMethod("disableConnection", &Tracer::DisableConnection)});
+                        InstanceMethod("disableConnection", &Tracer::DisableConnection),
+                        InstanceMethod("attachTls", &Tracer::AttachTls)});
   }
 
   // new Tracer(options, onBatch(buffer, events))
@@ -219,6 +220,8 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       ring_buffer__free(rb_);
       rb_ = nullptr;
     }
+    for (auto* l : tls_links_) bpf_link__destroy(l);
+    tls_links_.clear();
     if (skel_) {
       ReadKernelStats();  // keep the final counters readable after stop()
       DetachParallel();
@@ -377,6 +380,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     o.Set("kernelSkipped", double(k.skipped));
     o.Set("kernelSkippedBytes", double(k.skipped_bytes));
     o.Set("kernelMmsgLost", double(k.mmsg_lost));
+    o.Set("kernelTlsNoFd", double(k.tls_nofd));
     o.Set("running", Napi::Boolean::New(env, running_.load()));
     return o;
   }
@@ -397,6 +401,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       sum.skipped += v.skipped;
       sum.skipped_bytes += v.skipped_bytes;
       sum.mmsg_lost += v.mmsg_lost;
+      sum.tls_nofd += v.tls_nofd;
     }
     last_kernel_ = sum;
   }
@@ -450,6 +455,44 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
   }
 
+  // attachTls(path): uprobes on SSL_write/SSL_read(_ex) of the OpenSSL library (or binary
+  // exporting them) at `path`, for every process mapping it. Returns how many of the four
+  // functions were attached; throws if none.
+  Napi::Value AttachTls(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!skel_ || info.Length() < 1 || !info[0].IsString())
+      throw Napi::TypeError::New(env, "attachTls(path) on a running tracer");
+    std::string path = info[0].As<Napi::String>().Utf8Value();
+    struct { const char* fn; struct bpf_program* enter; } fns[] = {
+        {"SSL_write", skel_->progs.tls_write_enter},
+        {"SSL_read", skel_->progs.tls_read_enter},
+        {"SSL_write_ex", skel_->progs.tls_write_ex_enter},
+        {"SSL_read_ex", skel_->progs.tls_read_ex_enter},
+    };
+    int attached = 0;
+    std::string errs;
+    for (auto& f : fns) {
+      LIBBPF_OPTS(bpf_uprobe_opts, eo, .retprobe = false, .func_name = f.fn);
+      LIBBPF_OPTS(bpf_uprobe_opts, ro, .retprobe = true, .func_name = f.fn);
+      struct bpf_link* e = bpf_program__attach_uprobe_opts(f.enter, -1, path.c_str(), 0, &eo);
+      if (!e) {
+        errs += std::string(" ") + f.fn + ": " + strerror(errno);
+        continue;
+      }
+      struct bpf_link* r = bpf_program__attach_uprobe_opts(skel_->progs.tls_ret, -1, path.c_str(), 0, &ro);
+      if (!r) {
+        errs += std::string(" ") + f.fn + " (return): " + strerror(errno);
+        bpf_link__destroy(e);
+        continue;
+      }
+      tls_links_.push_back(e);
+      tls_links_.push_back(r);
+      attached++;
+    }
+    if (attached == 0) throw Napi::Error::New(env, "attachTls " + path + ":" + errs);
+    return Napi::Number::New(env, attached);
+  }
+
   // disableConnection(tgid, fd, gen): stop shipping payload for that connection (the
   // kernel keeps counting its bytes). False if the entry is gone or is a newer connection.
   // Read-modify-write: byte counts moved in between are lost (a few bytes of conn_stats).
@@ -473,6 +516,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
 
   struct socket_tracer* skel_ = nullptr;
   struct ring_buffer* rb_ = nullptr;
+  std::vector<struct bpf_link*> tls_links_;
   int ncpu_ = 1;
   std::thread thread_;
   std::atomic<bool> running_{false};
