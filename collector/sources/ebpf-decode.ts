@@ -43,9 +43,26 @@ export interface DecodeStats {
   malformed: number;
 }
 
+/** Address text is built once per distinct address (a handful per host), not per event. */
+const v4Cache = new Map<number, string>();
+
 /** IPv4 dotted quad from 4 bytes at `o`. */
 export function ipv4(b: Buffer, o: number): string {
-  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+  const key = b.readUInt32LE(o);
+  let s = v4Cache.get(key);
+  if (s === undefined) {
+    s = `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+    if (v4Cache.size > 65536) v4Cache.clear();
+    v4Cache.set(key, s);
+  }
+  return s;
+}
+
+/** u64 as BigInt; one Number→BigInt conversion when it fits in 53 bits (timestamps since
+ *  boot, positions, clock ticks), cheaper than readBigUInt64LE's three BigInt operations. */
+function u64(b: Buffer, o: number): bigint {
+  const hi = b.readUInt32LE(o + 4);
+  return hi < 0x200000 ? BigInt(hi * 4294967296 + b.readUInt32LE(o)) : b.readBigUInt64LE(o);
 }
 
 /** IPv6 text (RFC 5952: lowercase, longest zero run compressed) from 16 bytes at `o`;
@@ -154,15 +171,15 @@ export function decodeRecord(buf: Buffer, o: number, len: number, clockOffsetNs:
     remoteAddr = ipv6(buf, o + Off.raddr);
   }
   const useEnter = kind === EventKind.close || (kind === EventKind.data && dir === Direction.send);
-  const ts = buf.readBigUInt64LE(o + (useEnter ? Off.tsEnter : Off.tsExit));
+  const ts = u64(buf, o + (useEnter ? Off.tsEnter : Off.tsExit));
   const isData = kind === EventKind.data;
   const ev: SocketEvent = {
     kind: kind as SocketEvent['kind'],
     timeNs: ts + clockOffsetNs,
     tgid: buf.readUInt32LE(o + Off.tgid),
-    startTicks: buf.readBigUInt64LE(o + Off.startTicks),
+    startTicks: u64(buf, o + Off.startTicks),
     fd: buf.readUInt32LE(o + Off.fd),
-    connGen: buf.readBigUInt64LE(o + Off.gen),
+    connGen: u64(buf, o + Off.gen),
     role: role === 1 || role === 2 ? role : 0,
     direction: dir,
     family,
@@ -170,7 +187,7 @@ export function decodeRecord(buf: Buffer, o: number, len: number, clockOffsetNs:
     localPort: buf.readUInt16LE(o + Off.lport),
     remoteAddr,
     remotePort: buf.readUInt16LE(o + Off.rport),
-    pos: isData ? buf.readBigUInt64LE(o + Off.pos) : 0n,
+    pos: isData ? u64(buf, o + Off.pos) : 0n,
     size: isData ? buf.readUInt32LE(o + Off.size) : 0,
     payload: captured > 0 ? buf.subarray(o + HEADER_SIZE, o + HEADER_SIZE + captured) : EMPTY,
   };
