@@ -3,6 +3,7 @@
 // is only requested once the socket has drained (a slow client never makes us buffer a
 // whole result). A connection that closes aborts its running query.
 import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
 import { SqlError, SqlState, type QueryExecutor, type QueryResult, type Value } from '../../engine/query.ts';
 import type { ColumnType } from '../../engine/schema.ts';
 import { AuthCode, type AuthExchange, type AuthStrategy } from './auth.ts';
@@ -36,6 +37,8 @@ export interface ConnectionHost {
   executor: QueryExecutor;
   logger: Logger;
   auth: AuthStrategy;
+  /** Offered on SSLRequest when set. */
+  tls: SecureContext | null;
   framerLimits: FramerLimits;
   serverVersion: string;
   startupTimeoutMs: number;
@@ -80,7 +83,7 @@ export class PgConnection {
   private readonly sqlCursors: SqlCursors;
 
   constructor(
-    private readonly socket: Socket,
+    private socket: Socket,
     private readonly host: ConnectionHost,
     readonly processId: number,
     readonly secretKey: number,
@@ -217,6 +220,27 @@ export class PgConnection {
 
   // ---- startup ----------------------------------------------------------------------------
 
+  private tlsActive = false;
+
+  /** Wraps the socket in TLS (server side); false if the handshake failed or the peer left. */
+  private async upgradeToTls(context: SecureContext): Promise<boolean> {
+    const raw = this.socket;
+    raw.removeAllListeners('data');
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: context });
+    this.socket = secure;
+    this.tlsActive = true;
+    secure.on('data', (chunk: Buffer) => this.onData(chunk));
+    secure.on('error', (err) => this.host.logger.debug({ remote: this.remote, err: err.message }, 'pg tls error'));
+    return new Promise<boolean>((resolve) => {
+      secure.once('secure', () => resolve(true));
+      secure.once('error', () => {
+        raw.destroy();
+        resolve(false);
+      });
+      secure.once('close', () => resolve(false));
+    });
+  }
+
   /** Startup packets, authentication and the session preamble; true once ready for queries. */
   private async startup(): Promise<boolean> {
     const timer = setTimeout(() => {
@@ -233,7 +257,13 @@ export class PgConnection {
         if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
           // Bytes sent before our answer could be injected by a man in the middle (CVE-2021-23222).
           if (this.framer.buffered > 0) throw new ProtocolViolation('received unencrypted data after SSL request');
-          this.out.rawByte('N'); // TLS and GSSAPI encryption are not offered (yet)
+          if (code === SSL_REQUEST && this.host.tls && !this.tlsActive) {
+            this.out.rawByte('S');
+            this.flush();
+            if (!(await this.upgradeToTls(this.host.tls))) return false;
+            continue;
+          }
+          this.out.rawByte('N'); // GSSAPI encryption is not offered; TLS only with a certificate
           this.flush();
           continue;
         }

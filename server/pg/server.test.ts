@@ -337,7 +337,7 @@ test('startup errors: missing user (28000), unsupported major version, newer min
 });
 
 test('password auth: cleartext accepted, wrong password is FATAL 28P01', { timeout: 20_000 }, async () => {
-  const { port } = await start(scripted, { password: 's3cret' });
+  const { port } = await start(scripted, { password: 's3cret', authMethod: 'password' });
   const ok = await RawClient.connect(port);
   ok.write(frontend.startup({ user: 'u' }));
   const req = await ok.until('R');

@@ -11,7 +11,9 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { SqlError, SqlState, type QueryExecutor } from '../../engine/query.ts';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { cleartextPasswordAuth, trustAuth, type AuthStrategy } from './auth.ts';
+import { md5PasswordAuth, scramSha256Auth, type PasswordLookup } from './password-auth.ts';
 import { PgConnection, type ConnectionHost } from './connection.ts';
 import { defaultFramerLimits, type FramerLimits } from './framing.ts';
 import { silentLogger, type Logger } from './logger.ts';
@@ -26,8 +28,14 @@ export interface PgServerOptions {
   logger?: Logger;
   /** Sessions allowed at once; more get 53300. Default 100. */
   maxConnections?: number;
-  /** When set, clients must send this password (AuthenticationCleartextPassword). */
+  /** When set, clients must send this password (any user name, unless `users` lists the user). */
   password?: string;
+  /** Per-user passwords; a user not listed falls back to `password` (if set). */
+  users?: ReadonlyMap<string, string>;
+  /** How passwords are checked: SCRAM-SHA-256 (default, as PostgreSQL), md5, or cleartext ('password'). */
+  authMethod?: PasswordAuthMethod;
+  /** PEM certificate and key: SSLRequest is answered 'S' and the socket upgraded to TLS. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /**
    * Explicit authentication strategy (overrides `password`). Without one and without a
    * password, trust is used, and only on a loopback address: listen() refuses otherwise.
@@ -64,13 +72,16 @@ export class PgServer {
   private nextProcessId = 1000 + Math.floor(Math.random() * 30_000);
   private closing = false;
   private readonly host: ConnectionHost;
+  private readonly tls: SecureContext | null;
 
   constructor(private readonly options: PgServerOptions) {
     this.executor = options.executor;
     this.logger = options.logger ?? silentLogger;
     this.maxConnections = options.maxConnections ?? 100;
-    this.authExplicit = options.auth !== undefined || options.password !== undefined;
-    this.auth = options.auth ?? (options.password !== undefined ? cleartextPasswordAuth(options.password) : trustAuth);
+    const hasPasswords = options.password !== undefined || (options.users?.size ?? 0) > 0;
+    this.authExplicit = options.auth !== undefined || hasPasswords;
+    this.auth = options.auth ?? (hasPasswords ? passwordAuth(options.authMethod ?? 'scram-sha-256', (user) => options.users?.get(user) ?? options.password) : trustAuth);
+    this.tls = options.tls ? createSecureContext({ cert: options.tls.cert, key: options.tls.key }) : null;
     this.framerLimits = { ...defaultFramerLimits, maxMessageSize: options.maxMessageSize ?? defaultFramerLimits.maxMessageSize };
     this.host = this.makeHost();
     this.net = createServer((socket) => this.accept(socket));
@@ -96,7 +107,7 @@ export class PgServer {
         `refusing to serve without authentication on non-loopback address ${addr.address}: set a password (or bind 127.0.0.1)`,
       );
     }
-    this.logger.info({ host: addr.address, port: addr.port, auth: this.auth.method }, 'pg server listening');
+    this.logger.info({ host: addr.address, port: addr.port, auth: this.auth.method, tls: this.tls !== null }, 'pg server listening');
     return { host: addr.address, port: addr.port, family: addr.family };
   }
 
@@ -144,6 +155,7 @@ export class PgServer {
       executor: this.executor,
       logger: this.logger,
       auth: this.auth,
+      tls: this.tls,
       framerLimits: this.framerLimits,
       serverVersion: this.options.serverVersion ?? defaultServerVersion,
       startupTimeoutMs: this.options.startupTimeoutMs ?? 60_000,
@@ -170,6 +182,19 @@ export class PgServer {
         if (this.sessions.get(conn.processId) === conn) this.sessions.delete(conn.processId);
       },
     };
+  }
+}
+
+export type PasswordAuthMethod = 'scram-sha-256' | 'md5' | 'password';
+
+export function passwordAuth(method: PasswordAuthMethod, lookup: PasswordLookup): AuthStrategy {
+  switch (method) {
+    case 'scram-sha-256':
+      return scramSha256Auth(lookup);
+    case 'md5':
+      return md5PasswordAuth(lookup);
+    case 'password':
+      return cleartextPasswordAuth(lookup);
   }
 }
 
