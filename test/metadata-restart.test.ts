@@ -49,8 +49,12 @@ test('metadata service killed -9 and restarted: versions continue, agents see no
     await until('agent has web-1', () => !!agent.store.byContainerId(containerId('web-1')));
     kube.apply('pods', webPod('web-2', 'n1'));
     await until('agent has web-2', () => !!agent.store.byContainerId(containerId('web-2')));
+    await until('broker has web-2', () => broker.view.pods({ pod: 'web-2' }).length === 1);
     const before = agent.feed.version;
     const appliedBefore = agent.feed.stats.applied;
+    // Counted from here: what the initial catch-up fetched (the service may publish its first
+    // state while a subscriber is catching up) is not a missing update.
+    const statsBefore = [agent.feed, broker.feed].map((f) => ({ ...f.stats }));
 
     await kill9(svc.child);
     // Changed while the service is down: picked up by its relist after the restart.
@@ -65,11 +69,11 @@ test('metadata service killed -9 and restarted: versions continue, agents see no
     await until('agent sees web-2 deleted', () => !agent.store.livePods().some((p) => p.name === 'web-2'));
     await until('broker caught up', () => broker.feed.version === svc!.version || broker.feed.version >= agent.feed.version);
 
-    for (const f of [agent.feed, broker.feed]) {
+    [agent.feed, broker.feed].forEach((f, i) => {
       assert.equal(f.stats.gaps, 0, 'no gap seen');
-      assert.equal(f.stats.recoveredUpdates, 0, '0 missing updates');
+      assert.equal(f.stats.recoveredUpdates - statsBefore[i]!.recoveredUpdates, 0, '0 missing updates across the restart');
       assert.equal(f.stats.snapshots, 1, 'only the initial snapshot');
-    }
+    });
   } finally {
     if (svc) await kill9(svc.child);
     for (const c of cleanups) await c().catch(() => {});
@@ -89,6 +93,7 @@ test('an agent that missed updates published while it was away recovers them aft
     seedCluster(kube);
     svc = await startService(kubeUrl, nats.url, dataDir);
     const first = await startAgent(nats.url, 'n1');
+    await until('first agent has web-1', () => !!first.store.byContainerId(containerId('web-1')));
     await first.stop();
     kube.apply('pods', webPod('while-away', 'n1'));
     const broker = await startBroker(nats.url);

@@ -28,6 +28,8 @@ async function withEnv(fn: (env: Env) => Promise<void>): Promise<void> {
       const svc = await MetadataService.start({ kube: { server: kubeUrl }, nats: nats.url, dataDir, log, debounceMs: 20, ...o });
       services.push(svc);
       await waitFor('informers synced', async () => (svc.synced ? true : undefined), 15_000);
+      // Every test seeds the cluster first: wait for the initial state to be published.
+      await waitFor('initial state published', async () => (svc.stats.version > 0 ? true : undefined), 15_000);
       return svc;
     },
   };
