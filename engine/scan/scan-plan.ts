@@ -36,6 +36,17 @@ function baseOutput(c: ColumnDef): { type: DuckDBType; mode: OutputMode } {
   }
 }
 
+/**
+ * The scan binds twice per query (CREATE VIEW, then the statement) and each bind converts the
+ * type to a native logical type: for an ENUM of 100k members that is ~100 ms, so convert once.
+ * (DuckDB copies the logical type when a result column is added.)
+ */
+function onceConverted(t: DuckDBType): DuckDBType {
+  let logical: ReturnType<DuckDBType['toLogicalType']> | undefined;
+  const convert = t.toLogicalType.bind(t);
+  return Object.assign(Object.create(t) as DuckDBType, { toLogicalType: () => (logical ??= convert()) });
+}
+
 export class ScanPlan {
   readonly outputs: ColumnOutput[];
   readonly rows: number;
@@ -80,6 +91,6 @@ export class ScanPlan {
       return remap;
     });
     if (members.length === 0) return plain;
-    return { type: ENUM(members), mode: { enumSize: members.length }, remaps, cast: true };
+    return { type: onceConverted(ENUM(members)), mode: { enumSize: members.length }, remaps, cast: true };
   }
 }
