@@ -37,3 +37,11 @@ test('--memory-budget and --table-shares', () => {
   assert.throws(() => parseCommand(['start', '--table-shares', 'http_events=0.8,mysql_events=0.5']), UsageError);
   assert.throws(() => parseCommand(['start', '--table-shares', 'http_events']), UsageError);
 });
+
+test('--max-rows defaults to no row cap (the memory budget decides)', () => {
+  const d = parseCommand(['start']);
+  assert.ok(d.kind === 'start' && d.options.maxRows === 0);
+  const c = parseCommand(['start', '--max-rows', '5000']);
+  assert.ok(c.kind === 'start' && c.options.maxRows === 5000);
+  assert.throws(() => parseCommand(['start', '--max-rows', '-1']), UsageError);
+});

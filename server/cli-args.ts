@@ -17,15 +17,20 @@ ${metadataCommandUsage}
 
 Options for start:
   --port N             Postgres wire port (default 5433)
-  --bind ADDR          listen address (default 127.0.0.1). Trust auth on loopback; any other
-                       address requires a password in WIRETAP_PASSWORD (cleartext auth; use TLS later)
+  --bind ADDR          listen address (default 127.0.0.1). Trust auth on loopback unless passwords
+                       are set; any other address requires them: WIRETAP_USERS=alice:pw,bob:pw2
+                       (per user) and/or WIRETAP_PASSWORD (any user name)
+  --auth METHOD        how passwords are checked: scram-sha-256 (default), md5 or password (cleartext)
+  --tls-cert FILE      PEM certificate (with --tls-key): clients asking for SSL get TLS
+  --tls-key FILE       PEM private key of --tls-cert
   --source ebpf|demo   where traffic comes from (default ebpf: kernel capture, needs root;
                        demo: synthetic traffic through the same parsers, runs anywhere)
   --workload           also start a demo HTTP server and a client making varied requests
                        (two separate processes), so there is real traffic to capture
   --workload-port N    port of the demo HTTP server (default 8089)
   --body-cap N         bytes of each HTTP body kept in req_body/resp_body (default 512)
-  --max-rows N         rows kept per table; the oldest expire first (default 2000000)
+  --max-rows N         also cap rows kept per table, the oldest expiring first (default 0: no row
+                       cap, the memory budget decides)
   --memory-budget SIZE bytes of compressed rows kept, all tables together; the oldest batches
                        expire first (default 1GiB; suffixes K/M/G or KiB/MiB/GiB, e.g. 512MiB).
                        Query working memory and the process itself come on top
@@ -71,6 +76,9 @@ export interface StartOptions {
   scopeCgroup?: string;
   nice: number;
   statsIntervalS: number;
+  auth: 'scram-sha-256' | 'md5' | 'password';
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export type Command = { kind: 'help' } | { kind: 'version' } | { kind: 'start'; options: StartOptions }
@@ -141,6 +149,9 @@ export function parseCommand(argv: string[]): Command {
         'scope-cgroup': { type: 'string' },
         nice: { type: 'string' },
         'stats-interval': { type: 'string' },
+        auth: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
       },
     });
   } catch (err) {
@@ -159,6 +170,11 @@ export function parseCommand(argv: string[]): Command {
   if (source !== 'ebpf' && source !== 'demo') throw new UsageError(`--source must be ebpf or demo, got "${source}"`);
   const attach = v.attach ?? 'raw';
   if (attach !== 'raw' && attach !== 'syscalls') throw new UsageError(`--attach must be raw or syscalls, got "${attach}"`);
+  const auth = v.auth ?? 'scram-sha-256';
+  if (auth !== 'scram-sha-256' && auth !== 'md5' && auth !== 'password') {
+    throw new UsageError(`--auth must be scram-sha-256, md5 or password, got "${auth}"`);
+  }
+  if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   const options: StartOptions = {
       port: int('port', v.port, 5433, 0, 65535),
       bind: v.bind ?? '127.0.0.1',
@@ -166,7 +182,7 @@ export function parseCommand(argv: string[]): Command {
       workload: v.workload ?? false,
       workloadPort: int('workload-port', v['workload-port'], 8089, 1, 65535),
       bodyCap: int('body-cap', v['body-cap'], 512, 0, 1 << 20),
-      maxRows: int('max-rows', v['max-rows'], 2_000_000, 1000, 1e9),
+      maxRows: int('max-rows', v['max-rows'], 0, 0, 1e12),
       memoryBudget: size('memory-budget', v['memory-budget'], 1 << 30),
       tableShares: shares(v['table-shares']),
       logLevel: v['log-level'] ?? process.env.WIRETAP_LOG_LEVEL ?? 'info',
@@ -177,6 +193,9 @@ export function parseCommand(argv: string[]): Command {
       scopeCgroup: v['scope-cgroup'],
       nice: int('nice', v.nice, 0, 0, 19),
       statsIntervalS: int('stats-interval', v['stats-interval'], 10, 1, 3600),
+      auth,
+      tlsCert: v['tls-cert'],
+      tlsKey: v['tls-key'],
   };
   return file !== undefined ? { kind: 'import', file, options } : { kind: 'start', options };
 }

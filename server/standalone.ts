@@ -6,7 +6,7 @@ import { ProcessMetadataStore, observingSink } from '../collector/metadata/metad
 import type { EventSource } from '../collector/events.ts';
 import { StatsProducers } from '../collector/stats/producers.ts';
 import { StandalonePlanner } from '../planner/standalone.ts';
-import { PgServer, isLoopback } from './pg/index.ts';
+import { PgServer, isLoopback, type PasswordAuthMethod } from './pg/index.ts';
 import type { Logger } from './log.ts';
 
 export interface StandaloneOptions {
@@ -14,13 +14,20 @@ export interface StandaloneOptions {
   bind: string;
   source: EventSource;
   bodyCap: number;
+  /** Rows kept per table (0: no row cap, the memory budget decides). */
   maxRows: number;
   /** Bytes the table store may hold (default 1 GiB). */
   memoryBudget?: number;
   /** Fraction of the memory budget per table (default http_events 0.4, the rest split equally). */
   tableShares?: Partial<Record<string, number>>;
-  /** Cleartext password required from clients; mandatory when not bound to loopback. */
+  /** Password required from clients (any user name); this or users is mandatory when not bound to loopback. */
   password?: string;
+  /** Per-user passwords. */
+  users?: ReadonlyMap<string, string>;
+  /** How passwords are checked (default scram-sha-256). */
+  authMethod?: PasswordAuthMethod;
+  /** PEM certificate and key for TLS on SSLRequest. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   logger: Logger;
   /** How often live counters are logged (ms); 0 turns them off. */
   statsIntervalMs?: number;
@@ -38,12 +45,12 @@ export interface Standalone {
 }
 
 export async function startStandalone(o: StandaloneOptions): Promise<Standalone> {
-  if (!isLoopback(o.bind) && !o.password) {
-    throw new Error(`--bind ${o.bind} is not loopback: set WIRETAP_PASSWORD so clients must authenticate`);
+  if (!isLoopback(o.bind) && !o.password && !o.users?.size) {
+    throw new Error(`--bind ${o.bind} is not loopback: set WIRETAP_USERS or WIRETAP_PASSWORD so clients must authenticate`);
   }
   const metadata = new ProcessMetadataStore();
   const engine = await DuckEngine.create({
-    maxRowsPerTable: o.maxRows,
+    maxRowsPerTable: o.maxRows > 0 ? o.maxRows : undefined,
     memoryBudget: o.memoryBudget,
     tableShares: o.tableShares,
     metadata,
@@ -62,6 +69,9 @@ export async function startStandalone(o: StandaloneOptions): Promise<Standalone>
     port: o.port,
     logger: o.logger,
     password: o.password,
+    users: o.users,
+    authMethod: o.authMethod,
+    tls: o.tls,
   });
   try {
     await collector.start();

@@ -27,7 +27,8 @@ export const defaultStoreOptions: StoreOptions = {
   batchRows: 65_536,
   batchBytes: 32 << 20,
   sealAfterMs: 10_000,
-  lateWindowMs: 5 * 60_000,
+  // Rows carry the request start: a long request (streaming, long poll) is emitted late.
+  lateWindowMs: 60 * 60_000,
   // zstd 1: same size as 3 on these columns (bench/store-bytes), about half the CPU.
   compressionLevel: 1,
 };
