@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parseCommand, usage, UsageError, type StartOptions } from './cli-args.ts';
 import { createLogger, type Logger } from './log.ts';
-import { startStandalone } from './standalone.ts';
+import { startStandalone, type StandaloneOptions } from './standalone.ts';
+import { parseUsers } from './pg/index.ts';
 import { startWorkload, type Workload } from './workload/index.ts';
 import type { EventSource } from '../collector/events.ts';
 
@@ -30,6 +31,16 @@ async function openSource(o: StartOptions, log: Logger): Promise<EventSource> {
   });
 }
 
+/** Passwords (WIRETAP_USERS, WIRETAP_PASSWORD), --auth and --tls-cert/--tls-key for the Postgres server. */
+function pgAuthOptions(o: StartOptions): Pick<StandaloneOptions, 'password' | 'users' | 'authMethod' | 'tls'> {
+  return {
+    password: process.env.WIRETAP_PASSWORD || undefined,
+    users: process.env.WIRETAP_USERS ? parseUsers(process.env.WIRETAP_USERS) : undefined,
+    authMethod: o.auth,
+    tls: o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) } : undefined,
+  };
+}
+
 async function start(o: StartOptions): Promise<void> {
   const log = createLogger(o.logLevel);
   // Threads inherit the nice value of the thread creating them: set it before any exist
@@ -44,7 +55,7 @@ async function start(o: StartOptions): Promise<void> {
     maxRows: o.maxRows,
     memoryBudget: o.memoryBudget,
     tableShares: o.tableShares,
-    password: process.env.WIRETAP_PASSWORD,
+    ...pgAuthOptions(o),
     logger: log,
     captureStatsIntervalMs: o.statsIntervalS * 1000,
   });
@@ -81,7 +92,7 @@ async function importFile(file: string, o: StartOptions): Promise<void> {
   const source = new PcapSource(file);
   const wiretap = await startStandalone({
     port: o.port, bind: o.bind, source, bodyCap: o.bodyCap, maxRows: o.maxRows, memoryBudget: o.memoryBudget,
-    tableShares: o.tableShares, password: process.env.WIRETAP_PASSWORD, logger: log,
+    tableShares: o.tableShares, ...pgAuthOptions(o), logger: log,
     captureStatsIntervalMs: o.statsIntervalS * 1000,
   });
   const host = o.bind === '0.0.0.0' || o.bind === '::' ? '127.0.0.1' : o.bind;
