@@ -4,6 +4,8 @@
 #include <napi.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <linux/types.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -143,16 +145,18 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     EnsureTracefs();
     ClearLog();
 
-    skel_ = socket_tracer::open();
-    if (!skel_) Fail(env, "open", -errno);
-    skel_->rodata->self_tgid = self_tgid;
-    skel_->rodata->payload_cap = payload_cap;
-    skel_->rodata->infer_protocols = infer ? 1 : 0;
-    skel_->rodata->scope_netns = scope_netns;
-    skel_->rodata->scope_cgroup = scope_cgroup;
-    skel_->rodata->scope_cgroup_level = scope_cgroup_level;
-    // One attach mode: the tp_btf sys_enter/sys_exit pair, or the per-syscall tracepoints.
-    {
+    // The verifier gives up with EAGAIN when a signal arrives during a long verification
+    // (e.g. a profiler's SIGPROF): open and load again a few times.
+    for (int attempt = 0;; attempt++) {
+      skel_ = socket_tracer::open();
+      if (!skel_) Fail(env, "open", -errno);
+      skel_->rodata->self_tgid = self_tgid;
+      skel_->rodata->payload_cap = payload_cap;
+      skel_->rodata->infer_protocols = infer ? 1 : 0;
+      skel_->rodata->scope_netns = scope_netns;
+      skel_->rodata->scope_cgroup = scope_cgroup;
+      skel_->rodata->scope_cgroup_level = scope_cgroup_level;
+      // One attach mode: the tp_btf sys_enter/sys_exit pair, or the per-syscall tracepoints.
       struct bpf_program* prog;
       bpf_object__for_each_program(prog, skel_->obj) {
         const char* sec = bpf_program__section_name(prog);
@@ -161,13 +165,23 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
         if ((raw_sys && attach != "raw") || (per_sys && attach != "syscalls"))
           bpf_program__set_autoload(prog, false);
       }
+      int ncpu = libbpf_num_possible_cpus();
+      if (ncpu <= 0) ncpu = 1;
+      bpf_map__set_max_entries(skel_->maps.events, uint32_t(ring_bytes));
+      bpf_map__set_max_entries(skel_->maps.scratch, uint32_t(ncpu));
+      ncpu_ = ncpu;
+      // Signals (a profiler's SIGPROF every ms) interrupt the verifier: blocked while loading.
+      sigset_t all, old;
+      sigfillset(&all);
+      pthread_sigmask(SIG_BLOCK, &all, &old);
+      int err = socket_tracer::load(skel_);
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      if (err == 0) break;
+      if (err != -EAGAIN || attempt >= 4) Fail(env, "load", err);
+      socket_tracer::destroy(skel_);
+      skel_ = nullptr;
+      ClearLog();
     }
-    int ncpu = libbpf_num_possible_cpus();
-    if (ncpu <= 0) ncpu = 1;
-    bpf_map__set_max_entries(skel_->maps.events, uint32_t(ring_bytes));
-    bpf_map__set_max_entries(skel_->maps.scratch, uint32_t(ncpu));
-    ncpu_ = ncpu;
-    if (int err = socket_tracer::load(skel_)) Fail(env, "load", err);
     if (int err = socket_tracer::attach(skel_)) Fail(env, "attach", err);
     rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &Tracer::OnSample, this, nullptr);
     if (!rb_) Fail(env, "ring buffer", -errno);
