@@ -7,7 +7,7 @@ class BodyReader {
   constructor(private readonly buf: Buffer, private readonly what: string) {}
 
   private need(n: number): void {
-    if (this.i + n > this.buf.length) throw new ProtocolViolation(`invalid ${this.what} message: too short`);
+    if (n < 0 || this.i + n > this.buf.length) throw new ProtocolViolation(`invalid ${this.what} message: too short`);
   }
   int16(): number {
     this.need(2);
