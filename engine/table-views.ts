@@ -3,7 +3,7 @@
 // and `wiretap_tables` over the store's statistics.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { engineViews, hydratedColumns, tables, type ColumnDef, type ProcessMetadata, type TableName } from './schema.ts';
-import { deserialize, pushdownFor, referencedNames, serialize, timeBounds } from './scan/analyze.ts';
+import { deserialize, pushdownFor, rangeBounds, referencedNames, serialize } from './scan/analyze.ts';
 import { ScanPlan } from './scan/scan-plan.ts';
 import { scanFunctionName, type ScanRegistry } from './scan/scan-function.ts';
 import { timeColumnIndex, upidColumnIndex } from './store/column-kind.ts';
@@ -58,14 +58,19 @@ export async function createViews(
     const ti = timeColumnIndex(defs);
     const ui = upidColumnIndex(defs);
     const metaColumns = new Set([...hydratedNames, ...(ui >= 0 ? [defs[ui]!.name] : [])]);
-    const pd = stmt && ti >= 0 ? pushdownFor(stmt, table, defs[ti]!.name, metaColumns) : null;
+    // Range pruning: the time column, and integer columns by their per-batch min/max (not
+    // floats: DuckDB orders NaN above every number, which min/max do not see).
+    const rangeIndex = new Map<string, number>();
+    defs.forEach((d, i) => { if (i === ti || ['int2', 'int4', 'int8'].includes(d.type)) rangeIndex.set(d.name, i); });
+    const pd = stmt ? pushdownFor(stmt, table, new Set(rangeIndex.keys()), metaColumns) : null;
     let batches = snap.batches;
-    if (pd && pd.time.length) {
-      try {
-        const { lo, hi } = await timeBounds(conn, pd.time);
-        batches = batches.filter((b) => b.zone.timeMax >= lo && b.zone.timeMin <= hi);
-      } catch {
-        // The expression does not evaluate on its own; DuckDB will report it when it runs.
+    if (pd && pd.ranges.length) {
+      const bounds = await rangeBounds(conn, pd.ranges, (c) => rangeIndex.get(c) === ti);
+      for (const [column, { lo, hi }] of bounds) {
+        const i = rangeIndex.get(column)!;
+        batches = i === ti
+          ? batches.filter((b) => b.zone.timeMax >= lo && b.zone.timeMin <= hi)
+          : batches.filter((b) => b.zone.max[i]! >= lo && b.zone.min[i]! <= hi);
       }
     }
     const hydrated = hydratedColumns.filter((h) => star || names.has(h.name));

@@ -27,6 +27,7 @@ async function seeded(): Promise<DuckEngine> {
       upid: upids[Math.floor(i / 2000)]!,
       reqPath: `/api/v1/items/${i % 37}`,
       respStatus: i % 17 === 0 ? 503 : 200,
+      remotePort: 40_000 + Math.floor(i / 500), // one port per 500-row batch: integer zone maps
       latencyNs: BigInt((i * 7919) % 100_000),
       reqBody: i % 5 === 0 ? null as unknown as string : `{"n":${i}}`,
     }));
@@ -36,7 +37,7 @@ async function seeded(): Promise<DuckEngine> {
 
 // Each filter runs twice: as written (pushed down) and inside a subquery, which the engine never
 // prunes. Results must be identical; the pushed-down form must also skip batches.
-const filters: Array<[string, boolean]> = [
+const filters: Array<[string, boolean | null]> = [
   ["time_ >= to_timestamp(1700000300) and time_ < to_timestamp(1700000400)", true],
   ["time_ between to_timestamp(1700000100) and to_timestamp(1700000100.5)", true],
   ["to_timestamp(1700000700) <= time_", true],
@@ -45,20 +46,25 @@ const filters: Array<[string, boolean]> = [
   ["container is not null and resp_status = 503", true],
   ["container is null or time_ > to_timestamp(1700000790)", false], // OR: nothing to prune by
   ["resp_status >= 500 and time_ > now() - interval '1 minute'", true],
+  ['remote_port = 40003', true],
+  ['remote_port >= 40014.5 and resp_status = 503', true],
+  ["remote_port between '40002' and 40004 and latency < 50000", true],
+  ['remote_port > 40003 or remote_port < 40001', false],
+  ['latency > 99990', null], // may or may not skip, must still be exact
 ];
 
 test('a pruned scan returns exactly what a full scan filtered would', async () => {
   const e = await seeded();
   try {
     for (const [where, prunes] of filters) {
-      const cols = 'time_, upid, req_path, resp_status, latency, req_body, cmdline, container';
+      const cols = 'time_, upid, req_path, remote_port, resp_status, latency, req_body, cmdline, container';
       const pruned = await all(await e.query(`select ${cols} from http_events where ${where} order by time_`));
       const scan = e.lastScans[0]!;
       const full = await all(await e.query(`select ${cols} from (select * from http_events) t where ${where} order by time_`));
       assert.equal(e.lastScans[0]!.batchesScanned, e.lastScans[0]!.batchesTotal, 'subquery form scans everything');
       assert.deepEqual(pruned, full, where);
       if (prunes) assert.ok(scan.batchesScanned < scan.batchesTotal, `${where}: scanned ${scan.batchesScanned}/${scan.batchesTotal}`);
-      else assert.equal(scan.batchesScanned, scan.batchesTotal, where);
+      else if (prunes === false) assert.equal(scan.batchesScanned, scan.batchesTotal, where);
     }
     // Sanity: the filters select something (or, for the 'now()' one, nothing).
     const [[n]] = (await all(await e.query("select count(*) from http_events where cmdline like '%app-1003%'"))) as [[bigint]];

@@ -17,22 +17,24 @@ export function referencedNames(sql: string): { names: Set<string>; star: boolea
 
 type Json = Record<string, unknown>;
 
+type Op = '>' | '>=' | '<' | '<=' | '=';
+
 /** A conjunct whose columns are all in a set: its JSON (for DuckDB to evaluate) by kind. */
 export interface Pushdown {
-  /** Comparisons of the time column with a constant expression: op and the expression's JSON. */
-  time: Array<{ op: '>' | '>=' | '<' | '<=' | '='; expr: Json }>;
+  /** Comparisons of a range column (time, integers) with a constant expression. */
+  ranges: Array<{ column: string; op: Op; expr: Json }>;
   /** Conjuncts that read only upid/metadata columns (qualifiers stripped). */
   meta: Json[];
 }
 
-const compareOps: Record<string, Pushdown['time'][number]['op']> = {
+const compareOps: Record<string, Op> = {
   COMPARE_GREATERTHAN: '>',
   COMPARE_GREATERTHANOREQUALTO: '>=',
   COMPARE_LESSTHAN: '<',
   COMPARE_LESSTHANOREQUALTO: '<=',
   COMPARE_EQUAL: '=',
 };
-const flipped: Record<string, Pushdown['time'][number]['op']> = { '>': '<', '>=': '<=', '<': '>', '<=': '>=', '=': '=' };
+const flipped: Record<string, Op> = { '>': '<', '>=': '<=', '<': '>', '<=': '>=', '=': '=' };
 
 export async function serialize(conn: DuckDBConnection, sql: string): Promise<Json | null> {
   const reader = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
@@ -82,7 +84,7 @@ function conjuncts(where: unknown): unknown[] {
  * Pushdown for a single-table SELECT over `table`; null for anything else (joins, set
  * operations, CTEs: those scan the whole snapshot, which is always correct).
  */
-export function pushdownFor(stmt: Json, table: string, timeColumn: string, metaColumns: ReadonlySet<string>): Pushdown | null {
+export function pushdownFor(stmt: Json, table: string, rangeColumns: ReadonlySet<string>, metaColumns: ReadonlySet<string>): Pushdown | null {
   const statements = stmt.statements as Json[] | undefined;
   const node = statements?.[0]?.node as Json | undefined;
   if (!node || node.type !== 'SELECT_NODE') return null;
@@ -93,7 +95,11 @@ export function pushdownFor(stmt: Json, table: string, timeColumn: string, metaC
   if (from.schema_name && !['main', 'temp'].includes(String(from.schema_name).toLowerCase())) return null;
   const qualifiers = new Set([table, String(from.alias ?? '').toLowerCase()].filter(Boolean));
   const mine = (names: string[]) => names.length === 1 || (names.length === 2 && qualifiers.has(names[0]!));
-  const out: Pushdown = { time: [], meta: [] };
+  const rangeName = (e: Json): string | null => {
+    const n = (e.column_names as string[]).map((x) => x.toLowerCase());
+    return mine(n) && rangeColumns.has(n.at(-1)!) ? n.at(-1)! : null;
+  };
+  const out: Pushdown = { ranges: [], meta: [] };
   for (const c of conjuncts(node.where_clause)) {
     const cols = columnsOf(c);
     if (!cols || cols.length === 0 || !cols.every(mine)) continue;
@@ -107,12 +113,15 @@ export function pushdownFor(stmt: Json, table: string, timeColumn: string, metaC
     if (op) {
       const left = columnsOf(c.left)!;
       const right = columnsOf(c.right)!;
-      const isTime = (x: string[][]) => x.length === 1 && x[0]!.at(-1) === timeColumn;
-      if (isTime(left) && right.length === 0 && isObj(c.left) && c.left.class === 'COLUMN_REF') out.time.push({ op, expr: c.right as Json });
-      else if (isTime(right) && left.length === 0 && isObj(c.right) && c.right.class === 'COLUMN_REF') out.time.push({ op: flipped[op]!, expr: c.left as Json });
-    } else if (c.class === 'BETWEEN' && isObj(c.input) && c.input.class === 'COLUMN_REF' && columnsOf(c.input)![0]!.at(-1) === timeColumn) {
-      if (columnsOf(c.lower)!.length === 0) out.time.push({ op: '>=', expr: c.lower as Json });
-      if (columnsOf(c.upper)!.length === 0) out.time.push({ op: '<=', expr: c.upper as Json });
+      const rangeColumn = (e: unknown) => (isObj(e) && e.class === 'COLUMN_REF' ? rangeName(e) : null);
+      const l = rangeColumn(c.left);
+      const r = rangeColumn(c.right);
+      if (l && right.length === 0) out.ranges.push({ column: l, op, expr: c.right as Json });
+      else if (r && left.length === 0) out.ranges.push({ column: r, op: flipped[op]!, expr: c.left as Json });
+    } else if (c.class === 'BETWEEN' && isObj(c.input) && c.input.class === 'COLUMN_REF' && rangeName(c.input)) {
+      const column = rangeName(c.input)!;
+      if (columnsOf(c.lower)!.length === 0) out.ranges.push({ column, op: '>=', expr: c.lower as Json });
+      if (columnsOf(c.upper)!.length === 0) out.ranges.push({ column, op: '<=', expr: c.upper as Json });
     }
   }
   return out;
@@ -127,18 +136,32 @@ export async function deserialize(conn: DuckDBConnection, template: string, patc
   return String(reader.getRows()[0]?.[0]);
 }
 
-/** [lo, hi] µs bounds (inclusive, conservative) implied by the time conjuncts. */
-export async function timeBounds(conn: DuckDBConnection, time: Pushdown['time']): Promise<{ lo: number; hi: number }> {
-  let lo = -Infinity;
-  let hi = Infinity;
-  for (const t of time) {
-    const select = await deserialize(conn, 'SELECT 1', (n) => { (n.select_list as unknown[])[0] = t.expr; });
-    const reader = await conn.runAndReadAll(`SELECT epoch_us((${select.replace(/^SELECT /i, '')})::TIMESTAMPTZ)`);
-    const v = reader.getRows()[0]?.[0];
+/**
+ * Inclusive, conservative [lo, hi] per range column implied by the conjuncts: time columns in µs
+ * (the constant cast to TIMESTAMPTZ), others as numbers (cast to DOUBLE). A constant DuckDB
+ * cannot evaluate on its own is skipped (the statement will report it when it runs).
+ */
+export async function rangeBounds(
+  conn: DuckDBConnection, ranges: Pushdown['ranges'], isTime: (column: string) => boolean,
+): Promise<Map<string, { lo: number; hi: number }>> {
+  const out = new Map<string, { lo: number; hi: number }>();
+  for (const t of ranges) {
+    let v: unknown;
+    try {
+      const select = (await deserialize(conn, 'SELECT 1', (n) => { (n.select_list as unknown[])[0] = t.expr; })).replace(/^SELECT /i, '');
+      const sql = isTime(t.column) ? `SELECT epoch_us((${select})::TIMESTAMPTZ)` : `SELECT (${select})::DOUBLE`;
+      v = (await conn.runAndReadAll(sql)).getRows()[0]?.[0];
+    } catch {
+      continue;
+    }
     if (v === null || v === undefined) continue;
-    const us = Number(v);
-    if (t.op === '>' || t.op === '>=' || t.op === '=') lo = Math.max(lo, us - 1);
-    if (t.op === '<' || t.op === '<=' || t.op === '=') hi = Math.min(hi, us + 1);
+    const x = Number(v);
+    if (Number.isNaN(x)) continue;
+    const slack = Math.max(1, Math.abs(x) * 1e-15);
+    const b = out.get(t.column) ?? { lo: -Infinity, hi: Infinity };
+    if (t.op === '>' || t.op === '>=' || t.op === '=') b.lo = Math.max(b.lo, x - slack);
+    if (t.op === '<' || t.op === '<=' || t.op === '=') b.hi = Math.min(b.hi, x + slack);
+    out.set(t.column, b);
   }
-  return { lo, hi };
+  return out;
 }
