@@ -49,10 +49,11 @@ function writeValidity(vec: duckdb.Vector, nulls: Uint8Array | null, from: numbe
 export function fillVector(vec: duckdb.Vector, col: DecodedColumn, mode: OutputMode, from: number, n: number, remap?: Uint32Array): void {
   writeValidity(vec, col.nulls, from, n);
   if (typeof mode === 'object') {
-    const idx = (col as { idx: Uint32Array }).idx;
+    const idx = (col as { idx: Uint32Array | null }).idx;
     const w = enumWidth(mode.enumSize);
     const out = w === 1 ? u8 : w === 2 ? u16 : u32;
-    for (let i = 0; i < n; i++) out[i] = remap![idx[from + i]!]!;
+    if (idx) for (let i = 0; i < n; i++) out[i] = remap![idx[from + i]!]!;
+    else for (let i = 0; i < n; i++) out[i] = remap![from + i]!;
     duckdb.copy_data_to_vector(vec, 0, scratch, 0, n * w);
     return;
   }
@@ -110,10 +111,10 @@ export function fillVector(vec: duckdb.Vector, col: DecodedColumn, mode: OutputM
       return;
     }
     case 'varchar': {
-      const c = col as { dict: readonly string[]; idx: Uint32Array; nulls: Uint8Array | null };
+      const c = col as { dict: readonly string[]; idx: Uint32Array | null; nulls: Uint8Array | null };
       for (let i = 0; i < n; i++) {
         if (c.nulls?.[from + i]) continue;
-        duckdb.vector_assign_string_element(vec, i, c.dict[c.idx[from + i]!]!);
+        duckdb.vector_assign_string_element(vec, i, c.dict[c.idx ? c.idx[from + i]! : from + i]!);
       }
       return;
     }
