@@ -117,3 +117,41 @@ test('an agent that missed updates published while it was away recovers them aft
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('the service loses its log (new PVC): a new epoch makes subscribers take a snapshot instead of ignoring "old" versions', async () => {
+  const kube = new FakeKube();
+  const kubeUrl = await kube.start();
+  const nats = await startNats();
+  const dataDir = mkdtempSync(join(tmpdir(), 'wiretap-metadata-'));
+  let svc: { child: ChildProcess; version: number } | undefined;
+  try {
+    seedCluster(kube);
+    kube.apply('pods', webPod('web-2', 'n1'));
+    for (let i = 0; i < 10; i++) kube.apply('pods', webPod(`extra-${i}`, 'n2')); // versions the new log will reuse
+    svc = await startService(kubeUrl, nats.url, dataDir);
+    const agent = await startAgent(nats.url, 'n1');
+    try {
+      await until('agent has web-2', () => !!agent.store.byContainerId(containerId('web-2')));
+      const oldEpoch = agent.feed.epoch;
+      await kill9(svc.child);
+      rmSync(dataDir, { recursive: true, force: true });
+      kube.delete('pods', 'web-2', 'shop');
+      svc = await startService(kubeUrl, nats.url, dataDir);
+      assert.equal(svc.version, 0, 'a new, empty log');
+      await until('agent took a snapshot of the new log', () => agent.feed.stats.epochChanges === 1 && agent.feed.epoch !== undefined && agent.feed.epoch !== oldEpoch);
+      await until('web-2 gone', () => !agent.store.livePods().some((p) => p.name === 'web-2'));
+      assert.deepEqual(agent.store.livePods().map((p) => p.name), ['web-1']);
+      assert.ok(agent.store.byContainerId(containerId('web-2'))?.goneAtMs, 'still hydrates, marked gone');
+      kube.apply('pods', webPod('web-4', 'n1'));
+      await until('new updates applied', () => !!agent.store.byContainerId(containerId('web-4')));
+      assert.equal(agent.feed.stats.snapshots, 2);
+    } finally {
+      await agent.stop();
+    }
+  } finally {
+    if (svc) await kill9(svc.child);
+    await nats.stop();
+    await kube.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

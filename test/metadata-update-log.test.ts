@@ -65,6 +65,7 @@ test('compaction: old updates pruned → range says pruned; snapshot keeps live 
   const reopened = new UpdateLog(join(dir, 'log.jsonl'), { now: () => now });
   assert.equal(reopened.version, 4, 'counter survives even when updates were pruned');
   assert.equal(reopened.head('node.n1'), 4);
+  assert.equal(reopened.epoch, log.epoch, 'same log, same epoch');
   reopened.close();
 }));
 
@@ -86,7 +87,7 @@ test('snapshot in chunks with a cursor', () => withDir((dir) => {
 }));
 
 function wire(p: PodMeta, version: number, op: 'upsert' | 'delete', atMs: number): MetadataUpdate {
-  return { kind: 'pod', key: p.uid, value: p, op, version, prevVersion: version - 1, atMs };
+  return { kind: 'pod', key: p.uid, value: p, op, epoch: 'e', version, prevVersion: version - 1, atMs };
 }
 
 test('PodStore: container ids with or without runtime prefix; replaced containers and deleted pods kept for the retention', () => {

@@ -27,6 +27,8 @@ export interface FeedOptions {
   log?: FeedLog;
   /** Last version already applied to `sink` (a resumed subscriber); unset: start from a snapshot. */
   resumeAfter?: number;
+  /** Epoch of `resumeAfter` (feed.epoch when it stopped); a different one on the service → snapshot. */
+  resumeEpoch?: string;
   requestTimeoutMs?: number;
   /** Catch-up poll even without traffic, to notice updates lost at the tail. */
   pollIntervalMs?: number;
@@ -42,6 +44,8 @@ export interface FeedStats {
   /** Updates that arrived through recovery instead of the live topic. */
   recoveredUpdates: number;
   snapshots: number;
+  /** Times the service's log was found replaced (see wire.ts, epoch). */
+  epochChanges: number;
   requests: number;
   failedRequests: number;
 }
@@ -52,7 +56,9 @@ const silent: FeedLog = { debug() {}, info() {}, warn() {} };
 export class MetadataFeed {
   /** Version of the last update applied. */
   version = 0;
-  readonly stats: FeedStats = { applied: 0, duplicates: 0, gaps: 0, recoveredUpdates: 0, snapshots: 0, requests: 0, failedRequests: 0 };
+  /** Epoch of the service log that version belongs to (wire.ts). */
+  epoch: string | undefined;
+  readonly stats: FeedStats = { applied: 0, duplicates: 0, gaps: 0, recoveredUpdates: 0, snapshots: 0, epochChanges: 0, requests: 0, failedRequests: 0 };
   private queue: MetadataUpdate[] = [];
   private needCatchUp = true;
   private needSnapshot: boolean;
@@ -69,6 +75,7 @@ export class MetadataFeed {
     this.log = o.log ?? silent;
     this.needSnapshot = o.resumeAfter === undefined;
     this.version = o.resumeAfter ?? 0;
+    this.epoch = o.resumeEpoch;
     this.backoff = new Backoff({ minMs: o.backoffMinMs ?? 200, maxMs: o.backoffMaxMs ?? 10_000 });
   }
 
@@ -128,6 +135,7 @@ export class MetadataFeed {
         continue;
       }
       const u = this.queue.shift()!;
+      if (this.epochChanged(u.epoch)) continue;
       if (u.version <= this.version) { this.stats.duplicates++; continue; }
       if (u.prevVersion > this.version) {
         this.stats.gaps++;
@@ -148,6 +156,8 @@ export class MetadataFeed {
       const reply = await this.request<RangeReply>({ op: 'range', topic: this.o.topic, after: this.version, max: this.o.batch ?? 500 });
       if (!reply) return;
       if (!reply.ok) { this.needSnapshot = true; continue; }
+      if (this.epochChanged(reply.epoch)) continue;
+      this.epoch = reply.epoch;
       for (const u of reply.updates) {
         if (u.version <= this.version) continue;
         this.stats.recoveredUpdates++;
@@ -158,22 +168,42 @@ export class MetadataFeed {
   }
 
   private async snapshot(): Promise<void> {
-    const entities: MetadataUpdate[] = [];
-    let version: number | undefined;
+    let entities: MetadataUpdate[] = [];
+    let first: SnapshotReply | undefined;
     let cursor: string | undefined;
-    do {
+    for (;;) {
       const reply = await this.request<SnapshotReply>({ op: 'snapshot', topic: this.o.topic, cursor });
       if (!reply) return;
-      version ??= reply.version;
+      // The log was replaced between two chunks: start the snapshot over.
+      if (first && reply.epoch !== first.epoch) { entities = []; first = cursor = undefined; continue; }
+      first ??= reply;
       entities.push(...reply.entities);
       cursor = reply.nextCursor;
-    } while (cursor !== undefined);
+      if (cursor === undefined) break;
+    }
     this.stats.snapshots++;
     this.o.sink.reset(entities);
-    this.version = version;
+    this.version = first.version;
+    this.epoch = first.epoch;
     this.needSnapshot = false;
-    this.log.info({ topic: this.o.topic, version, entities: entities.length }, 'metadata snapshot applied');
+    this.log.info({ topic: this.o.topic, version: first.version, entities: entities.length }, 'metadata snapshot applied');
     this.notify();
+  }
+
+  /**
+   * The service's log was replaced (lost and started again): versions are no longer comparable
+   * with ours, so drop what is queued and start over from a snapshot.
+   */
+  private epochChanged(epoch: string): boolean {
+    if (this.epoch === undefined || epoch === this.epoch) return false;
+    this.log.warn({ topic: this.o.topic, was: this.epoch, now: epoch }, 'metadata service log changed epoch; taking a snapshot');
+    this.stats.epochChanges++;
+    this.epoch = undefined;
+    this.version = 0;
+    this.needSnapshot = true;
+    this.needCatchUp = true;
+    this.queue = [];
+    return true;
   }
 
   private applyOne(u: MetadataUpdate): void {

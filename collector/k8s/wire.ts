@@ -8,6 +8,10 @@
 // version of the previous update published on the same topic, so a subscriber detects a gap
 // when prevVersion differs from the last version it applied.
 //
+// Epoch: a random id of the service's log, carried by every message and reply. Should the log
+// be lost (PVC deleted) the counter would start again from 0 and subscribers would ignore every
+// "old" version (Pixie #534); a new epoch tells them to take a snapshot instead.
+//
 // Recovery: request/reply on `wiretap.metadata.missing`:
 //   {op:'range', topic, after, max}   → {ok:true, updates (version > after, ascending), head}
 //                                        | {ok:false, reason:'pruned'} (then ask for a snapshot)
@@ -62,6 +66,8 @@ export type Entity =
  * subscribers can keep deleted pods for a while: rows of exited processes still hydrate).
  */
 export type MetadataUpdate = Entity & {
+  /** The service log's epoch (see above). */
+  epoch: string;
   version: number;
   /** Version of the previous update on the topic this message was published or replayed on. */
   prevVersion: number;
@@ -74,10 +80,10 @@ export type MissingRequest =
   | { op: 'range'; topic: string; after: number; max?: number }
   | { op: 'snapshot'; topic: string; cursor?: string };
 
-export type RangeReply = { ok: true; updates: MetadataUpdate[]; head: number } | { ok: false; reason: 'pruned' };
+export type RangeReply = { ok: true; epoch: string; updates: MetadataUpdate[]; head: number } | { ok: false; reason: 'pruned' };
 
 /** Entities live on the topic plus recently deleted ones (op 'delete'). */
-export interface SnapshotReply { version: number; entities: MetadataUpdate[]; nextCursor?: string }
+export interface SnapshotReply { epoch: string; version: number; entities: MetadataUpdate[]; nextCursor?: string }
 
 /** Container ids as cgroup paths show them: lowercase hex, no `containerd://` / `docker://`. */
 export function normalizeContainerId(id: string): string {

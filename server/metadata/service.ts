@@ -11,7 +11,7 @@ import type { Logger } from '../log.ts';
 import { deriveEntities, type Caches } from './derive.ts';
 import { loadKubeConfig, type KubeTarget } from './kube-config.ts';
 import { ResourceWatcher, type WatcherOptions } from './resource-watcher.ts';
-import { toWire, UpdateLog, type NewUpdate, type StoredUpdate } from './update-log.ts';
+import { UpdateLog, type NewUpdate, type StoredUpdate } from './update-log.ts';
 import { watchedResources } from './watched-resources.ts';
 
 export interface MetadataServiceOptions {
@@ -123,7 +123,7 @@ export class MetadataService {
 
   private publish(s: StoredUpdate): void {
     for (const [topic] of s.topics) {
-      this.nc.publish(topicSubject(topic), codec.encode(toWire(s, topic)));
+      this.nc.publish(topicSubject(topic), codec.encode(this.updates.wire(s, topic)));
       this.stats_.published++;
     }
   }

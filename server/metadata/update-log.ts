@@ -6,13 +6,14 @@
 // remembers the highest version it dropped: a range starting before it gets "pruned".
 import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { Entity, MetadataUpdate, RangeReply, SnapshotReply } from '../../collector/k8s/wire.ts';
 import { entityId } from './derive.ts';
 
 /** One update as stored: with its previous version on each topic it belongs to. */
 export type StoredUpdate = Entity & { v: number; op: 'upsert' | 'delete'; atMs: number; topics: [topic: string, prev: number][] };
 
-interface Header { version: number; prunedThrough: number; heads: Record<string, number> }
+interface Header { epoch: string; version: number; prunedThrough: number; heads: Record<string, number> }
 
 export interface UpdateLogOptions {
   retainMs?: number;
@@ -25,6 +26,8 @@ export interface NewUpdate { entity: Entity; op: 'upsert' | 'delete'; topics: st
 const maxReplyBytes = 512 * 1024; // well under NATS's default 1 MiB max_payload
 
 export class UpdateLog {
+  /** Random id of this log, kept across restarts; a new one means history was lost. */
+  epoch = '';
   /** Highest version ever assigned. */
   version = 0;
   /** Highest version dropped by compaction: ranges starting before it cannot be replayed. */
@@ -44,6 +47,7 @@ export class UpdateLog {
     this.now = o.now ?? Date.now;
     mkdirSync(dirname(path), { recursive: true });
     const stored = existsSync(path) ? this.load() : [];
+    this.epoch ||= randomUUID();
     this.fd = -1;
     // Start from a clean, compacted file (also drops a line torn by a crash).
     this.rewrite(stored);
@@ -76,11 +80,11 @@ export class UpdateLog {
     const updates: MetadataUpdate[] = [];
     let bytes = 0;
     for (let i = firstAfter(list, after); i < list.length && updates.length < max && bytes < maxReplyBytes; i++) {
-      const u = toWire(list[i]!, topic);
+      const u = this.wire(list[i]!, topic);
       bytes += JSON.stringify(u).length;
       updates.push(u);
     }
-    return { ok: true, updates, head: this.head(topic) };
+    return { ok: true, epoch: this.epoch, updates, head: this.head(topic) };
   }
 
   /** Live entities of the topic plus fresh tombstones, by entity id, in chunks. */
@@ -91,15 +95,15 @@ export class UpdateLog {
     let bytes = 0;
     let last: string | undefined;
     for (const id of ids) {
-      if (entities.length >= max || bytes >= maxReplyBytes) return { version: this.head(topic), entities, nextCursor: last };
+      if (entities.length >= max || bytes >= maxReplyBytes) return { epoch: this.epoch, version: this.head(topic), entities, nextCursor: last };
       last = id;
       const s = this.state.get(id)!;
       if (!s.topics.some(([t]) => t === topic) || (s.op === 'delete' && s.atMs < cutoff)) continue;
-      const u = toWire(s, topic);
+      const u = this.wire(s, topic);
       bytes += JSON.stringify(u).length;
       entities.push(u);
     }
-    return { version: this.head(topic), entities };
+    return { epoch: this.epoch, version: this.head(topic), entities };
   }
 
   /** Drops updates older than the retention and expired tombstones; rewrites the file. */
@@ -107,6 +111,13 @@ export class UpdateLog {
     const all = new Map<number, StoredUpdate>();
     for (const list of this.byTopic.values()) for (const s of list) all.set(s.v, s);
     this.rewrite([...all.values()].sort((a, b) => a.v - b.v));
+  }
+
+  /** An update as published on `topic`: with that topic's previous version and the epoch. */
+  wire(s: StoredUpdate, topic: string): MetadataUpdate {
+    const prev = s.topics.find(([t]) => t === topic)?.[1] ?? 0;
+    const { v, topics: _topics, ...rest } = s;
+    return { ...rest, epoch: this.epoch, version: v, prevVersion: prev } as MetadataUpdate;
   }
 
   close(): void {
@@ -121,6 +132,7 @@ export class UpdateLog {
       let rec: { header?: Header } & Partial<StoredUpdate>;
       try { rec = JSON.parse(line); } catch { continue; } // a torn last line
       if (rec.header) {
+        this.epoch = rec.header.epoch;
         this.version = Math.max(this.version, rec.header.version);
         this.prunedThrough = Math.max(this.prunedThrough, rec.header.prunedThrough);
         for (const [t, v] of Object.entries(rec.header.heads)) this.heads.set(t, Math.max(this.head(t), v));
@@ -147,7 +159,7 @@ export class UpdateLog {
       if (fresh || liveState) keep.push(s);
       else this.prunedThrough = Math.max(this.prunedThrough, s.v);
     }
-    const header: Header = { version: this.version, prunedThrough: this.prunedThrough, heads: Object.fromEntries(this.heads) };
+    const header: Header = { epoch: this.epoch, version: this.version, prunedThrough: this.prunedThrough, heads: Object.fromEntries(this.heads) };
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, 'w');
     writeSync(fd, [JSON.stringify({ header }), ...keep.map((s) => JSON.stringify(s))].join('\n') + '\n');
@@ -186,10 +198,4 @@ function firstAfter(list: StoredUpdate[], after: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-export function toWire(s: StoredUpdate, topic: string): MetadataUpdate {
-  const prev = s.topics.find(([t]) => t === topic)?.[1] ?? 0;
-  const { v, topics: _topics, ...rest } = s;
-  return { ...rest, version: v, prevVersion: prev } as MetadataUpdate;
 }
