@@ -34,6 +34,8 @@ export interface DuckEngineOptions {
   memoryLimit?: string;
   /** Where hydrated columns (container, cmdline, …) come from. */
   metadata?: MetadataProvider | null;
+  /** Strings with more distinct values than this (per query) go to DuckDB as VARCHAR, not ENUM. */
+  maxEnumEntries?: number;
 }
 
 export interface EngineStats {
@@ -93,6 +95,7 @@ export class DuckEngine implements QueryExecutor, RowSink {
     readonly store: Store,
     private readonly scans: ScanRegistry,
     private metadata: MetadataProvider | null,
+    private readonly maxEnumEntries: number | undefined,
   ) {}
 
   static async create(options: DuckEngineOptions = {}): Promise<DuckEngine> {
@@ -103,7 +106,7 @@ export class DuckEngine implements QueryExecutor, RowSink {
     await admin.run('SET GLOBAL lock_configuration = true');
     const scans = new ScanRegistry();
     scans.register(admin);
-    return new DuckEngine(instance, admin, new Store(storeOptions(options)), scans, options.metadata ?? null);
+    return new DuckEngine(instance, admin, new Store(storeOptions(options)), scans, options.metadata ?? null, options.maxEnumEntries);
   }
 
   setMetadata(provider: MetadataProvider | null): void {
@@ -153,7 +156,8 @@ export class DuckEngine implements QueryExecutor, RowSink {
       }
       // Refuse by leading keyword first: preparing e.g. COPY would already fail on file access.
       if (!readOnlyStart.test(sql)) throw readOnlyError();
-      this.lastScans = await createViews({ store: this.store, scans: this.scans, metadata: this.metadata }, conn, sql, cleanup);
+      const ctx = { store: this.store, scans: this.scans, metadata: this.metadata, maxEnumEntries: this.maxEnumEntries };
+      this.lastScans = await createViews(ctx, conn, sql, cleanup);
       const prepared = await extracted.prepare(0);
       if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
         prepared.destroySync();

@@ -23,6 +23,7 @@ export interface ViewContext {
   store: Store;
   scans: ScanRegistry;
   metadata: MetadataProvider | null;
+  maxEnumEntries?: number;
 }
 
 /** Scan counts per table, for tests and benchmarks: how many batches pruning left. */
@@ -91,7 +92,7 @@ export async function createViews(
       }
     }
     const needed = new Set(star ? defs.map((d) => d.name) : defs.filter((d) => names.has(d.name)).map((d) => d.name));
-    const plan = new ScanPlan(table, defs, batches, needed);
+    const plan = new ScanPlan(table, defs, batches, needed, ctx.maxEnumEntries);
     const id = ctx.scans.add(plan);
     cleanup.push(() => ctx.scans.remove(id));
     scans.push({ table, batchesTotal: snap.batches.length, batchesScanned: batches.length });

@@ -141,3 +141,24 @@ test('the memory budget holds and wiretap_tables accounts for every row', async 
     await e.close();
   }
 });
+
+for (const maxEnumEntries of [undefined, 0]) test(`mostly-distinct text columns (stored plain) read back exactly (${maxEnumEntries === 0 ? 'as VARCHAR' : 'as ENUM'})`, async () => {
+  const e = await DuckEngine.create({ flushRows: 1024, maxEnumEntries });
+  try {
+    const bodies: string[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const body = i % 7 === 0 ? null : `{"id":${i},"u":"ü${i}"}`;
+      bodies.push(body as string);
+      e.append('http_events', httpRow({ timeNs: t0 + BigInt(i) * 1000n, reqBody: body as string }));
+    }
+    const rows = await all(await e.query('select req_body from http_events order by time_'));
+    assert.deepEqual(rows.map((r) => r[0]), bodies);
+    const [[distinct]] = (await all(await e.query('select count(distinct req_body) from http_events'))) as [[bigint]];
+    assert.equal(distinct, BigInt(bodies.filter((b) => b !== null).length));
+    const batches = e.store.tables.get('http_events')!.sealedBatches();
+    const reqBody = 14;
+    assert.ok(batches.some((b) => b.open().column(reqBody).kind === 'text' && (b.open().column(reqBody) as { idx: unknown }).idx === null), 'some batch stored req_body plain');
+  } finally {
+    await e.close();
+  }
+});

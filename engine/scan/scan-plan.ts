@@ -10,7 +10,7 @@ import type { ScanBatch } from '../store/decoded.ts';
 import type { OutputMode } from './fill.ts';
 
 /** Above this many dictionary entries (summed over batches) a string column goes as VARCHAR. */
-const enumMaxEntries = 1 << 20;
+export const defaultMaxEnumEntries = 1 << 20;
 
 export interface ColumnOutput {
   type: DuckDBType;
@@ -57,6 +57,7 @@ export class ScanPlan {
     readonly batches: readonly ScanBatch[],
     /** Columns the statement may read; the others are declared but never produced. */
     readonly needed: ReadonlySet<string>,
+    private readonly maxEnumEntries = defaultMaxEnumEntries,
   ) {
     this.rows = batches.reduce((s, b) => s + b.rows, 0);
     this.outputs = defs.map((d, i) => this.outputFor(d, i));
@@ -70,7 +71,7 @@ export class ScanPlan {
     for (const b of this.batches) {
       const c = b.column(i);
       if (c.kind === 'text') entries += c.dict.length;
-      if (entries > enumMaxEntries) return plain;
+      if (entries > this.maxEnumEntries) return plain;
     }
     const ids = new Map<string, number>();
     const members: string[] = [];
