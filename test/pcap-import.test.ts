@@ -47,6 +47,29 @@ async function startCapture(cmd: string, args: string[], ready: RegExp): Promise
   return child;
 }
 
+/** Connects to the port until the capture file grows: the capture is then really live (tshark
+ *  reports "Capturing on" well before packets reach its file). */
+async function untilCaptured(file: string, port: number): Promise<void> {
+  const { connect } = await import('node:net');
+  const { existsSync, statSync } = await import('node:fs');
+  const deadline = Date.now() + 30_000;
+  let base = -1;
+  while (Date.now() < deadline) {
+    const size = existsSync(file) ? statSync(file).size : 0;
+    if (base < 0 && size > 0) base = size;
+    else if (base >= 0 && size > base) return;
+    await new Promise<void>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve();
+      });
+      s.on('error', () => resolve());
+    });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`capture into ${file} never saw a packet`);
+}
+
 async function stopCapture(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
@@ -77,6 +100,8 @@ before(async () => {
   // Bounded captures: stopped below, and by duration if anything hangs.
   const tshark = await startCapture('tshark', ['-i', 'lo', '-f', `tcp port ${httpPort} or tcp port ${kafkaPort}`, '-w', pcapng(), '-a', 'duration:120', '-q'], /Capturing on/);
   const tcpdump = await startCapture('tcpdump', ['-i', 'lo', '-U', '-w', pcap(), '-c', '100000', `tcp port ${httpPort}`], /listening on/);
+  await untilCaptured(pcapng(), httpPort);
+  await untilCaptured(pcap(), httpPort);
   try {
     for (let i = 0; i < CURL; i++) {
       const args = ['-s', '-o', '/dev/null', `http://127.0.0.1:${httpPort}/pcap/${i}`];

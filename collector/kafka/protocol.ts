@@ -2,8 +2,11 @@
 // printable client id), frame boundaries for resync, per-connection state.
 import type { MessageType, Protocol, ProtocolConnection } from '../protocol.ts';
 import type { CollectorStats } from '../stats.ts';
-import { isKnownApi, MAX_PLAUSIBLE_VERSION } from './api-keys.ts';
+import { isFlexible, isKnownApi, MAX_PLAUSIBLE_VERSION } from './api-keys.ts';
+import { KafkaReader } from './codec.ts';
 import { MAX_FRAME } from './frame-reader.ts';
+import { SCHEMAS } from './messages.ts';
+import { decode } from './schema.ts';
 import { KafkaConnection } from './kafka-connection.ts';
 import { defaultKafkaOptions, type KafkaOptions } from './options.ts';
 
@@ -22,10 +25,34 @@ export function requestHeaderAt(b: Buffer, i: number): boolean {
   return true;
 }
 
+/**
+ * A whole request frame at i decodes exactly (header and, for APIs with a schema, the body ends
+ * where the frame ends). Guards inference against a response that happens to look like a header
+ * (e.g. correlation id 0 read as API key Produce).
+ */
+export function requestDecodesAt(b: Buffer, i: number): boolean {
+  const size = b.readInt32BE(i);
+  const r = new KafkaReader(b.subarray(i + 4, i + 4 + size));
+  const key = b.readInt16BE(i + 4);
+  const version = b.readInt16BE(i + 6);
+  const schema = SCHEMAS.get(key);
+  if (schema === undefined) return true;
+  r.i = 8;
+  try {
+    r.string(false);
+    if (isFlexible(key, version)) r.taggedFields();
+  } catch {
+    return false;
+  }
+  decode(r, schema.request, version, isFlexible(key, version));
+  return !r.truncated && r.i === size;
+}
+
 export function inferKafka(head: Buffer): MessageType | 'needMore' | null {
   if (head.length < 14) return head[0] === 0 && (head.length < 2 || head[1]! < 0x10) ? 'needMore' : null;
   if (!requestHeaderAt(head, 0)) return null;
   const size = head.readInt32BE(0);
+  if (head.length >= 4 + size && !requestDecodesAt(head, 0)) return null;
   // The first read usually carries the whole request; a longer head must start another one.
   if (head.length <= 4 + size) return 'request';
   return requestHeaderAt(head, 4 + size) ? 'request' : null;
