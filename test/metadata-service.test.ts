@@ -143,7 +143,7 @@ test('watch history compacted while disconnected: the service relists (410) and 
   }
 }));
 
-test('API server unavailable: informers back off (bounded requests), then recover', () => withEnv(async ({ kube, nats, start }) => {
+test('API server unavailable: informers back off (bounded requests), then recover', (t) => withEnv(async ({ kube, nats, start }) => {
   seedCluster(kube);
   const svc = await start({ watcher: { backoffMinMs: 200, backoffMaxMs: 2000, minWatchIntervalMs: 200 } });
   const n1 = await startAgent(nats.url, 'n1');
@@ -152,6 +152,7 @@ test('API server unavailable: informers back off (bounded requests), then recove
     const windowStart = Date.now();
     await new Promise((r) => setTimeout(r, 6000));
     const during = kube.count({ sinceMs: windowStart });
+    t.diagnostic(`${during} requests in 6 s while unavailable`);
     // Without backoff 7 informers would retry thousands of times in 6 s; with it (200 ms doubling
     // to 2 s, jittered) each makes about 6–9 attempts.
     assert.ok(during >= 7, `retried at all (${during})`);
@@ -164,6 +165,29 @@ test('API server unavailable: informers back off (bounded requests), then recove
     assert.equal(n1.store.livePods().length, 2, 'nothing deleted by the outage');
     assert.deepEqual([...watchesPerType(kube).values()].filter((n) => n > 1), []);
   } finally {
+    await n1.stop();
+  }
+}));
+
+test('a server that ends every watch at once cannot make the informers loop (watch starts are paced)', (t) => withEnv(async ({ kube, nats, start }) => {
+  seedCluster(kube);
+  await start({ watcher: { minWatchIntervalMs: 500 } });
+  const n1 = await startAgent(nats.url, 'n1');
+  const chop = setInterval(() => kube.endWatches(), 5);
+  try {
+    const windowStart = Date.now();
+    await new Promise((r) => setTimeout(r, 3000));
+    const watches = kube.count({ verb: 'watch', sinceMs: windowStart });
+    t.diagnostic(`${watches} watch requests in 3 s`);
+    // At most one watch start per 500 ms per resource: ≤ 7 × (3 s / 0.5 s + 1).
+    assert.ok(watches <= 7 * 7, `${watches} watch requests in 3 s`);
+    assert.ok(watches >= 7, 'watches were restarted');
+    assert.equal(kube.count({ verb: 'list', sinceMs: windowStart }), 0, 'a clean end resumes from the last version, no relist');
+    clearInterval(chop);
+    kube.apply('pods', webPod('after-chop', 'n1'));
+    await until('still delivering', () => !!n1.store.byContainerId(containerId('after-chop')));
+  } finally {
+    clearInterval(chop);
     await n1.stop();
   }
 }));
