@@ -191,3 +191,42 @@ test('a server that ends every watch at once cannot make the informers loop (wat
     await n1.stop();
   }
 }));
+
+test('subscribers started before the service retry with backoff, then catch up', () => withEnv(async ({ kube, nats, start }) => {
+  seedCluster(kube);
+  const agentStarted = startAgent(nats.url, 'n1'); // nobody answers "missing updates" yet
+  await new Promise((r) => setTimeout(r, 2000));
+  await start();
+  const n1 = await agentStarted;
+  try {
+    assert.ok(n1.store.byContainerId(containerId('web-1')), 'caught up once the service answered');
+    assert.ok(n1.feed.stats.failedRequests >= 1, 'retried');
+    // Backoff 100 ms doubling to 1 s: a handful of requests in 2 s, not a busy loop.
+    assert.ok(n1.feed.stats.requests <= 20, `${n1.feed.stats.requests} requests`);
+  } finally {
+    await n1.stop();
+  }
+}));
+
+test('history pruned while an agent was away: its range request is refused and it takes a snapshot', () => withEnv(async ({ kube, nats, start }) => {
+  seedCluster(kube);
+  const svc = await start({ retainMs: 1, tombstoneMs: 60_000, compactIntervalMs: 100 });
+  const first = await startAgent(nats.url, 'n1');
+  await first.stop();
+  // web-2 changes twice: its first update is superseded, so compaction drops a version the agent
+  // never saw (updates that are still an entity's latest state are kept).
+  const published = svc.stats.version;
+  kube.apply('pods', webPod('web-2', 'n1'));
+  await until('web-2 published', () => svc.stats.version > published);
+  kube.apply('pods', { ...webPod('web-2', 'n1'), metadata: { ...webPod('web-2', 'n1').metadata, labels: { app: 'web', tier: 'front' } } });
+  kube.delete('pods', 'web-1', 'shop');
+  await until('compacted past the agent', () => svc.updates.prunedThrough > first.feed.version);
+  const back = await startAgent(nats.url, 'n1', { store: first.store, resumeAfter: first.feed.version });
+  try {
+    assert.equal(back.feed.stats.snapshots, 1);
+    assert.deepEqual(back.store.livePods().map((p) => p.name), ['web-2']);
+    assert.ok(back.store.byContainerId(containerId('web-1'))?.goneAtMs, 'the deletion came as a tombstone in the snapshot');
+  } finally {
+    await back.stop();
+  }
+}));
