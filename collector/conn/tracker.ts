@@ -175,6 +175,11 @@ export class ConnectionTracker {
     const dir = ev.direction;
     const s = c.streams[dir];
     s.push(ev);
+    if (s.buffered > this.options.maxBufferedBytes) {
+      // Memory bound before any protocol is known (e.g. bytes piling up behind a gap).
+      this.stats.ignoredBytes += s.dropAll();
+      return;
+    }
     const head = s.contiguous();
     // Earlier bytes may still arrive (reordered): wait for them before judging.
     if (head.length === 0 && s.heldCount() > 0) return;

@@ -3,10 +3,11 @@
 // entry. A record set cut short by the capture counts the batches whose header is there.
 
 /** Records in a record set, and whether the set was complete. */
-export function countRecords(b: Buffer | null): { records: number; batches: number; complete: boolean } {
+export function countRecords(b: Buffer | null | undefined): { records: number; batches: number; complete: boolean } {
   let records = 0;
   let batches = 0;
   if (b === null) return { records, batches, complete: true };
+  if (b === undefined) return { records, batches, complete: false }; // cut off before the field
   let o = 0;
   while (o + 17 <= b.length) {
     const len = b.readInt32BE(o + 8);

@@ -72,6 +72,8 @@ export class MysqlConnection implements ProtocolConnection {
   /** The client negotiated CLIENT_DEPRECATE_EOF: null until known. */
   private deprecateEof: boolean | null = null;
   private commandSeen = false;
+  /** Reading a packet that answers nothing (handshake, auth, a reply older than its command). */
+  private skipping = false;
   disabled = false;
   /** The connection switched to TLS (what follows is encrypted). */
   tls = false;
@@ -97,6 +99,7 @@ export class MysqlConnection implements ProtocolConnection {
       return;
     }
     this.respReader.reset();
+    this.skipping = false;
     // A reply whose optional trailing EOF never came (connection closed) is complete.
     if (this.cur !== null && (this.rs === Rs.prepareColumns || this.rs === Rs.prepareParams) && this.left === 0) this.finishPrepare();
     this.resetResponse();
@@ -108,6 +111,7 @@ export class MysqlConnection implements ProtocolConnection {
       return;
     }
     this.respReader.reset();
+    this.skipping = false;
     // The reply being read (or the next one) was lost: its command must not take a later reply.
     const c = this.cur ?? this.nextUnanswered();
     if (c !== null && c.startNs <= timeNs) this.drop(c);
@@ -172,22 +176,29 @@ export class MysqlConnection implements ProtocolConnection {
     return null;
   }
 
+  private skipPacket(stream: StreamReader): ParseStatusValue {
+    const r = this.respReader.read(stream, 0);
+    this.skipping = r === ParseStatus.needMore && this.respReader.midPacket();
+    return r;
+  }
+
   private parseResponse(stream: StreamReader): ParseStatusValue {
+    if (this.skipping) return this.skipPacket(stream);
     for (;;) {
       if (this.rs === Rs.idle && this.cur === null && !this.respReader.midPacket()) {
         const buf = stream.contiguous();
-        if (buf.length < 4) return this.respReader.read(stream, 0); // needMore or invalid
+        if (buf.length < 4) return this.skipPacket(stream); // needMore or invalid
         const next = this.nextUnanswered();
         if (next === null) {
           // No command to answer: handshake/auth packets are skipped; a reply (seq 1) waits for
           // its command, which may be in a later batch.
           if (buf[3] === 1 && this.commandSeen) return ParseStatus.needMore;
-          return this.respReader.read(stream, 0);
+          return this.skipPacket(stream);
         }
         // Handshake packets, or a reply that began before this command was sent (its own
         // command was lost): skipped packet by packet.
         if (buf[3] !== ((next.lastSeq + 1) & 0xff) || stream.timeAt(0) < next.startNs) {
-          return this.respReader.read(stream, 0);
+          return this.skipPacket(stream);
         }
         this.cur = next;
       }
@@ -218,7 +229,8 @@ export class MysqlConnection implements ProtocolConnection {
     const r = this.respReader.read(stream, RESPONSE_KEEP);
     if (r !== ParseStatus.frame) return r;
     const p = this.respReader.packet;
-    const c = this.cur!;
+    const c = this.cur;
+    if (c === null) return ParseStatus.frame; // its command went away while it was being read
     const first = p.length > 0 ? p.data[0]! : -1;
     switch (this.rs) {
       case Rs.idle:
@@ -259,7 +271,7 @@ export class MysqlConnection implements ProtocolConnection {
     }
     if (c.cmd === Com.statistics) return this.complete(c, p, MysqlRespStatus.ok, p.data.toString('latin1'));
     if (first === 0x00 && p.length >= 7) {
-      if (c.cmd === Com.stmtPrepare && p.length >= 12) {
+      if (c.cmd === Com.stmtPrepare && p.data.length >= 12) {
         const prep = { stmtId: p.data.readUInt32LE(1), columns: p.data.readUInt16LE(5), params: p.data.readUInt16LE(7) };
         this.prepare = prep;
         this.remember(prep.stmtId, { sql: c.text, params: prep.params, types: null });
@@ -386,7 +398,8 @@ export class MysqlConnection implements ProtocolConnection {
     if (this.deprecateEof === true) return 'other';
     if (stream.headGap() > 0) return 'other';
     const buf = stream.contiguous();
-    if (buf.length < 5) return stream.ended || stream.gapFollows() ? 'other' : 'wait';
+    // 'eof' only with the whole 9-byte packet at hand, so consuming it cannot stop half-way.
+    if (buf.length < 9) return stream.ended || stream.gapFollows() ? 'other' : 'wait';
     const len = buf[0]! | (buf[1]! << 8) | (buf[2]! << 16);
     return len === 5 && buf[4] === 0xfe ? 'eof' : 'other';
   }
@@ -401,6 +414,8 @@ export class MysqlConnection implements ProtocolConnection {
   }
 
   private resetResponse(): void {
+    // A packet half read for a reply no longer tracked (expired, dropped): skip its rest.
+    if (this.respReader.midPacket()) this.skipping = true;
     this.rs = Rs.idle;
     this.cur = null;
     this.left = 0;
