@@ -15,11 +15,11 @@ import { spawnWithFirstLine, waitFor } from './helpers/processes.ts';
 
 const bin = new URL('../bin/wiretap', import.meta.url).pathname;
 
-async function startService(kubeUrl: string, natsUrl: string, dataDir: string): Promise<{ child: ChildProcess; version: number }> {
+async function startService(kubeUrl: string, natsUrl: string, dataDir: string): Promise<{ child: ChildProcess; version: number; healthPort: number }> {
   const { child, line } = await spawnWithFirstLine(process.execPath, [bin, 'metadata', '--kube-server', kubeUrl, '--nats', natsUrl, '--data-dir', dataDir, '--health-port', '0', '--log-level', 'warn'], 30_000);
-  const m = /^wiretap metadata: version (\d+), /.exec(line);
+  const m = /^wiretap metadata: version (\d+), .* health :(\d+)$/.exec(line);
   assert.ok(m, `first line: ${line}`);
-  return { child, version: Number(m[1]) };
+  return { child, version: Number(m[1]), healthPort: Number(m[2]) };
 }
 
 async function kill9(child: ChildProcess): Promise<void> {
@@ -36,12 +36,15 @@ test('metadata service killed -9 and restarted: versions continue, agents see no
   const kubeUrl = await kube.start();
   const nats = await startNats();
   const dataDir = mkdtempSync(join(tmpdir(), 'wiretap-metadata-'));
-  let svc: { child: ChildProcess; version: number } | undefined;
+  let svc: Awaited<ReturnType<typeof startService>> | undefined;
   const cleanups: (() => Promise<void>)[] = [];
   try {
     seedCluster(kube);
     svc = await startService(kubeUrl, nats.url, dataDir);
     assert.equal(svc.version, 0, 'fresh data dir');
+    const health = `http://127.0.0.1:${svc.healthPort}`;
+    assert.equal((await fetch(`${health}/healthz`)).status, 200);
+    await waitFor('ready (every informer listed)', async () => ((await fetch(`${health}/readyz`)).status === 200 ? true : undefined));
     const agent = await startAgent(nats.url, 'n1');
     cleanups.push(agent.stop);
     const broker = await startBroker(nats.url);
@@ -88,7 +91,7 @@ test('an agent that missed updates published while it was away recovers them aft
   const kubeUrl = await kube.start();
   const nats = await startNats();
   const dataDir = mkdtempSync(join(tmpdir(), 'wiretap-metadata-'));
-  let svc: { child: ChildProcess; version: number } | undefined;
+  let svc: Awaited<ReturnType<typeof startService>> | undefined;
   try {
     seedCluster(kube);
     svc = await startService(kubeUrl, nats.url, dataDir);
@@ -123,7 +126,7 @@ test('the service loses its log (new PVC): a new epoch makes subscribers take a 
   const kubeUrl = await kube.start();
   const nats = await startNats();
   const dataDir = mkdtempSync(join(tmpdir(), 'wiretap-metadata-'));
-  let svc: { child: ChildProcess; version: number } | undefined;
+  let svc: Awaited<ReturnType<typeof startService>> | undefined;
   try {
     seedCluster(kube);
     kube.apply('pods', webPod('web-2', 'n1'));

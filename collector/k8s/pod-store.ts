@@ -32,7 +32,7 @@ export function kubernetesColumns(r: ResolvedContainer): KubernetesColumns {
 }
 
 export interface PodStoreOptions {
-  /** How long deleted pods and replaced containers keep answering (default 15 min). */
+  /** How long deleted pods and replaced containers keep answering (default 1 h, as collector/metadata keeps exited processes). */
   retentionMs?: number;
   now?: () => number;
 }
@@ -48,7 +48,7 @@ export class PodStore implements PodResolver, FeedSink {
   private lastPurgeMs = 0;
 
   constructor(o: PodStoreOptions = {}) {
-    this.retentionMs = o.retentionMs ?? 15 * 60_000;
+    this.retentionMs = o.retentionMs ?? 3_600_000;
     this.now = o.now ?? Date.now;
   }
 

@@ -47,7 +47,7 @@ export class ClusterMetadataView {
   private readonly now: () => number;
 
   constructor(o: ClusterViewOptions = {}) {
-    this.retentionMs = o.retentionMs ?? 15 * 60_000;
+    this.retentionMs = o.retentionMs ?? 3_600_000;
     this.now = o.now ?? Date.now;
   }
 

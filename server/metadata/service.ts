@@ -23,7 +23,7 @@ export interface MetadataServiceOptions {
   log: Logger;
   /** How long updates stay replayable (default 6 h); older gaps get a snapshot. */
   retainMs?: number;
-  /** How long deleted entities stay in snapshots (default 15 min). */
+  /** How long deleted entities stay in snapshots (default 1 h: subscribers keep deleted pods that long). */
   tombstoneMs?: number;
   compactIntervalMs?: number;
   /** Changes arriving within this window are published together (default 50 ms). */

@@ -43,7 +43,7 @@ export class UpdateLog {
 
   constructor(readonly path: string, o: UpdateLogOptions = {}) {
     this.retainMs = o.retainMs ?? 6 * 3600_000;
-    this.tombstoneMs = o.tombstoneMs ?? 15 * 60_000;
+    this.tombstoneMs = o.tombstoneMs ?? 3_600_000;
     this.now = o.now ?? Date.now;
     mkdirSync(dirname(path), { recursive: true });
     const stored = existsSync(path) ? this.load() : [];
