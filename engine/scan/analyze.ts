@@ -127,10 +127,18 @@ export function pushdownFor(stmt: Json, table: string, rangeColumns: ReadonlySet
   return out;
 }
 
+/** Parsed templates by SQL text (a handful: one round trip saved per pushed-down conjunct). */
+const templates = new Map<string, string>();
+
 /** SQL text of `SELECT <expr>` / `SELECT upid FROM <table> WHERE <cond>` built from parsed pieces. */
 export async function deserialize(conn: DuckDBConnection, template: string, patch: (node: Json) => void): Promise<string> {
-  const stmt = await serialize(conn, template);
-  if (!stmt) throw new Error(`cannot serialize template ${template}`);
+  let text = templates.get(template);
+  if (text === undefined) {
+    const parsed = await serialize(conn, template);
+    if (!parsed) throw new Error(`cannot serialize template ${template}`);
+    templates.set(template, (text = JSON.stringify(parsed)));
+  }
+  const stmt = JSON.parse(text) as Json;
   patch((stmt.statements as Json[])[0]!.node as Json);
   const reader = await conn.runAndReadAll('SELECT json_deserialize_sql($1::VARCHAR)', [JSON.stringify(stmt)]);
   return String(reader.getRows()[0]?.[0]);
