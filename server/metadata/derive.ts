@@ -44,7 +44,15 @@ export function deriveEntities(caches: Caches): Map<string, Derived> {
       set.add(svc);
     }
   }
-  const selectors = (caches.services as Obj[]).filter((s) => s.spec?.selector && Object.keys(s.spec.selector).length);
+  // Services with a selector, by namespace (a pod can only be selected from its own namespace).
+  const selectors = new Map<string, Obj[]>();
+  for (const s of caches.services as Obj[]) {
+    if (!s.spec?.selector || !Object.keys(s.spec.selector).length) continue;
+    const ns = s.metadata?.namespace ?? '';
+    let list = selectors.get(ns);
+    if (!list) selectors.set(ns, (list = []));
+    list.push(s);
+  }
   const rsOwner = new Map<string, { kind: string; name: string }>();
   for (const rs of caches.replicasets as Obj[]) {
     const owner = controllerOf(rs);
@@ -57,8 +65,8 @@ export function deriveEntities(caches: Caches): Map<string, Derived> {
     const ns = m.namespace ?? '';
     const labels = m.labels ?? {};
     const services = new Set(sliceServices.get(`${ns}/${m.name}`) ?? []);
-    for (const s of selectors) {
-      if (s.metadata?.namespace === ns && Object.entries(s.spec!.selector!).every(([k, v]) => labels[k] === v)) services.add(s.metadata.name!);
+    for (const s of selectors.get(ns) ?? []) {
+      if (Object.entries(s.spec!.selector!).every(([k, v]) => labels[k] === v)) services.add(s.metadata!.name!);
     }
     let workload = controllerOf(p);
     if (workload?.kind === 'ReplicaSet') workload = rsOwner.get(`${ns}/${workload.name}`) ?? workload;
