@@ -13,7 +13,7 @@ import { containerId, endpointSlice, pod } from './fixtures/fake-kube/objects.ts
 import { seedCluster, startAgent, startBroker, watchesPerType, webPod } from './fixtures/fake-kube/cluster.ts';
 import { waitFor } from './helpers/processes.ts';
 
-interface Env { kube: FakeKube; nats: NatsServer; dataDir: string; start(o?: Partial<MetadataServiceOptions>): Promise<MetadataService> }
+interface Env { kube: FakeKube; nats: NatsServer; restartNats(): Promise<void>; dataDir: string; start(o?: Partial<MetadataServiceOptions>): Promise<MetadataService> }
 
 async function withEnv(fn: (env: Env) => Promise<void>): Promise<void> {
   const kube = new FakeKube({ bookmarkIntervalMs: 500 });
@@ -22,8 +22,13 @@ async function withEnv(fn: (env: Env) => Promise<void>): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wiretap-metadata-'));
   const services: MetadataService[] = [];
   const log = createLogger(process.env.WIRETAP_LOG_LEVEL ?? 'error');
+  let current = nats;
   const env: Env = {
     kube, nats, dataDir,
+    restartNats: async () => {
+      await current.stop();
+      current = await startNats(nats.port);
+    },
     start: async (o = {}) => {
       const svc = await MetadataService.start({ kube: { server: kubeUrl }, nats: nats.url, dataDir, log, debounceMs: 20, ...o });
       services.push(svc);
@@ -37,7 +42,7 @@ async function withEnv(fn: (env: Env) => Promise<void>): Promise<void> {
     await fn(env);
   } finally {
     for (const s of services) await s.stop().catch(() => {});
-    await nats.stop();
+    await current.stop();
     await kube.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -228,5 +233,20 @@ test('history pruned while an agent was away: its range request is refused and i
     assert.ok(back.store.byContainerId(containerId('web-1'))?.goneAtMs, 'the deletion came as a tombstone in the snapshot');
   } finally {
     await back.stop();
+  }
+}));
+
+test('NATS restarted: the service and agents reconnect; what was published meanwhile is recovered', () => withEnv(async ({ kube, nats, start, restartNats }) => {
+  seedCluster(kube);
+  await start();
+  const n1 = await startAgent(nats.url, 'n1', { pollIntervalMs: 1000 });
+  try {
+    await restartNats(); // subscriptions and the "missing updates" responder must come back by themselves
+    kube.apply('pods', webPod('during-restart', 'n1'));
+    kube.apply('pods', webPod('after-restart', 'n1'));
+    await until('agent caught up', () => !!n1.store.byContainerId(containerId('during-restart')) && !!n1.store.byContainerId(containerId('after-restart')), 30_000);
+    assert.equal(n1.store.livePods().length, 3);
+  } finally {
+    await n1.stop();
   }
 }));
