@@ -195,10 +195,15 @@ static __always_inline struct sock *tcp_sock_of(__u64 fd64)
 	struct fdtable *fdt = files->fdt;
 	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
-	__u64 fds = 0, fp = 0;
-	if (bpf_probe_read_kernel(&fds, sizeof(fds), &fdt->fd) || !fds)
+	/* fd[fd] without a helper call: the slot's address cast to a struct whose first field
+	 * is a pointer, then a direct (fault-safe) load of that field. */
+	__u64 fds = (__u64)fdt->fd;
+	if (!fds)
 		return NULL;
-	if (bpf_probe_read_kernel(&fp, sizeof(fp), (void *)(fds + (__u64)fd * sizeof(void *))) || !fp)
+	struct list_head *slot = bpf_rdonly_cast((void *)(fds + (__u64)fd * sizeof(void *)),
+						 bpf_core_type_id_kernel(struct list_head));
+	__u64 fp = (__u64)slot->next;
+	if (!fp)
 		return NULL;
 	struct file *file = bpf_rdonly_cast((void *)fp, bpf_core_type_id_kernel(struct file));
 	struct inode *inode = file->f_inode;
