@@ -12,7 +12,8 @@ export const metadataOptionsUsage = `Options for metadata:
   --kube-server URL    Kubernetes API URL without auth, e.g. from kubectl proxy (default: in-cluster
                        service account, or KUBECONFIG / ~/.kube/config)
   --kubeconfig PATH    kubeconfig file to use instead
-  --retain-minutes N   how long updates stay replayable for subscribers that missed some (default 360)
+  --retain-minutes N   how long updates stay replayable for subscribers that missed some
+                       (default 60; a longer gap gets a snapshot instead)
   --health-port N      HTTP /healthz and /readyz (default 8081; 0 picks a free port)
   --log-level LEVEL    trace|debug|info|warn|error (default info; or WIRETAP_LOG_LEVEL)`;
 
@@ -54,7 +55,7 @@ export function parseMetadataArgs(argv: string[], makeError: (msg: string) => Er
     dataDir: v['data-dir'] ?? '/var/lib/wiretap/metadata',
     ...(v['kube-server'] ? { kubeServer: v['kube-server'] } : {}),
     ...(v.kubeconfig ? { kubeconfig: v.kubeconfig } : {}),
-    retainMinutes: int('retain-minutes', v['retain-minutes'], 360, 1, 7 * 24 * 60),
+    retainMinutes: int('retain-minutes', v['retain-minutes'], 60, 1, 7 * 24 * 60),
     healthPort: int('health-port', v['health-port'], 8081, 0, 65535),
     logLevel: v['log-level'] ?? process.env.WIRETAP_LOG_LEVEL ?? 'info',
   };

@@ -21,7 +21,7 @@ export interface MetadataServiceOptions {
   /** Directory of the durable update log (a PVC in deploy/). */
   dataDir: string;
   log: Logger;
-  /** How long updates stay replayable (default 6 h); older gaps get a snapshot. */
+  /** How long updates stay replayable (default 1 h); older gaps get a snapshot. */
   retainMs?: number;
   /** How long deleted entities stay in snapshots (default 1 h: subscribers keep deleted pods that long). */
   tombstoneMs?: number;

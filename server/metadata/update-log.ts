@@ -42,7 +42,7 @@ export class UpdateLog {
   private readonly now: () => number;
 
   constructor(readonly path: string, o: UpdateLogOptions = {}) {
-    this.retainMs = o.retainMs ?? 6 * 3600_000;
+    this.retainMs = o.retainMs ?? 3600_000;
     this.tombstoneMs = o.tombstoneMs ?? 3_600_000;
     this.now = o.now ?? Date.now;
     mkdirSync(dirname(path), { recursive: true });
@@ -90,7 +90,8 @@ export class UpdateLog {
   /** Live entities of the topic plus fresh tombstones, by entity id, in chunks. */
   snapshot(topic: string, cursor?: string, max = 500): SnapshotReply {
     const cutoff = this.now() - this.tombstoneMs;
-    const ids = [...this.state.keys()].filter((id) => cursor === undefined || id > cursor).sort();
+    // Sort only what belongs to the topic (a node's pods, not the cluster).
+    const ids = [...this.state].filter(([id, s]) => (cursor === undefined || id > cursor) && s.topics.some(([t]) => t === topic)).map(([id]) => id).sort();
     const entities: MetadataUpdate[] = [];
     let bytes = 0;
     let last: string | undefined;
@@ -98,7 +99,7 @@ export class UpdateLog {
       if (entities.length >= max || bytes >= maxReplyBytes) return { epoch: this.epoch, version: this.head(topic), entities, nextCursor: last };
       last = id;
       const s = this.state.get(id)!;
-      if (!s.topics.some(([t]) => t === topic) || (s.op === 'delete' && s.atMs < cutoff)) continue;
+      if (s.op === 'delete' && s.atMs < cutoff) continue;
       const u = this.wire(s, topic);
       bytes += JSON.stringify(u).length;
       entities.push(u);
