@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rewriteCatalogSql, type RewriteContext } from './rewrite.ts';
+
+const ctx: RewriteContext = {
+  user: 'alice', database: 'wiretap', processId: 4242,
+  setting: (n) => ({ search_path: '"$user", public', server_version_num: '160000' } as Record<string, string>)[n.toLowerCase()],
+};
+const rw = (sql: string): string => rewriteCatalogSql(sql, ctx).replace(/\s+/g, ' ').trim();
+
+test('pg_catalog/public qualifiers go, information_schema is redirected, strings are untouched', () => {
+  assert.equal(rw("select * from pg_catalog.pg_class c where c.relname = 'pg_catalog.x'"), "select * from pg_class c where c.relname = 'pg_catalog.x'");
+  assert.equal(rw('select * from information_schema.tables'), 'select * from wt_information_schema.tables');
+  assert.equal(rw('select * from public.http_events'), 'select * from http_events');
+});
+
+test('OPERATOR(pg_catalog.~) and COLLATE are PostgreSQL-only syntax', () => {
+  assert.equal(rw("where c.relname OPERATOR(pg_catalog.~) '^(x)$' COLLATE pg_catalog.default and 1=1"), "where c.relname ~ '^(x)$' and 1=1");
+});
+
+test('regclass/regtype casts: literal → oid lookup, expression → name', () => {
+  assert.equal(rw("select 'http_events'::regclass"), "select wt_regclass_oid('http_events')");
+  assert.equal(rw('select c.oid::pg_catalog.regclass from pg_class c'), 'select wt_regclass_name(c.oid) from pg_class c');
+  assert.equal(rw('select a.atttypid::regtype::text'), 'select wt_regtype_name(a.atttypid)::text');
+});
+
+test('session values: current_setting, current_user, current_database(), pg_backend_pid()', () => {
+  assert.equal(rw("select current_setting('server_version_num')::int"), "select '160000'::int");
+  assert.equal(rw('select current_user, session_user, current_database(), pg_backend_pid()'), "select 'alice', 'alice', 'wiretap', 4242");
+  assert.equal(rw('select u.user from t u'), 'select u.user from t u'); // a qualified column named user stays
+});
+
+test('x = ANY(array) → list_contains; subqueries keep ANY', () => {
+  assert.equal(rw('on a.attnum = ANY(ix.indkey)'), 'on list_contains(ix.indkey, a.attnum)');
+  assert.equal(rw('where x = any (select 1)'), 'where x = any (select 1)');
+});
+
+test('set-returning and array-valued functions in FROM get a column alias', () => {
+  assert.equal(rw('from generate_series(1, 3) s, t'), 'from generate_series(1, 3) s(s), t');
+  assert.equal(rw("from string_to_array('a,b', ',') s"), "from (SELECT string_to_array('a,b', ',') AS s) s");
+  assert.equal(rw('select generate_subscripts(a, 1) ord from t'), 'select unnest(wt_subscripts(a, 1)) ord from t');
+  assert.equal(rw("select json_build_object('a', 1)"), "select json_object('a', 1)");
+});
