@@ -86,3 +86,30 @@ test('a range the service no longer holds falls back to a snapshot, then continu
     await nats.stop();
   }
 });
+
+test('a sink that throws does not kill the feed: it backs off and resyncs from a snapshot', async () => {
+  const nats = await startNats();
+  const nc = await connect({ servers: nats.url });
+  try {
+    const history = [update(1, 0)];
+    const state = { prunedThrough: 0, requests: [] as MissingRequest[] };
+    responder(nc, history, state);
+    let failures = 2;
+    const sink = new RecordingSink();
+    const flaky: FeedSink = { reset: (e) => sink.reset(e), apply: (u) => { if (u.version === 2 && failures-- > 0) throw new Error('boom'); sink.apply(u); } };
+    const feed = new MetadataFeed({ nc, topic, sink: flaky, resumeAfter: 1, resumeEpoch: 'E', pollIntervalMs: 60_000, backoffMinMs: 50, backoffMaxMs: 200 });
+    await feed.start();
+    history.push(update(2, 1));
+    nc.publish(topicSubject(topic), codec.encode(update(2, 1)));
+    await waitFor('resynced', async () => (feed.version === 2 ? true : undefined), 10_000);
+    assert.equal(feed.stats.snapshots, 1, 'state repaired from a snapshot');
+    assert.deepEqual(sink.resets, [1]);
+    history.push(update(3, 2));
+    nc.publish(topicSubject(topic), codec.encode(update(3, 2)));
+    await waitFor('live again', async () => (sink.applied.includes(3) ? true : undefined), 10_000);
+    await feed.stop();
+  } finally {
+    await nc.close();
+    await nats.stop();
+  }
+});

@@ -85,7 +85,12 @@ export class MetadataFeed {
     this.sub = this.o.nc.subscribe(topicSubject(this.o.topic), {
       callback: (err, msg) => {
         if (err) { this.log.warn({ err: err.message, topic: this.o.topic }, 'metadata subscription error'); return; }
-        this.queue.push(codec.decode(msg.data) as MetadataUpdate);
+        try {
+          this.queue.push(codec.decode(msg.data) as MetadataUpdate);
+        } catch (e) {
+          this.log.warn({ err: (e as Error).message, topic: this.o.topic }, 'undecodable metadata message');
+          return;
+        }
         this.lastLiveMs = Date.now();
         this.kick();
       },
@@ -121,7 +126,14 @@ export class MetadataFeed {
 
   private kick(): void {
     if (this.pumping || this.stopped) return;
-    this.pumping = this.pump().finally(() => {
+    // A failing sink must not kill the feed: log, and let the next catch-up repair the state.
+    this.pumping = this.pump().catch(async (e: unknown) => {
+      const delay = this.backoff.next();
+      this.log.warn({ err: (e as Error).message, topic: this.o.topic, retryInMs: delay }, 'metadata feed error; will resync');
+      this.needSnapshot = true;
+      this.needCatchUp = true;
+      await sleep(delay, this.abort.signal);
+    }).finally(() => {
       this.pumping = null;
       if (!this.stopped && (this.queue.length || this.needCatchUp)) this.kick();
     });
