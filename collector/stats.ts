@@ -7,6 +7,8 @@ export interface CollectorStats {
   records: number;
   /** Resynchronisations: a frame could not be parsed and bytes were skipped. */
   parseFailures: number;
+  /** The same, per protocol name. */
+  parseFailuresByProtocol: Record<string, number>;
   /** Requests that got no response within the timeout (or before close / release). */
   expiredRequests: number;
   /** Responses with no request to pair with. */
@@ -32,7 +34,7 @@ export interface CollectorStats {
 
 export function newStats(): CollectorStats {
   return {
-    events: 0, records: 0, parseFailures: 0, expiredRequests: 0, unmatchedResponses: 0,
+    events: 0, records: 0, parseFailures: 0, parseFailuresByProtocol: {}, expiredRequests: 0, unmatchedResponses: 0,
     droppedBytes: 0, bufferOverflows: 0, gapBytes: 0, ignoredBytes: 0, staleEvents: 0, errors: 0,
     connectionsOpened: 0, connectionsReleased: 0, idleReleased: 0, openConnections: 0,
   };

@@ -67,3 +67,60 @@ test('a head longer than the cap: gap counted, parser resyncs, later requests ex
   assert.ok(st.gapBytes > 0, 'gap bytes counted');
   assert.ok(source.nativeStats()!.kernelTruncated >= 2, 'kernel counted the truncated sends/recvs');
 });
+
+// A connection that starts like HTTP, then keeps sending request lines that do not parse.
+const BAD_PEER = `
+import socket, json, time
+ls = socket.socket(); ls.bind(('127.0.0.1', 0)); ls.listen(1)
+c = socket.create_connection(ls.getsockname()); s, _ = ls.accept()
+c.sendall(b'GET /ok HTTP/1.1\\r\\n\\r\\n'); s.recv(100)
+s.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok'); c.recv(100)
+for i in range(40):
+    c.sendall(b'GET \\x01\\x02 \\x00\\x00\\r\\n\\r\\n'); s.recv(100)
+    time.sleep(0.01)
+time.sleep(0.3)
+c.sendall(b'GET /after-give-up HTTP/1.1\\r\\n\\r\\n'); s.recv(100)
+c.close(); s.close()
+print(json.dumps({'port': ls.getsockname()[1]}))
+`;
+
+test('repeated parse failures: the connection is given up, disabled in the kernel, counted per protocol', { skip: unavailable ?? false }, async () => {
+  const { StatsProducers } = await import('../collector/stats/producers.ts');
+  const rows: HttpEventRow[] = [];
+  const stats: RowTypes['wiretap_stats'][] = [];
+  const sink: RowSink = {
+    append<T extends TableName>(table: T, row: RowTypes[T]) {
+      if (table === 'http_events') rows.push(row as HttpEventRow);
+      if (table === 'wiretap_stats') stats.push(row as RowTypes['wiretap_stats']);
+    },
+  };
+  const source = new EbpfSource({});
+  const shipped: Buffer[] = [];
+  source.tap((evs) => {
+    for (const e of evs) if (e.payload.length > 0) shipped.push(Buffer.from(e.payload));
+  });
+  const collector = new Collector(source, sink);
+  const producers = new StatsProducers(collector, sink, { intervalMs: 3_600_000 });
+  await collector.start();
+  producers.start();
+  let port = 0;
+  try {
+    const { stdout } = await execFileP('python3', ['-c', BAD_PEER], { timeout: 20_000 });
+    port = JSON.parse(stdout).port;
+    await sleep(500);
+  } finally {
+    producers.stop();
+    await collector.stop();
+  }
+  const mine = rows.filter((r) => r.localPort === port || r.remotePort === port);
+  assert.deepEqual(mine.map((r) => r.reqPath).sort(), ['/ok', '/ok'], 'only the good exchange, nothing made up');
+  assert.ok(source.disabledConnections >= 2, `disabled: ${source.disabledConnections} (both ends)`);
+  const st = collector.stats();
+  assert.ok(st.parseFailuresByProtocol.http >= 32, JSON.stringify(st.parseFailuresByProtocol));
+  assert.equal(stats.length, 1);
+  assert.ok(JSON.parse(stats[0].parseFailuresByProtocol).http >= 32);
+  assert.ok(stats[0].disabledConnections >= 2);
+  // After disabling, the kernel no longer ships that connection's payload (only counts it).
+  assert.ok(!shipped.some((b) => b.includes('/after-give-up')), 'the request after giving up was not shipped');
+  assert.ok(shipped.some((b) => b.includes('GET /ok')));
+});

@@ -29,6 +29,10 @@ export class Connection implements ConnectionInfo {
   released = false;
   /** Its bytes came from a TLS library (eBPF uprobes): rows are encrypted. */
   encrypted = false;
+  /** Parse failures since the last row this connection produced. */
+  parseFailuresInARow = 0;
+  /** Too many parse failures in a row: its bytes are ignored from now on. */
+  gaveUp = false;
   /** The tracker's onDisable hook ran for this connection. */
   disableReported = false;
 

@@ -28,6 +28,9 @@ export interface TrackerOptions {
   /** Called once when a connection's parser gives up (the eBPF source then stops its
    *  payload in the kernel). tgid, fd, connGen identify it as in SocketEvent. */
   onDisable?: (tgid: number, fd: number, connGen: bigint) => void;
+  /** Parse failures in a row (no row in between) after which a connection is given up:
+   *  its bytes are ignored and, through onDisable, no longer shipped by the kernel. */
+  maxParseFailures: number;
 }
 
 export const defaultTrackerOptions: TrackerOptions = {
@@ -35,6 +38,7 @@ export const defaultTrackerOptions: TrackerOptions = {
   idleTimeoutNs: 120_000_000_000n,
   requestTimeoutNs: 30_000_000_000n,
   maxBufferedBytes: 256 * 1024,
+  maxParseFailures: 16,
   reorderWindow: 16,
   reorderTimeoutNs: 500_000_000n,
   http: {},
@@ -159,7 +163,7 @@ export class ConnectionTracker {
       this.infer(c, ev);
       return;
     }
-    if (c.pc.disabled) {
+    if (c.pc.disabled || c.gaveUp) {
       this.stats.ignoredBytes += ev.size;
       return;
     }
@@ -236,12 +240,22 @@ export class ConnectionTracker {
     if (proto === null || pc === null) return;
     const rq = c.requestDirection();
     const rs = rq === 0 ? 1 : 0;
+    const failuresBefore = this.stats.parseFailures;
+    const recordsBefore = this.stats.records;
     drainStream(proto, pc, 'request', c.streams[rq], c.dirs[rq], this.stats);
     drainStream(proto, pc, 'response', c.streams[rs], c.dirs[rs], this.stats);
     pc.stitch(c, this.sink, this.stats);
+    const failed = this.stats.parseFailures - failuresBefore;
+    if (failed > 0) {
+      const by = this.stats.parseFailuresByProtocol;
+      by[proto.name] = (by[proto.name] ?? 0) + failed;
+    }
+    // Failures in a row without a row produced: this is not (or no longer) that protocol.
+    c.parseFailuresInARow = this.stats.records > recordsBefore ? 0 : c.parseFailuresInARow + failed;
+    if (c.parseFailuresInARow >= this.options.maxParseFailures) c.gaveUp = true;
     for (let d = 0; d < 2; d++) {
       const s = c.streams[d] as (typeof c.streams)[0];
-      if (pc.disabled) {
+      if (pc.disabled || c.gaveUp) {
         if (!c.disableReported) {
           c.disableReported = true;
           this.options.onDisable?.(c.upid.pid, c.key % 2147483648, c.connGen);

@@ -18,7 +18,7 @@ export interface CaptureCounters {
   disabledConnections?: number;
 }
 
-type Counted = Omit<WiretapStatsRow, 'timeNs' | 'node' | 'intervalNs'>;
+type Counted = Omit<WiretapStatsRow, 'timeNs' | 'node' | 'intervalNs' | 'parseFailuresByProtocol'>;
 
 function totals(k: CaptureCounters, c: CollectorStats): Counted {
   return {
@@ -40,6 +40,7 @@ function totals(k: CaptureCounters, c: CollectorStats): Counted {
 
 export class WiretapStatsProducer {
   private last: Counted | null = null;
+  private lastByProtocol: Record<string, number> = {};
   private lastNs: bigint | null = null;
 
   constructor(
@@ -53,7 +54,16 @@ export class WiretapStatsProducer {
     const prev = this.last;
     const delta = { ...now };
     if (prev) for (const k of Object.keys(delta) as (keyof Counted)[]) delta[k] = Math.max(0, now[k] - prev[k]);
-    const row: WiretapStatsRow = { timeNs, node: this.node, intervalNs: Number(timeNs - (this.lastNs ?? startNs)), ...delta };
+    const by: Record<string, number> = {};
+    for (const [k, v] of Object.entries(collector.parseFailuresByProtocol ?? {})) {
+      const d = v - (this.lastByProtocol[k] ?? 0);
+      if (d > 0) by[k] = d;
+    }
+    this.lastByProtocol = { ...(collector.parseFailuresByProtocol ?? {}) };
+    const row: WiretapStatsRow = {
+      timeNs, node: this.node, intervalNs: Number(timeNs - (this.lastNs ?? startNs)), ...delta,
+      parseFailuresByProtocol: JSON.stringify(by),
+    };
     this.last = now;
     this.lastNs = timeNs;
     this.sink.append('wiretap_stats', row);

@@ -16,6 +16,7 @@ export const wiretapStatsColumns: ColumnDef[] = [
   { name: 'unshipped_bytes', field: 'unshippedBytes', type: 'int8', duck: 'BIGINT', doc: 'their bytes' },
   { name: 'gap_bytes', field: 'gapBytes', type: 'int8', duck: 'BIGINT', doc: 'bytes moved but not captured, seen as gaps by the parsers' },
   { name: 'parse_failures', field: 'parseFailures', type: 'int8', duck: 'BIGINT', doc: 'parser resynchronisations (all protocols)' },
+  { name: 'parse_failures_by_protocol', field: 'parseFailuresByProtocol', type: 'text', duck: 'VARCHAR', doc: 'the same per protocol, JSON object e.g. {"http":3}' },
   { name: 'disabled_connections', field: 'disabledConnections', type: 'int8', duck: 'BIGINT', doc: 'connections whose payload the collector switched off in the kernel' },
   { name: 'records', field: 'records', type: 'int8', duck: 'BIGINT', doc: 'rows produced by the protocol parsers' },
   { name: 'expired_requests', field: 'expiredRequests', type: 'int8', duck: 'BIGINT', doc: 'requests that never got a response' },
@@ -35,6 +36,8 @@ export interface WiretapStatsRow {
   unshippedBytes: number;
   gapBytes: number;
   parseFailures: number;
+  /** JSON object: protocol name → failures in the interval. */
+  parseFailuresByProtocol: string;
   disabledConnections: number;
   records: number;
   expiredRequests: number;
