@@ -12,7 +12,7 @@ import type { CollectorStats } from '../stats.ts';
 import { bindParams, decodeExecuteParams, type ParamTypes } from './binary-values.ts';
 import { Com, MAX_COMMAND, hasResponse, isTextCommand } from './commands.ts';
 import type { MysqlOptions } from './options.ts';
-import { PacketReader, type MysqlPacket } from './packet-reader.ts';
+import { MAX_PACKET, PacketReader, type MysqlPacket } from './packet-reader.ts';
 import {
   ServerStatus, errText, isEof, isTerminator, lenenc, parseOk, terminatorStatus,
 } from './responses.ts';
@@ -226,6 +226,7 @@ export class MysqlConnection implements ProtocolConnection {
       && (this.rs === Rs.columns || this.rs === Rs.afterColumns || this.rs === Rs.rows)) {
       return this.skipLostRows(stream);
     }
+    if (this.rs === Rs.rows && !this.respReader.midPacket() && this.skipRows(stream)) return ParseStatus.frame;
     const r = this.respReader.read(stream, RESPONSE_KEEP);
     if (r !== ParseStatus.frame) return r;
     const p = this.respReader.packet;
@@ -341,6 +342,31 @@ export class MysqlConnection implements ProtocolConnection {
       this.lostBytes += drop;
       stream.consume(drop);
     }
+  }
+
+  /**
+   * Hot path for result sets: counts and consumes every whole row packet at the head in one go
+   * (no per-packet objects); stops before a terminator, an ERR or a multi-packet row, which the
+   * packet reader handles. True if it consumed anything.
+   */
+  private skipRows(stream: StreamReader): boolean {
+    const buf = stream.contiguous();
+    const n = buf.length;
+    const classic = this.deprecateEof === false;
+    let o = 0;
+    let rows = 0;
+    while (o + 4 < n) {
+      const len = buf[o]! | (buf[o + 1]! << 8) | (buf[o + 2]! << 16);
+      if (len === 0 || len >= MAX_PACKET || o + 4 + len > n) break;
+      const first = buf[o + 4]!;
+      if (first === 0xff || (first === 0xfe && (len < 9 || !classic))) break;
+      rows++;
+      o += 4 + len;
+    }
+    if (rows === 0) return false;
+    this.rowCount += rows;
+    stream.consume(o);
+    return true;
   }
 
   private laterCommandBefore(timeNs: bigint): boolean {

@@ -1,0 +1,84 @@
+// `npm run bench -- parse [--pairs 200000] [--only http|mysql|kafka]`
+// Request/response pairs per second on one core through the collector (tracker + parser +
+// stitcher + row building), from recorded streams: the captures in test/fixtures/pcap (real
+// curl/node, mariadb CLI/mysql2 ↔ mariadbd, kcat/kafkajs ↔ test broker traffic), replayed as
+// many times as needed with fresh connection identities. Targets (issue 4): HTTP ≥ 200k/s,
+// MySQL ≥ 100k/s, Kafka ≥ 100k/s.
+import { ConnectionTracker } from '../collector/conn/tracker.ts';
+import type { SocketEvent } from '../collector/events.ts';
+import { FIXTURES } from '../collector/fuzz/corpus.ts';
+import { PcapSource } from '../collector/sources/pcap.ts';
+import type { RowSink } from '../engine/schema.ts';
+
+class CountingSink implements RowSink {
+  rows = 0;
+  append(): void {
+    this.rows++;
+  }
+}
+
+/** The recording's events, without connections that carried no data (the recorder's probes). */
+async function recorded(name: string): Promise<SocketEvent[]> {
+  const events: SocketEvent[] = [];
+  await new PcapSource(`${FIXTURES}${name}.pcapng`).start((b) => events.push(...b));
+  const withData = new Set(events.filter((e) => e.size > 0).map((e) => e.fd));
+  return events.filter((e) => withData.has(e.fd));
+}
+
+/** Pairs the recorded events yield once (a dry run). */
+function pairsOf(events: SocketEvent[]): number {
+  const sink = new CountingSink();
+  const t = new ConnectionTracker(sink);
+  t.handleBatch(events);
+  t.flushAll();
+  return sink.rows;
+}
+
+/** Enough copies of the recording for `pairs` pairs; each copy's connections get new fds. */
+function replicate(events: SocketEvent[], copies: number): SocketEvent[][] {
+  const span = events.reduce((m, e) => Math.max(m, e.fd), 0) + 1;
+  const batches: SocketEvent[][] = [];
+  let batch: SocketEvent[] = [];
+  for (let k = 0; k < copies; k++) {
+    for (const e of events) {
+      batch.push({ ...e, fd: e.fd + k * span, connGen: e.connGen + BigInt(k * span) });
+      if (batch.length === 1024) batches.push(batch), (batch = []);
+    }
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+function run(name: string, batches: SocketEvent[][], expected: number): object {
+  const events = batches.reduce((n, b) => n + b.length, 0);
+  let best = Infinity;
+  for (let round = 0; round < 3; round++) {
+    const sink = new CountingSink();
+    const tracker = new ConnectionTracker(sink);
+    const t0 = process.hrtime.bigint();
+    for (const b of batches) tracker.handleBatch(b);
+    tracker.flushAll();
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (sink.rows !== expected || tracker.stats.errors !== 0) throw new Error(`${name}: ${sink.rows} rows, expected ${expected}`);
+    best = Math.min(best, s);
+  }
+  const pairsPerSec = Math.round(expected / best);
+  process.stderr.write(`${name}: ${pairsPerSec} pairs/s (${expected} pairs, ${events} events)\n`);
+  return { name, pairs: expected, events, seconds: +best.toFixed(3), pairsPerSec, eventsPerSec: Math.round(events / best) };
+}
+
+export default async function (args: string[]): Promise<object> {
+  const i = args.indexOf('--pairs');
+  const target = i >= 0 ? Number(args[i + 1]) : 200_000;
+  const j = args.indexOf('--only');
+  const only = j >= 0 ? args[j + 1] : undefined;
+  const results = [];
+  for (const name of ['http', 'mysql', 'kafka']) {
+    if (only !== undefined && only !== name) continue;
+    const events = await recorded(name);
+    const once = pairsOf(events);
+    const copies = Math.max(1, Math.ceil(target / once));
+    results.push(run(name, replicate(events, copies), once * copies));
+  }
+  return { node: process.version, targets: { http: 200_000, mysql: 100_000, kafka: 100_000 }, results };
+}
