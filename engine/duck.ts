@@ -173,13 +173,14 @@ export class DuckEngine implements QueryExecutor, RowSink {
           for (;;) {
             const chunk = await result.fetchChunk();
             if (!chunk || chunk.rowCount === 0) return;
-            const rows = chunk.getRows();
-            const out: Value[][] = new Array(rows.length);
-            for (let r = 0; r < rows.length; r++) {
-              const src = rows[r]!;
-              const row: Value[] = new Array(src.length);
-              for (let c = 0; c < src.length; c++) row[c] = toValue(src[c]!, types[c]!);
-              out[r] = row;
+            // column by column from the vectors: about 3× faster than chunk.getRows() (issue 6, pg-stream)
+            const n = chunk.rowCount;
+            const out: Value[][] = new Array(n);
+            for (let r = 0; r < n; r++) out[r] = new Array(types.length);
+            for (let c = 0; c < types.length; c++) {
+              const vector = chunk.getColumnVector(c);
+              const type = types[c]!;
+              for (let r = 0; r < n; r++) out[r]![c] = toValue(vector.getItem(r), type);
             }
             yield out;
           }
