@@ -112,7 +112,11 @@ test('workloads: selectors, service accounts, probes on declared ports, volumes,
         assert.ok(typeof port === 'number' || ports.has(port), `${id}: ${probe} port ${port} declared`);
       }
       for (const m of c.volumeMounts ?? []) assert.ok(volumes.has(m.name), `${id}: volume ${m.name}`);
-      if (c.image.startsWith('wiretap')) assert.ok(['metadata', 'agent', 'broker'].includes(c.args[0]), `${id}: wiretap subcommand`);
+      if (c.image.startsWith('wiretap')) {
+        assert.ok(['metadata', 'agent', 'broker'].includes(c.args[0]), `${id}: wiretap subcommand`);
+        // Read-only root: tsx caches compiled sources in the temp dir, so it must be writable.
+        if (c.securityContext?.readOnlyRootFilesystem) assert.ok((c.volumeMounts ?? []).some((m: Doc) => m.mountPath === '/tmp'), `${id}: writable /tmp`);
+      }
     }
     for (const v of tpl.spec.volumes ?? []) {
       if (v.persistentVolumeClaim) assert.ok(named('PersistentVolumeClaim', v.persistentVolumeClaim.claimName), `${id}: PVC`);
