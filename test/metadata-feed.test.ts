@@ -31,7 +31,7 @@ function responder(nc: NatsConnection, history: MetadataUpdate[], state: { prune
     const head = history.at(-1)?.version ?? 0;
     if (req.op === 'snapshot') { msg.respond(codec.encode({ epoch: 'E', version: head, entities: history.slice(-1) })); return; }
     if (req.after < state.prunedThrough) { msg.respond(codec.encode({ ok: false, reason: 'pruned' })); return; }
-    const updates = history.filter((u) => u.version > req.after).slice(0, req.max ?? 500);
+    const updates = history.filter((u) => u.version > req.after && u.version <= (req.upTo ?? Infinity)).slice(0, req.max ?? 500);
     msg.respond(codec.encode({ ok: true, epoch: 'E', updates, head }));
   } });
 }
@@ -56,9 +56,10 @@ test('a gap in prevVersion is recovered from the service, in order; live duplica
     await waitFor('recovered', async () => (feed.version === 9 ? true : undefined), 10_000);
     assert.deepEqual(sink.applied, [4, 6, 9], 'applied once each, in version order');
     assert.equal(feed.stats.gaps, 1);
-    assert.equal(feed.stats.recoveredUpdates, 2, 'v6 and v9 (batch of 1, two requests)');
+    assert.equal(feed.stats.recoveredUpdates, 1, 'only the missing v6 (asked for 4 < v ≤ 6); v9 itself came live');
     assert.ok(feed.stats.duplicates >= 1);
-    assert.deepEqual(state.requests.filter((r) => r.op === 'range').map((r) => (r as { after: number }).after), [1, 4, 6], 'start, then the gap in batches of one');
+    const ranges = state.requests.filter((r) => r.op === 'range') as { after: number; upTo?: number }[];
+    assert.deepEqual(ranges.map((r) => [r.after, r.upTo]), [[1, undefined], [4, 6]], 'start, then exactly the gap');
     await feed.stop();
   } finally {
     await nc.close();

@@ -36,6 +36,9 @@ test('versions survive reopening (and a torn last line); per-topic prevVersion c
   assert.ok(n1.ok);
   assert.deepEqual(n1.updates.map((u) => [u.version, u.prevVersion]), [[1, 0], [3, 1], [4, 3]]);
   assert.equal(n1.head, 4);
+  const upTo = log.range('node.n1', 0, 500, 3);
+  assert.ok(upTo.ok);
+  assert.deepEqual(upTo.updates.map((u) => u.version), [1, 3], 'from..to');
   const cluster = log.range('cluster', 2, 1);
   assert.ok(cluster.ok);
   assert.deepEqual(cluster.updates.map((u) => [u.version, u.prevVersion]), [[3, 2]], 'max per reply');

@@ -152,20 +152,20 @@ export class MetadataFeed {
       if (u.prevVersion > this.version) {
         this.stats.gaps++;
         this.log.info({ topic: this.o.topic, have: this.version, prevVersion: u.prevVersion }, 'metadata gap; recovering');
-        await this.catchUp();
+        await this.catchUp(u.prevVersion);
         if (u.version <= this.version) { this.stats.duplicates++; continue; }
       }
       this.applyOne(u);
     }
   }
 
-  /** Snapshot if needed, then ranges until the service reports nothing newer. */
-  private async catchUp(): Promise<void> {
+  /** Snapshot if needed, then ranges until `upTo` (a gap's end) or, without it, the service's head. */
+  private async catchUp(upTo?: number): Promise<void> {
     for (;;) {
       if (this.stopped) return;
       if (this.needSnapshot) await this.snapshot();
       if (this.stopped) return;
-      const reply = await this.request<RangeReply>({ op: 'range', topic: this.o.topic, after: this.version, max: this.o.batch ?? 500 });
+      const reply = await this.request<RangeReply>({ op: 'range', topic: this.o.topic, after: this.version, upTo, max: this.o.batch ?? 500 });
       if (!reply) return;
       if (!reply.ok) { this.needSnapshot = true; continue; }
       if (this.epochChanged(reply.epoch)) continue;
@@ -175,7 +175,7 @@ export class MetadataFeed {
         this.stats.recoveredUpdates++;
         this.applyOne(u);
       }
-      if (this.version >= reply.head || reply.updates.length === 0) return;
+      if (this.version >= Math.min(reply.head, upTo ?? Infinity) || reply.updates.length === 0) return;
     }
   }
 

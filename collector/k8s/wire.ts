@@ -13,7 +13,9 @@
 // "old" version (Pixie #534); a new epoch tells them to take a snapshot instead.
 //
 // Recovery: request/reply on `wiretap.metadata.missing`:
-//   {op:'range', topic, after, max}   → {ok:true, updates (version > after, ascending), head}
+//   {op:'range', topic, after, upTo?, max}
+//                                     → {ok:true, updates (after < version ≤ upTo, ascending, at
+//                                        most max), head}
 //                                        | {ok:false, reason:'pruned'} (then ask for a snapshot)
 //   {op:'snapshot', topic, cursor?}   → {version, entities, nextCursor?} in chunks; continue with
 //                                        a range from the FIRST chunk's version.
@@ -77,7 +79,7 @@ export type MetadataUpdate = Entity & {
 };
 
 export type MissingRequest =
-  | { op: 'range'; topic: string; after: number; max?: number }
+  | { op: 'range'; topic: string; after: number; upTo?: number; max?: number }
   | { op: 'snapshot'; topic: string; cursor?: string };
 
 export type RangeReply = { ok: true; epoch: string; updates: MetadataUpdate[]; head: number } | { ok: false; reason: 'pruned' };

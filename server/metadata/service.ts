@@ -129,7 +129,7 @@ export class MetadataService {
   }
 
   private answer(req: MissingRequest): unknown {
-    if (req.op === 'range') return this.updates.range(req.topic, req.after, Math.min(req.max ?? 500, 2000));
+    if (req.op === 'range') return this.updates.range(req.topic, req.after, Math.min(req.max ?? 500, 2000), req.upTo ?? Infinity);
     if (req.op === 'snapshot') return this.updates.snapshot(req.topic, req.cursor);
     throw new Error(`unknown op ${(req as { op: string }).op}`);
   }

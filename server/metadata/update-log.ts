@@ -74,12 +74,12 @@ export class UpdateLog {
     return out;
   }
 
-  range(topic: string, after: number, max = 500): RangeReply {
+  range(topic: string, after: number, max = 500, upTo = Infinity): RangeReply {
     if (after < this.prunedThrough) return { ok: false, reason: 'pruned' };
     const list = this.byTopic.get(topic) ?? [];
     const updates: MetadataUpdate[] = [];
     let bytes = 0;
-    for (let i = firstAfter(list, after); i < list.length && updates.length < max && bytes < maxReplyBytes; i++) {
+    for (let i = firstAfter(list, after); i < list.length && list[i]!.v <= upTo && updates.length < max && bytes < maxReplyBytes; i++) {
       const u = this.wire(list[i]!, topic);
       bytes += JSON.stringify(u).length;
       updates.push(u);
