@@ -32,31 +32,38 @@ export class HttpConnection implements ProtocolConnection {
   parseFrame(type: MessageType, stream: StreamReader): ParseStatusValue {
     if (type === 'request') {
       const r = this.req.parse(stream, '');
-      if (r === ParseStatus.frame && this.req.done !== null) {
-        this.requests.push(this.req.done);
-        this.req.done = null;
-        if (this.requests.length > this.maxPending) {
-          this.requests.shift();
-          this.stats.expiredRequests++;
-        }
-      }
+      if (r === ParseStatus.frame) this.parseFrameDone(type);
       return r;
     }
     const answering = this.requests[this.responses.length];
     const r = this.resp.parse(stream, answering === undefined ? '' : answering.method);
+    if (r === ParseStatus.frame) this.parseFrameDone(type);
+    return r;
+  }
+
+  /** Queues the message a parser completed, if any. */
+  private parseFrameDone(type: MessageType): void {
+    if (type === 'request') {
+      if (this.req.done === null) return;
+      this.requests.push(this.req.done);
+      this.req.done = null;
+      if (this.requests.length > this.maxPending) {
+        this.requests.shift();
+        this.stats.expiredRequests++;
+      }
+      return;
+    }
     const msg = this.resp.done;
-    if (r === ParseStatus.frame && msg !== null) {
-      this.resp.done = null;
-      // Interim responses (100 Continue, 103 Early Hints) precede the real one: skip them.
-      if (msg.status >= 200 || msg.status === 101) {
-        this.responses.push(msg);
-        if (this.responses.length > MAX_ORPHANS + this.requests.length) {
-          this.responses.shift();
-          this.stats.unmatchedResponses++;
-        }
+    if (msg === null) return;
+    this.resp.done = null;
+    // Interim responses (100 Continue, 103 Early Hints) precede the real one: skip them.
+    if (msg.status >= 200 || msg.status === 101) {
+      this.responses.push(msg);
+      if (this.responses.length > MAX_ORPHANS + this.requests.length) {
+        this.responses.shift();
+        this.stats.unmatchedResponses++;
       }
     }
-    return r;
   }
 
   midFrame(type: MessageType): boolean {
@@ -72,6 +79,12 @@ export class HttpConnection implements ProtocolConnection {
   }
 
   onParseFailure(type: MessageType, timeNs: bigint): void {
+    // A message broken inside its body still completes (body so far); the driver resyncs after it.
+    const parser = type === 'request' ? this.req : this.resp;
+    if (parser.salvage() && parser.done !== null) {
+      this.parseFrameDone(type);
+      return;
+    }
     if (type === 'request') {
       this.req.reset();
     } else {

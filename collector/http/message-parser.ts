@@ -2,8 +2,9 @@
 // (Content-Length, chunked with trailers, or until close), so a large body never has to be
 // buffered whole and gaps inside a body of known length are simply skipped.
 import { ParseStatus, type ParseStatusValue, type StreamReader } from '../protocol.ts';
+import { codingOf, decodeBody, type Coding } from './content-encoding.ts';
 import {
-  INVALID, NEED_MORE, addHeaderValue, newHead, parseHeaderLines, parseRequestHead, parseResponseHead,
+  INVALID, NEED_MORE, addHeaderValue, headerValue, newHead, parseHeaderLines, parseRequestHead, parseResponseHead,
   type HeadLimits, type HttpHead,
 } from './head-parser.ts';
 
@@ -17,8 +18,12 @@ export interface HttpMessage extends HttpHead {
 }
 
 export interface HttpParserOptions extends HeadLimits {
-  /** Body bytes kept per message. */
+  /** Body bytes kept per message (after decoding gzip/deflate). */
   bodyCap: number;
+  /** gzip/deflate bodies: compressed bytes kept for decoding (0 turns decoding off). */
+  maxCompressedCapture: number;
+  /** Upper bound on one inflate's output (bounds memory against compression bombs). */
+  maxDecodedBytes: number;
   /** A declared body length above this is treated as garbage. */
   maxBodyBytes: number;
 }
@@ -33,6 +38,10 @@ export class HttpMessageParser {
   private remaining = 0;
   private parts: Buffer[] = [];
   private captured = 0;
+  /** The framing broke on a gap (bytes not captured), not on bad bytes: see salvage(). */
+  private brokenByGap = false;
+  /** Content coding of the current message's body (decoded at finish). */
+  private coding: Coding = null;
   /** The last completed message; taken by the caller after ParseStatus.frame. */
   done: HttpMessage | null = null;
 
@@ -78,7 +87,7 @@ export class HttpMessageParser {
           break;
         }
         case Phase.chunkCrlf: {
-          if (stream.headGap() > 0) return ParseStatus.invalid;
+          if (stream.headGap() > 0) return this.gapInFraming();
           const buf = stream.contiguous();
           let n = 0;
           if (buf.length >= 1 && buf[0] === 10) n = 1;
@@ -91,7 +100,7 @@ export class HttpMessageParser {
           break;
         }
         case Phase.trailers: {
-          if (stream.headGap() > 0) return ParseStatus.invalid;
+          if (stream.headGap() > 0) return this.gapInFraming();
           const buf = stream.contiguous();
           // Parsed into a scratch head: a partial block is re-parsed when more bytes arrive.
           const trailers = newHead();
@@ -108,6 +117,27 @@ export class HttpMessageParser {
         }
       }
     }
+  }
+
+  /**
+   * The framing broke on a gap inside a body (bytes lost where a chunk size belongs): the message
+   * whose head was parsed completes with the body seen so far instead of being lost (bad bytes
+   * still drop it). Returns whether a message was completed (then in `done`).
+   */
+  salvage(): boolean {
+    const byGap = this.brokenByGap;
+    this.brokenByGap = false;
+    if (!byGap || this.msg === null || this.phase === Phase.idle) {
+      this.reset();
+      return false;
+    }
+    this.finish();
+    return true;
+  }
+
+  private gapInFraming(): ParseStatusValue {
+    this.brokenByGap = true;
+    return ParseStatus.invalid;
   }
 
   /** The stream ended: a body delimited by close is complete; anything else partial is lost. */
@@ -135,6 +165,7 @@ export class HttpMessageParser {
     this.msg = msg;
     this.parts = [];
     this.captured = 0;
+    this.coding = this.opts.maxCompressedCapture > 0 ? codingOf(headerValue(msg, 'content-encoding')) : null;
 
     if (this.isRequest) {
       if (msg.hasTransferEncoding) {
@@ -203,7 +234,7 @@ export class HttpMessageParser {
   }
 
   private capture(buf: Buffer, k: number): void {
-    const room = this.opts.bodyCap - this.captured;
+    const room = (this.coding === null ? this.opts.bodyCap : this.opts.maxCompressedCapture) - this.captured;
     if (room <= 0) return;
     const take = k < room ? k : room;
     // Copy: a slice would pin the (possibly large) merged stream buffer.
@@ -212,7 +243,7 @@ export class HttpMessageParser {
   }
 
   private chunkSize(stream: StreamReader): ParseStatusValue {
-    if (stream.headGap() > 0) return ParseStatus.invalid;
+    if (stream.headGap() > 0) return this.gapInFraming();
     const buf = stream.contiguous();
     const limit = Math.min(buf.length, MAX_CHUNK_LINE);
     let i = 0;
@@ -252,12 +283,18 @@ export class HttpMessageParser {
   private finish(): ParseStatusValue {
     const msg = this.msg!;
     const parts = this.parts;
-    if (parts.length === 1) msg.body = (parts[0] as Buffer).toString('utf8');
+    if (this.coding !== null && parts.length > 0) {
+      const raw = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, this.captured);
+      const o = this.opts;
+      const decoded = decodeBody(this.coding, raw, o.bodyCap, o.maxDecodedBytes);
+      msg.body = (decoded ?? raw.subarray(0, o.bodyCap)).toString('utf8');
+    } else if (parts.length === 1) msg.body = (parts[0] as Buffer).toString('utf8');
     else if (parts.length > 1) msg.body = Buffer.concat(parts, this.captured).toString('utf8');
     this.done = msg;
     this.msg = null;
     this.parts = [];
     this.captured = 0;
+    this.coding = null;
     this.phase = Phase.idle;
     return ParseStatus.frame;
   }

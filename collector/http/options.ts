@@ -11,6 +11,10 @@ export interface HttpOptions {
   redactHeaders: string[];
   /** Requests waiting for a response, per connection, before the oldest is dropped. */
   maxPendingRequests: number;
+  /** gzip/deflate bodies are decoded for capture: compressed bytes kept (0: no decoding). */
+  maxCompressedCapture: number;
+  /** Bound on one decode's output, whatever the compression ratio. */
+  maxDecodedBytes: number;
 }
 
 export const DEFAULT_REDACTED_HEADERS = [
@@ -24,4 +28,6 @@ export const defaultHttpOptions: HttpOptions = {
   maxBodyBytes: 1024 * 1024 * 1024,
   redactHeaders: DEFAULT_REDACTED_HEADERS,
   maxPendingRequests: 1024,
+  maxCompressedCapture: 64 * 1024,
+  maxDecodedBytes: 1024 * 1024,
 };

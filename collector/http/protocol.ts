@@ -70,6 +70,8 @@ export class HttpProtocol implements Protocol {
       maxHeadBytes: o.maxHeadBytes,
       maxHeaders: o.maxHeaders,
       maxBodyBytes: o.maxBodyBytes,
+      maxCompressedCapture: o.maxCompressedCapture,
+      maxDecodedBytes: o.maxDecodedBytes,
       redact: new Set(o.redactHeaders.map((h) => h.toLowerCase())),
     };
   }
