@@ -167,6 +167,7 @@ export function catalogSetupSql(): string[] {
 
 function catalogRows(): string[] {
   const out: string[] = [];
+  const tablesOnly = relations.filter((r) => r.kind === 'r');
   out.push(insert('pg_namespace', ['oid', 'nspname', 'nspowner'], namespaces.map((n) => [n.oid, n.name, ownerOid])));
   out.push(insert('pg_database', ['oid', 'datname', 'datdba', 'encoding', 'datlocprovider', 'datistemplate', 'datallowconn', 'datconnlimit', 'dattablespace', 'datcollate', 'datctype'],
     [[databaseOid, databaseName, ownerOid, 6, 'c', false, true, -1, 1663, 'C.UTF-8', 'C.UTF-8']]));
@@ -192,7 +193,7 @@ function catalogRows(): string[] {
       'relhasindex', 'relisshared', 'relpersistence', 'relkind', 'relnatts', 'relchecks', 'relhasrules', 'relhastriggers', 'relhassubclass', 'relrowsecurity',
       'relforcerowsecurity', 'relispopulated', 'relreplident', 'relispartition', 'relrewrite', 'relfrozenxid', 'relminmxid'],
     relations.map((r) => [r.oid, r.name, publicNamespaceOid, r.rowType, 0, ownerOid, 2, r.oid, 0, 0, -1, 0, 0,
-      false, false, 'p', 'r', r.columns.length, 0, false, false, false, false, false, true, 'd', false, 0, 0, 0])));
+      false, false, 'p', r.kind, r.columns.length, 0, false, false, false, false, false, true, 'd', false, 0, 0, 0])));
   out.push(insert('pg_attribute',
     ['attrelid', 'attname', 'atttypid', 'attstattarget', 'attlen', 'attnum', 'attndims', 'attcacheoff', 'atttypmod', 'attbyval', 'attalign', 'attstorage',
       'attcompression', 'attnotnull', 'atthasdef', 'atthasmissing', 'attidentity', 'attgenerated', 'attisdropped', 'attislocal', 'attinhcount', 'attcollation'],
@@ -206,14 +207,15 @@ function catalogRows(): string[] {
     ...relations.flatMap((r) => r.columns.map((c, i) => [r.oid, 1259, i + 1, c.doc])),
     ...namespaces.filter((n) => n.comment).map((n) => [n.oid, 2615, 0, n.comment]),
   ]));
-  out.push(insert('pg_stat_user_tables', ['relid', 'schemaname', 'relname', 'seq_scan', 'n_live_tup', 'n_dead_tup'], relations.map((r) => [r.oid, 'public', r.name, 0, 0, 0])));
-  out.push(insert('pg_tables', ['schemaname', 'tablename', 'tableowner', 'hasindexes', 'hasrules', 'hastriggers', 'rowsecurity'], relations.map((r) => ['public', r.name, ownerName, false, false, false, false])));
+  out.push(insert('pg_stat_user_tables', ['relid', 'schemaname', 'relname', 'seq_scan', 'n_live_tup', 'n_dead_tup'], tablesOnly.map((r) => [r.oid, 'public', r.name, 0, 0, 0])));
+  out.push(insert('pg_tables', ['schemaname', 'tablename', 'tableowner', 'hasindexes', 'hasrules', 'hastriggers', 'rowsecurity'], tablesOnly.map((r) => ['public', r.name, ownerName, false, false, false, false])));
+  out.push(insert('pg_views', ['schemaname', 'viewname', 'viewowner', 'definition'], relations.filter((r) => r.kind === 'v').map((r) => ['public', r.name, ownerName, `-- wiretap engine view ${r.name}`])));
   out.push(insert('pg_timezone_names', ['name', 'abbrev', 'is_dst'], [['UTC', 'UTC', false]]));
   // information_schema
   const is = infoSchemaName;
   out.push(insert(`${is}.schemata`, ['catalog_name', 'schema_name', 'schema_owner'], namespaces.map((n) => [databaseName, n.name, ownerName])));
   out.push(insert(`${is}.tables`, ['table_catalog', 'table_schema', 'table_name', 'table_type', 'is_insertable_into', 'is_typed'],
-    relations.map((r) => [databaseName, 'public', r.name, 'BASE TABLE', 'NO', 'NO'])));
+    relations.map((r) => [databaseName, 'public', r.name, r.kind === 'r' ? 'BASE TABLE' : 'VIEW', 'NO', 'NO'])));
   out.push(insert(`${is}.columns`,
     ['table_catalog', 'table_schema', 'table_name', 'column_name', 'ordinal_position', 'is_nullable', 'data_type', 'numeric_precision', 'numeric_precision_radix',
       'numeric_scale', 'datetime_precision', 'udt_catalog', 'udt_schema', 'udt_name', 'dtd_identifier', 'is_self_referencing', 'is_identity', 'is_generated', 'is_updatable'],

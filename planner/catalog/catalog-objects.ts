@@ -1,7 +1,7 @@
 // The objects the PostgreSQL catalog describes, generated from engine/schema.ts: one database,
 // the public schema with one table per telemetry table, and the built-in types our columns use.
 // OIDs follow PostgreSQL's where PostgreSQL fixes them (types, pg_catalog, public).
-import { tables, type ColumnDef, type ColumnType } from '../../engine/schema.ts';
+import { engineViews, tables, visibleColumns, type ColumnDef, type ColumnType, type TableName } from '../../engine/schema.ts';
 
 export const databaseName = 'wiretap';
 export const databaseOid = 16_383;
@@ -84,16 +84,20 @@ export interface CatalogRelation {
   /** Row type oid (pg_type entry of kind 'c'). */
   rowType: number;
   columns: readonly ColumnDef[];
+  /** pg_class.relkind: 'r' telemetry table, 'v' engine view (wiretap_tables). */
+  kind: 'r' | 'v';
 }
 
-/** One relation per telemetry table, in schema.ts order (oids from 16384, as in a fresh PG). */
-export const relations: CatalogRelation[] = Object.entries(tables).map(([name, columns], i) => ({
-  oid: 16_384 + i * 2,
-  name,
-  rowType: 16_385 + i * 2,
-  columns,
-}));
+/**
+ * One relation per telemetry table (stored then hydrated columns, as queries see them) and per
+ * engine view, in schema.ts order; oids from 16384, as in a fresh PostgreSQL.
+ */
+export const relations: CatalogRelation[] = [
+  ...Object.keys(tables).map((name) => ({ name, columns: visibleColumns(name as TableName), kind: 'r' as const })),
+  ...Object.entries(engineViews).map(([name, columns]) => ({ name, columns: columns as readonly ColumnDef[], kind: 'v' as const })),
+].map((r, i) => ({ ...r, oid: 16_384 + i * 2, rowType: 16_385 + i * 2 }));
 
+/** Relations whose rows live on the nodes: statements naming one run there. */
 export const telemetryTableNames = new Set(relations.map((r) => r.name));
 
 export const tableDocs: Record<string, string> = {
@@ -103,4 +107,5 @@ export const tableDocs: Record<string, string> = {
   conn_stats: 'per-connection traffic counters per interval',
   process_stats: 'per-process resource usage per second',
   wiretap_stats: "wiretap's own counters",
+  wiretap_tables: "wiretap's table store: rows, batches and bytes per table",
 };
