@@ -8,20 +8,23 @@ import { MetadataService } from './service.ts';
 
 export async function runMetadata(o: MetadataOptions): Promise<void> {
   const log = createLogger(o.logLevel);
-  const svc = await MetadataService.start({
+  // Health first: the process is alive while it waits for NATS; ready once every informer listed.
+  let svc: MetadataService | undefined;
+  const health = createServer((req, res) => {
+    const ok = req.url === '/healthz' || (req.url === '/readyz' && !!svc?.synced);
+    res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ ok, synced: svc?.synced ?? false, ...svc?.stats }));
+  });
+  await new Promise<void>((resolve) => health.listen(o.healthPort, resolve));
+  const healthPort = (health.address() as AddressInfo).port;
+  log.info({ nats: o.nats, healthPort }, 'connecting to NATS (retrying until it answers)');
+  svc = await MetadataService.start({
     kube: { server: o.kubeServer, kubeconfig: o.kubeconfig },
     nats: o.nats,
     dataDir: o.dataDir,
     retainMs: o.retainMinutes * 60_000,
     log,
   });
-  const health = createServer((req, res) => {
-    const ok = req.url === '/healthz' || (req.url === '/readyz' && svc.synced);
-    res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ ok, synced: svc.synced, ...svc.stats }));
-  });
-  await new Promise<void>((resolve) => health.listen(o.healthPort, resolve));
-  const healthPort = (health.address() as AddressInfo).port;
   // First stdout line: what a person (or a test) needs to know; logs go to stderr.
   process.stdout.write(`wiretap metadata: version ${svc.stats.version}, nats ${o.nats}, data ${o.dataDir}, health :${healthPort}\n`);
   log.info({ nats: o.nats, dataDir: o.dataDir, healthPort, version: svc.stats.version }, 'metadata service started');
@@ -32,7 +35,7 @@ export async function runMetadata(o: MetadataOptions): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping');
     health.close();
-    await svc.stop();
+    await svc?.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
