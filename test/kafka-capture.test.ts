@@ -60,8 +60,11 @@ before(async () => {
     await wiretap.engine.flush();
     const r = await rows(`client_id = 'wiretap-kafkajs' and req_cmd = 9`);
     return r.length > 0 ? true : undefined;
-  }, 30_000).catch((err) => {
-    throw new Error(`${(err as Error).message}; stats: ${JSON.stringify(wiretap.collector.stats())}`);
+  }, 30_000).catch(async (err) => {
+    // Under heavy load the ring buffer can overflow (source.drops): say so, with what arrived.
+    const st = wiretap.collector.stats();
+    const got = (await rows('true')).map((r) => `${r.client_id}:${String(r.req.api)}`);
+    throw new Error(`${(err as Error).message}; ringbuf drops ${st.source.drops}, gap bytes ${st.gapBytes}; rows: ${got.join(' ')}`);
   });
 });
 
