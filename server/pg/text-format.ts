@@ -138,6 +138,9 @@ function formatHms(hours: bigint, minutes: number, seconds: number, micros: numb
   return s;
 }
 
+let lastDays = Number.NaN;
+let lastYmd: [string, string] = ['', ''];
+
 /** Microseconds since epoch → 'YYYY-MM-DD HH:MM:SS[.ffffff][+00][ BC]'. */
 export function formatTimestamp(micros: bigint, withZone: boolean): string {
   if (micros >= INT64_MAX) return 'infinity';
@@ -149,7 +152,13 @@ export function formatTimestamp(micros: bigint, withZone: boolean): string {
     rem += perDay;
     days -= 1n;
   }
-  const [ymd, bc] = formatYmd(Number(days));
+  // rows in a result mostly share a day: reuse its date text
+  const d = Number(days);
+  if (d !== lastDays) {
+    lastDays = d;
+    lastYmd = formatYmd(d);
+  }
+  const [ymd, bc] = lastYmd;
   const r = Number(rem);
   const secs = Math.floor(r / 1e6);
   const hms = formatHms(BigInt(Math.floor(secs / 3600)), Math.floor(secs / 60) % 60, secs % 60, r % 1e6);
