@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessMetadataStore } from './metadata-store.ts';
+import { PodStore } from '../k8s/pod-store.ts';
 
 /** A fake /proc with one process: pid 77 started at tick 500 (field 22 of stat). */
 function fakeProc(): { root: string; exit: () => void; reuse: () => void } {
@@ -50,6 +51,31 @@ test('a reused pid (other start ticks) is not taken for the old process', () => 
     assert.equal(store.lookup(old, 50)?.cmdline, '/usr/bin/app --flag');
     assert.equal(store.lookup({ asid: 0, pid: 77, startTicks: 900n }, 50)?.cmdline, '/usr/bin/other --flag');
     assert.equal(new ProcessMetadataStore({ procRoot: p.root }).lookup(old), undefined);
+  } finally {
+    rmSync(p.root, { recursive: true, force: true });
+  }
+});
+
+test('pod, namespace, service and node come from the pod store at lookup, even when the pod is learned later', () => {
+  const p = fakeProc();
+  try {
+    let now = 1_000;
+    const pods = new PodStore({ now: () => now });
+    const store = new ProcessMetadataStore({ procRoot: p.root, pods, refreshMs: 10 });
+    const upid = { asid: 0, pid: 77, startTicks: 500n };
+    store.observe(upid, 0);
+    assert.equal(store.lookup(upid, 1)?.pod, null, 'no pod known yet');
+    const pod = {
+      uid: 'u1', name: 'api-7f9', namespace: 'shop', node: 'node-a', services: ['api', 'api-internal'],
+      containers: [{ id: 'ab'.repeat(32), name: 'api' }], labels: {}, phase: 'Running', podIp: '10.0.0.7',
+    };
+    pods.apply({ kind: 'pod', key: 'u1', value: pod, epoch: 'e', version: 1, prevVersion: 0, op: 'upsert', atMs: now });
+    const m = store.lookup(upid, 2)!;
+    assert.deepEqual([m.pod, m.namespace, m.service, m.node, m.container], ['shop/api-7f9', 'shop', 'shop/api,shop/api-internal', 'node-a', 'ab'.repeat(32)]);
+    now += 10;
+    pods.apply({ kind: 'pod', key: 'u1', value: pod, epoch: 'e', version: 2, prevVersion: 1, op: 'delete', atMs: now });
+    p.exit();
+    assert.equal(store.lookup(upid, 100)?.pod, 'shop/api-7f9', 'a deleted pod still hydrates rows of its exited process');
   } finally {
     rmSync(p.root, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@
 // for `retainMs`, then forgotten.
 import type { ProcessMetadata, RowSink, RowTypes, TableName } from '../../engine/schema.ts';
 import type { Upid } from '../../engine/upid.ts';
+import { kubernetesColumns, type PodResolver } from '../k8s/pod-store.ts';
 import { containerIdFromCgroup } from './container-id.ts';
 import { readProc } from './proc.ts';
 
@@ -23,9 +24,11 @@ export interface MetadataStoreOptions {
   /** Re-read a live process's /proc entries after this long (cmdline can change, e.g. exec). */
   refreshMs: number;
   procRoot: string;
+  /** Kubernetes pods by container id (cluster mode); without it pod/namespace/service/node stay NULL. */
+  pods: PodResolver | null;
 }
 
-const defaults: MetadataStoreOptions = { retainMs: 3_600_000, maxEntries: 100_000, refreshMs: 30_000, procRoot: '/proc' };
+const defaults: MetadataStoreOptions = { retainMs: 3_600_000, maxEntries: 100_000, refreshMs: 30_000, procRoot: '/proc', pods: null };
 
 function keyOf(u: Upid): string {
   return `${u.asid >>> 0}:${u.pid >>> 0}:${u.startTicks}`;
@@ -48,8 +51,15 @@ export class ProcessMetadataStore {
   /** What is known about a process; reads /proc if unknown or stale. */
   lookup(u: Upid, now = Date.now()): ProcessMetadata | undefined {
     const e = this.entries.get(keyOf(u));
-    if (e && (e.exitedAt !== null || now - e.seenAt < this.o.refreshMs)) return e;
-    return this.refresh(u, now) ?? e;
+    if (e && (e.exitedAt !== null || now - e.seenAt < this.o.refreshMs)) return this.withPod(e);
+    const found = this.refresh(u, now) ?? e;
+    return found && this.withPod(found);
+  }
+
+  /** Pod columns are resolved at lookup, not when first seen: the pod may become known later. */
+  private withPod(e: ProcessEntry): ProcessMetadata {
+    const resolved = e.container ? this.o.pods?.byContainerId(e.container) : undefined;
+    return resolved ? { ...e, ...kubernetesColumns(resolved) } : e;
   }
 
   get size(): number {
