@@ -47,7 +47,7 @@ export interface EngineStats {
 }
 
 /** Settings that make user SQL unable to touch files, the network, extensions or config. */
-function lockedDownConfig(threads: number, memoryLimit: string): Record<string, string> {
+export function lockedDownConfig(threads: number, memoryLimit: string): Record<string, string> {
   return {
     enable_external_access: 'false',
     autoinstall_known_extensions: 'false',

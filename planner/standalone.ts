@@ -8,10 +8,22 @@ export class StandalonePlanner implements QueryExecutor, SessionFactory {
   private catalogDb: Promise<CatalogDb> | null = null;
   private defaultSession: BrokerSession | null = null;
 
-  constructor(private readonly localNode: QueryExecutor) {}
+  /**
+   * bindNode (cluster mode): the node executor as seen by one session, so it can read the
+   * session's settings (e.g. wiretap.partial_results).
+   */
+  constructor(
+    private readonly localNode: QueryExecutor,
+    private readonly bindNode?: (setting: (name: string) => string | undefined) => QueryExecutor,
+  ) {}
 
   /** A session per client connection: its settings, identity, and the shared catalog. */
   openSession(start: SessionStart): QuerySession {
+    if (this.bindNode) {
+      const bound = this.bindNode((name) => session.settings.get(name));
+      const session: BrokerSession = new BrokerSession({ query: (sql, signal) => bound.query(sql, signal) }, () => this.catalog(), start);
+      return session;
+    }
     // One node holds every row, so a telemetry statement is its own node fragment and the merge
     // fragment is the identity. Pushdown rules, node selection and merge arrive with cluster mode.
     return new BrokerSession(this.localNode, () => this.catalog(), start);

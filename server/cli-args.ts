@@ -1,6 +1,8 @@
 // Command-line parsing and --help for the wiretap CLI: one place that says what the flags are.
 import { parseArgs } from 'node:util';
 import { metadataCommandUsage, metadataOptionsUsage, parseMetadataArgs, type MetadataOptions } from './metadata/args.ts';
+import { agentCommandUsage, agentOptionsUsage, parseAgentArgs, type AgentOptions } from './agent/args.ts';
+import { brokerCommandUsage, brokerOptionsUsage, parseBrokerArgs, type BrokerOptions } from './broker/args.ts';
 
 export const usage = `wiretap — eBPF auto-telemetry you can query with SQL
 
@@ -12,6 +14,8 @@ Usage:
                             start: --port, --bind, --body-cap, --max-rows, --memory-budget,
                             --table-shares, --log-level
 ${metadataCommandUsage}
+${agentCommandUsage}
+${brokerCommandUsage}
   wiretap --help            this text
   wiretap --version         the version
 
@@ -54,6 +58,10 @@ Capture (--source ebpf):
 
 ${metadataOptionsUsage}
 
+${agentOptionsUsage}
+
+${brokerOptionsUsage}
+
 Logs are JSON lines on stderr. Then, e.g.:
   psql -h 127.0.0.1 -p 5433 -U wiretap -c "select req_method, req_path, resp_status, latency from http_events order by time_ desc limit 10"
 `;
@@ -83,7 +91,9 @@ export interface StartOptions {
 
 export type Command = { kind: 'help' } | { kind: 'version' } | { kind: 'start'; options: StartOptions }
   | { kind: 'import'; file: string; options: StartOptions }
-  | { kind: 'metadata'; options: MetadataOptions };
+  | { kind: 'metadata'; options: MetadataOptions }
+  | { kind: 'agent'; options: AgentOptions }
+  | { kind: 'broker'; options: BrokerOptions };
 
 export class UsageError extends Error {}
 
@@ -123,6 +133,12 @@ export function parseCommand(argv: string[]): Command {
   if (argv[0] === 'metadata') {
     if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
     return { kind: 'metadata', options: parseMetadataArgs(argv.slice(1), (m) => new UsageError(m)) };
+  }
+  if (argv[0] === 'agent' || argv[0] === 'broker') {
+    if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
+    return argv[0] === 'agent'
+      ? { kind: 'agent', options: parseAgentArgs(argv.slice(1), (m) => new UsageError(m)) }
+      : { kind: 'broker', options: parseBrokerArgs(argv.slice(1), (m) => new UsageError(m)) };
   }
   let parsed;
   try {

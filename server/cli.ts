@@ -121,6 +121,13 @@ try {
   else if (cmd.kind === 'version') process.stdout.write(`wiretap ${version()}\n`);
   else if (cmd.kind === 'import') await importFile(cmd.file, cmd.options);
   else if (cmd.kind === 'metadata') await (await import('./metadata/main.ts')).runMetadata(cmd.options);
+  else if (cmd.kind === 'agent') {
+    const o = cmd.options;
+    const log = createLogger(o.logLevel);
+    // the same source factory as `wiretap start`, with its defaults for the capture flags
+    const defaults = parseCommand(['start']);
+    await (await import('./agent/main.ts')).runAgent(o, (kind) => openSource({ ...(defaults as { options: StartOptions }).options, source: kind }, log));
+  } else if (cmd.kind === 'broker') await (await import('./broker/main.ts')).runBroker(cmd.options);
   else await start(cmd.options);
 } catch (err) {
   if (err instanceof UsageError) {

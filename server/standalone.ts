@@ -44,10 +44,27 @@ export interface Standalone {
   stop(): Promise<void>;
 }
 
-export async function startStandalone(o: StandaloneOptions): Promise<Standalone> {
-  if (!isLoopback(o.bind) && !o.password && !o.users?.size) {
-    throw new Error(`--bind ${o.bind} is not loopback: set WIRETAP_USERS or WIRETAP_PASSWORD so clients must authenticate`);
-  }
+/** What a capture node is made of: the engine and what feeds it (standalone, and `wiretap agent`). */
+export interface NodeOptions {
+  source: EventSource;
+  bodyCap: number;
+  maxRows: number;
+  memoryBudget?: number;
+  tableShares?: Partial<Record<string, number>>;
+  captureStatsIntervalMs?: number;
+}
+
+export interface CaptureNode {
+  engine: DuckEngine;
+  collector: Collector;
+  captureStats: StatsProducers;
+  /** Starts capturing (collector, then stats producers); closes the engine if that fails. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Engine + collector + stats producers, not started. */
+export async function createCaptureNode(o: NodeOptions): Promise<CaptureNode> {
   const metadata = new ProcessMetadataStore();
   const engine = await DuckEngine.create({
     maxRowsPerTable: o.maxRows > 0 ? o.maxRows : undefined,
@@ -63,6 +80,33 @@ export async function startStandalone(o: StandaloneOptions): Promise<Standalone>
   o.source.onProcessEvents?.((evs) => {
     for (const e of evs) if (e.kind === 'exec') metadata.observe({ asid: 0, pid: e.tgid, startTicks: e.startTicks });
   });
+  return {
+    engine,
+    collector,
+    captureStats,
+    async start() {
+      try {
+        await collector.start();
+        captureStats.start();
+      } catch (err) {
+        await engine.close();
+        throw err;
+      }
+    },
+    async stop() {
+      captureStats.stop();
+      await collector.stop();
+      await engine.close();
+    },
+  };
+}
+
+export async function startStandalone(o: StandaloneOptions): Promise<Standalone> {
+  if (!isLoopback(o.bind) && !o.password && !o.users?.size) {
+    throw new Error(`--bind ${o.bind} is not loopback: set WIRETAP_USERS or WIRETAP_PASSWORD so clients must authenticate`);
+  }
+  const node = await createCaptureNode(o);
+  const { engine, collector, captureStats } = node;
   const server = new PgServer({
     executor: new StandalonePlanner(engine),
     host: o.bind,
@@ -73,20 +117,12 @@ export async function startStandalone(o: StandaloneOptions): Promise<Standalone>
     authMethod: o.authMethod,
     tls: o.tls,
   });
-  try {
-    await collector.start();
-    captureStats.start();
-  } catch (err) {
-    await engine.close();
-    throw err;
-  }
+  await node.start();
   let address;
   try {
     address = await server.listen();
   } catch (err) {
-    captureStats.stop();
-    await collector.stop();
-    await engine.close();
+    await node.stop();
     throw err;
   }
   const statsTimer =
@@ -102,9 +138,7 @@ export async function startStandalone(o: StandaloneOptions): Promise<Standalone>
     async stop() {
       if (statsTimer) clearInterval(statsTimer);
       await server.close();
-      captureStats.stop();
-      await collector.stop();
-      await engine.close();
+      await node.stop();
     },
   };
 }

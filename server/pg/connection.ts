@@ -479,6 +479,7 @@ export class PgConnection {
     try {
       const result: BrokerResult = await this.exec.query(sql, abort.signal);
       for (const [name, value] of result.parameterStatus ?? []) this.out.parameterStatus(name, value);
+      for (const message of result.notices ?? []) this.out.error({ severity: 'NOTICE', code: '01000', message });
       return result;
     } catch (err) {
       // whatever an executor throws once its signal fired, the client asked for a cancel (or it timed out)

@@ -1,0 +1,32 @@
+// What the distributed planner needs from the cluster, as interfaces: server/ implements them
+// (NATS registry, gRPC client), so planner/ never imports server/.
+import type { ResultColumn, Value } from '../../engine/query.ts';
+
+/** A registered agent: its node name, ASID (top 32 bits of its UPIDs) and gRPC address. */
+export interface AgentNode {
+  name: string;
+  asid: number;
+  address: string;
+}
+
+export interface NodeDirectory {
+  /** Agents currently alive (heartbeating). */
+  nodes(): AgentNode[];
+}
+
+export interface FragmentChunk {
+  columns: ResultColumn[];
+  rows: Value[][];
+  /** Bytes this chunk took on the wire. */
+  bytes: number;
+}
+
+export interface FragmentRunner {
+  /** Runs a node fragment on one agent; rejects with an Error whose message names the node. */
+  run(node: AgentNode, sql: string, deadlineMs: number, signal: AbortSignal): AsyncIterable<FragmentChunk>;
+}
+
+/** Which nodes may hold rows for a pod/namespace/service filter (planner/cluster-metadata). */
+export interface NodePruner {
+  nodesFor(filter: { pod?: string[]; namespace?: string[]; service?: string[] }): string[] | null;
+}

@@ -1,0 +1,77 @@
+// The distributed planner's entry: SQL → DistributedPlan. Rules are tried from the cheapest to
+// ship: partial aggregation, then projection/top-n pushdown, then shipping filtered rows of the
+// one table, then shipping whole tables (joins, subqueries, unparsed SQL). Every strategy is
+// exact; the later ones ship more.
+import { telemetryTableNames } from '../catalog/catalog-objects.ts';
+import { tokenize } from '../sql/lexer.ts';
+import { contains, exprSql, hasAggregate, parseOne, type Ast } from './sql-ast.ts';
+import type { DistributedPlan } from './plan.ts';
+import { podFilterOf, pushedPredicates } from './predicate-pushdown.ts';
+import { splitPartialAggregate } from './partial-aggregate.ts';
+import { splitTopN } from './top-n.ts';
+
+/** Telemetry tables the statement names (by token, so it works for SQL the parser rejects). */
+export function telemetryTablesIn(sql: string): string[] {
+  const names = new Set<string>();
+  for (const t of tokenize(sql)) if ((t.kind === 'ident' || t.kind === 'qident') && telemetryTableNames.has(t.value)) names.add(t.value);
+  return [...names].sort();
+}
+
+function shipTables(sql: string, tables: string[], reason: string): DistributedPlan {
+  if (tables.length === 0) return { strategy: 'broker-only', inputs: [], mergeSql: sql, pushedPredicates: [], podFilter: null };
+  return {
+    strategy: 'ship-tables',
+    inputs: tables.map((t) => ({ name: t, nodeSql: `SELECT * FROM ${t}` })),
+    mergeSql: sql,
+    pushedPredicates: [],
+    podFilter: null,
+    reason,
+  };
+}
+
+/** The one telemetry table a simple SELECT reads, or null. */
+function singleTable(ast: Ast): string | null {
+  if (ast?.type !== 'select' || ast.with || ast.into?.position || ast._next || ast.set_op) return null;
+  const from: Ast[] = ast.from ?? [];
+  if (from.length !== 1 || from[0].join || from[0].expr || from[0].db) return null;
+  const name = String(from[0].table ?? '');
+  return telemetryTableNames.has(name) ? name : null;
+}
+
+/** aggregateNames: lower-case names of every aggregate function (DuckDB's duckdb_functions()). */
+export function planDistributed(sql: string, aggregateNames: ReadonlySet<string>): DistributedPlan {
+  const tables = telemetryTablesIn(sql);
+  if (tables.length === 0) return shipTables(sql, tables, '');
+  const ast = parseOne(sql);
+  if (!ast) return shipTables(sql, tables, 'the planner could not parse the statement');
+  const table = singleTable(ast);
+  if (!table || from0Alias(ast) || contains(ast.where, 'select') || contains(ast.columns, 'select')) {
+    return shipTables(sql, tables, 'joins, subqueries and CTEs run at the broker over shipped tables');
+  }
+  const whereSql = ast.where ? exprSql(ast.where) : null;
+  const pushed = ast.where ? pushedPredicates(ast.where) : [];
+  const podFilter = ast.where ? podFilterOf(ast.where) : null;
+  const hasWindow = JSON.stringify(ast.columns).includes('"over":{');
+  const aggregates = hasAggregate(ast.columns, aggregateNames) || hasAggregate(ast.orderby, aggregateNames) || (ast.groupby?.columns?.length ?? 0) > 0;
+  if (aggregates && !hasWindow && !ast.having && !ast.distinct?.type) {
+    const split = splitPartialAggregate(ast, table, whereSql);
+    if (split) return { strategy: 'partial-aggregate', inputs: [split.input], mergeSql: split.mergeSql, pushedPredicates: pushed, podFilter };
+  }
+  if (!aggregates && !hasWindow) {
+    const split = splitTopN(ast);
+    if (split) return { strategy: 'node-rows', inputs: [split.input], mergeSql: split.mergeSql, pushedPredicates: pushed, podFilter };
+  }
+  return {
+    strategy: 'ship-rows',
+    inputs: [{ name: table, nodeSql: `SELECT * FROM ${table}${whereSql ? ` WHERE ${whereSql}` : ''}` }],
+    mergeSql: sql,
+    pushedPredicates: pushed,
+    podFilter,
+    reason: 'DISTINCT, HAVING, window functions, or aggregates / ORDER BY the merge rules cannot split run over all rows at the broker',
+  };
+}
+
+/** A FROM alias (http_events h) would need renaming in the shipped-rows merge; keep it simple. */
+function from0Alias(ast: Ast): boolean {
+  return Boolean(ast.from?.[0]?.as);
+}

@@ -1,0 +1,90 @@
+// `wiretap agent`: a capture node (or synthetic rows) + the ExecuteFragment gRPC service + the
+// registry announcer + /healthz and /stats. The node fragment runs on the same DuckEngine that
+// standalone mode queries.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DuckEngine } from '../../engine/duck.ts';
+import type { EventSource } from '../../collector/events.ts';
+import { createCaptureNode, type CaptureNode } from '../standalone.ts';
+import { startFragmentServer, type FragmentServer } from './fragment-service.ts';
+import { syntheticHttpRows } from './synthetic-rows.ts';
+import { asidFor } from '../registry/asid.ts';
+import { startAnnouncer, type Announcer } from '../registry/announcer.ts';
+import type { Logger } from '../log.ts';
+
+export interface AgentStartOptions {
+  nats: string;
+  node: string;
+  grpcBind: string;
+  grpcPort: number;
+  advertise: string;
+  healthPort: number;
+  heartbeatMs: number;
+  /** A capture source, or synthetic rows loaded at start. */
+  source: { kind: 'capture'; events: EventSource; bodyCap: number; memoryBudget?: number } | { kind: 'synthetic'; rows: number; seed: number };
+  log: Logger;
+}
+
+export interface Agent {
+  asid: number;
+  grpcPort: number;
+  healthPort: number;
+  engine: DuckEngine;
+  fragments: FragmentServer;
+  stop(): Promise<void>;
+}
+
+/** Fixed start time of synthetic rows, so every run and the tests' standalone copy agree. */
+export const syntheticStartNs = 1_767_225_600_000_000_000n; // 2026-01-01T00:00:00Z
+
+export async function startAgent(o: AgentStartOptions): Promise<Agent> {
+  const asid = asidFor(o.node);
+  let node: CaptureNode | null = null;
+  let engine: DuckEngine;
+  if (o.source.kind === 'capture') {
+    node = await createCaptureNode({ source: o.source.events, bodyCap: o.source.bodyCap, maxRows: 0, memoryBudget: o.source.memoryBudget });
+    engine = node.engine;
+    await node.start();
+  } else {
+    engine = await DuckEngine.create();
+    for (const row of syntheticHttpRows({ seed: o.source.seed, count: o.source.rows, asid, startNs: syntheticStartNs })) engine.append('http_events', row);
+    await engine.flush();
+  }
+  let fragments: FragmentServer | null = null;
+  let announcer: Announcer | null = null;
+  let health: Server | null = null;
+  try {
+    fragments = await startFragmentServer(engine, o.grpcBind, o.grpcPort, o.log.child({ component: 'fragments' }));
+    const f = fragments;
+    health = createServer((req, res) => {
+      const ok = req.url === '/healthz' || req.url === '/stats';
+      res.writeHead(ok ? 200 : 404, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ node: o.node, asid, fragments: f.counters, engine: engine.stats(), announcements: announcer?.announcements ?? 0 }));
+    });
+    const h = health;
+    await new Promise<void>((resolve, reject) => { h.once('error', reject); h.listen(o.healthPort, resolve); });
+    announcer = await startAnnouncer(o.nats, { name: o.node, asid, address: `${o.advertise}:${fragments.port}`, heartbeatMs: o.heartbeatMs }, o.log.child({ component: 'registry' }));
+  } catch (err) {
+    health?.close();
+    await fragments?.close();
+    if (node) await node.stop(); else await engine.close();
+    throw err;
+  }
+  const healthPort = (health.address() as AddressInfo).port;
+  const f = fragments;
+  const a = announcer;
+  const h = health;
+  return {
+    asid,
+    grpcPort: f.port,
+    healthPort,
+    engine,
+    fragments: f,
+    async stop() {
+      await a.close();
+      h.close();
+      await f.close();
+      if (node) await node.stop(); else await engine.close();
+    },
+  };
+}

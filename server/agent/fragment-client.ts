@@ -1,0 +1,59 @@
+// Broker side of ExecuteFragment: one gRPC channel per agent address, results decoded from Arrow.
+import * as grpc from '@grpc/grpc-js';
+import { SqlError } from '../../engine/query.ts';
+import type { AgentNode, FragmentChunk, FragmentRunner } from '../../planner/distributed/nodes.ts';
+import { decodeChunk } from './arrow-codec.ts';
+import { fragmentServiceDefinition, maxMessageBytes, type FragmentRequest } from './fragment-service.ts';
+
+const method = fragmentServiceDefinition.executeFragment;
+
+export class GrpcFragmentRunner implements FragmentRunner {
+  private readonly clients = new Map<string, grpc.Client>();
+
+  private client(address: string): grpc.Client {
+    let c = this.clients.get(address);
+    if (!c) {
+      c = new grpc.Client(address, grpc.credentials.createInsecure(), {
+        'grpc.max_receive_message_length': maxMessageBytes,
+        'grpc.max_send_message_length': 1 << 20,
+      });
+      this.clients.set(address, c);
+    }
+    return c;
+  }
+
+  async *run(node: AgentNode, sql: string, deadlineMs: number, signal: AbortSignal): AsyncIterable<FragmentChunk> {
+    const req: FragmentRequest = { sql, deadlineMs };
+    const call = this.client(node.address).makeServerStreamRequest(
+      method.path, method.requestSerialize, method.responseDeserialize, req, new grpc.Metadata(), { deadline: deadlineMs },
+    );
+    const onAbort = () => call.cancel();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      // the async iterator reads one message at a time: a slow broker pauses the agent (flow control)
+      for await (const msg of call as AsyncIterable<Uint8Array>) {
+        const { columns, rows } = decodeChunk(msg);
+        yield { columns, rows, bytes: msg.byteLength };
+      }
+    } catch (err) {
+      throw nodeError(node, err as grpc.ServiceError);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      call.cancel();
+    }
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}
+
+/** A failed fragment as a SqlError naming the node (SQLSTATE from the agent when it sent one). */
+function nodeError(node: AgentNode, err: grpc.ServiceError): SqlError {
+  const sqlstate = String(err.metadata?.get('sqlstate')[0] ?? '');
+  if (sqlstate && err.code !== grpc.status.UNAVAILABLE) return new SqlError(sqlstate, `node ${node.name}: ${err.details}`);
+  if (err.code === grpc.status.DEADLINE_EXCEEDED) return new SqlError('57014', `node ${node.name} (${node.address}) did not answer before the statement deadline`);
+  if (err.code === grpc.status.CANCELLED) return new SqlError('57014', `node ${node.name}: fragment cancelled`);
+  return new SqlError('58000', `node ${node.name} (${node.address}) failed: ${err.details || err.message}`);
+}

@@ -1,0 +1,65 @@
+// Flags of `wiretap broker` (server/cli-args.ts dispatches here and prints this usage).
+import { parseArgs } from 'node:util';
+
+export const brokerCommandUsage = `  wiretap broker [options]  cluster mode: Postgres wire + distributed planner; fans node fragments
+                            out to the agents registered over NATS and merges their answers`;
+
+export const brokerOptionsUsage = `Options for broker:
+  --nats URL           NATS server (default nats://127.0.0.1:4222)
+  --port N, --bind ADDR, --auth METHOD, --tls-cert FILE, --tls-key FILE   Postgres wire, as for start
+                       (WIRETAP_USERS / WIRETAP_PASSWORD required when not bound to loopback)
+  --health-port N      HTTP /healthz and /stats (registered agents) (default 8083; 0 picks a free port)
+  --fragment-timeout S seconds a node fragment may take before the query fails naming the node
+                       (default 60; statement_timeout, when shorter, cancels earlier)
+  --no-cluster-metadata  do not follow the metadata service (no node pruning by pod/namespace/service)
+  --log-level LEVEL    trace|debug|info|warn|error (default info; or WIRETAP_LOG_LEVEL)`;
+
+export interface BrokerOptions {
+  nats: string;
+  port: number;
+  bind: string;
+  auth: 'scram-sha-256' | 'md5' | 'password';
+  tlsCert?: string;
+  tlsKey?: string;
+  healthPort: number;
+  fragmentTimeoutS: number;
+  clusterMetadata: boolean;
+  logLevel: string;
+}
+
+export function parseBrokerArgs(argv: string[], makeError: (msg: string) => Error): BrokerOptions {
+  let v;
+  try {
+    ({ values: v } = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      options: {
+        nats: { type: 'string' }, port: { type: 'string' }, bind: { type: 'string' }, auth: { type: 'string' },
+        'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'health-port': { type: 'string' },
+        'fragment-timeout': { type: 'string' }, 'no-cluster-metadata': { type: 'boolean' }, 'log-level': { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    throw makeError((err as Error).message);
+  }
+  const int = (name: string, text: string | undefined, fallback: number, min: number, max: number) => {
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) throw makeError(`--${name} must be an integer in ${min}..${max}, got "${text}"`);
+    return n;
+  };
+  const auth = v.auth ?? 'scram-sha-256';
+  if (auth !== 'scram-sha-256' && auth !== 'md5' && auth !== 'password') throw makeError(`--auth must be scram-sha-256, md5 or password, got "${auth}"`);
+  if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw makeError('--tls-cert and --tls-key go together');
+  return {
+    nats: v.nats ?? 'nats://127.0.0.1:4222',
+    port: int('port', v.port, 5433, 0, 65535),
+    bind: v.bind ?? '127.0.0.1',
+    auth,
+    ...(v['tls-cert'] ? { tlsCert: v['tls-cert'], tlsKey: v['tls-key'] } : {}),
+    healthPort: int('health-port', v['health-port'], 8083, 0, 65535),
+    fragmentTimeoutS: int('fragment-timeout', v['fragment-timeout'], 60, 1, 86_400),
+    clusterMetadata: !v['no-cluster-metadata'],
+    logLevel: v['log-level'] ?? process.env.WIRETAP_LOG_LEVEL ?? 'info',
+  };
+}
