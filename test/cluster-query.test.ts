@@ -1,0 +1,186 @@
+// Cluster mode end to end on loopback (issue 7): a real nats-server, agents as separate processes
+// (`wiretap agent --source synthetic`, distinct ports on 127.0.0.1 — no network namespaces in this
+// slice), a broker in this process. Distributed answers must equal a standalone engine holding
+// the union of the agents' rows; pruning shows in EXPLAIN and in the agents' fragment counters;
+// kill -9 of an agent mid-query fails the query naming it, or under partial results leaves it out
+// with a NOTICE.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import pg from 'pg';
+import { pino } from 'pino';
+import { startNats, type NatsServer } from './fixtures/fake-kube/nats-server.ts';
+import { spawnWithFirstLine, waitFor } from './helpers/processes.ts';
+import { DuckEngine } from '../engine/duck.ts';
+import { StandalonePlanner } from '../planner/standalone.ts';
+import { PgServer } from '../server/pg/index.ts';
+import { startBroker, type Broker } from '../server/broker/broker.ts';
+import { syntheticHttpRows } from '../server/agent/synthetic-rows.ts';
+import { syntheticStartNs } from '../server/agent/agent.ts';
+import { asidFor } from '../server/registry/asid.ts';
+import { ClusterMetadataView } from '../planner/cluster-metadata/cluster-view.ts';
+
+const log = pino({ level: 'silent' });
+const wiretap = new URL('../bin/wiretap', import.meta.url).pathname;
+
+interface AgentProc { name: string; child: ChildProcess; healthPort: number; rows: number; seed: number }
+
+let nats: NatsServer;
+const agents: AgentProc[] = [];
+let broker: Broker;
+let engine: DuckEngine;
+let standalone: PgServer;
+let standalonePort = 0;
+const view = new ClusterMetadataView();
+
+// node-3 holds many rows (so a query over it runs long enough to kill it mid-stream) and announces
+// rarely (so it stays registered after the kill, as a node dying mid-query does)
+const specs = [
+  { name: 'node-0', rows: 3000, seed: 11, heartbeatMs: 300 },
+  { name: 'node-1', rows: 2500, seed: 12, heartbeatMs: 300 },
+  { name: 'node-2', rows: 4000, seed: 13, heartbeatMs: 300 },
+  { name: 'node-3', rows: 150_000, seed: 14, heartbeatMs: 120_000 },
+];
+
+async function startAgentProcess(s: (typeof specs)[number]): Promise<AgentProc> {
+  const { child, line } = await spawnWithFirstLine('node', [
+    wiretap, 'agent', '--source', 'synthetic', '--rows', String(s.rows), '--seed', String(s.seed), '--node', s.name,
+    '--grpc-bind', '127.0.0.1', '--grpc-port', '0', '--advertise', '127.0.0.1', '--health-port', '0',
+    '--heartbeat-ms', String(s.heartbeatMs), '--nats', nats.url, '--log-level', 'warn',
+  ], 120_000);
+  const m = /health :(\d+)/.exec(line);
+  assert.ok(m, line);
+  return { name: s.name, child, healthPort: Number(m[1]), rows: s.rows, seed: s.seed };
+}
+
+async function agentStats(a: AgentProc): Promise<{ fragments: { fragments: number; rowsSent: number } }> {
+  const res = await fetch(`http://127.0.0.1:${a.healthPort}/stats`);
+  return (await res.json()) as { fragments: { fragments: number; rowsSent: number } };
+}
+
+async function query(port: number, sql: string, setup: string[] = []): Promise<{ rows: unknown[][]; fields: string[]; notices: string[] }> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'wiretap', database: 'wiretap' });
+  const notices: string[] = [];
+  client.on('notice', (n) => notices.push(n.message ?? ''));
+  await client.connect();
+  try {
+    for (const s of setup) await client.query(s);
+    const r = await client.query({ text: sql, rowMode: 'array' });
+    return { rows: r.rows as unknown[][], fields: r.fields.map((f) => f.name), notices };
+  } finally {
+    await client.end();
+  }
+}
+
+function startBrokerHere(): Promise<Broker> {
+  return startBroker({ nats: nats.url, port: 0, bind: '127.0.0.1', healthPort: 0, fragmentTimeoutMs: 60_000, clusterMetadata: false, pruner: view, log });
+}
+
+before(async () => {
+  nats = await startNats();
+  for (const a of await Promise.all(specs.map(startAgentProcess))) agents.push(a);
+  broker = await startBrokerHere();
+  await waitFor('all agents registered', async () => (broker.registry.nodes().length === specs.length ? true : undefined), 60_000);
+  // the standalone reference: one engine holding every agent's rows
+  engine = await DuckEngine.create();
+  for (const s of specs) for (const row of syntheticHttpRows({ seed: s.seed, count: s.rows, asid: asidFor(s.name), startNs: syntheticStartNs })) engine.append('http_events', row);
+  await engine.flush();
+  standalone = new PgServer({ executor: new StandalonePlanner(engine), host: '127.0.0.1', port: 0, logger: log });
+  standalonePort = (await standalone.listen()).port;
+  // cluster metadata: pod shop/web-1 runs on node-1 only
+  view.apply({ kind: 'pod', key: 'uid-web-1', op: 'upsert', atMs: Date.now(), value: { uid: 'uid-web-1', name: 'web-1', namespace: 'shop', node: 'node-1', services: ['web'] } });
+});
+
+after(async () => {
+  for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
+  await broker?.stop();
+  await standalone?.close();
+  await engine?.close();
+  await nats?.stop();
+});
+
+function close(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number' && typeof b === 'number') return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+  if (typeof a === 'string' && typeof b === 'string' && /^-?\d+\.\d+(e[+-]?\d+)?$/i.test(a) && /^-?\d+\.\d+(e[+-]?\d+)?$/i.test(b)) return close(Number(a), Number(b));
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+const suite: Array<{ sql: string; ordered: boolean; strategy: string }> = [
+  { sql: 'select count(*) from http_events', ordered: true, strategy: 'partial-aggregate' },
+  { sql: 'select count(*), sum(resp_body_size), min(latency), max(latency), avg(latency) from http_events', ordered: true, strategy: 'partial-aggregate' },
+  { sql: 'select req_path, count(*) as n, avg(latency) from http_events group by req_path', ordered: false, strategy: 'partial-aggregate' },
+  { sql: 'select req_method, resp_status, count(*), max(resp_body_size) from http_events where resp_status >= 400 group by 1, 2 order by 3 desc, 1, 2', ordered: true, strategy: 'partial-aggregate' },
+  { sql: 'select req_path, req_method, latency from http_events where req_method = \'POST\' order by latency desc, time_ limit 7', ordered: true, strategy: 'node-rows' },
+  { sql: 'select time_, upid, req_path from http_events order by time_ desc, upid limit 5 offset 3', ordered: true, strategy: 'node-rows' },
+  { sql: 'select count(*) from http_events where latency between 1000000 and 2000000 and req_path like \'/api/%\'', ordered: true, strategy: 'partial-aggregate' },
+  { sql: 'select count(distinct remote_addr) from http_events', ordered: true, strategy: 'ship-rows' },
+  { sql: 'select req_path, quantile_disc(latency, 0.5) from http_events group by 1', ordered: false, strategy: 'ship-rows' },
+  { sql: 'select a.req_path, count(*) from http_events a join (select distinct req_path from http_events where resp_status = 500) b on a.req_path = b.req_path group by 1', ordered: false, strategy: 'ship-tables' },
+];
+
+test('distributed answers equal the standalone answer over the union of the same rows', async () => {
+  for (const q of suite) {
+    const plan = await query(broker.port, `explain ${q.sql}`);
+    assert.match(String(plan.rows[0]![0]), new RegExp(`Distributed plan: ${q.strategy}`), q.sql);
+    const [d, s] = await Promise.all([query(broker.port, q.sql), query(standalonePort, q.sql)]);
+    assert.deepEqual(d.fields, s.fields, q.sql);
+    const sort = (rows: unknown[][]) => (q.ordered ? rows : [...rows].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))));
+    const [dr, sr] = [sort(d.rows), sort(s.rows)];
+    assert.equal(dr.length, sr.length, q.sql);
+    assert.ok(dr.length > 0, `${q.sql}: no rows`);
+    dr.forEach((row, i) => row.forEach((v, j) => assert.ok(close(v, sr[i]![j]), `${q.sql}: row ${i} col ${j}: ${String(v)} != ${String(sr[i]![j])}`)));
+  }
+});
+
+test('a pod filter contacts only the node running that pod (EXPLAIN and agent counters)', async () => {
+  const sql = "select count(*) from http_events where pod = 'shop/web-1' and resp_status >= 200";
+  const plan = (await query(broker.port, `explain ${sql}`)).rows.map((r) => String(r[0])).join('\n');
+  assert.match(plan, /nodes chosen \(1\): node-1/);
+  assert.match(plan, /nodes pruned \(3\): node-0, node-2, node-3 by pod in \(shop\/web-1\)/);
+  assert.match(plan, /pushed predicates: pod = 'shop\/web-1' AND resp_status >= 200/);
+  const before = await Promise.all(agents.map(agentStats));
+  const r = await query(broker.port, sql);
+  assert.deepEqual(r.rows, [['0']]); // synthetic rows carry no pod metadata: the point is who was asked
+  const afterStats = await Promise.all(agents.map(agentStats));
+  const delta = agents.map((a, i) => [a.name, afterStats[i]!.fragments.fragments - before[i]!.fragments.fragments]);
+  assert.deepEqual(delta, [['node-0', 0], ['node-1', 1], ['node-2', 0], ['node-3', 0]]);
+});
+
+test('a restarted broker knows every agent again (they re-announce)', async () => {
+  await broker.stop();
+  broker = await startBrokerHere();
+  await waitFor('agents re-registered', async () => (broker.registry.nodes().length === specs.length ? true : undefined), 30_000);
+  const r = await query(broker.port, 'select count(*) from http_events');
+  assert.deepEqual(r.rows, [[String(specs.reduce((a, s) => a + s.rows, 0))]]);
+});
+
+test('kill -9 of an agent mid-query fails the query naming it; partial results leave it out with a NOTICE', async () => {
+  const victim = agents.find((a) => a.name === 'node-3')!;
+  const before = (await agentStats(victim)).fragments.fragments;
+  // every row of every node is shipped: node-3 streams 150k rows, long enough to be killed mid-stream
+  const running = query(broker.port, "select count(distinct req_path || remote_addr || cast(latency as varchar)) from http_events").then(
+    () => { throw new Error('query succeeded although node-3 was killed'); },
+    (err: Error) => err,
+  );
+  await waitFor('node-3 streaming its fragment', async () => {
+    const s = await agentStats(victim);
+    return s.fragments.fragments > before && s.fragments.rowsSent > 0 ? true : undefined;
+  }, 60_000);
+  victim.child.kill('SIGKILL');
+  const err = await running;
+  assert.match(err.message, /node node-3/);
+
+  const survivors = specs.filter((s) => s.name !== 'node-3').reduce((a, s) => a + s.rows, 0);
+  const r = await query(broker.port, 'select count(*) from http_events', ['SET wiretap.partial_results = on']);
+  assert.deepEqual(r.rows, [[String(survivors)]]);
+  assert.equal(r.notices.length, 1);
+  assert.match(r.notices[0]!, /node-3/);
+});
+
+test('an agent that stops announcing expires from the registry', async () => {
+  const a = agents.find((x) => x.name === 'node-0')!;
+  a.child.kill('SIGTERM');
+  await waitFor('node-0 expired', async () => (broker.registry.nodes().some((n) => n.name === 'node-0') ? undefined : true), 30_000);
+  const r = await query(broker.port, 'select count(*) from http_events', ['SET wiretap.partial_results = on']);
+  assert.deepEqual(r.rows, [[String(specs[1]!.rows + specs[2]!.rows)]]);
+});
