@@ -52,6 +52,8 @@ export interface NodeOptions {
   memoryBudget?: number;
   tableShares?: Partial<Record<string, number>>;
   captureStatsIntervalMs?: number;
+  /** The node's id in the cluster, the top 32 bits of its UPIDs (0 in standalone mode). */
+  asid?: number;
 }
 
 export interface CaptureNode {
@@ -74,11 +76,12 @@ export async function createCaptureNode(o: NodeOptions): Promise<CaptureNode> {
   });
   // Processes are described when first seen, so short-lived ones keep their cmdline/container.
   const sink = observingSink(engine, metadata);
-  const collector = new Collector(o.source, sink, { http: { bodyCap: o.bodyCap } });
+  const asid = o.asid ?? 0;
+  const collector = new Collector(o.source, sink, { http: { bodyCap: o.bodyCap }, asid });
   // conn_stats, process_stats, wiretap_stats; exec events describe a process while it lives.
-  const captureStats = new StatsProducers(collector, sink, { intervalMs: o.captureStatsIntervalMs ?? 10_000 });
+  const captureStats = new StatsProducers(collector, sink, { intervalMs: o.captureStatsIntervalMs ?? 10_000, asid });
   o.source.onProcessEvents?.((evs) => {
-    for (const e of evs) if (e.kind === 'exec') metadata.observe({ asid: 0, pid: e.tgid, startTicks: e.startTicks });
+    for (const e of evs) if (e.kind === 'exec') metadata.observe({ asid, pid: e.tgid, startTicks: e.startTicks });
   });
   return {
     engine,

@@ -42,7 +42,7 @@ export async function startAgent(o: AgentStartOptions): Promise<Agent> {
   let node: CaptureNode | null = null;
   let engine: DuckEngine;
   if (o.source.kind === 'capture') {
-    node = await createCaptureNode({ source: o.source.events, bodyCap: o.source.bodyCap, maxRows: 0, memoryBudget: o.source.memoryBudget });
+    node = await createCaptureNode({ source: o.source.events, bodyCap: o.source.bodyCap, maxRows: 0, memoryBudget: o.source.memoryBudget, asid });
     engine = node.engine;
     await node.start();
   } else {
@@ -57,7 +57,8 @@ export async function startAgent(o: AgentStartOptions): Promise<Agent> {
     fragments = await startFragmentServer(engine, o.grpcBind, o.grpcPort, o.log.child({ component: 'fragments' }));
     const f = fragments;
     health = createServer((req, res) => {
-      const ok = req.url === '/healthz' || req.url === '/stats';
+      // /readyz: the agent only listens once its engine is loaded and it has announced itself
+      const ok = req.url === '/healthz' || req.url === '/readyz' || req.url === '/stats';
       res.writeHead(ok ? 200 : 404, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ node: o.node, asid, fragments: f.counters, engine: engine.stats(), announcements: announcer?.announcements ?? 0 }));
     });
