@@ -1,0 +1,40 @@
+// The distributed planner's split rules, without a cluster: which strategy, what the nodes run,
+// what the broker merges, and what pruning the WHERE clause implies.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { planDistributed } from './split.ts';
+
+const aggregates = new Set(['count', 'sum', 'min', 'max', 'avg', 'quantile_disc', 'approx_quantile', 'string_agg']);
+const plan = (sql: string) => planDistributed(sql, aggregates);
+
+test('count/sum/min/max/avg split into node partials and a broker merge', () => {
+  const p = plan('select req_path as p, count(*), avg(latency) from http_events where resp_status >= 500 group by 1 order by 2 desc limit 3');
+  assert.equal(p.strategy, 'partial-aggregate');
+  assert.equal(p.inputs[0]!.nodeSql, 'SELECT req_path AS _g0, count(*) AS _p0, sum(latency) AS _p1, count(latency) AS _p2 FROM http_events WHERE resp_status >= 500 GROUP BY req_path');
+  assert.equal(p.mergeSql, 'SELECT _g0 AS "p", CAST(coalesce(sum(_p0), 0) AS BIGINT) AS "count", CAST(sum(_p1) AS DOUBLE) / nullif(sum(_p2), 0) AS "avg" FROM __wt_parts GROUP BY _g0 ORDER BY "count" DESC LIMIT 3');
+  assert.deepEqual(p.pushedPredicates, ['resp_status >= 500']);
+});
+
+test('ORDER BY … LIMIT pushes a top-n (limit + offset) to every node', () => {
+  const p = plan('select req_path, latency from http_events order by latency desc limit 5 offset 2');
+  assert.equal(p.strategy, 'node-rows');
+  assert.match(p.inputs[0]!.nodeSql, /ORDER BY latency DESC LIMIT 7$/);
+  assert.equal(p.mergeSql, 'SELECT * EXCLUDE (__wt_k0) FROM __wt_parts ORDER BY "__wt_k0" DESC LIMIT 5 OFFSET 2');
+});
+
+test('what the rules cannot split ships filtered rows or whole tables and runs the query at the broker', () => {
+  assert.equal(plan('select count(distinct req_path) from http_events where latency > 5').strategy, 'ship-rows');
+  assert.equal(plan('select count(distinct req_path) from http_events where latency > 5').inputs[0]!.nodeSql, 'SELECT * FROM http_events WHERE latency > 5');
+  assert.equal(plan('select approx_quantile(latency, 0.5) from http_events').strategy, 'ship-rows'); // an aggregate by name, not by syntax
+  assert.equal(plan('select req_path, count(*) from http_events group by 1 having count(*) > 2').strategy, 'ship-rows');
+  const join = plan('select * from http_events h join process_stats p on h.upid = p.upid');
+  assert.equal(join.strategy, 'ship-tables');
+  assert.deepEqual(join.inputs.map((i) => i.name), ['http_events', 'process_stats']);
+  assert.equal(plan('select 1').strategy, 'broker-only');
+});
+
+test('pod / namespace / service equality and IN filters become a node-pruning filter', () => {
+  const p = plan("select count(*) from http_events where namespace = 'shop' and service in ('shop/web', 'shop/api') and latency > 0");
+  assert.deepEqual(p.podFilter, { namespace: ['shop'], service: ['shop/web', 'shop/api'] });
+  assert.equal(plan("select count(*) from http_events where pod = 'a' or latency > 0").podFilter, null); // OR: any node may match
+});

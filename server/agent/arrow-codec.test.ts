@@ -1,0 +1,21 @@
+// Arrow IPC messages between agent and broker give back exactly the engine's Values.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeChunk, encodeChunk } from './arrow-codec.ts';
+import type { ResultColumn, Value } from '../../engine/query.ts';
+
+test('every wire column type round-trips, nulls included', () => {
+  const columns: ResultColumn[] = [
+    { name: 'b', type: 'bool' }, { name: 'i4', type: 'int4' }, { name: 'i8', type: 'int8' }, { name: 'f', type: 'float8' },
+    { name: 'n', type: 'numeric' }, { name: 't', type: 'text' }, { name: 'u', type: 'uuid' }, { name: 'ts', type: 'timestamptz' },
+    { name: 'd', type: 'date' }, { name: 'iv', type: 'interval' }, { name: 'by', type: 'bytea' },
+  ];
+  const rows: Value[][] = [
+    [true, 7, 1n << 62n, 1.25, '123456789012345678901234567890', 'héllo', '3c603ba0-0000-1005-0000-0000000de2b0', 1_767_225_600_000_000n, 20454, { months: 1, days: 2, micros: 3n }, new Uint8Array([0, 255])],
+    columns.map(() => null),
+  ];
+  const decoded = decodeChunk(encodeChunk(columns, rows));
+  assert.deepEqual(decoded.columns, columns);
+  assert.deepEqual(decoded.rows, rows);
+  assert.deepEqual(decodeChunk(encodeChunk(columns, [])).rows, []);
+});
