@@ -46,7 +46,8 @@ export async function startAgent(o: AgentStartOptions): Promise<Agent> {
     engine = node.engine;
     await node.start();
   } else {
-    engine = await DuckEngine.create();
+    // synthetic agents are for tests and the cluster-scale bench, where many share one machine
+    engine = await DuckEngine.create({ threads: 1, memoryLimit: '256MB' });
     for (const row of syntheticHttpRows({ seed: o.source.seed, count: o.source.rows, asid, startNs: syntheticStartNs })) engine.append('http_events', row);
     await engine.flush();
   }

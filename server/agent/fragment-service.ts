@@ -37,7 +37,11 @@ export const maxMessageBytes = 16 << 20;
 /** Rows per Arrow message (DuckDB chunks are 2048 rows; wide rows get split further by size). */
 const rowsPerMessage = 2048;
 
-export interface FragmentCounters { fragments: number; rowsSent: number; bytesSent: number; cancelled: number; failed: number }
+export interface FragmentCounters {
+  fragments: number; rowsSent: number; bytesSent: number; cancelled: number; failed: number;
+  /** Request to last message of the latest fragment, on the agent (the cluster-scale bench subtracts it). */
+  lastFragmentMs: number;
+}
 
 /** SqlError → gRPC status whose details carry the SQLSTATE, so the broker can re-raise it. */
 function toStatus(err: unknown): Partial<grpc.StatusObject> {
@@ -52,6 +56,7 @@ function toStatus(err: unknown): Partial<grpc.StatusObject> {
 export function fragmentHandlers(engine: QueryExecutor, log: Logger, counters: FragmentCounters): grpc.UntypedServiceImplementation {
   const executeFragment: grpc.handleServerStreamingCall<FragmentRequest, Uint8Array> = (call) => {
     const abort = new AbortController();
+    const started = performance.now();
     counters.fragments++;
     // cancellation (broker gave up, client went away) and the deadline both reach DuckDB's interrupt
     call.on('cancelled', () => { counters.cancelled++; abort.abort(); });
@@ -70,6 +75,7 @@ export function fragmentHandlers(engine: QueryExecutor, log: Logger, counters: F
           if (abort.signal.aborted) throw new SqlError('57014', 'canceling statement due to statement timeout');
         }
         if (!sent) await send(call, result.columns, [], counters); // the broker still learns the columns
+        counters.lastFragmentMs = performance.now() - started;
         call.end();
       } catch (err) {
         counters.failed++;
@@ -101,7 +107,7 @@ export interface FragmentServer { address: string; port: number; counters: Fragm
 
 export async function startFragmentServer(engine: QueryExecutor, host: string, port: number, log: Logger): Promise<FragmentServer> {
   const server = new grpc.Server({ 'grpc.max_send_message_length': maxMessageBytes, 'grpc.max_receive_message_length': 1 << 20 });
-  const counters: FragmentCounters = { fragments: 0, rowsSent: 0, bytesSent: 0, cancelled: 0, failed: 0 };
+  const counters: FragmentCounters = { fragments: 0, rowsSent: 0, bytesSent: 0, cancelled: 0, failed: 0, lastFragmentMs: 0 };
   server.addService(fragmentServiceDefinition, fragmentHandlers(engine, log, counters));
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
