@@ -184,3 +184,19 @@ test('an agent that stops announcing expires from the registry', async () => {
   const r = await query(broker.port, 'select count(*) from http_events', ['SET wiretap.partial_results = on']);
   assert.deepEqual(r.rows, [[String(specs[1]!.rows + specs[2]!.rows)]]);
 });
+
+test('NATS stopped: queries to known agents keep working; registration resumes when it returns', async () => {
+  const port = nats.port;
+  await nats.stop();
+  // longer than 3 heartbeats of node-1/node-2: without NATS nobody expires
+  await new Promise((r) => setTimeout(r, 1500));
+  const survivors = specs[1]!.rows + specs[2]!.rows;
+  const r = await query(broker.port, 'select count(*) from http_events', ['SET wiretap.partial_results = on']);
+  assert.deepEqual(r.rows, [[String(survivors)]]);
+  nats = await startNats(port);
+  const late = await startAgentProcess({ name: 'node-4', rows: 1000, seed: 15, heartbeatMs: 300 });
+  agents.push(late);
+  await waitFor('node-4 registered after NATS returned', async () => (broker.registry.nodes().some((n) => n.name === 'node-4') ? true : undefined), 60_000);
+  const again = await query(broker.port, 'select count(*) from http_events', ['SET wiretap.partial_results = on']);
+  assert.deepEqual(again.rows, [[String(survivors + 1000)]]);
+});

@@ -1,6 +1,7 @@
 // Runs distributed plans: choose nodes (registry minus pruned), run the node fragment on each in
 // parallel under one deadline, merge at the broker. A node that fails fails the query with its
 // name — or, with partial results on, is left out and named in a NOTICE.
+import { setMaxListeners } from 'node:events';
 import { SqlError, SqlState, type QueryExecutor, type QueryResult } from '../../engine/query.ts';
 import { planDistributed } from './split.ts';
 import type { DistributedPlan } from './plan.ts';
@@ -78,6 +79,7 @@ export class DistributedExecutor implements QueryExecutor {
     if (explain) return explainResult(explainRows(plan, choice, this.pruner !== null));
     const deadlineMs = Date.now() + this.options.fragmentTimeoutMs;
     const abort = new AbortController();
+    setMaxListeners(0, abort.signal); // one listener per node fragment
     const onAbort = () => abort.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     const stats: DistributedStats = {
