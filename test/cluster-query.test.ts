@@ -154,6 +154,18 @@ test('a restarted broker knows every agent again (they re-announce)', async () =
   assert.deepEqual(r.rows, [[String(specs.reduce((a, s) => a + s.rows, 0))]]);
 });
 
+test('statement_timeout cancels the fragments on the agents (57014, agent-side cancel counter)', async () => {
+  const victim = agents.find((a) => a.name === 'node-3')!;
+  const stats = async () => ((await (await fetch(`http://127.0.0.1:${victim.healthPort}/stats`)).json()) as { fragments: { cancelled: number } }).fragments.cancelled;
+  const before = await stats();
+  // ships node-3's 150k rows: far longer than the timeout
+  await assert.rejects(
+    query(broker.port, 'select count(distinct req_path || remote_addr || cast(latency as varchar)) from http_events', ["SET statement_timeout = '300ms'"]),
+    (err: Error & { code?: string }) => err.code === '57014',
+  );
+  await waitFor('node-3 saw the cancel', async () => ((await stats()) > before ? true : undefined), 30_000);
+});
+
 test('kill -9 of an agent mid-query fails the query naming it; partial results leave it out with a NOTICE', async () => {
   const victim = agents.find((a) => a.name === 'node-3')!;
   const before = (await agentStats(victim)).fragments.fragments;
