@@ -38,3 +38,15 @@ test('pod / namespace / service equality and IN filters become a node-pruning fi
   assert.deepEqual(p.podFilter, { namespace: ['shop'], service: ['shop/web', 'shop/api'] });
   assert.equal(plan("select count(*) from http_events where pod = 'a' or latency > 0").podFilter, null); // OR: any node may match
 });
+
+test('an inner join ships each table with the predicates on its own columns', () => {
+  const p = plan("select h.req_path, p.rss_bytes from http_events h join process_stats p on h.upid = p.upid where h.resp_status >= 500 and p.rss_bytes > 1000 and h.latency > p.cpu_utime_ns");
+  assert.equal(p.strategy, 'ship-tables');
+  assert.deepEqual(p.inputs, [
+    { name: 'http_events', nodeSql: 'SELECT * FROM http_events WHERE (resp_status >= 500)' },
+    { name: 'process_stats', nodeSql: 'SELECT * FROM process_stats WHERE (rss_bytes > 1000)' },
+  ]);
+  // an outer join, or a table read twice, ships whole tables
+  assert.equal(plan('select * from http_events h left join process_stats p on h.upid = p.upid where p.rss_bytes is null').inputs[1]!.nodeSql, 'SELECT * FROM process_stats');
+  assert.equal(plan('select * from http_events a join http_events b on a.upid = b.upid where a.latency > 5').inputs[0]!.nodeSql, 'SELECT * FROM http_events');
+});

@@ -9,12 +9,18 @@ import type { DistributedPlan } from './plan.ts';
 import { podFilterOf, pushedPredicates } from './predicate-pushdown.ts';
 import { splitPartialAggregate } from './partial-aggregate.ts';
 import { splitTopN } from './top-n.ts';
+import { joinInputs } from './join-inputs.ts';
 
 /** Telemetry tables the statement names (by token, so it works for SQL the parser rejects). */
 export function telemetryTablesIn(sql: string): string[] {
-  const names = new Set<string>();
-  for (const t of tokenize(sql)) if ((t.kind === 'ident' || t.kind === 'qident') && telemetryTableNames.has(t.value)) names.add(t.value);
-  return [...names].sort();
+  return [...telemetryOccurrences(sql).keys()].sort();
+}
+
+/** How often each telemetry table is named. */
+function telemetryOccurrences(sql: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of tokenize(sql)) if ((t.kind === 'ident' || t.kind === 'qident') && telemetryTableNames.has(t.value)) counts.set(t.value, (counts.get(t.value) ?? 0) + 1);
+  return counts;
 }
 
 function shipTables(sql: string, tables: string[], reason: string): DistributedPlan {
@@ -46,7 +52,9 @@ export function planDistributed(sql: string, aggregateNames: ReadonlySet<string>
   if (!ast) return shipTables(sql, tables, 'the planner could not parse the statement');
   const table = singleTable(ast);
   if (!table || from0Alias(ast) || contains(ast.where, 'select') || contains(ast.columns, 'select')) {
-    return shipTables(sql, tables, 'joins, subqueries and CTEs run at the broker over shipped tables');
+    const join = joinInputs(ast, tables, telemetryOccurrences(sql), (t) => telemetryTableNames.has(t));
+    if (join) return { ...shipTables(sql, tables, 'inner join: each table shipped with its own predicates, joined at the broker'), inputs: join.inputs, pushedPredicates: join.pushed, podFilter: null };
+    return shipTables(sql, tables, 'outer joins, subqueries and CTEs run at the broker over shipped tables');
   }
   const whereSql = ast.where ? exprSql(ast.where) : null;
   const pushed = ast.where ? pushedPredicates(ast.where) : [];
