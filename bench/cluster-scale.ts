@@ -43,18 +43,19 @@ export default async function (args: string[]): Promise<object> {
       return Math.max(...stats);
     };
     const measure = async (sql: string) => {
-      const out: Array<{ ms: number; slowestAgentMs: number; bytes: number; rowsShipped: number }> = [];
+      const out: Array<{ ms: number; slowestAgentMs: number; bytes: number; rowsShipped: number; fetchMs: number; mergeMs: number }> = [];
       for (let i = 0; i < runs; i++) {
         const t = performance.now();
         const r = await broker.executor.query(sql);
         for await (const _ of r.chunks) { /* drain */ }
         const ms = performance.now() - t;
         const s = broker.executor.lastStats!;
-        out.push({ ms, slowestAgentMs: await slowestAgentMs(), bytes: s.bytesShipped, rowsShipped: s.rowsShipped });
+        out.push({ ms, slowestAgentMs: await slowestAgentMs(), bytes: s.bytesShipped, rowsShipped: s.rowsShipped, fetchMs: s.fetchMs, mergeMs: s.mergeMs });
       }
       const ms = median(out.map((o) => o.ms));
       const slowest = median(out.map((o) => o.slowestAgentMs));
-      return { strategy: broker.executor.lastStats!.strategy, medianMs: +ms.toFixed(1), slowestAgentMs: +slowest.toFixed(1), brokerOverheadMs: +median(out.map((o) => o.ms - o.slowestAgentMs)).toFixed(1), bytesShipped: out[0]!.bytes, rowsShipped: out[0]!.rowsShipped };
+      return { strategy: broker.executor.lastStats!.strategy, medianMs: +ms.toFixed(1), slowestAgentMs: +slowest.toFixed(1), brokerOverheadMs: +median(out.map((o) => o.ms - o.slowestAgentMs)).toFixed(1),
+        fanOutMs: +median(out.map((o) => o.fetchMs)).toFixed(1), mergeMs: +median(out.map((o) => o.mergeMs)).toFixed(1), bytesShipped: out[0]!.bytes, rowsShipped: out[0]!.rowsShipped };
     };
     const groupBy = await measure('select req_path, resp_status, count(*), avg(latency), max(latency) from http_events group by 1, 2');
     const rowsNeeded = await measure('select req_path, resp_status, latency from http_events');

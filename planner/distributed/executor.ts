@@ -27,6 +27,10 @@ export interface DistributedStats {
   nodesMissing: string[];
   rowsShipped: number;
   bytesShipped: number;
+  /** Fan-out until the last node answered (ms). */
+  fetchMs: number;
+  /** Loading shipped rows into the merge database until the merged result is ready to stream (ms). */
+  mergeMs: number;
 }
 
 export interface NodeChoice { chosen: AgentNode[]; pruned: AgentNode[] }
@@ -84,8 +88,9 @@ export class DistributedExecutor implements QueryExecutor {
     signal?.addEventListener('abort', onAbort, { once: true });
     const stats: DistributedStats = {
       strategy: plan.strategy, nodesContacted: choice.chosen.map((n) => n.name), nodesPruned: choice.pruned.map((n) => n.name),
-      nodesMissing: [], rowsShipped: 0, bytesShipped: 0,
+      nodesMissing: [], rowsShipped: 0, bytesShipped: 0, fetchMs: 0, mergeMs: 0,
     };
+    const t0 = performance.now();
     this.lastStats = stats;
     try {
       const inputs = await Promise.all(plan.inputs.map(async (input): Promise<MergeInput> => {
@@ -94,7 +99,9 @@ export class DistributedExecutor implements QueryExecutor {
         const columns = done[0]?.columns ?? (await this.schemaOf(input.nodeSql, abort.signal));
         return { name: input.name, columns, rows: done.flatMap((r) => r.rows) };
       }));
+      stats.fetchMs = performance.now() - t0;
       const result: DistributedResult = await this.merge.run(inputs, plan.mergeSql, signal);
+      stats.mergeMs = performance.now() - t0 - stats.fetchMs;
       if (stats.nodesMissing.length) result.notices = [`partial results: nodes did not answer and are left out: ${[...new Set(stats.nodesMissing)].join(', ')}`];
       return result;
     } finally {
