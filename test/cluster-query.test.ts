@@ -134,6 +134,12 @@ test('distributed answers equal the standalone answer over the union of the same
   }
 });
 
+test('a SQL error on the nodes reaches the client with its SQLSTATE, also under partial results', async () => {
+  for (const setup of [[], ['SET wiretap.partial_results = on']]) {
+    await assert.rejects(query(broker.port, 'select no_such_column from http_events', setup), (err: Error & { code?: string }) => err.code === '42703');
+  }
+});
+
 test('a pod filter contacts only the node running that pod (EXPLAIN and agent counters)', async () => {
   const sql = "select count(*) from http_events where pod = 'shop/web-1' and resp_status >= 200";
   const plan = (await query(broker.port, `explain ${sql}`)).rows.map((r) => String(r[0])).join('\n');

@@ -5,7 +5,7 @@ import { setMaxListeners } from 'node:events';
 import { SqlError, SqlState, type QueryExecutor, type QueryResult } from '../../engine/query.ts';
 import { planDistributed } from './split.ts';
 import type { DistributedPlan } from './plan.ts';
-import type { AgentNode, FragmentRunner, NodeDirectory, NodePruner } from './nodes.ts';
+import { NodeUnavailableError, type AgentNode, type FragmentRunner, type NodeDirectory, type NodePruner } from './nodes.ts';
 import type { MergeDb, MergeInput } from './merge-db.ts';
 import { explainRows } from './explain.ts';
 
@@ -122,7 +122,8 @@ export class DistributedExecutor implements QueryExecutor {
       }
       return { columns: columns ?? [], rows: rows as MergeInput['rows'] };
     } catch (err) {
-      if (partial && !(abort.signal.aborted)) {
+      // a SQL error is the statement's, not the node's: it fails the query even under partial results
+      if (partial && err instanceof NodeUnavailableError && !abort.signal.aborted) {
         stats.nodesMissing.push(node.name);
         return null;
       }

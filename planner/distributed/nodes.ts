@@ -1,6 +1,6 @@
 // What the distributed planner needs from the cluster, as interfaces: server/ implements them
 // (NATS registry, gRPC client), so planner/ never imports server/.
-import type { ResultColumn, Value } from '../../engine/query.ts';
+import { SqlError, type ResultColumn, type Value } from '../../engine/query.ts';
 
 /** A registered agent: its node name, ASID (top 32 bits of its UPIDs) and gRPC address. */
 export interface AgentNode {
@@ -29,4 +29,15 @@ export interface FragmentRunner {
 /** Which nodes may hold rows for a pod/namespace/service filter (planner/cluster-metadata). */
 export interface NodePruner {
   nodesFor(filter: { pod?: string[]; namespace?: string[]; service?: string[] }): string[] | null;
+}
+
+/**
+ * The node itself failed (unreachable, died, missed the fragment deadline), as opposed to the SQL
+ * failing there: only these are left out under wiretap.partial_results.
+ */
+export class NodeUnavailableError extends SqlError {
+  constructor(readonly node: string, sqlstate: string, message: string) {
+    super(sqlstate, message);
+    this.name = 'NodeUnavailableError';
+  }
 }

@@ -1,7 +1,7 @@
 // Broker side of ExecuteFragment: one gRPC channel per agent address, results decoded from Arrow.
 import * as grpc from '@grpc/grpc-js';
 import { SqlError } from '../../engine/query.ts';
-import type { AgentNode, FragmentChunk, FragmentRunner } from '../../planner/distributed/nodes.ts';
+import { NodeUnavailableError, type AgentNode, type FragmentChunk, type FragmentRunner } from '../../planner/distributed/nodes.ts';
 import { decodeChunk } from './arrow-codec.ts';
 import { fragmentServiceDefinition, maxMessageBytes, type FragmentRequest } from './fragment-service.ts';
 
@@ -53,7 +53,7 @@ export class GrpcFragmentRunner implements FragmentRunner {
 function nodeError(node: AgentNode, err: grpc.ServiceError): SqlError {
   const sqlstate = String(err.metadata?.get('sqlstate')[0] ?? '');
   if (sqlstate && err.code !== grpc.status.UNAVAILABLE) return new SqlError(sqlstate, `node ${node.name}: ${err.details}`);
-  if (err.code === grpc.status.DEADLINE_EXCEEDED) return new SqlError('57014', `node ${node.name} (${node.address}) did not answer before the statement deadline`);
+  if (err.code === grpc.status.DEADLINE_EXCEEDED) return new NodeUnavailableError(node.name, '57014', `node ${node.name} (${node.address}) did not answer before the fragment deadline`);
   if (err.code === grpc.status.CANCELLED) return new SqlError('57014', `node ${node.name}: fragment cancelled`);
-  return new SqlError('58000', `node ${node.name} (${node.address}) failed: ${err.details || err.message}`);
+  return new NodeUnavailableError(node.name, '58000', `node ${node.name} (${node.address}) failed: ${err.details || err.message}`);
 }

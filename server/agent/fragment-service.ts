@@ -79,7 +79,9 @@ export function fragmentHandlers(engine: QueryExecutor, log: Logger, counters: F
         call.end();
       } catch (err) {
         counters.failed++;
-        if (!abort.signal.aborted) log.warn({ err, sql: call.request.sql }, 'fragment failed');
+        // the user's SQL errors are the client's business (it gets them); anything else is ours
+        const level = err instanceof SqlError && err.sqlstate !== 'XX000' ? 'debug' : 'warn';
+        if (!abort.signal.aborted) log[level]({ err, sql: call.request.sql }, 'fragment failed');
         call.emit('error', toStatus(err));
       } finally {
         clearTimeout(timer);
