@@ -1,0 +1,91 @@
+// DistributedExecutor without a network: "nodes" are engines in this process behind a runner that
+// calls them directly. Checks the merge against one engine holding every row, the zero-node case
+// (columns from the empty schema engine), and partial results.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { DuckEngine } from '../../engine/duck.ts';
+import { SqlError, type QueryExecutor, type Value } from '../../engine/query.ts';
+import type { HttpEventRow } from '../../engine/schema.ts';
+import { DistributedExecutor } from './executor.ts';
+import { MergeDb } from './merge-db.ts';
+import { NodeUnavailableError, type AgentNode, type FragmentChunk, type FragmentRunner, type NodeDirectory } from './nodes.ts';
+
+function row(i: number, asid: number): HttpEventRow {
+  return {
+    timeNs: 1_767_225_600_000_000_000n + BigInt(i) * 1_000_000n, upid: { asid, pid: 10 + (i % 3), startTicks: 5n },
+    remoteAddr: '10.0.0.1', remotePort: 1000 + i, localAddr: '10.0.0.2', localPort: 80, traceRole: 2, encrypted: false,
+    majorVersion: 1, minorVersion: 1, contentType: 0, reqHeaders: '{}', reqMethod: i % 4 === 0 ? 'POST' : 'GET',
+    reqPath: `/p${i % 5}`, reqBody: '', reqBodySize: i, respHeaders: '{}', respStatus: i % 7 === 0 ? 500 : 200,
+    respMessage: 'OK', respBody: '', respBodySize: i * 2, latencyNs: BigInt((i * 7919) % 100_000),
+  };
+}
+
+const engines = new Map<string, DuckEngine>();
+const down = new Set<string>();
+const runner: FragmentRunner = {
+  async *run(node: AgentNode, sql: string): AsyncIterable<FragmentChunk> {
+    if (down.has(node.name)) throw new NodeUnavailableError(node.name, '58000', `node ${node.name} failed: down`);
+    const r = await engines.get(node.name)!.query(sql);
+    for await (const rows of r.chunks) yield { columns: r.columns, rows, bytes: 0 };
+  },
+};
+let nodes: AgentNode[] = [];
+const directory: NodeDirectory = { nodes: () => nodes };
+
+const all = await DuckEngine.create({ threads: 1 });
+const schema = await DuckEngine.create({ threads: 1 });
+const merge = await MergeDb.create(1, '256MB');
+for (const [k, name] of ['a', 'b', 'c'].entries()) {
+  const e = await DuckEngine.create({ threads: 1 });
+  for (let i = 0; i < 300 + k * 50; i++) { e.append('http_events', row(i, k + 1)); all.append('http_events', row(i, k + 1)); }
+  engines.set(name, e);
+}
+const executor = new DistributedExecutor(directory, runner, merge, schema, null, { fragmentTimeoutMs: 30_000 });
+
+after(async () => {
+  for (const e of [...engines.values(), all, schema]) await e.close();
+  merge.close();
+});
+
+async function rows(x: QueryExecutor, sql: string): Promise<Value[][]> {
+  const r = await x.query(sql);
+  const out: Value[][] = [];
+  for await (const c of r.chunks) out.push(...c);
+  return out;
+}
+
+test('merged answers equal one engine over all rows', async () => {
+  nodes = ['a', 'b', 'c'].map((name, i) => ({ name, asid: i + 1, address: 'in-process' }));
+  for (const sql of [
+    'select count(*), sum(resp_body_size), avg(latency), min(time_), max(req_path) from http_events',
+    'select req_path, req_method, count(*), avg(latency) from http_events where resp_status = 200 group by 1, 2 order by 1, 2',
+    'select upid, latency from http_events order by latency desc, upid limit 4 offset 1',
+    'select count(distinct upid) from http_events',
+  ]) {
+    assert.deepEqual(await rows(executor, sql), await rows(all, sql), sql);
+  }
+});
+
+test('no node to ask: the right columns and zero counts', async () => {
+  nodes = [];
+  const r = await executor.query('select count(*), sum(latency) from http_events');
+  assert.deepEqual(r.columns.map((c) => c.name), ['count', 'sum']);
+  const out: Value[][] = [];
+  for await (const c of r.chunks) out.push(...c);
+  assert.deepEqual(out, [[0n, null]]);
+});
+
+test('a down node fails the statement, or is left out with a notice under partial results', async () => {
+  nodes = ['a', 'b', 'c'].map((name, i) => ({ name, asid: i + 1, address: 'in-process' }));
+  down.add('b');
+  try {
+    await assert.rejects(executor.query('select count(*) from http_events'), (e: SqlError) => /node b/.test(e.message));
+    const partial = await executor.forSession((n) => (n === 'wiretap.partial_results' ? 'on' : undefined)).query('select count(*) from http_events');
+    const out: Value[][] = [];
+    for await (const c of partial.chunks) out.push(...c);
+    assert.deepEqual(out, [[700n]]); // a (300) + c (400)
+    assert.match((partial as { notices?: string[] }).notices?.[0] ?? '', /left out: b/);
+  } finally {
+    down.delete('b');
+  }
+});
