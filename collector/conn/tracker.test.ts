@@ -97,7 +97,7 @@ test('a lost event inside a body of known length is a gap once the reorder windo
   const { sink, t } = tracker({ reorderWindow: 2 });
   const c = new ConnScript(endpoint());
   t.handleBatch([c.open(ms(0)), c.recv(GET('/x'), ms(1)), c.send('HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n0123456789', ms(2))]);
-  c.skip(Direction.send, 10); // an event the ring buffer dropped
+  c.lose(Direction.send, 10); // an event the ring buffer dropped
   t.handleBatch([c.send('abcdefghij', ms(3))]);
   assert.equal(sink.rows.length, 0, 'waits for the missing bytes');
   t.tick(ms(2000)); // reorder timeout: declare the gap
@@ -113,7 +113,7 @@ test('a lost response (gap over its head) does not shift later pairs', () => {
   const c = new ConnScript(endpoint());
   t.handleBatch([c.open(ms(0)), c.recv(GET('/1'), ms(1))]);
   const lost = OK('one');
-  c.skip(Direction.send, lost.length);
+  c.lose(Direction.send, lost.length);
   t.handleBatch([c.recv(GET('/2'), ms(3)), c.send(OK('two'), ms(4))]);
   assert.deepEqual(sink.rows.map((r) => [r.reqPath, r.respBody]), [['/2', 'two']]);
   assert.equal(t.stats.expiredRequests, 1);
@@ -123,7 +123,7 @@ test('a lost request: its response is dropped as unmatched, next pair is right',
   const { sink, t } = tracker({ reorderWindow: 0 });
   const c = new ConnScript(endpoint());
   t.handleBatch([c.open(ms(0)), c.recv(GET('/0'), ms(1)), c.send(OK('zero'), ms(2))]);
-  c.skip(Direction.recv, GET('/1').length);
+  c.lose(Direction.recv, GET('/1').length);
   t.handleBatch([c.send(OK('one'), ms(4))]);
   t.handleBatch([c.recv(GET('/2'), ms(5)), c.send(OK('two'), ms(6))]);
   assert.deepEqual(sink.rows.map((r) => [r.reqPath, r.respBody]), [['/0', 'zero'], ['/2', 'two']]);

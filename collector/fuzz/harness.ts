@@ -102,7 +102,7 @@ export function runFuzz(protocol: (stats: CollectorStats) => Protocol, corpus: R
         if (r === 0) payload = rng.bytes(rng.int(300));
         else if (r < 6) payload = mutateBytes(rng, payload, allPayloads);
         if (rng.int(30) === 0) {
-          c.skip(chunk.direction, 1 + rng.int(payload.length + 1)); // a lost event: a gap
+          c.lose(chunk.direction, 1 + rng.int(payload.length + 1)); // a lost event: a gap
           continue;
         }
         // Sometimes split, sometimes captured only in part (a gap after the cap).

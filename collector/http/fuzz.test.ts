@@ -60,7 +60,7 @@ test('20k random and mutated inputs: no exception, bounded buffers, counters san
       const resp = r === 1 ? rng.bytes(rng.int(200)) : mutate(rng, Buffer.from(rng.pick(RESPONSES), 'latin1'));
       splitInto(rng, c, reqDir, req, t, events);
       splitInto(rng, c, reqDir === 0 ? 1 : 0, resp, t + 500n, events);
-      if (rng.int(20) === 0) c.skip(rng.pick([Direction.send, Direction.recv]), rng.int(5000));
+      if (rng.int(20) === 0) c.lose(rng.pick([Direction.send, Direction.recv]), rng.int(5000));
     }
     // Mild shuffling: neighbouring events swapped, as if from different CPUs.
     for (let i = 1; i < events.length; i++) if (rng.int(8) === 0) [events[i - 1], events[i]] = [events[i]!, events[i - 1]!];

@@ -56,8 +56,8 @@ export class ConnScript {
     return this.data(Direction.recv, bytes, timeNs, cap);
   }
 
-  /** Skips bytes in a direction without an event (a lost event). */
-  skip(direction: DirectionValue, n: number): void {
+  /** Advances a direction past bytes no event carries (an event the ring buffer lost). */
+  lose(direction: DirectionValue, n: number): void {
     this.pos[direction] += n;
   }
 }
