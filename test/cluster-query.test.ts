@@ -112,6 +112,7 @@ const suite: Array<{ sql: string; ordered: boolean; strategy: string; mayBeEmpty
   { sql: 'select req_method, resp_status, count(*), max(resp_body_size) from http_events where resp_status >= 400 group by 1, 2 order by 3 desc, 1, 2', ordered: true, strategy: 'partial-aggregate' },
   { sql: 'select req_path, req_method, latency from http_events where req_method = \'POST\' order by latency desc, time_ limit 7', ordered: true, strategy: 'node-rows' },
   { sql: 'select time_, upid, req_path from http_events order by time_ desc, upid limit 5 offset 3', ordered: true, strategy: 'node-rows' },
+  { sql: 'select count(*) filter (where resp_status >= 500) as errors, avg(latency) filter (where req_method = \'GET\') as get_avg, count(*) from http_events', ordered: true, strategy: 'partial-aggregate' },
   { sql: 'select count(*) from http_events where latency between 1000000 and 2000000 and req_path like \'/api/%\'', ordered: true, strategy: 'partial-aggregate' },
   { sql: 'select count(distinct remote_addr) from http_events', ordered: true, strategy: 'ship-rows' },
   { sql: 'select req_path, quantile_disc(latency, 0.5) from http_events group by 1', ordered: false, strategy: 'ship-rows' },

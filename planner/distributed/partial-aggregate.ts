@@ -8,11 +8,18 @@ import { mergeOrderLimit, outputName } from './output-columns.ts';
 
 const mergeable = new Set(['COUNT', 'SUM', 'MIN', 'MAX', 'AVG']);
 
-function aggregate(expr: Ast): { fn: string; arg: Ast } | null {
+const knownKeys = new Set(['type', 'name', 'args', 'over', 'filter', 'loc']);
+
+/** A mergeable aggregate call; null for anything with parts the split does not understand. */
+function aggregate(expr: Ast): { fn: string; arg: Ast; filter: string } | null {
   if (expr?.type !== 'aggr_func' || expr.over || !mergeable.has(String(expr.name).toUpperCase())) return null;
+  if (Object.entries(expr).some(([k, v]) => !knownKeys.has(k) && v !== null && v !== undefined)) return null;
   const args = expr.args ?? {};
-  if (args.distinct || args.orderby || contains(args.expr, 'aggr_func')) return null;
-  return { fn: String(expr.name).toUpperCase(), arg: args.expr };
+  if (Object.entries(args).some(([k, v]) => k !== 'expr' && v !== null && v !== undefined && v !== false)) return null; // DISTINCT, ORDER BY, …
+  if (contains(args.expr, 'aggr_func') || contains(expr.filter, 'select')) return null;
+  // FILTER (WHERE …) applies on the nodes, to every partial of this aggregate
+  const filter = expr.filter?.where ? ` FILTER (WHERE ${exprSql(expr.filter.where)})` : '';
+  return { fn: String(expr.name).toUpperCase(), arg: args.expr, filter };
 }
 
 export interface PartialAggregate { input: ShippedInput; mergeSql: string }
@@ -51,19 +58,19 @@ export function splitPartialAggregate(ast: Ast, table: string, whereSql: string 
     const arg = agg.arg?.type === 'star' ? '*' : exprSql(agg.arg);
     switch (agg.fn) {
       case 'COUNT':
-        nodeItems.push(`count(${arg}) AS _p${p}`);
+        nodeItems.push(`count(${arg})${agg.filter} AS _p${p}`);
         mergeItems.push(`CAST(coalesce(sum(_p${p}), 0) AS BIGINT) AS ${name}`);
         p += 1;
         break;
       case 'SUM':
       case 'MIN':
       case 'MAX':
-        nodeItems.push(`${agg.fn.toLowerCase()}(${arg}) AS _p${p}`);
+        nodeItems.push(`${agg.fn.toLowerCase()}(${arg})${agg.filter} AS _p${p}`);
         mergeItems.push(`${agg.fn.toLowerCase()}(_p${p}) AS ${name}`);
         p += 1;
         break;
       case 'AVG':
-        nodeItems.push(`sum(${arg}) AS _p${p}`, `count(${arg}) AS _p${p + 1}`);
+        nodeItems.push(`sum(${arg})${agg.filter} AS _p${p}`, `count(${arg})${agg.filter} AS _p${p + 1}`);
         mergeItems.push(`CAST(sum(_p${p}) AS DOUBLE) / nullif(sum(_p${p + 1}), 0) AS ${name}`);
         p += 2;
         break;

@@ -15,6 +15,12 @@ test('count/sum/min/max/avg split into node partials and a broker merge', () => 
   assert.deepEqual(p.pushedPredicates, ['resp_status >= 500']);
 });
 
+test('FILTER (WHERE …) on an aggregate applies to its partials on the nodes', () => {
+  const p = plan('select count(*) filter (where latency > 5) as slow, avg(latency) filter (where resp_status = 500) from http_events');
+  assert.equal(p.strategy, 'partial-aggregate');
+  assert.equal(p.inputs[0]!.nodeSql, 'SELECT count(*) FILTER (WHERE latency > 5) AS _p0, sum(latency) FILTER (WHERE resp_status = 500) AS _p1, count(latency) FILTER (WHERE resp_status = 500) AS _p2 FROM http_events');
+});
+
 test('ORDER BY … LIMIT pushes a top-n (limit + offset) to every node', () => {
   const p = plan('select req_path, latency from http_events order by latency desc limit 5 offset 2');
   assert.equal(p.strategy, 'node-rows');
