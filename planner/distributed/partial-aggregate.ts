@@ -22,6 +22,13 @@ function aggregate(expr: Ast): { fn: string; arg: Ast; filter: string } | null {
   return { fn: String(expr.name).toUpperCase(), arg: args.expr, filter };
 }
 
+/** ROLLUP(…) / CUBE(…) / GROUPING SETS: several groupings per row, not one key. */
+function groupingFunction(g: Ast): boolean {
+  const n = g?.type === 'function' ? g.name?.name : null;
+  const last = Array.isArray(n) ? n[n.length - 1]?.value : n;
+  return typeof last === 'string' && /^(rollup|cube|grouping sets|grouping_sets)$/i.test(last);
+}
+
 export interface PartialAggregate { input: ShippedInput; mergeSql: string }
 
 export function splitPartialAggregate(ast: Ast, table: string, whereSql: string | null): PartialAggregate | null {
@@ -39,7 +46,7 @@ export function splitPartialAggregate(ast: Ast, table: string, whereSql: string 
     const aliased = columnName(g) ? columns.find((c) => c.as === columnName(g)) : undefined;
     groupExprs.push(aliased ? aliased.expr : g);
   }
-  if (groupExprs.some((g) => contains(g, 'aggr_func'))) return null;
+  if (groupExprs.some((g) => contains(g, 'aggr_func') || groupingFunction(g))) return null;
   const groupSql = groupExprs.map(exprSql);
 
   const nodeItems = groupSql.map((g, i) => `${g} AS _g${i}`);

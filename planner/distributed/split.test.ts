@@ -33,6 +33,8 @@ test('what the rules cannot split ships filtered rows or whole tables and runs t
   assert.equal(plan('select count(distinct req_path) from http_events where latency > 5').inputs[0]!.nodeSql, 'SELECT * FROM http_events WHERE latency > 5');
   assert.equal(plan('select approx_quantile(latency, 0.5) from http_events').strategy, 'ship-rows'); // an aggregate by name, not by syntax
   assert.equal(plan('select req_path, count(*) from http_events group by 1 having count(*) > 2').strategy, 'ship-rows');
+  assert.equal(plan('select req_path, count(*) from http_events group by rollup(req_path)').strategy, 'ship-rows');
+  assert.equal(plan('select req_path from http_events window w as (order by latency) order by 1 limit 2').strategy, 'ship-rows');
   const join = plan('select * from http_events h join process_stats p on h.upid = p.upid');
   assert.equal(join.strategy, 'ship-tables');
   assert.deepEqual(join.inputs.map((i) => i.name), ['http_events', 'process_stats']);

@@ -35,6 +35,8 @@ function shipTables(sql: string, tables: string[], reason: string): DistributedP
   };
 }
 
+const modelledClauses = new Set(['with', 'type', 'options', 'distinct', 'columns', 'into', 'from', 'where', 'groupby', 'having', 'orderby', 'limit', 'window', 'loc']);
+
 /** The one telemetry table a simple SELECT reads, or null. */
 function singleTable(ast: Ast): string | null {
   if (ast?.type !== 'select' || ast.with || ast.into?.position || ast._next || ast.set_op) return null;
@@ -60,12 +62,15 @@ export function planDistributed(sql: string, aggregateNames: ReadonlySet<string>
   const pushed = ast.where ? pushedPredicates(ast.where) : [];
   const podFilter = ast.where ? podFilterOf(ast.where) : null;
   const hasWindow = JSON.stringify(ast.columns).includes('"over":{');
+  // clauses the split rules do not model (named WINDOW, GROUP BY modifiers, anything newer) ship rows
+  const modelled = !Object.entries(ast).some(([k, v]) => !modelledClauses.has(k) && v !== null && v !== undefined)
+    && !ast.window && !(ast.groupby?.modifiers ?? []).some((m: unknown) => m);
   const aggregates = hasAggregate(ast.columns, aggregateNames) || hasAggregate(ast.orderby, aggregateNames) || (ast.groupby?.columns?.length ?? 0) > 0;
-  if (aggregates && !hasWindow && !ast.having && !ast.distinct?.type) {
+  if (modelled && aggregates && !hasWindow && !ast.having && !ast.distinct?.type) {
     const split = splitPartialAggregate(ast, table, whereSql);
     if (split) return { strategy: 'partial-aggregate', inputs: [split.input], mergeSql: split.mergeSql, pushedPredicates: pushed, podFilter };
   }
-  if (!aggregates && !hasWindow) {
+  if (modelled && !aggregates && !hasWindow) {
     const split = splitTopN(ast);
     if (split) return { strategy: 'node-rows', inputs: [split.input], mergeSql: split.mergeSql, pushedPredicates: pushed, podFilter };
   }
