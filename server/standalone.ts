@@ -3,6 +3,7 @@
 import { DuckEngine } from '../engine/duck.ts';
 import { Collector } from '../collector/collector.ts';
 import { ProcessMetadataStore, observingSink } from '../collector/metadata/metadata-store.ts';
+import type { PodResolver } from '../collector/k8s/pod-store.ts';
 import type { EventSource } from '../collector/events.ts';
 import { StatsProducers } from '../collector/stats/producers.ts';
 import { StandalonePlanner } from '../planner/standalone.ts';
@@ -54,6 +55,8 @@ export interface NodeOptions {
   captureStatsIntervalMs?: number;
   /** The node's id in the cluster, the top 32 bits of its UPIDs (0 in standalone mode). */
   asid?: number;
+  /** Kubernetes pods by container id (agents in a cluster); hydrates pod/namespace/service/node. */
+  pods?: PodResolver;
 }
 
 export interface CaptureNode {
@@ -67,7 +70,7 @@ export interface CaptureNode {
 
 /** Engine + collector + stats producers, not started. */
 export async function createCaptureNode(o: NodeOptions): Promise<CaptureNode> {
-  const metadata = new ProcessMetadataStore();
+  const metadata = new ProcessMetadataStore({ pods: o.pods ?? null });
   const engine = await DuckEngine.create({
     maxRowsPerTable: o.maxRows > 0 ? o.maxRows : undefined,
     memoryBudget: o.memoryBudget,

@@ -10,6 +10,8 @@ import { startFragmentServer, type FragmentServer } from './fragment-service.ts'
 import { syntheticHttpRows } from './synthetic-rows.ts';
 import { asidFor } from '../registry/asid.ts';
 import { startAnnouncer, type Announcer } from '../registry/announcer.ts';
+import { followNodeMetadata } from '../metadata/subscribers.ts';
+import { PodStore } from '../../collector/k8s/pod-store.ts';
 import type { Logger } from '../log.ts';
 
 export interface AgentStartOptions {
@@ -41,8 +43,10 @@ export async function startAgent(o: AgentStartOptions): Promise<Agent> {
   const asid = asidFor(o.node);
   let node: CaptureNode | null = null;
   let engine: DuckEngine;
+  // This node's pods, from the metadata service over NATS: hydrates pod/namespace/service/node.
+  const pods = new PodStore();
   if (o.source.kind === 'capture') {
-    node = await createCaptureNode({ source: o.source.events, bodyCap: o.source.bodyCap, maxRows: 0, memoryBudget: o.source.memoryBudget, asid });
+    node = await createCaptureNode({ source: o.source.events, bodyCap: o.source.bodyCap, maxRows: 0, memoryBudget: o.source.memoryBudget, asid, pods });
     engine = node.engine;
     await node.start();
   } else {
@@ -72,6 +76,19 @@ export async function startAgent(o: AgentStartOptions): Promise<Agent> {
     if (node) await node.stop(); else await engine.close();
     throw err;
   }
+  // Not awaited: without a metadata service (standalone hosts, tests) the agent still serves;
+  // the feed catches up whenever the service answers.
+  let stopFeed: () => void = () => {};
+  if (node) {
+    let stopped = false;
+    stopFeed = () => { stopped = true; };
+    void followNodeMetadata(announcer.connection, o.node, { store: pods, log: o.log.child({ component: 'node-metadata' }) })
+      .then((m) => {
+        if (stopped) return void m.feed.stop();
+        stopFeed = () => void m.feed.stop();
+      })
+      .catch((err) => o.log.warn({ err }, 'node metadata unavailable: pod/namespace/service/node stay NULL'));
+  }
   const healthPort = (health.address() as AddressInfo).port;
   const f = fragments;
   const a = announcer;
@@ -83,6 +100,7 @@ export async function startAgent(o: AgentStartOptions): Promise<Agent> {
     engine,
     fragments: f,
     async stop() {
+      stopFeed();
       await a.close();
       h.close();
       await f.close();

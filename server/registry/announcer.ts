@@ -4,7 +4,12 @@ import { connect, type NatsConnection } from 'nats';
 import { announceSubject, discoverSubject, type Announcement } from './subjects.ts';
 import type { Logger } from '../log.ts';
 
-export interface Announcer { announcements: number; close(): Promise<void> }
+export interface Announcer {
+  announcements: number;
+  /** The agent's NATS connection, shared with its node-metadata subscription. */
+  connection: NatsConnection;
+  close(): Promise<void>;
+}
 
 export async function startAnnouncer(natsUrl: string, me: Omit<Announcement, 'startedAt'>, log: Logger): Promise<Announcer> {
   const nc: NatsConnection = await connect({ servers: natsUrl, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500, waitOnFirstConnect: true, name: `wiretap-agent-${me.name}` });
@@ -25,6 +30,7 @@ export async function startAnnouncer(natsUrl: string, me: Omit<Announcement, 'st
   log.info({ node: me.name, asid: me.asid, address: me.address }, 'announcing to the registry');
   return {
     get announcements() { return state.announcements; },
+    connection: nc,
     async close() {
       clearInterval(timer);
       sub.unsubscribe();
