@@ -2,65 +2,11 @@
 // wrk against a private nginx on 127.0.0.1, alternating rounds without and with the eBPF
 // tracer attached (the real source: decode included). Reports medians of requests/s and p99
 // latency and their ratios (with / without). Needs root, nginx and wrk.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { EbpfSource } from '../collector/sources/ebpf.ts';
 import { openTracer, probe, type NativeTracer } from '../native/index.ts';
-
-function opt(args: string[], name: string, def: number): number {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? Number(args[i + 1]) : def;
-}
+import { median, missing, opt, startNginx, wrk, type LoadResult, type Nginx } from './_nginx.ts';
 
 const log = (s: string) => process.stderr.write(`[capture-overhead] ${s}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-function toMs(v: string, unit: string): number {
-  const n = Number(v);
-  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
-}
-
-interface WrkResult {
-  rps: number;
-  p99Ms: number;
-  p50Ms: number;
-  requests: number;
-}
-
-/** Runs wrk asynchronously (the tracer's poller needs this event loop to keep running). */
-function wrk(url: string, seconds: number, connections: number): Promise<WrkResult> {
-  return new Promise((resolve, reject) => {
-    const w = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    w.stdout!.on('data', (d: Buffer) => (out += d));
-    w.on('error', reject);
-    w.on('exit', (code) => {
-      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-      const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)\s*$/m.exec(out);
-      const p50 = /^\s+50%\s+([\d.]+)(us|ms|s)\s*$/m.exec(out);
-      const reqs = /(\d+) requests in/.exec(out);
-      if (code !== 0 || !rps || !p99 || !p50 || !reqs) return reject(new Error(`wrk failed (${code}): ${out}`));
-      resolve({ rps: Number(rps[1]), p99Ms: toMs(p99[1], p99[2]), p50Ms: toMs(p50[1], p50[2]), requests: Number(reqs[1]) });
-    });
-  });
-}
 
 export default async function captureOverhead(args: string[]): Promise<object> {
   const seconds = opt(args, '--seconds', 5);
@@ -70,50 +16,20 @@ export default async function captureOverhead(args: string[]): Promise<object> {
   const raw = args.includes('--raw');
   const reason = probe();
   if (reason) return { skipped: reason };
-  for (const bin of ['nginx', 'wrk'])
-    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return { skipped: `${bin} not installed` };
+  const absent = missing(['nginx', 'wrk']);
+  if (absent) return { skipped: absent };
 
-  const prefix = mkdtempSync(join(tmpdir(), 'wiretap-nginx-'));
-  const port = await freePort();
-  writeFileSync(
-    join(prefix, 'nginx.conf'),
-    `daemon off;
-user root;
-worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:${port};
-    location / { default_type text/plain; return 200 "hello from nginx, a small response body\\n"; }
-  }
-}
-`,
-  );
-  let nginx: ChildProcess | undefined;
+  let nginx: Nginx | undefined;
   let source: EbpfSource | undefined;
   let tracer: NativeTracer | undefined;
   try {
-    nginx = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'inherit'] });
-    const url = `http://127.0.0.1:${port}/`;
-    for (let i = 0; ; i++) {
-      if (spawnSync('curl', ['-sf', '-o', '/dev/null', url]).status === 0) break;
-      if (i > 50 || nginx.exitCode !== null) throw new Error('nginx did not start');
-      await sleep(100);
-    }
+    nginx = await startNginx();
+    const url = nginx.url;
     log(`nginx on ${url}; warm-up`);
     await wrk(url, 1, connections);
 
-    const off: WrkResult[] = [];
-    const on: (WrkResult & { events: number; drops: number })[] = [];
+    const off: LoadResult[] = [];
+    const on: (LoadResult & { events: number; drops: number })[] = [];
     for (let r = 0; r < rounds; r++) {
       const a = await wrk(url, seconds, connections);
       off.push(a);
@@ -121,7 +37,7 @@ http {
 
       let events = 0;
       let drops = 0;
-      let b: WrkResult;
+      let b: LoadResult;
       if (raw) {
         tracer = openTracer({}, (_buf, n) => (events += n));
         b = await wrk(url, seconds, connections);
@@ -139,7 +55,7 @@ http {
       on.push({ ...b, events, drops });
       log(`round ${r + 1} with tracer:    ${b.rps.toFixed(0)} req/s, p99 ${b.p99Ms} ms, ${events} events`);
     }
-    const m = (xs: WrkResult[], k: 'rps' | 'p99Ms' | 'p50Ms') => median(xs.map((x) => x[k]));
+    const m = (xs: LoadResult[], k: 'rps' | 'p99Ms' | 'p50Ms') => median(xs.map((x) => x[k]));
     return {
       seconds,
       rounds,
@@ -155,9 +71,6 @@ http {
   } finally {
     await source?.stop();
     await tracer?.stop();
-    nginx?.kill('SIGQUIT');
-    await sleep(200);
-    if (nginx && nginx.exitCode === null) nginx.kill('SIGKILL');
-    rmSync(prefix, { recursive: true, force: true });
+    await nginx?.stop();
   }
 }
