@@ -55,3 +55,11 @@ function stripPrefix(message: string): string {
   const firstLine = message.split('\n')[0] ?? message;
   return firstLine.replace(/^[A-Za-z ]+ Error: /, '');
 }
+
+/** What any statement but a query gets: the service is read-only. */
+export function readOnlyError(): SqlError {
+  return new SqlError(
+    SqlState.readOnlySqlTransaction,
+    'cannot execute this statement: wiretap is read-only (only SELECT queries are allowed)',
+  );
+}

@@ -4,8 +4,8 @@
 import { DuckDBInstance, type DuckDBConnection, StatementType } from '@duckdb/node-api';
 import type { RowSink, RowTypes, TableName } from './schema.ts';
 import { SqlError, SqlState, type QueryExecutor, type QueryResult, type Value } from './query.ts';
-import { columnTypeOf, toValue } from './duck-types.ts';
-import { toSqlError } from './duck-errors.ts';
+import { readOnlyError, toSqlError } from './duck-errors.ts';
+import { streamedResult } from './duck-result.ts';
 import { Store, defaultStoreOptions, type StoreOptions } from './store/store.ts';
 import type { TableStats } from './store/table-store.ts';
 import { ScanRegistry } from './scan/scan-function.ts';
@@ -61,13 +61,6 @@ export function lockedDownConfig(threads: number, memoryLimit: string): Record<s
 
 /** Statements that may read: optional comments/parentheses, then one of these keywords. */
 const readOnlyStart = /^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/|\()*(select|with|values|table|from|explain)\b/i;
-
-function readOnlyError(): SqlError {
-  return new SqlError(
-    SqlState.readOnlySqlTransaction,
-    'cannot execute this statement: wiretap is read-only (only SELECT queries are allowed)',
-  );
-}
 
 function storeOptions(o: DuckEngineOptions): StoreOptions {
   const d = defaultStoreOptions;
@@ -166,31 +159,7 @@ export class DuckEngine implements QueryExecutor, RowSink {
       if (signal?.aborted) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
       signal?.addEventListener('abort', onAbort, { once: true });
       const result = await prepared.stream();
-      const columns = result.columnNames().map((name, i) => ({ name, type: columnTypeOf(result.columnType(i)) }));
-      const types = columns.map((c) => c.type);
-      async function* chunks(): AsyncGenerator<Value[][]> {
-        try {
-          for (;;) {
-            const chunk = await result.fetchChunk();
-            if (!chunk || chunk.rowCount === 0) return;
-            // column by column from the vectors: about 3× faster than chunk.getRows() (issue 6, pg-stream)
-            const n = chunk.rowCount;
-            const out: Value[][] = new Array(n);
-            for (let r = 0; r < n; r++) out[r] = new Array(types.length);
-            for (let c = 0; c < types.length; c++) {
-              const vector = chunk.getColumnVector(c);
-              const type = types[c]!;
-              for (let r = 0; r < n; r++) out[r]![c] = toValue(vector.getItem(r), type);
-            }
-            yield out;
-          }
-        } catch (err) {
-          throw toSqlError(err);
-        } finally {
-          release();
-        }
-      }
-      return { command: 'SELECT', columns, chunks: chunks() };
+      return streamedResult(result, release);
     } catch (err) {
       release();
       throw toSqlError(err);

@@ -5,8 +5,8 @@ import {
   DuckDBTimestampValue, StatementType, type DuckDBAppender, type DuckDBConnection,
 } from '@duckdb/node-api';
 import { lockedDownConfig } from '../../engine/duck.ts';
-import { columnTypeOf, toValue } from '../../engine/duck-types.ts';
-import { toSqlError } from '../../engine/duck-errors.ts';
+import { readOnlyError, toSqlError } from '../../engine/duck-errors.ts';
+import { streamedResult } from '../../engine/duck-result.ts';
 import { SqlError, SqlState, type QueryResult, type ResultColumn, type Value } from '../../engine/query.ts';
 import type { ColumnType } from '../../engine/schema.ts';
 import { quoteIdent } from './sql-ast.ts';
@@ -90,33 +90,12 @@ export class MergeDb {
       if (extracted.count !== 1) throw new SqlError(SqlState.syntaxError, `expected one statement, got ${extracted.count}`);
       const prepared = await extracted.prepare(0);
       if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
-        throw new SqlError(SqlState.readOnlySqlTransaction, 'cannot execute this statement: wiretap is read-only (only SELECT queries are allowed)');
+        throw readOnlyError();
       }
       if (signal?.aborted) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
       signal?.addEventListener('abort', onAbort, { once: true });
       const result = await prepared.stream();
-      const columns = result.columnNames().map((name, i) => ({ name, type: columnTypeOf(result.columnType(i)) }));
-      const types = columns.map((c) => c.type);
-      async function* chunks(): AsyncGenerator<Value[][]> {
-        try {
-          for (;;) {
-            const chunk = await result.fetchChunk();
-            if (!chunk || chunk.rowCount === 0) return;
-            const out: Value[][] = new Array(chunk.rowCount);
-            for (let r = 0; r < chunk.rowCount; r++) out[r] = new Array(types.length);
-            for (let c = 0; c < types.length; c++) {
-              const vector = chunk.getColumnVector(c);
-              for (let r = 0; r < chunk.rowCount; r++) out[r]![c] = toValue(vector.getItem(r), types[c]!);
-            }
-            yield out;
-          }
-        } catch (err) {
-          throw toSqlError(err);
-        } finally {
-          release();
-        }
-      }
-      return { command: 'SELECT', columns, chunks: chunks() };
+      return streamedResult(result, release);
     } catch (err) {
       release();
       throw toSqlError(err);
