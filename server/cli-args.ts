@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { metadataCommandUsage, metadataOptionsUsage, parseMetadataArgs, type MetadataOptions } from './metadata/args.ts';
 import { agentCommandUsage, agentOptionsUsage, parseAgentArgs, type AgentOptions } from './agent/args.ts';
 import { brokerCommandUsage, brokerOptionsUsage, parseBrokerArgs, type BrokerOptions } from './broker/args.ts';
+import { intFlag } from './int-flag.ts';
 
 export const usage = `wiretap — eBPF auto-telemetry you can query with SQL
 
@@ -97,12 +98,7 @@ export type Command = { kind: 'help' } | { kind: 'version' } | { kind: 'start'; 
 
 export class UsageError extends Error {}
 
-function int(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got "${text}"`);
-  return n;
-}
+const int = intFlag((m) => new UsageError(m));
 
 const units: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
 

@@ -1,6 +1,7 @@
 // Flags of `wiretap agent` (server/cli-args.ts dispatches here and prints this usage).
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
+import { intFlag } from '../int-flag.ts';
 
 export const agentCommandUsage = `  wiretap agent [options]   cluster mode, one per node: capture + engine + a gRPC service running
                             node fragments for brokers; registers itself over NATS`;
@@ -52,12 +53,7 @@ export function parseAgentArgs(argv: string[], makeError: (msg: string) => Error
   } catch (err) {
     throw makeError((err as Error).message);
   }
-  const int = (name: string, text: string | undefined, fallback: number, min: number, max: number) => {
-    if (text === undefined) return fallback;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) throw makeError(`--${name} must be an integer in ${min}..${max}, got "${text}"`);
-    return n;
-  };
+  const int = intFlag(makeError);
   const source = v.source ?? 'ebpf';
   if (source !== 'ebpf' && source !== 'demo' && source !== 'synthetic') throw makeError(`--source must be ebpf, demo or synthetic, got "${source}"`);
   const node = v.node ?? process.env.NODE_NAME ?? hostname();

@@ -1,5 +1,6 @@
 // Flags of `wiretap broker` (server/cli-args.ts dispatches here and prints this usage).
 import { parseArgs } from 'node:util';
+import { intFlag } from '../int-flag.ts';
 
 export const brokerCommandUsage = `  wiretap broker [options]  cluster mode: Postgres wire + distributed planner; fans node fragments
                             out to the agents registered over NATS and merges their answers`;
@@ -42,12 +43,7 @@ export function parseBrokerArgs(argv: string[], makeError: (msg: string) => Erro
   } catch (err) {
     throw makeError((err as Error).message);
   }
-  const int = (name: string, text: string | undefined, fallback: number, min: number, max: number) => {
-    if (text === undefined) return fallback;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) throw makeError(`--${name} must be an integer in ${min}..${max}, got "${text}"`);
-    return n;
-  };
+  const int = intFlag(makeError);
   const auth = v.auth ?? 'scram-sha-256';
   if (auth !== 'scram-sha-256' && auth !== 'md5' && auth !== 'password') throw makeError(`--auth must be scram-sha-256, md5 or password, got "${auth}"`);
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw makeError('--tls-cert and --tls-key go together');

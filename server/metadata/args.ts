@@ -1,5 +1,6 @@
 // Flags of `wiretap metadata` (server/cli-args.ts dispatches here and prints this usage).
 import { parseArgs } from 'node:util';
+import { intFlag } from '../int-flag.ts';
 
 /** The command's line(s) under "Usage:". */
 export const metadataCommandUsage = `  wiretap metadata [options]  the cluster-mode metadata service: watches the Kubernetes API
@@ -43,12 +44,7 @@ export function parseMetadataArgs(argv: string[], makeError: (msg: string) => Er
   } catch (err) {
     throw makeError((err as Error).message);
   }
-  const int = (name: string, text: string | undefined, fallback: number, min: number, max: number) => {
-    if (text === undefined) return fallback;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) throw makeError(`--${name} must be an integer in ${min}..${max}, got "${text}"`);
-    return n;
-  };
+  const int = intFlag(makeError);
   if (v['kube-server'] && v.kubeconfig) throw makeError('--kube-server and --kubeconfig exclude each other');
   return {
     nats: v.nats ?? 'nats://127.0.0.1:4222',
