@@ -19,18 +19,9 @@
 //   errors `{"error":"<reason>"}`; DELETE and 204/304 empty. Body sizes are the text lengths.
 import type { HttpEventRow } from '../../engine/schema.ts';
 import type { Upid } from '../../engine/upid.ts';
+import { mulberry32 } from '../../collector/synth/rng.ts';
 
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Inverse-CDF sampler for Zipf(s) over 1..n. */
 function zipf(n: number, s: number): (u: number) => number {

@@ -2,22 +2,13 @@
 // (seed, count, asid) gives the same rows, so a test can build the union in one standalone engine
 // and compare it with the distributed answer.
 import type { HttpEventRow } from '../../engine/schema.ts';
+import { mulberry32 } from '../../collector/synth/rng.ts';
 
 const methods = ['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE'];
 const paths = ['/api/orders', '/api/users', '/api/cart', '/healthz', '/static/app.js', '/api/search'];
 const statuses = [200, 200, 200, 200, 201, 204, 304, 400, 404, 500, 503];
 
-/** mulberry32: small, fast, good enough for test data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 export interface SyntheticOptions { seed: number; count: number; asid: number; /** ns since epoch of the first row */ startNs: bigint }
 

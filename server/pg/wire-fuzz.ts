@@ -13,18 +13,10 @@ import { splitStatements } from './split-statements.ts';
 import { parseCursorCommand } from './sql-cursors.ts';
 import { parameterLiteral } from './bind-parameters.ts';
 import { frontend } from './wire-test-client.ts';
+import { mulberry32 } from '../../collector/synth/rng.ts';
 
-/** Deterministic PRNG (mulberry32) so a failing seed can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so a failing seed can be replayed. */
+export const prng = mulberry32;
 
 const validMessages = (): Buffer[] => [
   frontend.query('select 1'),
