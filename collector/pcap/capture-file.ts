@@ -119,8 +119,9 @@ function readPcapng(f: ChunkedFile, first: Buffer, onFrame: (f: CapturedFrame) =
         ifaces.push({ linkType: u16(0), unitsPerSec: tsResolution(body, 8, blockLen, bigEndian) });
         break;
       }
-      case 6: { // enhanced packet
-        const iface = ifaces[u32(0)];
+      case 6: // enhanced packet
+      case 2: { // obsolete packet block: the same layout with a 16-bit interface id
+        const iface = ifaces[type === 6 ? u32(0) : u16(0)];
         const cap = u32(12);
         if (iface === undefined || 20 + cap > blockLen) break;
         const ticks = (BigInt(u32(4)) << 32n) | BigInt(u32(8));
@@ -133,15 +134,6 @@ function readPcapng(f: ChunkedFile, first: Buffer, onFrame: (f: CapturedFrame) =
         if (iface === undefined) break;
         const cap = Math.min(u32(0), blockLen - 4);
         onFrame({ timeNs: lastTime, linkType: iface.linkType, data: body.subarray(4, 4 + cap) });
-        break;
-      }
-      case 2: { // obsolete packet block
-        const iface = ifaces[u16(0)];
-        const cap = u32(12);
-        if (iface === undefined || 20 + cap > blockLen) break;
-        const ticks = (BigInt(u32(4)) << 32n) | BigInt(u32(8));
-        lastTime = (ticks * 1_000_000_000n) / iface.unitsPerSec;
-        onFrame({ timeNs: lastTime, linkType: iface.linkType, data: body.subarray(20, 20 + cap) });
         break;
       }
       default:
