@@ -5,18 +5,10 @@
 //  - pipelined: 32 requests per event, 32 responses per event;
 //  - split: every message delivered in 3 events (exercises lazy concatenation);
 //  - demo: the demo source's mixed traffic (both sides, chunked, bigger bodies).
-import { ConnectionTracker } from '../collector/conn/tracker.ts';
 import type { SocketEvent } from '../collector/events.ts';
 import { DemoSource } from '../collector/sources/demo.ts';
 import { ConnScript, endpoint } from '../collector/synth/conn-script.ts';
-import type { RowSink } from '../engine/schema.ts';
-
-class CountingSink implements RowSink {
-  rows = 0;
-  append(): void {
-    this.rows++;
-  }
-}
+import { timeReplay } from './_replay.ts';
 
 const REQ = (i: number) =>
   `GET /api/users/${i}?verbose=1 HTTP/1.1\r\nHost: users:8081\r\nUser-Agent: bench/1.0\r\nAccept: application/json\r\nX-Request-Id: ${i.toString(16)}\r\n\r\n`;
@@ -64,20 +56,8 @@ function demo(requests: number): SocketEvent[][] {
 }
 
 function run(name: string, batches: SocketEvent[][]): { name: string; pairs: number; seconds: number; pairsPerSec: number; eventsPerSec: number } {
-  const events = batches.reduce((n, b) => n + b.length, 0);
-  let best = Infinity;
-  let pairs = 0;
-  for (let round = 0; round < 3; round++) {
-    const sink = new CountingSink();
-    const tracker = new ConnectionTracker(sink);
-    const t0 = process.hrtime.bigint();
-    for (const b of batches) tracker.handleBatch(b);
-    tracker.flushAll();
-    const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (tracker.stats.parseFailures !== 0 || tracker.stats.errors !== 0) throw new Error(`${name}: parse failures`);
-    best = Math.min(best, s);
-    pairs = sink.rows;
-  }
+  const { seconds: best, events, rows: pairs, stats } = timeReplay(batches);
+  if (stats.parseFailures !== 0 || stats.errors !== 0) throw new Error(`${name}: parse failures`);
   process.stderr.write(`${name}: ${Math.round(pairs / best)} pairs/s\n`);
   return { name, pairs, seconds: +best.toFixed(3), pairsPerSec: Math.round(pairs / best), eventsPerSec: Math.round(events / best) };
 }

@@ -8,14 +8,7 @@ import { ConnectionTracker } from '../collector/conn/tracker.ts';
 import type { SocketEvent } from '../collector/events.ts';
 import { FIXTURES } from '../collector/fuzz/corpus.ts';
 import { PcapSource } from '../collector/sources/pcap.ts';
-import type { RowSink } from '../engine/schema.ts';
-
-class CountingSink implements RowSink {
-  rows = 0;
-  append(): void {
-    this.rows++;
-  }
-}
+import { CountingSink, timeReplay } from './_replay.ts';
 
 /** The recording's events, without connections that carried no data (the recorder's probes). */
 async function recorded(name: string): Promise<SocketEvent[]> {
@@ -50,18 +43,8 @@ function replicate(events: SocketEvent[], copies: number): SocketEvent[][] {
 }
 
 function run(name: string, batches: SocketEvent[][], expected: number): object {
-  const events = batches.reduce((n, b) => n + b.length, 0);
-  let best = Infinity;
-  for (let round = 0; round < 3; round++) {
-    const sink = new CountingSink();
-    const tracker = new ConnectionTracker(sink);
-    const t0 = process.hrtime.bigint();
-    for (const b of batches) tracker.handleBatch(b);
-    tracker.flushAll();
-    const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (sink.rows !== expected || tracker.stats.errors !== 0) throw new Error(`${name}: ${sink.rows} rows, expected ${expected}`);
-    best = Math.min(best, s);
-  }
+  const { seconds: best, events, rows, stats } = timeReplay(batches);
+  if (rows !== expected || stats.errors !== 0) throw new Error(`${name}: ${rows} rows, expected ${expected}`);
   const pairsPerSec = Math.round(expected / best);
   process.stderr.write(`${name}: ${pairsPerSec} pairs/s (${expected} pairs, ${events} events)\n`);
   return { name, pairs: expected, events, seconds: +best.toFixed(3), pairsPerSec, eventsPerSec: Math.round(events / best) };
