@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '../test/helpers/net.ts';
+export { freePort };
 
 const BIN = '/usr/lib/postgresql/15/bin';
 
@@ -17,13 +18,6 @@ export interface PgCluster {
 }
 
 /** A loopback port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 export async function startPgCluster(): Promise<PgCluster> {
   const port = await freePort();

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { execFileP, waitFor } from './helpers/processes.ts';
 import { psqlRows } from './helpers/sql.ts';
+import { freePort } from './helpers/net.ts';
 
 const bin = new URL('../bin/wiretap', import.meta.url).pathname;
 
@@ -26,14 +26,6 @@ async function startCli(args: string[]): Promise<{ child: ChildProcess; port: nu
     void exited.then((code) => reject(new Error(`wiretap exited ${code}: ${out}`)));
   });
   return { child, port, exited };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 test('--help tells the commands and flags', async () => {

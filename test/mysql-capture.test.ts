@@ -5,7 +5,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -14,6 +13,7 @@ import { startStandalone, type Standalone } from '../server/standalone.ts';
 import { createLogger } from '../server/log.ts';
 import { execFileP, waitFor } from './helpers/processes.ts';
 import { pgQuery } from './helpers/sql.ts';
+import { freePort } from './helpers/net.ts';
 
 const BIG_ROWS = 20_000;
 
@@ -21,14 +21,6 @@ let wiretap: Standalone;
 let mariadb: ChildProcess | undefined;
 let dir: string;
 let port: number;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 /** The mariadb client over TCP (never the socket: the tracer sees TCP and unix sockets alike, but the test filters by port). */
 async function cli(sql: string, allowError = false): Promise<string> {

@@ -16,6 +16,7 @@ import { startStandalone, type Standalone } from '../server/standalone.ts';
 import { createLogger } from '../server/log.ts';
 import { execFileP, spawnWithFirstLine } from './helpers/processes.ts';
 import { pgQuery, psqlRows } from './helpers/sql.ts';
+import { untilCaptured } from './helpers/net.ts';
 
 const fixtures = new URL('./fixtures/', import.meta.url).pathname;
 const bin = new URL('../bin/wiretap', import.meta.url).pathname;
@@ -45,29 +46,6 @@ async function startCapture(cmd: string, args: string[], ready: RegExp): Promise
     child.once('exit', (code) => reject(new Error(`${cmd} exited (${code})`)));
   });
   return child;
-}
-
-/** Connects to the port until the capture file grows: the capture is then really live (tshark
- *  reports "Capturing on" well before packets reach its file). */
-async function untilCaptured(file: string, port: number): Promise<void> {
-  const { connect } = await import('node:net');
-  const { existsSync, statSync } = await import('node:fs');
-  const deadline = Date.now() + 30_000;
-  let base = -1;
-  while (Date.now() < deadline) {
-    const size = existsSync(file) ? statSync(file).size : 0;
-    if (base < 0 && size > 0) base = size;
-    else if (base >= 0 && size > base) return;
-    await new Promise<void>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve();
-      });
-      s.on('error', () => resolve());
-    });
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`capture into ${file} never saw a packet`);
 }
 
 async function stopCapture(child: ChildProcess): Promise<void> {
