@@ -102,6 +102,30 @@ test('psql: \\dt, \\d, \\d+, \\l, \\dn, \\x and \\timing', { timeout: 60_000 }, 
   assert.match(timing.stdout, /Time: [\d.]+ ms/);
 });
 
+test('TimeZone: timestamptz text in the session zone (startup option and SET), binary stays UTC', { timeout: 60_000 }, async () => {
+  // first row: 2025-11-21 04:40:00Z
+  const startup = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile('/usr/bin/psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'wiretap', '-d', 'wiretap',
+      '-c', 'show timezone', '-c', 'select min(time_) from http_events',
+      '-c', "set time zone 'Asia/Kolkata'", '-c', 'select min(time_) from http_events',
+      '-c', 'set timezone = -3.5', '-c', 'select min(time_) from http_events'],
+    { env: { ...process.env, PGOPTIONS: '-c TimeZone=Europe/Amsterdam', PGPASSWORD: '' } },
+    (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
+  });
+  assert.equal(startup.code, 0, startup.stderr);
+  assert.deepEqual(startup.stdout.trim().split('\n').filter((l) => l !== 'SET'), [
+    'Europe/Amsterdam', '2025-11-21 05:40:00+01', '2025-11-21 10:10:00+05:30', '2025-11-21 01:10:00-03:30',
+  ]);
+  await withPg(async (c) => {
+    await c.query("set timezone = 'America/New_York'");
+    const text = await c.query({ text: 'select min(time_) as t from http_events', rowMode: 'array', types: { getTypeParser: () => (v: string) => v } } as unknown as pg.QueryArrayConfig);
+    assert.equal(text.rows[0][0], '2025-11-20 23:40:00-05');
+    const binary = await c.query({ text: 'select min(time_) as t from http_events', binary: true } as unknown as pg.QueryConfig);
+    assert.equal((binary.rows[0].t as Date).toISOString(), '2025-11-21T04:40:00.000Z'); // an instant: the zone does not apply
+    assert.equal(await sqlstate(c, "set timezone = 'Mars/Olympus'"), '22023');
+  });
+});
+
 test('session settings: SET/SHOW/RESET, statement_timeout 57014, errors keep the session', { timeout: 60_000 }, async () => {
   await withPg(async (c) => {
     assert.equal((await c.query('show application_name')).rows[0].application_name, 'clients-test');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { tokenize } from '../sql/lexer.ts';
 import { SessionSettings, parseDurationMs } from './settings.ts';
 import { runReset, runSet, runShow } from './set-show.ts';
+import { resolveTimeZone } from './time-zone.ts';
 
 async function rows(r: { chunks: AsyncIterable<unknown[][]> }): Promise<unknown[][]> {
   const out: unknown[][] = [];
@@ -41,4 +42,22 @@ test('SET forms, ParameterStatus for reported settings, SHOW and RESET', async (
   assert.throws(() => runSet(tokenize('set default_transaction_read_only = off'), s), { sqlstate: '25006' });
   assert.equal(parseDurationMs('1min'), 60_000);
   assert.ok((await rows(runShow(tokenize('show all'), s))).length > 30);
+});
+
+test('TimeZone: names and offsets as PostgreSQL spells them, bad ones 22023', () => {
+  const s = new SessionSettings('u', { options: '-c TimeZone=America/St_Johns' });
+  assert.equal(s.get('TimeZone'), 'America/St_Johns');
+  assert.deepEqual(runSet(tokenize("set timezone = 'europe/amsterdam'"), s).parameterStatus, [['TimeZone', 'Europe/Amsterdam']]);
+  runSet(tokenize('set time zone -7'), s);
+  assert.equal(s.get('TimeZone'), '<-07>+07');
+  runSet(tokenize('set time zone 5.5'), s);
+  assert.equal(s.get('TimeZone'), '<+05:30>-05:30');
+  assert.equal(resolveTimeZone(s.get('TimeZone')!).offsetAt(0), 19_800); // the reported spelling reads back as the same zone
+  runSet(tokenize("set timezone = 'UTC+3'"), s);
+  assert.equal(s.get('TimeZone'), 'UTC+3');
+  assert.throws(() => runSet(tokenize("set timezone = 'nope/zone'"), s), { sqlstate: '22023', message: 'invalid value for parameter "TimeZone": "nope/zone"' });
+  assert.throws(() => runSet(tokenize("set timezone = 'Z'"), s), { sqlstate: '22023' });
+  runSet(tokenize('set time zone local'), s);
+  assert.equal(s.get('TimeZone'), 'America/St_Johns'); // back to the startup value
+  assert.equal(new SessionSettings('u', { TimeZone: 'no/such' }).get('TimeZone'), 'UTC'); // refused at startup: default kept
 });

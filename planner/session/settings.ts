@@ -3,6 +3,7 @@
 // values that would change how we encode results (client_encoding, DateStyle's ISO) are
 // refused when we cannot honour them, so a client never misreads what we send.
 import { SqlError, SqlState } from '../../engine/query.ts';
+import { resolveTimeZone } from './time-zone.ts';
 
 interface SettingDef {
   /** Canonical spelling (SHOW ALL, ParameterStatus). */
@@ -21,7 +22,7 @@ const defs: SettingDef[] = [
   { name: 'client_encoding', value: 'UTF8', report: true, description: "Sets the client's character set encoding.", check: checkEncoding },
   { name: 'DateStyle', value: 'ISO, MDY', report: true, description: 'Sets the display format for date and time values.', check: checkDateStyle },
   { name: 'IntervalStyle', value: 'postgres', report: true, description: 'Sets the display format for interval values.', check: checkIntervalStyle },
-  { name: 'TimeZone', value: 'UTC', report: true, description: 'Sets the time zone for displaying and interpreting time stamps (results are always sent in UTC).' },
+  { name: 'TimeZone', value: 'UTC', report: true, description: 'Sets the time zone for displaying and interpreting time stamps.', check: checkTimeZone },
   { name: 'search_path', value: '"$user", public', description: 'Sets the schema search order for names that are not schema-qualified.' },
   { name: 'extra_float_digits', value: '1', description: 'Sets the number of digits displayed for floating-point values.', check: checkInt },
   { name: 'statement_timeout', value: '0', description: 'Sets the maximum allowed duration of any statement.', check: checkDuration },
@@ -93,6 +94,9 @@ function checkIntervalStyle(v: string): string {
 function checkInt(v: string): string {
   if (!/^-?\d+$/.test(v.trim())) throw new SqlError('22023', `invalid value for parameter: "${v}"`, undefined, 'an integer is required');
   return String(Number(v));
+}
+function checkTimeZone(v: string): string {
+  return resolveTimeZone(v).name;
 }
 function checkReadOnly(v: string): string {
   if (/^(off|false|0|no)$/i.test(v)) {

@@ -13,6 +13,7 @@ import type { Logger } from './logger.ts';
 import { initialParameterStatus } from './session-parameters.ts';
 import { splitStatements } from './split-statements.ts';
 import { formatValue } from './text-format.ts';
+import { resolveTimeZone, type TimeZone } from '../../planner/session/time-zone.ts';
 import { encodeBinary } from './binary-format.ts';
 import { parseCursorCommand, SqlCursors } from './sql-cursors.ts';
 import { classifyTransactionCommand, type TxCommand } from './transaction-control.ts';
@@ -473,6 +474,17 @@ export class PgConnection {
     }
   }
 
+  /** The session's TimeZone, in which timestamptz text is shown (null: UTC). */
+  private timeZone(): TimeZone | null {
+    const name = this.brokerSession?.settings.get('TimeZone');
+    if (!name || name === 'UTC') return null;
+    try {
+      return resolveTimeZone(name);
+    } catch {
+      return null; // the setting was validated when set; never fail a result over it
+    }
+  }
+
   /** Runs a statement through the executor, cancellable while it runs. */
   private async startQuery(sql: string, abort: AbortController): Promise<QueryResult> {
     this.running = abort;
@@ -520,14 +532,15 @@ export class PgConnection {
   private async sendRows(types: ColumnType[], chunk: Value[][], formats?: number[]): Promise<number> {
     const text: Array<string | Buffer | null> = new Array(types.length);
     const binary = formats?.some((f) => f === 1) ?? false;
+    const zone = this.timeZone();
     for (const row of chunk) {
       if (row.length !== types.length) {
         throw new Error(`executor returned a row with ${row.length} values for ${types.length} columns`);
       }
       if (binary) {
-        for (let i = 0; i < types.length; i++) text[i] = formats![i] === 1 ? encodeBinary(types[i]!, row[i]!) : formatValue(types[i]!, row[i]!);
+        for (let i = 0; i < types.length; i++) text[i] = formats![i] === 1 ? encodeBinary(types[i]!, row[i]!) : formatValue(types[i]!, row[i]!, zone);
       } else {
-        for (let i = 0; i < types.length; i++) text[i] = formatValue(types[i]!, row[i]!);
+        for (let i = 0; i < types.length; i++) text[i] = formatValue(types[i]!, row[i]!, zone);
       }
       this.out.dataRow(text);
       if (this.out.size >= OUTPUT_FLUSH_BYTES) await this.flushAndDrain();

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatValue, formatFloat4, formatFloat8, formatInterval, formatTimestamp } from './text-format.ts';
+import { formatValue, formatFloat4, formatFloat8, formatInterval, formatTimestamp, formatTimestamptz } from './text-format.ts';
+import { resolveTimeZone } from '../../planner/session/time-zone.ts';
 import { pgTypes } from './pg-types.ts';
 
 test('bool and integers', () => {
@@ -86,6 +87,49 @@ test('timestamptz and timestamp in ISO style, fraction trimmed, UTC offset +00',
   assert.equal(formatValue('timestamptz', -62135596800000000n - 86400000000n), '0001-12-31 00:00:00+00 BC');
   assert.equal(formatTimestamp(9223372036854775807n, true), 'infinity');
   assert.equal(formatTimestamp(-9223372036854775807n, false), '-infinity');
+});
+
+// Expected text is what PostgreSQL 15 printed for the same instants after SET TimeZone (Debian).
+test('timestamptz text in the session TimeZone: DST edges, half-hour and 45-minute offsets, LMT, fixed offsets', () => {
+  const at = (iso: string): bigint => BigInt(Date.parse(iso)) * 1000n;
+  const inZone = (zone: string, iso: string, extraMicros = 0n): string => formatTimestamptz(at(iso) + extraMicros, resolveTimeZone(zone));
+  // Europe/Amsterdam: CET → CEST at 2026-03-29 01:00Z; the brief's example
+  assert.equal(inZone('Europe/Amsterdam', '2026-03-29T00:59:59Z'), '2026-03-29 01:59:59+01');
+  assert.equal(inZone('Europe/Amsterdam', '2026-03-29T01:00:00Z'), '2026-03-29 03:00:00+02');
+  assert.equal(inZone('Europe/Amsterdam', '2026-11-21T22:00:00Z'), '2026-11-21 23:00:00+01');
+  assert.equal(formatValue('timestamptz', at('2026-11-21T22:00:00Z'), resolveTimeZone('europe/amsterdam')), '2026-11-21 23:00:00+01');
+  // Europe/London: BST ends 2026-10-25 01:00Z (the wall clock repeats 01:xx)
+  assert.equal(inZone('Europe/London', '2026-10-25T00:59:59Z', 999_999n), '2026-10-25 01:59:59.999999+01');
+  assert.equal(inZone('Europe/London', '2026-10-25T01:00:00Z'), '2026-10-25 01:00:00+00');
+  assert.equal(inZone('Asia/Kolkata', '2026-11-21T22:00:00.5Z'), '2026-11-22 03:30:00.5+05:30');
+  assert.equal(inZone('Asia/Kathmandu', '2026-11-21T22:00:00Z'), '2026-11-22 03:45:00+05:45');
+  assert.equal(inZone('America/St_Johns', '2026-11-21T22:00:00Z'), '2026-11-21 18:30:00-03:30');
+  assert.equal(inZone('America/St_Johns', '2026-07-01T00:00:00Z'), '2026-06-30 21:30:00-02:30');
+  assert.equal(inZone('Australia/Lord_Howe', '2026-07-01T00:00:00Z'), '2026-07-01 10:30:00+10:30'); // half-hour DST
+  assert.equal(inZone('Australia/Lord_Howe', '2026-01-01T00:00:00Z'), '2026-01-01 11:00:00+11');
+  assert.equal(inZone('Pacific/Chatham', '2026-07-01T00:00:00Z'), '2026-07-01 12:45:00+12:45');
+  assert.equal(inZone('America/New_York', '1883-11-18T12:00:00Z'), '1883-11-18 07:03:58-04:56:02'); // local mean time
+  assert.equal(inZone('America/New_York', '2100-07-01T00:00:00Z'), '2100-06-30 20:00:00-04');
+  assert.equal(inZone('EST5EDT', '2026-07-01T00:00:00Z'), '2026-06-30 20:00:00-04');
+  assert.equal(inZone('Etc/GMT-3', '2026-07-01T00:00:00Z'), '2026-07-01 03:00:00+03');
+  // numbers are hours east (ISO sign); POSIX specs are hours west
+  assert.equal(inZone('-7', '2026-11-21T22:00:00Z'), '2026-11-21 15:00:00-07');
+  assert.equal(inZone('5.5', '2026-11-21T22:00:00Z'), '2026-11-22 03:30:00+05:30');
+  assert.equal(inZone('-3.5', '2026-07-01T00:00:00Z'), '2026-06-30 20:30:00-03:30');
+  assert.equal(inZone('+02:00', '2026-11-21T22:00:00Z'), '2026-11-21 20:00:00-02');
+  assert.equal(inZone('UTC+3', '2026-11-21T22:00:00Z'), '2026-11-21 19:00:00-03');
+  assert.equal(inZone('UTC-05:30', '2026-07-01T00:00:00Z'), '2026-07-01 05:30:00+05:30');
+  assert.equal(inZone('XYZ3', '2026-07-01T00:00:00Z'), '2026-06-30 21:00:00-03');
+  // UTC spellings, infinities, and the BC suffix after the offset
+  for (const z of ['UTC', 'Etc/UTC', 'GMT', 'utc', '0']) assert.equal(inZone(z, '2026-07-01T00:00:00Z'), '2026-07-01 00:00:00+00');
+  assert.equal(formatTimestamptz(9223372036854775807n, resolveTimeZone('Asia/Tokyo')), 'infinity');
+  assert.equal(formatTimestamptz(-62135596800000000n - 86400000000n, resolveTimeZone('Asia/Tokyo')), '0001-12-31 09:18:59+09:18:59 BC');
+  // every minute of a DST day agrees with an independent Intl reading of the wall clock
+  const ny = resolveTimeZone('America/New_York');
+  const wall = new Intl.DateTimeFormat('sv-SE', { timeZone: 'America/New_York', dateStyle: 'short', timeStyle: 'medium' });
+  for (let t = Date.parse('2026-03-08T05:00:00Z'); t < Date.parse('2026-03-08T09:00:00Z'); t += 60_000) {
+    assert.equal(formatTimestamptz(BigInt(t) * 1000n, ny).slice(0, 19), wall.format(t));
+  }
 });
 
 test('date and time', () => {

@@ -1,8 +1,9 @@
 // Values → PostgreSQL text output format, byte-for-byte what PostgreSQL 16 prints with the
-// settings we report (DateStyle ISO, IntervalStyle postgres, TimeZone UTC,
-// extra_float_digits 1), so clients' type parsers and psql output behave as with a real server.
+// settings we report (DateStyle ISO, IntervalStyle postgres, extra_float_digits 1; timestamptz
+// in the session's TimeZone), so clients' type parsers and psql output behave as with a real server.
 import type { ColumnType } from '../../engine/schema.ts';
 import type { Value } from '../../engine/query.ts';
+import { formatUtcOffset, type TimeZone } from '../../planner/session/time-zone.ts';
 
 type Interval = { months: number; days: number; micros: bigint };
 
@@ -11,8 +12,11 @@ const INT64_MIN = -9223372036854775808n;
 const INT32_MAX = 2147483647;
 const INT32_MIN = -2147483648;
 
-/** Text for one value of the given column type; null stays null (SQL NULL). */
-export function formatValue(type: ColumnType, v: Value): string | null {
+/**
+ * Text for one value of the given column type; null stays null (SQL NULL). timestamptz is shown
+ * in `zone` (the session's TimeZone; null or omitted = UTC).
+ */
+export function formatValue(type: ColumnType, v: Value, zone?: TimeZone | null): string | null {
   if (v === null || v === undefined) return null;
   switch (type) {
     case 'bool':
@@ -28,7 +32,7 @@ export function formatValue(type: ColumnType, v: Value): string | null {
     case 'bytea':
       return v instanceof Uint8Array ? formatBytea(v) : String(v);
     case 'timestamptz':
-      return typeof v === 'bigint' || typeof v === 'number' ? formatTimestamp(BigInt(v), true) : String(v);
+      return typeof v === 'bigint' || typeof v === 'number' ? formatTimestamptz(BigInt(v), zone) : String(v);
     case 'timestamp':
       return typeof v === 'bigint' || typeof v === 'number' ? formatTimestamp(BigInt(v), false) : String(v);
     case 'date':
@@ -141,10 +145,29 @@ function formatHms(hours: bigint, minutes: number, seconds: number, micros: numb
 let lastDays = Number.NaN;
 let lastYmd: [string, string] = ['', ''];
 
-/** Microseconds since epoch → 'YYYY-MM-DD HH:MM:SS[.ffffff][+00][ BC]'. */
+/** Microseconds since epoch → 'YYYY-MM-DD HH:MM:SS[.ffffff][+00][ BC]' (in UTC). */
 export function formatTimestamp(micros: bigint, withZone: boolean): string {
   if (micros >= INT64_MAX) return 'infinity';
   if (micros <= -INT64_MAX || micros === INT64_MIN) return '-infinity';
+  return formatWallClock(micros, withZone ? '+00' : '');
+}
+
+/**
+ * timestamptz text in a time zone, as PostgreSQL prints it with that TimeZone: local wall clock
+ * and the offset in force at that instant ('2026-11-21 23:00:00+01', '…+05:30', '…-04:56:02').
+ * UTC (or no zone) gives '+00'. The one rule every timestamptz text encoder must follow.
+ */
+export function formatTimestamptz(micros: bigint, zone?: TimeZone | null): string {
+  if (micros >= INT64_MAX) return 'infinity';
+  if (micros <= -INT64_MAX || micros === INT64_MIN) return '-infinity';
+  if (!zone || zone.utc) return formatWallClock(micros, '+00');
+  const seconds = Number(micros / 1_000_000n) - (micros % 1_000_000n < 0n ? 1 : 0);
+  const offset = zone.offsetAt(seconds);
+  return formatWallClock(micros + BigInt(offset) * 1_000_000n, formatUtcOffset(offset));
+}
+
+/** Wall-clock micros → 'YYYY-MM-DD HH:MM:SS[.ffffff]' + suffix + [' BC']. */
+function formatWallClock(micros: bigint, suffix: string): string {
   const perDay = 86_400_000_000n;
   let days = micros / perDay;
   let rem = micros % perDay;
@@ -162,7 +185,7 @@ export function formatTimestamp(micros: bigint, withZone: boolean): string {
   const r = Number(rem);
   const secs = Math.floor(r / 1e6);
   const hms = formatHms(BigInt(Math.floor(secs / 3600)), Math.floor(secs / 60) % 60, secs % 60, r % 1e6);
-  return `${ymd} ${hms}${withZone ? '+00' : ''}${bc}`;
+  return `${ymd} ${hms}${suffix}${bc}`;
 }
 
 /** Days since epoch → 'YYYY-MM-DD[ BC]'. */

@@ -1,0 +1,143 @@
+// The session's TimeZone: which names and offsets SET TimeZone accepts (as PostgreSQL reads
+// them) and the UTC offset of a zone at an instant, which the wire server's text output of
+// timestamptz uses (binary output is UTC by definition). IANA names go through Intl (ICU's tz
+// data); fixed offsets are computed here. Offsets are cached per UTC hour: a zone's offset
+// changes at most once in any hour, so an hour whose start and end agree is constant.
+import { SqlError } from '../../engine/query.ts';
+
+export interface TimeZone {
+  /** The spelling SHOW TimeZone and ParameterStatus report. */
+  readonly name: string;
+  /** True when the offset is always 0 (UTC, Etc/UTC, GMT, '0', …): output is `+00`. */
+  readonly utc: boolean;
+  /** Offset east of UTC, in seconds, at the instant `utcSeconds` (seconds since the epoch). */
+  offsetAt(utcSeconds: number): number;
+}
+
+const HOUR = 3600;
+/** Intl works in ms within ±8.64e15; instants beyond use the offset at the edge. */
+const MAX_SECONDS = 8.64e12 - HOUR;
+
+class FixedZone implements TimeZone {
+  constructor(readonly name: string, private readonly offset: number) {}
+  get utc(): boolean {
+    return this.offset === 0;
+  }
+  offsetAt(): number {
+    return this.offset;
+  }
+}
+
+class IanaZone implements TimeZone {
+  private readonly fmt: Intl.DateTimeFormat;
+  /** UTC hour → offset for the whole hour, or null when it changes inside that hour. */
+  private readonly hours = new Map<number, number | null>();
+  readonly utc: boolean;
+
+  constructor(readonly name: string, id: string) {
+    this.fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone: id, hourCycle: 'h23', era: 'short', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+    });
+    this.utc = this.fmt.resolvedOptions().timeZone === 'UTC';
+  }
+
+  offsetAt(utcSeconds: number): number {
+    if (this.utc) return 0;
+    const s = Math.max(-MAX_SECONDS, Math.min(MAX_SECONDS, Math.floor(utcSeconds)));
+    const hour = Math.floor(s / HOUR);
+    let known = this.hours.get(hour);
+    if (known === undefined) {
+      const first = this.exactOffset(hour * HOUR);
+      known = first === this.exactOffset(hour * HOUR + HOUR - 1) ? first : null;
+      if (this.hours.size >= 100_000) this.hours.clear();
+      this.hours.set(hour, known);
+    }
+    return known ?? this.exactOffset(s);
+  }
+
+  /** Local wall clock (as Intl prints it) minus UTC, in seconds. */
+  private exactOffset(utcSeconds: number): number {
+    let y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, bc = false;
+    for (const p of this.fmt.formatToParts(utcSeconds * 1000)) {
+      switch (p.type) {
+        case 'year': y = Number(p.value); break;
+        case 'month': mo = Number(p.value); break;
+        case 'day': d = Number(p.value); break;
+        case 'hour': h = Number(p.value); break;
+        case 'minute': mi = Number(p.value); break;
+        case 'second': sec = Number(p.value); break;
+        case 'era': bc = p.value === 'BC'; break;
+      }
+    }
+    const date = new Date(0);
+    date.setUTCFullYear(bc ? 1 - y : y, mo - 1, d);
+    date.setUTCHours(h, mi, sec, 0);
+    return Math.round(date.getTime() / 1000) - utcSeconds;
+  }
+}
+
+const utcZone = new FixedZone('UTC', 0);
+const cache = new Map<string, TimeZone>([['UTC', utcZone]]);
+let ianaByLowerName: Map<string, string> | null = null;
+
+function invalid(value: string): SqlError {
+  return new SqlError('22023', `invalid value for parameter "TimeZone": "${value}"`);
+}
+
+/** ±hh[:mm[:ss]] → seconds (sign as written). */
+function hms(sign: string, h: string, m: string | undefined, s: string | undefined): number {
+  const v = Number(h) * HOUR + Number(m ?? 0) * 60 + Number(s ?? 0);
+  return sign === '-' ? -v : v;
+}
+
+/** '+05:30', '-07', '+00:19:32': PostgreSQL's spelling of an offset east of UTC. */
+export function formatUtcOffset(seconds: number): string {
+  const a = Math.abs(seconds);
+  const hh = Math.floor(a / HOUR);
+  const mm = Math.floor(a / 60) % 60;
+  const ss = a % 60;
+  let out = `${seconds < 0 ? '-' : '+'}${hh < 10 ? '0' : ''}${hh}`;
+  if (mm !== 0 || ss !== 0) out += `:${mm < 10 ? '0' : ''}${mm}`;
+  if (ss !== 0) out += `:${ss < 10 ? '0' : ''}${ss}`;
+  return out;
+}
+
+/**
+ * The zone a TimeZone value names, as PostgreSQL's check_timezone reads it: a number of hours
+ * (ISO sign: '-7', '5.5'), a POSIX fixed-offset spec ('UTC+3', '<+05:30>-05:30', '+02:00' — POSIX
+ * sign, west positive), or a tz database name ('Europe/Amsterdam', 'EST5EDT', any case).
+ * Throws 22023 for anything else (POSIX specs with DST rules are not supported).
+ */
+export function resolveTimeZone(value: string): TimeZone {
+  const hit = cache.get(value);
+  if (hit) return hit;
+  const zone = parseTimeZone(value.trim());
+  if (cache.size >= 1000) cache.clear();
+  cache.set(value, zone);
+  return zone;
+}
+
+function parseTimeZone(v: string): TimeZone {
+  if (/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(v)) {
+    const seconds = Math.round(Number(v) * HOUR);
+    if (Math.abs(seconds) > 15 * HOUR + 59 * 60) throw invalid(v);
+    const east = formatUtcOffset(seconds);
+    return new FixedZone(`<${east}>${formatUtcOffset(-seconds)}`, seconds);
+  }
+  const posix = /^(<[+\-\w:]*>|[A-Za-z]{3,})?([+-]?)(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?$/.exec(v);
+  if (posix) {
+    const west = hms(posix[2]!, posix[3]!, posix[4], posix[5]);
+    if (Math.abs(west) > 24 * HOUR) throw invalid(v);
+    return new FixedZone(v, west === 0 ? 0 : -west);
+  }
+  if (!/^[A-Za-z0-9_+\-/]+$/.test(v)) throw invalid(v);
+  let id: string;
+  try {
+    id = new Intl.DateTimeFormat('en-US', { timeZone: v }).resolvedOptions().timeZone;
+  } catch {
+    throw invalid(v);
+  }
+  ianaByLowerName ??= new Map([...Intl.supportedValuesOf('timeZone'), 'UTC'].map((n) => [n.toLowerCase(), n]));
+  const name = ianaByLowerName.get(v.toLowerCase()) ?? (id.toLowerCase() === v.toLowerCase() ? id : v);
+  return new IanaZone(name, v);
+}
