@@ -73,6 +73,17 @@ export interface ProtocolConnection {
   release(): void;
   /** Set when the connection stopped speaking this protocol (e.g. HTTP Upgrade): stop parsing. */
   readonly disabled: boolean;
+  /**
+   * The protocol asked for TLS in plaintext (e.g. MySQL's SSLRequest): the socket now carries
+   * ciphertext, ignored (not a parse failure, and the kernel must not disable the connection:
+   * the TLS library's plaintext follows on it).
+   */
+  readonly awaitingTls?: boolean;
+  /**
+   * The TLS library's plaintext starts (new stream positions). Return true to go on with this
+   * parser's state; false (or absent) and the tracker starts a fresh parser.
+   */
+  startTls?(): boolean;
 }
 
 export interface Protocol {

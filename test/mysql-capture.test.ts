@@ -23,9 +23,10 @@ let dir: string;
 let port: number;
 
 /** The mariadb client over TCP (never the socket: the tracer sees TCP and unix sockets alike, but the test filters by port). */
-async function cli(sql: string, allowError = false): Promise<string> {
+async function cli(sql: string, allowError = false, tls = false): Promise<string> {
+  const ssl = tls ? ['--ssl', '--skip-ssl-verify-server-cert'] : ['--skip-ssl'];
   try {
-    const { stdout } = await execFileP('mariadb', ['-h', '127.0.0.1', '-P', String(port), '-u', 'wt', '-ppw', '--skip-ssl', 'shop', '-e', sql], { maxBuffer: 64 << 20 });
+    const { stdout } = await execFileP('mariadb', ['-h', '127.0.0.1', '-P', String(port), '-u', 'wt', '-ppw', ...ssl, 'shop', '-e', sql], { maxBuffer: 64 << 20 });
     return stdout;
   } catch (err) {
     if (allowError) return String((err as { stderr?: string }).stderr ?? err);
@@ -42,10 +43,14 @@ async function rows(where: string): Promise<Record<string, unknown>[]> {
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'wiretap-mariadb-'));
   port = await freePort();
+  // A certificate so clients can turn on TLS (SSLRequest, then the queries inside TLS).
+  await execFileP('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`,
+    '-out', `${dir}/cert.pem`, '-days', '2', '-subj', '/CN=localhost']);
   await execFileP('mariadb-install-db', [`--datadir=${dir}/data`, '--user=root', '--skip-test-db', '--auth-root-authentication-method=socket']);
   mariadb = spawn('mariadbd', [
     `--datadir=${dir}/data`, `--socket=${dir}/sock`, `--port=${port}`, '--bind-address=127.0.0.1', '--user=root',
     '--skip-log-bin', '--innodb-buffer-pool-size=16M', `--pid-file=${dir}/pid`,
+    `--ssl-cert=${dir}/cert.pem`, `--ssl-key=${dir}/key.pem`,
   ], { stdio: 'ignore' });
   await waitFor('mariadbd', async () => {
     await execFileP('mariadb', ['-S', `${dir}/sock`, '-u', 'root', '-e',
@@ -66,6 +71,11 @@ before(async () => {
   // events, so the large result runs three times (see the test below).
   for (let i = 0; i < 3; i++) await cli(`select seq, repeat('x', 100) as run${i} from seq_1_to_${BIG_ROWS}`);
 
+  // The same client over TLS: mariadb and mariadbd use libssl.so.3, whose plaintext the tracer
+  // takes from uprobes once the SSLRequest switched the socket to ciphertext.
+  await cli("select name, 'over-tls' from items where id = 2; prepare s from 'select price from items where id = ?'; set @id = 1; execute s using @id", false, true);
+  await cli('selec tls broken', true, true);
+
   // Prepared statements through mysql2 (binary protocol).
   const conn = await mysql.createConnection({ host: '127.0.0.1', port, user: 'wt', password: 'pw', database: 'shop' });
   try {
@@ -80,7 +90,7 @@ before(async () => {
 
   await waitFor('the mysql2 rows', async () => {
     await wiretap.engine.flush();
-    return (await rows(`req_body like '%count(*) from items%'`)).length > 0 ? true : undefined;
+    return (await rows(`req_body like '%count(*) from items%' or req_body = 'selec tls broken'`)).length > 1 ? true : undefined;
   }, 30_000).catch((err) => {
     throw new Error(`${(err as Error).message}; stats: ${JSON.stringify(wiretap.collector.stats())}`);
   });
@@ -146,4 +156,22 @@ test('the mariadb client is traced too: client-side rows of its exchanges', asyn
     where remote_port = ${port} and trace_role = 1 and req_body like 'insert into items values%'`);
   assert.equal(r.rows.length, 1, JSON.stringify(r.rows));
   assert.equal(r.rows[0].resp_status, 2);
+});
+
+test('a connection that turns on TLS: queries come from the TLS library, marked encrypted, none misparsed', async () => {
+  const tls = await rows('encrypted');
+  assert.deepEqual(tls.map((r) => [r.req_cmd, r.req_body, r.resp_status, r.resp_body]), [
+    [3, "select name, 'over-tls' from items where id = 2", 2, 'columns=2 rows=1'],
+    [3, "prepare s from 'select price from items where id = ?'", 2, 'affected_rows=0'],
+    [3, 'set @id = 1', 2, 'affected_rows=0'],
+    [3, 'execute s using @id', 2, 'columns=1 rows=1'],
+    [1, '', 1, ''],
+    [3, 'selec tls broken', 3, tls[5]?.resp_body],
+    [1, '', 1, ''],
+  ]);
+  assert.match(tls[5]!.resp_body as string, /^ERROR 1064 \(42000\)/);
+  const plain = await rows(`not encrypted and req_body like '%over-tls%'`);
+  assert.equal(plain.length, 0, 'nothing of the TLS session shows up as plaintext rows');
+  const stats = wiretap.collector.stats() as unknown as { parseFailuresByProtocol?: Record<string, number> };
+  assert.equal(stats.parseFailuresByProtocol?.mysql ?? 0, 0, JSON.stringify(stats));
 });

@@ -73,6 +73,14 @@ export class ByteStream implements StreamReader {
   }
 
   /** Drops every buffered byte (buffer cap exceeded); returns how many captured bytes went. */
+  /** Forgets everything (held events too) and starts over at `pos`: a new position space. */
+  restart(pos: number): number {
+    const dropped = this.dropAll();
+    this.ended = false;
+    this.startAt(pos);
+    return dropped;
+  }
+
   dropAll(): number {
     this.flushHeld();
     const dropped = this.buffered;

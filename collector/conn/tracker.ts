@@ -158,17 +158,40 @@ export class ConnectionTracker {
 
   private data(c: Connection, ev: SocketEvent): void {
     c.lastActivityNs = ev.timeNs;
+    const tlsStarts = ev.encrypted === true && !c.encrypted;
     c.learnEndpoints(ev);
+    if (tlsStarts) this.startTls(c);
     if (c.pc === null) {
       this.infer(c, ev);
       return;
     }
-    if (c.pc.disabled || c.gaveUp) {
+    if (c.pc.disabled || c.gaveUp || c.pc.awaitingTls === true) {
       this.stats.ignoredBytes += ev.size;
       return;
     }
     c.streams[ev.direction].push(ev);
     this.markDirty(c);
+  }
+
+  /**
+   * The first bytes from the TLS library: its plaintext has its own stream positions (from 0),
+   * so both streams start over. A connection that negotiated TLS in plaintext (STARTTLS-style,
+   * e.g. MySQL) keeps its parser if the parser says so; anything else starts fresh.
+   */
+  private startTls(c: Connection): void {
+    try {
+      this.process(c); // what the plaintext streams still hold comes first
+    } catch {
+      this.stats.errors++;
+    }
+    for (let d = 0; d < 2; d++) {
+      this.stats.ignoredBytes += c.streams[d]!.restart(0);
+      c.dirs[d]!.resyncing = false;
+    }
+    if (c.pc !== null && c.proto !== null && c.pc.startTls?.() !== true) {
+      c.pc.release();
+      c.pc = c.proto.newConnection();
+    }
   }
 
   /**
@@ -255,7 +278,9 @@ export class ConnectionTracker {
     if (c.parseFailuresInARow >= this.options.maxParseFailures) c.gaveUp = true;
     for (let d = 0; d < 2; d++) {
       const s = c.streams[d] as (typeof c.streams)[0];
-      if (pc.disabled || c.gaveUp) {
+      if (pc.awaitingTls === true && !pc.disabled) {
+        this.stats.ignoredBytes += s.dropAll(); // ciphertext until the TLS library's plaintext
+      } else if (pc.disabled || c.gaveUp) {
         if (!c.disableReported) {
           c.disableReported = true;
           this.options.onDisable?.(c.upid.pid, c.key % 2147483648, c.connGen);

@@ -75,7 +75,9 @@ export class MysqlConnection implements ProtocolConnection {
   /** Reading a packet that answers nothing (handshake, auth, a reply older than its command). */
   private skipping = false;
   disabled = false;
-  /** The connection switched to TLS (what follows is encrypted). */
+  /** The client sent SSLRequest: the socket carries ciphertext until the TLS library's plaintext. */
+  awaitingTls = false;
+  /** The connection switched to TLS (its rows come from the TLS library's plaintext). */
   tls = false;
 
   constructor(
@@ -154,15 +156,26 @@ export class MysqlConnection implements ProtocolConnection {
 
   /** Client packets with seq ≠ 0 belong to the handshake / auth exchange. */
   private clientHandshakePacket(p: MysqlPacket): void {
-    if (this.commandSeen || p.seq !== 1 || p.data.length < 4) return;
+    // The handshake response is seq 1, or seq 2 when it follows an SSLRequest inside TLS.
+    if (this.commandSeen || p.seq !== (this.tls ? 2 : 1) || p.data.length < 4) return;
     const caps = p.data.readUInt32LE(0);
-    if (p.length === 32 && (caps & CLIENT_SSL) !== 0) {
-      // SSLRequest: a TLS handshake follows; nothing after it is readable as MySQL.
-      this.tls = true;
-      this.disabled = true;
-      return;
-    }
     this.deprecateEof = (caps & CLIENT_DEPRECATE_EOF) !== 0;
+    if (p.length === 32 && (caps & CLIENT_SSL) !== 0) {
+      // SSLRequest: a TLS handshake follows on the socket; the queries come back to us as the
+      // TLS library's plaintext (uprobes), or never if the library is not traced.
+      this.tls = true;
+      this.awaitingTls = true;
+    }
+  }
+
+  startTls(): boolean {
+    if (!this.awaitingTls) return false;
+    this.awaitingTls = false;
+    this.reqReader.reset();
+    this.respReader.reset();
+    this.skipping = false;
+    this.resetResponse();
+    return true;
   }
 
   // ---- responses

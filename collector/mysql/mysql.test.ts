@@ -128,14 +128,31 @@ test('multi-packet payloads (> 16 MiB) stream through without buffering them who
   assert.equal(s.tracker.stats.bufferOverflows, 0);
 });
 
-test('a client asking for TLS turns the connection off instead of misparsing it', () => {
+test('a client asking for TLS: ciphertext is ignored, the TLS library\'s plaintext is parsed (encrypted rows)', () => {
   const s = setup();
   s.start();
   s.tracker.handleBatch([s.c.send(handshakeGreeting(), 1100n), s.c.recv(handshakeResponse(0xa20f | 0x800, true), 1200n)]);
   s.tracker.handleBatch([s.c.recv(Buffer.from([0x16, 3, 1, 0, 200, ...Buffer.alloc(200, 7)]), 1300n), s.c.send(Buffer.alloc(300, 0x16), 1400n)]);
-  s.flush();
   assert.equal(s.rows.length, 0);
+  // The uprobes' plaintext: the real handshake response (seq 2), auth OK (seq 3), a query.
+  s.c.startTls();
+  const auth = handshakeResponse(0xa20f | 0x800);
+  auth[3] = 2;
+  s.tracker.handleBatch([s.c.recv(auth, 1500n), s.c.send(ok(3), 1600n)]);
+  s.exchange(command(3, 'select secret from vault'), resultSet(['secret'], [['x'], ['y']]));
+  s.flush();
+  assert.equal(s.rows.length, 1);
+  assert.equal(s.rows[0]!.reqBody, 'select secret from vault');
+  assert.equal(s.rows[0]!.encrypted, true);
   assert.equal(s.tracker.stats.parseFailures, 0);
+});
+
+test('TLS plaintext without a MySQL SSLRequest in clear starts a fresh parser', () => {
+  const s = setup({ open: false });
+  s.c.startTls();
+  s.exchange(command(3, 'select 1'), resultSet(['1'], [['1']]));
+  s.flush();
+  assert.deepEqual(s.rows.map((r) => [r.reqBody, r.encrypted]), [['select 1', true]]);
 });
 
 test('joined mid-connection: the reply side resyncs at the next reply; a lost reply drops its command', () => {

@@ -17,6 +17,7 @@ export interface Endpoint {
 
 export class ConnScript {
   private pos: [number, number] = [0, 0];
+  private encrypted = false;
 
   constructor(readonly ep: Endpoint) {}
 
@@ -45,7 +46,14 @@ export class ConnScript {
     ev.size = buf.length;
     ev.payload = buf.length > cap ? buf.subarray(0, cap) : buf;
     this.pos[direction] += buf.length;
+    if (this.encrypted) ev.encrypted = true;
     return ev;
+  }
+
+  /** From now on events carry a TLS library's plaintext: their own positions, from 0. */
+  startTls(): void {
+    this.encrypted = true;
+    this.pos = [0, 0];
   }
 
   send(bytes: Buffer | string, timeNs: bigint, cap = Infinity): SocketEvent {
