@@ -7,6 +7,7 @@ import { DuckEngine } from '../../engine/duck.ts';
 import { SqlError, type QueryExecutor, type Value } from '../../engine/query.ts';
 import type { HttpEventRow } from '../../engine/schema.ts';
 import { DistributedExecutor } from './executor.ts';
+import { ddsketchAlpha, hllStandardError } from './sketches.ts';
 import { MergeDb } from './merge-db.ts';
 import { NodeUnavailableError, type AgentNode, type FragmentChunk, type FragmentRunner, type NodeDirectory } from './nodes.ts';
 
@@ -88,4 +89,24 @@ test('a down node fails the statement, or is left out with a notice under partia
   } finally {
     down.delete('b');
   }
+});
+
+test('sketches: approx_count_distinct and approx_quantile merge within their bounds (per group)', async () => {
+  nodes = ['a', 'b', 'c'].map((name, i) => ({ name, asid: i + 1, address: 'in-process' }));
+  const sql = 'select req_path, approx_count_distinct(remote_port) as d, approx_quantile(latency, 0.9) as q, count(*) from http_events group by req_path order by req_path';
+  assert.equal(executor.plan(sql).strategy, 'partial-aggregate');
+  const exact = await rows(all, "select req_path, count(distinct remote_port), list_sort(list(latency))[cast(floor(0.9 * (count(*) - 1)) as bigint) + 1], count(*) from http_events group by req_path order by req_path");
+  const got = await rows(executor, sql);
+  assert.equal(got.length, exact.length);
+  got.forEach((r, i) => {
+    const e = exact[i]!;
+    assert.equal(r[0], e[0]);
+    assert.ok(Math.abs(Number(r[1]) - Number(e[1])) <= 4 * hllStandardError * Number(e[1]), `${String(r[1])} vs ${String(e[1])}`);
+    assert.equal(typeof r[2], 'bigint', 'the estimate keeps the column type (BIGINT)');
+    assert.ok(Math.abs(Number(r[2]) - Number(e[2])) <= ddsketchAlpha * Number(e[2]) + 1, `${String(r[2])} vs ${String(e[2])}`);
+    assert.equal(r[3], e[3]);
+  });
+  // no node to ask: DuckDB's answers for empty input (0 and NULL)
+  nodes = [];
+  assert.deepEqual(await rows(executor, 'select approx_count_distinct(req_path), approx_quantile(latency, 0.5) from http_events'), [[0n, null]]);
 });

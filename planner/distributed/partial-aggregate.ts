@@ -2,9 +2,13 @@
 // states and a broker GROUP BY merging them (count → sum of counts, avg → sum of sums / sum of
 // counts). Applies when every output column is a group key or one such aggregate and ORDER BY
 // names output columns; anything else returns null and a shipping strategy takes over.
+// approx_count_distinct and approx_quantile become mergeable sketches (sketches.ts): the node
+// query reduces each sketch to text in an outer SELECT, the merge finalizes it in an outer SELECT.
 import { columnName, contains, exprSql, quoteIdent, type Ast } from './sql-ast.ts';
 import { partsTable, type ShippedInput } from './plan.ts';
 import { mergeOrderLimit, outputName } from './output-columns.ts';
+import { ddFinalize, ddNodeAggregate, ddNodeReduce, hllFinalize, hllNodeAggregate, hllNodeReduce } from './sketches.ts';
+import { tables, visibleColumns, type TableName } from '../../engine/schema.ts';
 
 const mergeable = new Set(['COUNT', 'SUM', 'MIN', 'MAX', 'AVG']);
 
@@ -20,6 +24,29 @@ function aggregate(expr: Ast): { fn: string; arg: Ast; filter: string } | null {
   // FILTER (WHERE …) applies on the nodes, to every partial of this aggregate
   const filter = expr.filter?.where ? ` FILTER (WHERE ${exprSql(expr.filter.where)})` : '';
   return { fn: String(expr.name).toUpperCase(), arg: args.expr, filter };
+}
+
+const functionKeys = new Set(['type', 'name', 'args', 'over', 'loc', 'suffix']);
+const numericDuck: Record<string, string> = { SMALLINT: 'SMALLINT', INTEGER: 'INTEGER', BIGINT: 'BIGINT', UBIGINT: 'UBIGINT', DOUBLE: 'DOUBLE', FLOAT: 'FLOAT' };
+
+/** approx_count_distinct(x) / approx_quantile(col, q) as a sketch; null when it is neither or has parts we do not split. */
+function sketch(expr: Ast, table: string): { kind: 'hll'; arg: string } | { kind: 'quantile'; arg: string; q: number; duck: string } | null {
+  if (expr?.type !== 'function' || Object.entries(expr).some(([k, v]) => !functionKeys.has(k) && v !== null && v !== undefined) || expr.over || expr.suffix) return null;
+  const n = expr.name?.name;
+  const name = String(Array.isArray(n) && n.length === 1 ? n[0]?.value : '').toLowerCase();
+  const args: Ast[] = expr.args?.type === 'expr_list' ? expr.args.value : [];
+  if (args.some((a) => contains(a, 'aggr_func') || contains(a, 'select'))) return null;
+  if (name === 'approx_count_distinct' && args.length === 1 && args[0]?.type !== 'star') return { kind: 'hll', arg: exprSql(args[0]) };
+  if (name === 'approx_quantile' && args.length === 2 && args[1]?.type === 'number') {
+    const q = Number(args[1].value);
+    // a plain numeric column: the estimate gets its type back, as DuckDB's approx_quantile does
+    const col = columnName(args[0]);
+    const def = col && table in tables ? visibleColumns(table as TableName).find((c) => c.name === col) : undefined;
+    const duck = def ? numericDuck[def.duck] : undefined;
+    if (!(q >= 0 && q <= 1) || !duck) return null;
+    return { kind: 'quantile', arg: exprSql(args[0]), q, duck };
+  }
+  return null;
 }
 
 /** ROLLUP(…) / CUBE(…) / GROUPING SETS: several groupings per row, not one key. */
@@ -50,14 +77,27 @@ export function splitPartialAggregate(ast: Ast, table: string, whereSql: string 
   const groupSql = groupExprs.map(exprSql);
 
   const nodeItems = groupSql.map((g, i) => `${g} AS _g${i}`);
-  const mergeItems: string[] = [];
+  const mergeItems: Array<[expr: string, name: string]> = [];
+  // sketch partials: reduced to text by an outer SELECT on the node, finalized by one at the broker
+  const nodeReduce: string[] = [];
+  const finals = new Map<number, (col: string) => string>();
   let p = 0;
   for (const c of columns) {
     const name = quoteIdent(outputName(c));
     const sql = exprSql(c.expr);
     const key = groupSql.indexOf(sql);
     if (key >= 0) {
-      mergeItems.push(`_g${key} AS ${name}`);
+      mergeItems.push([`_g${key}`, name]);
+      continue;
+    }
+    const sk = sketch(c.expr, table);
+    if (sk) {
+      nodeItems.push(`${sk.kind === 'hll' ? hllNodeAggregate(sk.arg) : ddNodeAggregate(sk.arg)} AS _p${p}`);
+      nodeReduce.push(`${sk.kind === 'hll' ? hllNodeReduce(`_p${p}`) : ddNodeReduce(`_p${p}`)} AS _p${p}`);
+      finals.set(mergeItems.length, sk.kind === 'hll' ? hllFinalize
+        : (col) => (/INT/.test(sk.duck) ? `CAST(round(${ddFinalize(col, sk.q)}) AS ${sk.duck})` : `CAST(${ddFinalize(col, sk.q)} AS ${sk.duck})`));
+      mergeItems.push([`string_agg(_p${p}, ',')`, name]);
+      p += 1;
       continue;
     }
     const agg = aggregate(c.expr);
@@ -66,19 +106,19 @@ export function splitPartialAggregate(ast: Ast, table: string, whereSql: string 
     switch (agg.fn) {
       case 'COUNT':
         nodeItems.push(`count(${arg})${agg.filter} AS _p${p}`);
-        mergeItems.push(`CAST(coalesce(sum(_p${p}), 0) AS BIGINT) AS ${name}`);
+        mergeItems.push([`CAST(coalesce(sum(_p${p}), 0) AS BIGINT)`, name]);
         p += 1;
         break;
       case 'SUM':
       case 'MIN':
       case 'MAX':
         nodeItems.push(`${agg.fn.toLowerCase()}(${arg})${agg.filter} AS _p${p}`);
-        mergeItems.push(`${agg.fn.toLowerCase()}(_p${p}) AS ${name}`);
+        mergeItems.push([`${agg.fn.toLowerCase()}(_p${p})`, name]);
         p += 1;
         break;
       case 'AVG':
         nodeItems.push(`sum(${arg})${agg.filter} AS _p${p}`, `count(${arg})${agg.filter} AS _p${p + 1}`);
-        mergeItems.push(`CAST(sum(_p${p}) AS DOUBLE) / nullif(sum(_p${p + 1}), 0) AS ${name}`);
+        mergeItems.push([`CAST(sum(_p${p}) AS DOUBLE) / nullif(sum(_p${p + 1}), 0)`, name]);
         p += 2;
         break;
     }
@@ -87,8 +127,15 @@ export function splitPartialAggregate(ast: Ast, table: string, whereSql: string 
   if (orderLimit === null) return null;
   const groupBy = groupSql.length ? ` GROUP BY ${groupSql.map((_, i) => `_g${i}`).join(', ')}` : '';
   const nodeGroupBy = groupSql.length ? ` GROUP BY ${groupSql.join(', ')}` : '';
-  return {
-    input: { name: partsTable, nodeSql: `SELECT ${nodeItems.join(', ')} FROM ${table}${whereSql ? ` WHERE ${whereSql}` : ''}${nodeGroupBy}` },
-    mergeSql: `SELECT ${mergeItems.join(', ')} FROM ${partsTable}${groupBy}${orderLimit}`,
-  };
+  let nodeSql = `SELECT ${nodeItems.join(', ')} FROM ${table}${whereSql ? ` WHERE ${whereSql}` : ''}${nodeGroupBy}`;
+  let mergeSql = `SELECT ${mergeItems.map(([e, n]) => `${e} AS ${n}`).join(', ')} FROM ${partsTable}${groupBy}${orderLimit}`;
+  if (finals.size) {
+    nodeSql = `SELECT * REPLACE (${nodeReduce.join(', ')}) FROM (${nodeSql})`;
+    // inner: one row per group with the nodes' sketch texts concatenated (positional names: output
+    // names may repeat); outer: finalize, output names, ORDER BY / LIMIT
+    const inner = mergeItems.map(([e], i) => `${e} AS _o${i}`);
+    const outer = mergeItems.map(([, n], i) => `${finals.get(i)?.(`_o${i}`) ?? `_o${i}`} AS ${n}`);
+    mergeSql = `SELECT ${outer.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${partsTable}${groupBy})${orderLimit}`;
+  }
+  return { input: { name: partsTable, nodeSql }, mergeSql };
 }

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planDistributed } from './split.ts';
 
-const aggregates = new Set(['count', 'sum', 'min', 'max', 'avg', 'quantile_disc', 'approx_quantile', 'string_agg']);
+const aggregates = new Set(['count', 'sum', 'min', 'max', 'avg', 'quantile_disc', 'quantile_cont', 'median', 'approx_quantile', 'approx_count_distinct', 'reservoir_quantile', 'string_agg']);
 const plan = (sql: string) => planDistributed(sql, aggregates);
 
 test('count/sum/min/max/avg split into node partials and a broker merge', () => {
@@ -28,10 +28,19 @@ test('ORDER BY … LIMIT pushes a top-n (limit + offset) to every node', () => {
   assert.equal(p.mergeSql, 'SELECT * EXCLUDE (__wt_k0) FROM __wt_parts ORDER BY "__wt_k0" DESC LIMIT 5 OFFSET 2');
 });
 
+test('approx_count_distinct / approx_quantile become sketches reduced on the nodes and finalized at the broker', () => {
+  const p = plan('select req_path, approx_count_distinct(remote_addr) as d, approx_quantile(latency, 0.99) from http_events group by 1 order by d desc limit 3');
+  assert.equal(p.strategy, 'partial-aggregate');
+  assert.match(p.inputs[0]!.nodeSql, /^SELECT \* REPLACE \(.* AS _p0, .* AS _p1\) FROM \(SELECT req_path AS _g0, list\(DISTINCT .*hash\(remote_addr\).* AS _p0, histogram\(.*\) AS _p1 FROM http_events GROUP BY req_path\)$/);
+  assert.match(p.mergeSql, /^SELECT _o0 AS "req_path", \(SELECT .*\) AS "d", CAST\(round\(.*\) AS BIGINT\) AS "approx_quantile" FROM \(SELECT _g0 AS _o0, string_agg\(_p0, ','\) AS _o1, string_agg\(_p1, ','\) AS _o2 FROM __wt_parts GROUP BY _g0\) ORDER BY "d" DESC LIMIT 3$/);
+});
+
 test('what the rules cannot split ships filtered rows or whole tables and runs the query at the broker', () => {
   assert.equal(plan('select count(distinct req_path) from http_events where latency > 5').strategy, 'ship-rows');
   assert.equal(plan('select count(distinct req_path) from http_events where latency > 5').inputs[0]!.nodeSql, 'SELECT * FROM http_events WHERE latency > 5');
-  assert.equal(plan('select approx_quantile(latency, 0.5) from http_events').strategy, 'ship-rows'); // an aggregate by name, not by syntax
+  assert.equal(plan('select reservoir_quantile(latency, 0.5) from http_events').strategy, 'ship-rows'); // an aggregate by name, not by syntax
+  assert.equal(plan('select quantile_cont(latency, 0.5), median(latency) from http_events').strategy, 'ship-rows'); // exact quantiles ship values
+  assert.equal(plan('select approx_quantile(req_path, 0.5) from http_events').strategy, 'ship-rows'); // not numeric: no sketch
   assert.equal(plan('select req_path, count(*) from http_events group by 1 having count(*) > 2').strategy, 'ship-rows');
   assert.equal(plan('select req_path, count(*) from http_events group by rollup(req_path)').strategy, 'ship-rows');
   assert.equal(plan('select req_path from http_events window w as (order by latency) order by 1 limit 2').strategy, 'ship-rows');
