@@ -36,6 +36,8 @@ export interface DuckEngineOptions {
   metadata?: MetadataProvider | null;
   /** Strings with more distinct values than this (per query) go to DuckDB as VARCHAR, not ENUM. */
   maxEnumEntries?: number;
+  /** Rows per DuckDB thread of a table scan (default 128Ki; tests lower it to scan in parallel). */
+  scanRowsPerThread?: number;
 }
 
 export interface EngineStats {
@@ -97,7 +99,7 @@ export class DuckEngine implements QueryExecutor, RowSink {
     // TimeZone belongs to the ICU extension, so it is set after start; then configuration is locked.
     await admin.run("SET GLOBAL TimeZone = 'UTC'");
     await admin.run('SET GLOBAL lock_configuration = true');
-    const scans = new ScanRegistry();
+    const scans = new ScanRegistry(options.scanRowsPerThread);
     scans.register(admin);
     return new DuckEngine(instance, admin, new Store(storeOptions(options)), scans, options.metadata ?? null, options.maxEnumEntries);
   }

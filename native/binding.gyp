@@ -31,7 +31,8 @@
       "target_name": "wiretap_duck",
       "sources": [
         "src/duck/addon.cc",
-        "src/duck/bridge.cc"
+        "src/duck/bridge.cc",
+        "src/duck/pg-rows.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

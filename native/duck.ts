@@ -10,6 +10,48 @@ export const duckAddonPath = join(dirname(fileURLToPath(import.meta.url)), 'buil
 export interface DuckAddon {
   /** Runs `select 42` through the C API on the connection's DuckDB: proves the bridge works. */
   probe(connection: unknown): { version: string; answer: number };
+  /** Registers the native scan table function `name(id BIGINT)` on the connection's database. */
+  ScanRegistry: new (connection: unknown, name: string) => NativeScanRegistry;
+}
+
+/** Output types of the native scan (DuckDB SMALLINT … ENUM). */
+export type NativeScanType =
+  | 'smallint' | 'integer' | 'bigint' | 'float' | 'double' | 'boolean' | 'timestamptz' | 'timestamp'
+  | 'uuid' | 'varchar' | 'enum';
+
+/**
+ * One column of one batch. smallint/integer: `values` Int32Array; bigint/float/double/timestamps:
+ * Float64Array (timestamps in µs); boolean: Uint8Array. uuid: `idx` + `upids` (4 little-endian
+ * words of DuckDB's UUID hugeint per UPID). enum: `remap` (batch id → member) over `idx`, or
+ * over rows when `idx` is null. varchar: `utf8` + `offsets` (entries + 1) over `idx` or rows.
+ * `nulls[i] = 1` marks row i NULL.
+ */
+export interface NativeScanColumn {
+  values?: Int32Array | Float64Array | Uint8Array;
+  nulls: Uint8Array | null;
+  idx?: Uint8Array | Uint16Array | Uint32Array | null;
+  remap?: Uint32Array;
+  upids?: Uint32Array;
+  utf8?: Uint8Array;
+  offsets?: Uint32Array;
+}
+
+export interface NativeScanPlan {
+  columns: { name: string; type: NativeScanType; members?: string[] }[];
+  /** Per batch, one entry per column; null: not read by this query (projecting it is an error). */
+  batches: { rows: number; columns: (NativeScanColumn | null)[] }[];
+  /** DuckDB threads that may scan it (at most one per batch). */
+  maxThreads: number;
+}
+
+export interface NativeScanRegistry {
+  /** Pins the plan's buffers and returns the id `name(id)` scans. */
+  add(plan: NativeScanPlan): number;
+  /** Drops the registry's hold; the buffers go when DuckDB's bound plans are gone too. */
+  remove(id: number): void;
+  readonly size: number;
+  /** Plans not yet freed (registered, or still held by a DuckDB plan). */
+  readonly livePlans: number;
 }
 
 let addon: DuckAddon | undefined;

@@ -2,6 +2,7 @@
 // libbpf addon so the query side loads without BPF and each builds on its own).
 #include <napi.h>
 #include "bridge.h"
+#include "pg-rows.h"
 
 namespace {
 
@@ -25,6 +26,7 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probe", Napi::Function::New(env, Probe));
+  wiretap_duck::InitPgRows(env, exports);
   return exports;
 }
 

@@ -1,0 +1,661 @@
+// wiretap_scan(id): a DuckDB table function over column buffers that JS registered for one query.
+// DuckDB's worker threads claim whole batches (an atomic counter) and fill output vectors straight
+// from the buffers: memcpy or widening for fixed-width columns, ENUM ids through the batch's
+// remap, UUIDs from the batch's UPID table, VARCHAR from UTF-8 + offsets. No JS runs here.
+//
+// Lifetime: a Plan pins the typed arrays it reads (napi references) and is shared by the
+// registry (until JS removes it) and by every DuckDB bind of it (until DuckDB drops the bound
+// plan). Whoever drops it last frees it; napi references can only be deleted on the JS thread,
+// so a DuckDB thread hands them to the registry, which deletes them on its next JS call.
+#include "scan.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "bridge.h"
+
+namespace wiretap_duck {
+namespace {
+
+enum class Out : uint8_t { kSmallint, kInteger, kBigint, kFloat, kDouble, kBoolean, kTimestampTz, kTimestamp, kUuid, kVarchar, kEnum };
+
+struct OutKindName {
+  const char* name;
+  Out out;
+  duckdb_type type;
+};
+
+const OutKindName kOutKinds[] = {
+    {"smallint", Out::kSmallint, DUCKDB_TYPE_SMALLINT}, {"integer", Out::kInteger, DUCKDB_TYPE_INTEGER},
+    {"bigint", Out::kBigint, DUCKDB_TYPE_BIGINT},       {"float", Out::kFloat, DUCKDB_TYPE_FLOAT},
+    {"double", Out::kDouble, DUCKDB_TYPE_DOUBLE},       {"boolean", Out::kBoolean, DUCKDB_TYPE_BOOLEAN},
+    {"timestamptz", Out::kTimestampTz, DUCKDB_TYPE_TIMESTAMP_TZ},
+    {"timestamp", Out::kTimestamp, DUCKDB_TYPE_TIMESTAMP},
+    {"uuid", Out::kUuid, DUCKDB_TYPE_UUID},             {"varchar", Out::kVarchar, DUCKDB_TYPE_VARCHAR},
+    {"enum", Out::kEnum, DUCKDB_TYPE_ENUM},
+};
+
+struct OutputColumn {
+  std::string name;
+  Out out;
+  duckdb_logical_type type = nullptr;
+  int enumWidth = 0;  // bytes per ENUM id (DuckDB picks it from the dictionary size)
+};
+
+// One column of one batch. Which fields are set depends on the output kind (checked at add).
+struct ColumnData {
+  bool present = false;
+  const void* values = nullptr;  // Int32Array (smallint/integer), Float64Array, Uint8Array (bool)
+  const uint8_t* nulls = nullptr;  // 1 = NULL; null when the batch has none
+  const void* idx = nullptr;       // dictionary ids; null: row i is entry i
+  int idxWidth = 0;
+  const uint32_t* remap = nullptr;  // ENUM: batch dictionary id → query-wide ENUM id
+  size_t remapLen = 0;
+  const duckdb_hugeint* upids = nullptr;  // UUID: DuckDB's UUID hugeint of each UPID
+  size_t upidCount = 0;
+  const char* utf8 = nullptr;  // VARCHAR: entry k = utf8[offsets[k], offsets[k + 1])
+  const uint32_t* offsets = nullptr;
+  size_t entries = 0;
+};
+
+struct Batch {
+  size_t rows = 0;
+  std::vector<ColumnData> cols;
+};
+
+class Core;
+
+struct Plan {
+  std::shared_ptr<Core> core;
+  std::vector<OutputColumn> columns;
+  std::vector<Batch> batches;
+  uint64_t rows = 0;
+  size_t maxThreads = 1;
+  std::vector<napi_ref> refs;
+  ~Plan();
+};
+
+// Per database: the plans of running queries by id. Shared by the JS object and the registered
+// function (DuckDB may outlive either).
+class Core {
+ public:
+  Core(napi_env env) : env_(env), jsThread_(std::this_thread::get_id()) {}
+
+  int64_t Add(std::shared_ptr<Plan> plan) {
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t id = nextId_++;
+    plans_.emplace(id, std::move(plan));
+    return id;
+  }
+
+  std::shared_ptr<Plan> Find(int64_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = plans_.find(id);
+    return it == plans_.end() ? nullptr : it->second;
+  }
+
+  // Returns the plan so it is destroyed (if last) outside the lock.
+  std::shared_ptr<Plan> Remove(int64_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = plans_.find(id);
+    if (it == plans_.end()) return nullptr;
+    auto plan = std::move(it->second);
+    plans_.erase(it);
+    return plan;
+  }
+
+  // The JS object is gone: drop every plan (they hold the core: a cycle otherwise).
+  std::unordered_map<int64_t, std::shared_ptr<Plan>> TakeAll() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::unordered_map<int64_t, std::shared_ptr<Plan>> out;
+    out.swap(plans_);
+    return out;
+  }
+
+  size_t Size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return plans_.size();
+  }
+
+  void ReleaseRefs(std::vector<napi_ref>& refs) {
+    if (refs.empty()) return;
+    if (std::this_thread::get_id() == jsThread_ && envAlive_.load()) {
+      for (napi_ref r : refs) napi_delete_reference(env_, r);
+    } else {
+      std::lock_guard<std::mutex> lock(mu_);
+      pending_.insert(pending_.end(), refs.begin(), refs.end());
+    }
+    refs.clear();
+  }
+
+  // JS thread only: frees references that DuckDB threads dropped since the last call.
+  void Drain() {
+    std::vector<napi_ref> refs;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      refs.swap(pending_);
+    }
+    if (envAlive_.load()) {
+      for (napi_ref r : refs) napi_delete_reference(env_, r);
+    }
+  }
+
+  void PlanCreated() { live_++; }
+  void PlanDestroyed() { live_--; }
+  size_t LivePlans() const { return live_.load(); }
+
+  void EnvGone() { envAlive_.store(false); }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<int64_t, std::shared_ptr<Plan>> plans_;
+  int64_t nextId_ = 1;
+  std::vector<napi_ref> pending_;
+  napi_env env_;
+  std::thread::id jsThread_;
+  std::atomic<bool> envAlive_{true};
+  std::atomic<size_t> live_{0};
+};
+
+Plan::~Plan() {
+  for (auto& c : columns) {
+    if (c.type) duckdb_destroy_logical_type(&c.type);
+  }
+  core->ReleaseRefs(refs);
+  core->PlanDestroyed();
+}
+
+// ---- DuckDB callbacks (DuckDB threads) ----
+
+struct GlobalState {
+  std::shared_ptr<Plan> plan;
+  std::vector<int64_t> projection;  // plan column per output column; -1: row id (NULL)
+  std::atomic<size_t> next{0};
+};
+
+struct LocalState {
+  size_t batch = SIZE_MAX;
+  size_t row = 0;
+  bool done = false;
+};
+
+template <typename T>
+void DeleteAs(void* p) {
+  delete static_cast<T*>(p);
+}
+
+void Bind(duckdb_bind_info info) {
+  Core* core = static_cast<std::shared_ptr<Core>*>(duckdb_bind_get_extra_info(info))->get();
+  duckdb_value param = duckdb_bind_get_parameter(info, 0);
+  int64_t id = duckdb_get_int64(param);
+  duckdb_destroy_value(&param);
+  std::shared_ptr<Plan> plan = core->Find(id);
+  if (!plan) {
+    std::string message = "wiretap_scan: no scan " + std::to_string(id) + " (scans exist only while their query runs)";
+    duckdb_bind_set_error(info, message.c_str());
+    return;
+  }
+  for (auto& c : plan->columns) duckdb_bind_add_result_column(info, c.name.c_str(), c.type);
+  duckdb_bind_set_cardinality(info, plan->rows, true);
+  duckdb_bind_set_bind_data(info, new std::shared_ptr<Plan>(plan), DeleteAs<std::shared_ptr<Plan>>);
+}
+
+void Init(duckdb_init_info info) {
+  auto& plan = *static_cast<std::shared_ptr<Plan>*>(duckdb_init_get_bind_data(info));
+  auto state = std::make_unique<GlobalState>();
+  state->plan = plan;
+  idx_t count = duckdb_init_get_column_count(info);
+  for (idx_t k = 0; k < count; k++) {
+    idx_t c = duckdb_init_get_column_index(info, k);
+    if (c >= plan->columns.size()) {
+      state->projection.push_back(-1);
+      continue;
+    }
+    for (auto& b : plan->batches) {
+      if (b.rows > 0 && !b.cols[c].present) {
+        std::string message = "wiretap_scan: column " + plan->columns[c].name + " was not prepared for this scan";
+        duckdb_init_set_error(info, message.c_str());
+        return;
+      }
+    }
+    state->projection.push_back(static_cast<int64_t>(c));
+  }
+  duckdb_init_set_max_threads(info, plan->maxThreads);
+  duckdb_init_set_init_data(info, state.release(), DeleteAs<GlobalState>);
+}
+
+void LocalInit(duckdb_init_info info) {
+  duckdb_init_set_init_data(info, new LocalState(), DeleteAs<LocalState>);
+}
+
+void SetAllNull(duckdb_vector vec, size_t n) {
+  duckdb_vector_ensure_validity_writable(vec);
+  uint64_t* v = duckdb_vector_get_validity(vec);
+  for (size_t w = 0; w * 64 < n; w++) v[w] = 0;
+}
+
+void FillValidity(duckdb_vector vec, const uint8_t* nulls, size_t n) {
+  if (!nulls) return;
+  if (!std::any_of(nulls, nulls + n, [](uint8_t x) { return x != 0; })) return;
+  duckdb_vector_ensure_validity_writable(vec);
+  uint64_t* v = duckdb_vector_get_validity(vec);
+  for (size_t w = 0; w * 64 < n; w++) {
+    size_t end = std::min<size_t>(64, n - w * 64);
+    uint64_t mask = 0;
+    for (size_t j = 0; j < end; j++) mask |= static_cast<uint64_t>(nulls[w * 64 + j] == 0) << j;
+    v[w] = mask;
+  }
+}
+
+inline uint32_t IdAt(const ColumnData& c, size_t row) {
+  switch (c.idxWidth) {
+    case 1: return static_cast<const uint8_t*>(c.idx)[row];
+    case 2: return static_cast<const uint16_t*>(c.idx)[row];
+    case 4: return static_cast<const uint32_t*>(c.idx)[row];
+    default: return static_cast<uint32_t>(row);  // no ids: row i is entry i
+  }
+}
+
+// Entry of row `row` below `limit`, or false. NULL rows may hold any id: they read entry 0.
+inline bool Entry(const ColumnData& c, size_t row, size_t limit, uint32_t* out) {
+  uint32_t id = IdAt(c, row);
+  if (id < limit) {
+    *out = id;
+    return true;
+  }
+  if (c.nulls && c.nulls[row]) {
+    *out = UINT32_MAX;
+    return true;
+  }
+  return false;
+}
+
+template <typename O>
+bool FillEnum(O* out, const ColumnData& c, size_t from, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    uint32_t id;
+    if (!Entry(c, from + i, c.remapLen, &id)) return false;
+    out[i] = id == UINT32_MAX ? 0 : static_cast<O>(c.remap[id]);
+  }
+  return true;
+}
+
+// Writes rows [from, from + n) of one batch column; false on an out-of-range id.
+bool FillVector(duckdb_vector vec, const OutputColumn& col, const ColumnData& c, size_t from, size_t n) {
+  const uint8_t* nulls = c.nulls ? c.nulls + from : nullptr;
+  FillValidity(vec, nulls, n);
+  void* data = duckdb_vector_get_data(vec);
+  switch (col.out) {
+    case Out::kSmallint: {
+      auto* in = static_cast<const int32_t*>(c.values) + from;
+      auto* out = static_cast<int16_t*>(data);
+      for (size_t i = 0; i < n; i++) out[i] = static_cast<int16_t>(in[i]);
+      return true;
+    }
+    case Out::kInteger:
+      std::memcpy(data, static_cast<const int32_t*>(c.values) + from, n * 4);
+      return true;
+    case Out::kBigint:
+    case Out::kTimestampTz:
+    case Out::kTimestamp: {
+      // int8 and µs timestamps are held as float64 (exact to 2^53).
+      auto* in = static_cast<const double*>(c.values) + from;
+      auto* out = static_cast<int64_t*>(data);
+      for (size_t i = 0; i < n; i++) out[i] = static_cast<int64_t>(in[i]);
+      return true;
+    }
+    case Out::kFloat: {
+      auto* in = static_cast<const double*>(c.values) + from;
+      auto* out = static_cast<float*>(data);
+      for (size_t i = 0; i < n; i++) out[i] = static_cast<float>(in[i]);
+      return true;
+    }
+    case Out::kDouble:
+      std::memcpy(data, static_cast<const double*>(c.values) + from, n * 8);
+      return true;
+    case Out::kBoolean: {
+      auto* in = static_cast<const uint8_t*>(c.values) + from;
+      auto* out = static_cast<bool*>(data);
+      for (size_t i = 0; i < n; i++) out[i] = in[i] != 0;
+      return true;
+    }
+    case Out::kUuid: {
+      auto* out = static_cast<duckdb_hugeint*>(data);
+      for (size_t i = 0; i < n; i++) {
+        uint32_t id;
+        if (!Entry(c, from + i, c.upidCount, &id)) return false;
+        out[i] = id == UINT32_MAX ? duckdb_hugeint{0, 0} : c.upids[id];
+      }
+      return true;
+    }
+    case Out::kEnum:
+      switch (col.enumWidth) {
+        case 1: return FillEnum(static_cast<uint8_t*>(data), c, from, n);
+        case 2: return FillEnum(static_cast<uint16_t*>(data), c, from, n);
+        default: return FillEnum(static_cast<uint32_t*>(data), c, from, n);
+      }
+    case Out::kVarchar:
+      for (size_t i = 0; i < n; i++) {
+        if (nulls && nulls[i]) continue;
+        uint32_t id;
+        if (!Entry(c, from + i, c.entries, &id)) return false;
+        uint32_t at = c.offsets[id];
+        duckdb_vector_assign_string_element_len(vec, i, c.utf8 + at, c.offsets[id + 1] - at);
+      }
+      return true;
+  }
+  return false;
+}
+
+void Scan(duckdb_function_info info, duckdb_data_chunk output) {
+  auto* g = static_cast<GlobalState*>(duckdb_function_get_init_data(info));
+  auto* l = static_cast<LocalState*>(duckdb_function_get_local_init_data(info));
+  const Plan& plan = *g->plan;
+  while (!l->done && (l->batch == SIZE_MAX || l->row >= plan.batches[l->batch].rows)) {
+    size_t b = g->next.fetch_add(1);
+    if (b >= plan.batches.size()) {
+      l->done = true;
+      break;
+    }
+    l->batch = b;
+    l->row = 0;
+  }
+  if (l->done) {
+    duckdb_data_chunk_set_size(output, 0);
+    return;
+  }
+  const Batch& batch = plan.batches[l->batch];
+  size_t n = std::min<size_t>(duckdb_vector_size(), batch.rows - l->row);
+  for (size_t k = 0; k < g->projection.size(); k++) {
+    duckdb_vector vec = duckdb_data_chunk_get_vector(output, k);
+    int64_t c = g->projection[k];
+    if (c < 0) {
+      SetAllNull(vec, n);
+      continue;
+    }
+    if (!FillVector(vec, plan.columns[c], batch.cols[c], l->row, n)) {
+      std::string message = "wiretap_scan: column " + plan.columns[c].name + " has a dictionary id out of range";
+      duckdb_function_set_error(info, message.c_str());
+      return;
+    }
+  }
+  l->row += n;
+  duckdb_data_chunk_set_size(output, n);
+}
+
+// ---- JS side ----
+
+struct TypedView {
+  const void* data = nullptr;
+  size_t length = 0;
+  napi_typedarray_type type = napi_uint8_array;
+};
+
+class PlanBuilder {
+ public:
+  PlanBuilder(Napi::Env env, Plan& plan) : env_(env), plan_(plan) {}
+
+  // A typed array of one of `types`, pinned for the plan's lifetime; absent → empty view.
+  TypedView Typed(Napi::Object o, const char* key, std::initializer_list<napi_typedarray_type> types, bool required) {
+    Napi::Value v = o.Get(key);
+    if (v.IsUndefined() || v.IsNull()) {
+      if (required) throw Napi::TypeError::New(env_, std::string("scan plan: missing ") + key);
+      return {};
+    }
+    if (!v.IsTypedArray()) throw Napi::TypeError::New(env_, std::string("scan plan: ") + key + " must be a typed array");
+    auto ta = v.As<Napi::TypedArray>();
+    if (std::find(types.begin(), types.end(), ta.TypedArrayType()) == types.end()) {
+      throw Napi::TypeError::New(env_, std::string("scan plan: ") + key + " has the wrong element type");
+    }
+    napi_ref ref;
+    if (napi_create_reference(env_, ta, 1, &ref) != napi_ok) throw Napi::Error::New(env_, "scan plan: cannot pin a buffer");
+    plan_.refs.push_back(ref);
+    TypedView view;
+    // Data() materialises on-heap arrays off-heap, so the pointer stays put while pinned.
+    view.data = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    view.length = ta.ElementLength();
+    view.type = ta.TypedArrayType();
+    return view;
+  }
+
+  void Column(const OutputColumn& col, Napi::Object o, size_t rows, ColumnData& c) {
+    c.present = true;
+    auto check = [&](const TypedView& v, size_t need, const char* key) {
+      if (v.data && v.length < need) {
+        throw Napi::RangeError::New(env_, "scan plan: " + col.name + "." + key + " is shorter than the batch");
+      }
+    };
+    TypedView nulls = Typed(o, "nulls", {napi_uint8_array}, false);
+    check(nulls, rows, "nulls");
+    c.nulls = static_cast<const uint8_t*>(nulls.data);
+    switch (col.out) {
+      case Out::kSmallint:
+      case Out::kInteger: {
+        TypedView v = Typed(o, "values", {napi_int32_array}, true);
+        check(v, rows, "values");
+        c.values = v.data;
+        return;
+      }
+      case Out::kBigint:
+      case Out::kTimestampTz:
+      case Out::kTimestamp:
+      case Out::kFloat:
+      case Out::kDouble: {
+        TypedView v = Typed(o, "values", {napi_float64_array}, true);
+        check(v, rows, "values");
+        c.values = v.data;
+        return;
+      }
+      case Out::kBoolean: {
+        TypedView v = Typed(o, "values", {napi_uint8_array}, true);
+        check(v, rows, "values");
+        c.values = v.data;
+        return;
+      }
+      default:
+        break;
+    }
+    TypedView idx = Typed(o, "idx", {napi_uint8_array, napi_uint16_array, napi_uint32_array}, col.out == Out::kUuid);
+    check(idx, rows, "idx");
+    c.idx = idx.data;
+    c.idxWidth = !idx.data ? 0 : idx.type == napi_uint8_array ? 1 : idx.type == napi_uint16_array ? 2 : 4;
+    if (col.out == Out::kUuid) {
+      TypedView u = Typed(o, "upids", {napi_uint32_array}, true);
+      if (u.length % 4 != 0) throw Napi::RangeError::New(env_, "scan plan: " + col.name + ".upids must hold 4 words per UPID");
+      c.upids = static_cast<const duckdb_hugeint*>(u.data);
+      c.upidCount = u.length / 4;
+    } else if (col.out == Out::kEnum) {
+      TypedView r = Typed(o, "remap", {napi_uint32_array}, true);
+      c.remap = static_cast<const uint32_t*>(r.data);
+      c.remapLen = r.length;
+      for (size_t i = 0; i < r.length; i++) {
+        if (c.remap[i] >= enumSize_) throw Napi::RangeError::New(env_, "scan plan: " + col.name + ".remap points past the ENUM");
+      }
+    } else {
+      TypedView u = Typed(o, "utf8", {napi_uint8_array}, true);
+      TypedView off = Typed(o, "offsets", {napi_uint32_array}, true);
+      if (off.length == 0) throw Napi::RangeError::New(env_, "scan plan: " + col.name + ".offsets is empty");
+      c.utf8 = static_cast<const char*>(u.data);
+      c.offsets = static_cast<const uint32_t*>(off.data);
+      c.entries = off.length - 1;
+      for (size_t i = 0; i < c.entries; i++) {
+        if (c.offsets[i] > c.offsets[i + 1] || c.offsets[i + 1] > u.length) {
+          throw Napi::RangeError::New(env_, "scan plan: " + col.name + ".offsets out of order or past utf8");
+        }
+      }
+    }
+  }
+
+  void SetEnumSize(size_t n) { enumSize_ = n; }
+
+ private:
+  Napi::Env env_;
+  Plan& plan_;
+  size_t enumSize_ = 0;
+};
+
+class ScanRegistryWrap : public Napi::ObjectWrap<ScanRegistryWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "ScanRegistry",
+                       {InstanceMethod<&ScanRegistryWrap::Add>("add"), InstanceMethod<&ScanRegistryWrap::Remove>("remove"),
+                        InstanceAccessor<&ScanRegistryWrap::Size>("size"),
+                        InstanceAccessor<&ScanRegistryWrap::Live>("livePlans")});
+  }
+
+  // new ScanRegistry(connection external, function name): registers the function on its database.
+  ScanRegistryWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ScanRegistryWrap>(info) {
+    Napi::Env env = info.Env();
+    duckdb_connection conn = ConnectionFromJs(env, info[0]);
+    if (!info[1].IsString()) throw Napi::TypeError::New(env, "ScanRegistry: function name must be a string");
+    std::string name = info[1].As<Napi::String>();
+    core_ = std::make_shared<Core>(env);
+    env_ = env;
+    cleanupArg_ = new std::weak_ptr<Core>(core_);
+    napi_add_env_cleanup_hook(env, EnvCleanup, cleanupArg_);
+
+    duckdb_table_function f = duckdb_create_table_function();
+    duckdb_table_function_set_name(f, name.c_str());
+    duckdb_logical_type bigint = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+    duckdb_table_function_add_parameter(f, bigint);
+    duckdb_destroy_logical_type(&bigint);
+    duckdb_table_function_set_extra_info(f, new std::shared_ptr<Core>(core_), DeleteAs<std::shared_ptr<Core>>);
+    duckdb_table_function_set_bind(f, Bind);
+    duckdb_table_function_set_init(f, Init);
+    duckdb_table_function_set_local_init(f, LocalInit);
+    duckdb_table_function_set_function(f, Scan);
+    duckdb_table_function_supports_projection_pushdown(f, true);
+    duckdb_state state = duckdb_register_table_function(conn, f);
+    duckdb_destroy_table_function(&f);
+    if (state != DuckDBSuccess) throw Napi::Error::New(env, "ScanRegistry: cannot register table function " + name);
+  }
+
+  ~ScanRegistryWrap() override {
+    // Plans still registered (a query that never removed its scan) drop their core reference.
+    auto plans = core_->TakeAll();
+    plans.clear();
+    core_->Drain();
+    napi_remove_env_cleanup_hook(env_, EnvCleanup, cleanupArg_);
+    delete cleanupArg_;
+  }
+
+ private:
+  static void EnvCleanup(void* arg) {
+    auto* weak = static_cast<std::weak_ptr<Core>*>(arg);
+    if (auto core = weak->lock()) core->EnvGone();
+  }
+
+  // add({ columns: [{name, type, members?}], batches: [{rows, columns: [col | null]}], maxThreads })
+  Napi::Value Add(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    core_->Drain();
+    if (!info[0].IsObject()) throw Napi::TypeError::New(env, "ScanRegistry.add: expected a plan object");
+    Napi::Object spec = info[0].As<Napi::Object>();
+    auto plan = std::make_shared<Plan>();
+    plan->core = core_;
+    core_->PlanCreated();
+    Napi::Value colsValue = spec.Get("columns");
+    Napi::Value batchesValue = spec.Get("batches");
+    if (!colsValue.IsArray() || !batchesValue.IsArray()) {
+      throw Napi::TypeError::New(env, "ScanRegistry.add: columns and batches must be arrays");
+    }
+    Napi::Array cols = colsValue.As<Napi::Array>();
+    for (uint32_t i = 0; i < cols.Length(); i++) {
+      Napi::Object c = cols.Get(i).As<Napi::Object>();
+      OutputColumn col;
+      col.name = c.Get("name").As<Napi::String>();
+      std::string type = c.Get("type").As<Napi::String>();
+      const OutKindName* kind = nullptr;
+      for (auto& k : kOutKinds) {
+        if (type == k.name) kind = &k;
+      }
+      if (!kind) throw Napi::TypeError::New(env, "ScanRegistry.add: unknown column type " + type);
+      col.out = kind->out;
+      if (col.out == Out::kEnum) {
+        Napi::Value mv = c.Get("members");
+        if (!mv.IsArray() || mv.As<Napi::Array>().Length() == 0) {
+          throw Napi::TypeError::New(env, "ScanRegistry.add: ENUM column " + col.name + " needs members");
+        }
+        Napi::Array members = mv.As<Napi::Array>();
+        std::vector<std::string> names(members.Length());
+        std::vector<const char*> ptrs(members.Length());
+        for (uint32_t m = 0; m < members.Length(); m++) {
+          names[m] = members.Get(m).As<Napi::String>().Utf8Value();
+          ptrs[m] = names[m].c_str();
+        }
+        col.type = duckdb_create_enum_type(ptrs.data(), ptrs.size());
+        duckdb_type internal = duckdb_enum_internal_type(col.type);
+        col.enumWidth = internal == DUCKDB_TYPE_UTINYINT ? 1 : internal == DUCKDB_TYPE_USMALLINT ? 2 : 4;
+      } else {
+        col.type = duckdb_create_logical_type(kind->type);
+      }
+      plan->columns.push_back(std::move(col));
+    }
+    Napi::Array batches = batchesValue.As<Napi::Array>();
+    plan->batches.resize(batches.Length());
+    PlanBuilder builder(env, *plan);
+    size_t nonEmpty = 0;
+    for (uint32_t b = 0; b < batches.Length(); b++) {
+      Napi::Object bo = batches.Get(b).As<Napi::Object>();
+      Batch& batch = plan->batches[b];
+      double rows = bo.Get("rows").ToNumber().DoubleValue();
+      if (!(rows >= 0 && rows <= 4294967295.0)) throw Napi::RangeError::New(env, "ScanRegistry.add: bad batch row count");
+      batch.rows = static_cast<size_t>(rows);
+      plan->rows += batch.rows;
+      if (batch.rows > 0) nonEmpty++;
+      batch.cols.resize(plan->columns.size());
+      Napi::Value bc = bo.Get("columns");
+      if (!bc.IsArray() || bc.As<Napi::Array>().Length() != plan->columns.size()) {
+        throw Napi::TypeError::New(env, "ScanRegistry.add: each batch needs one entry per column");
+      }
+      Napi::Array bcols = bc.As<Napi::Array>();
+      for (uint32_t i = 0; i < bcols.Length(); i++) {
+        Napi::Value cv = bcols.Get(i);
+        if (cv.IsNull() || cv.IsUndefined()) continue;
+        if (!cv.IsObject()) throw Napi::TypeError::New(env, "ScanRegistry.add: a batch column must be an object or null");
+        const OutputColumn& col = plan->columns[i];
+        if (col.out == Out::kEnum) {
+          builder.SetEnumSize(cols.Get(i).As<Napi::Object>().Get("members").As<Napi::Array>().Length());
+        }
+        builder.Column(col, cv.As<Napi::Object>(), batch.rows, batch.cols[i]);
+      }
+    }
+    double maxThreads = spec.Has("maxThreads") ? spec.Get("maxThreads").ToNumber().DoubleValue() : 1;
+    if (!(maxThreads >= 1)) maxThreads = 1;
+    plan->maxThreads = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(std::min(maxThreads, 1024.0)), nonEmpty));
+    return Napi::Number::New(env, static_cast<double>(core_->Add(std::move(plan))));
+  }
+
+  Napi::Value Remove(const Napi::CallbackInfo& info) {
+    auto plan = core_->Remove(static_cast<int64_t>(info[0].ToNumber().DoubleValue()));
+    plan.reset();  // on the JS thread: frees its references now unless DuckDB still holds it
+    core_->Drain();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(core_->Size())); }
+
+  // Plans not yet freed: registered ones plus those DuckDB still holds (tests check that a
+  // finished, failed or cancelled query leaves none behind).
+  Napi::Value Live(const Napi::CallbackInfo& info) {
+    core_->Drain();
+    return Napi::Number::New(info.Env(), static_cast<double>(core_->LivePlans()));
+  }
+
+  std::shared_ptr<Core> core_;
+  napi_env env_ = nullptr;
+  std::weak_ptr<Core>* cleanupArg_ = nullptr;
+};
+
+}  // namespace
+
+void InitScan(Napi::Env env, Napi::Object exports) { exports.Set("ScanRegistry", ScanRegistryWrap::Define(env)); }
+
+}  // namespace wiretap_duck
