@@ -1,4 +1,5 @@
 // The query interface between server/ (wire protocol) and planner/engine (execution).
+import type { DuckDBDataChunk } from '@duckdb/node-api';
 import type { ColumnType } from './schema.ts';
 
 /**
@@ -22,6 +23,18 @@ export interface QueryResult {
   columns: ResultColumn[];
   /** Rows in chunks, pulled by the consumer (so a slow client never forces unbounded buffering). */
   chunks: AsyncIterable<Value[][]>;
+  /**
+   * Results straight from DuckDB also offer their chunks undecoded, for the wire server's native
+   * DataRow encoder (server/pg/row-batches.ts). A consumer iterates `chunks` or `duck.chunks`,
+   * never both: they share one DuckDB result.
+   */
+  duck?: DuckChunks;
+}
+
+export interface DuckChunks {
+  /** DuckDB type id (DuckDBTypeId) of each column. */
+  typeIds: number[];
+  chunks: AsyncIterable<DuckDBDataChunk>;
 }
 
 /** A SQL error with its SQLSTATE; the server turns it into an ErrorResponse. */

@@ -32,6 +32,7 @@
       "sources": [
         "src/duck/addon.cc",
         "src/duck/bridge.cc",
+        "src/duck/scan.cc",
         "src/duck/pg-rows.cc"
       ],
       "include_dirs": [

@@ -3,6 +3,7 @@
 #include <napi.h>
 #include "bridge.h"
 #include "pg-rows.h"
+#include "scan.h"
 
 namespace {
 
@@ -27,6 +28,7 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probe", Napi::Function::New(env, Probe));
   wiretap_duck::InitPgRows(env, exports);
+  wiretap_duck::InitScan(env, exports);
   return exports;
 }
 

@@ -1,0 +1,29 @@
+// Typed access to the DataRow encoder of wiretap_duck.node (native/src/duck/pg-rows.cc). Null when
+// the addon is not built, so the wire server falls back to its JS encoders.
+import { duckAddon } from './duck.ts';
+
+export interface PgRowEncoder {
+  /** The chunk's rows as DataRow messages (chunk: a DuckDBDataChunk's `chunk` external). */
+  encode(chunk: unknown): Buffer;
+}
+
+export interface PgRowsAddon {
+  /** formats: per column, 0 text or 1 binary. */
+  PgRowEncoder: new (formats: Uint8Array) => PgRowEncoder;
+  /** Whether the encoder handles columns of this DuckDB type id (DuckDBTypeId). */
+  pgRowTypeSupported(typeId: number): boolean;
+}
+
+let loaded: PgRowsAddon | null | undefined;
+
+export function pgRowsAddon(): PgRowsAddon | null {
+  if (loaded === undefined) {
+    try {
+      const addon = duckAddon() as unknown as Partial<PgRowsAddon>;
+      loaded = typeof addon.PgRowEncoder === 'function' ? (addon as PgRowsAddon) : null;
+    } catch {
+      loaded = null; // not built here: JS encoding
+    }
+  }
+  return loaded;
+}

@@ -1,0 +1,181 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { chunkValues, streamedResult } from '../../engine/duck-result.ts';
+import { columnTypeOf } from '../../engine/duck-types.ts';
+import { mulberry32 } from '../../collector/synth/rng.ts';
+import { pgRowsAddon } from '../../native/duck-pg-rows.ts';
+import { BackendWriter } from './backend-messages.ts';
+import { encodeBinary } from './binary-format.ts';
+import { formatValue } from './text-format.ts';
+import { EncodedRows, nativeRefusal, rowBatches, sliceBatch } from './row-batches.ts';
+
+const addon = pgRowsAddon();
+
+/** JS encoders over the chunk's Values, as the connection writes them. */
+function jsDataRows(types: ReturnType<typeof columnTypeOf>[], rows: ReturnType<typeof chunkValues>, formats: number[]): Buffer {
+  const out = new BackendWriter();
+  for (const row of rows) {
+    out.dataRow(row.map((v, i) => (formats[i] === 1 ? encodeBinary(types[i]!, v) : formatValue(types[i]!, v))));
+  }
+  return out.take();
+}
+
+type Outcome = { bytes: Buffer } | { error: string };
+const attempt = (f: () => Buffer): Outcome => {
+  try {
+    return { bytes: f() };
+  } catch (err) {
+    return { error: (err as Error).name };
+  }
+};
+
+/** Runs sql and compares JS and native DataRows chunk by chunk for each format layout. */
+async function compare(conn: DuckDBConnection, sql: string, layouts: Array<'text' | 'binary' | 'mixed'> = ['text', 'binary', 'mixed']): Promise<number> {
+  let compared = 0;
+  for (const layout of layouts) {
+    const result = await conn.stream(sql);
+    const n = result.columnCount;
+    const types = Array.from({ length: n }, (_, i) => columnTypeOf(result.columnType(i)));
+    for (let i = 0; i < n; i++) assert.ok(addon!.pgRowTypeSupported(result.columnTypeId(i)), `${sql}: column ${i} type`);
+    const formats = types.map((_, i) => (layout === 'text' ? 0 : layout === 'binary' ? 1 : i % 2));
+    const encoder = new addon!.PgRowEncoder(Uint8Array.from(formats));
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const rows = chunkValues(chunk, types);
+      const js = attempt(() => jsDataRows(types, rows, formats));
+      const native = attempt(() => encoder.encode((chunk as unknown as { chunk: unknown }).chunk));
+      if ('bytes' in js && 'bytes' in native && !js.bytes.equals(native.bytes)) {
+        // find the first differing row for a readable failure
+        const a = new EncodedRows(js.bytes, rows.length);
+        const b = new EncodedRows(native.bytes, rows.length);
+        for (let r = 0; r < rows.length; r++) {
+          const x = a.slice(r, r + 1).bytes;
+          const y = b.slice(r, r + 1).bytes;
+          if (!x.equals(y)) assert.fail(`${sql.slice(0, 300)} (${layout}) row ${r} ${JSON.stringify(rows[r], (_, v) => (typeof v === 'bigint' ? String(v) : v))}:\n js     ${x.toString('hex')}\n native ${y.toString('hex')}\n js     ${JSON.stringify(x.toString('latin1'))}\n native ${JSON.stringify(y.toString('latin1'))}`);
+        }
+      }
+      assert.deepEqual('error' in native, 'error' in js, `${sql.slice(0, 300)} (${layout}): ${JSON.stringify(js)} vs ${JSON.stringify(native)}`);
+      compared += rows.length;
+    }
+  }
+  return compared;
+}
+
+const values = (type: string, literals: string[]): string =>
+  `select v, 7 as k from (values ${[...literals, 'NULL'].map((l) => `((${l})::${type})`).join(', ')}) t(v)`;
+
+test('native DataRows equal the JS encoders for every type, format and edge value', async () => {
+  assert.ok(addon, 'wiretap_duck.node is built (npm run build:native)');
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  await conn.run("SET TimeZone = 'UTC'");
+  await conn.run("create type mood as enum ('sad', 'ok', 'héppy 😀', '')");
+  await conn.run('create type wide as enum (select i::varchar from range(70000) t(i))');
+  const rand = mulberry32(42);
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
+  const floats: string[] = [];
+  const doubles: string[] = [];
+  const f64 = new Float64Array(1);
+  const u64 = new Uint32Array(f64.buffer);
+  for (let i = 0; i < 3000; i++) {
+    u32[0] = Math.floor(rand() * 2 ** 32);
+    if (Number.isFinite(f32[0]!)) floats.push(`'${f32[0]}'`);
+    u64[0] = Math.floor(rand() * 2 ** 32);
+    u64[1] = Math.floor(rand() * 2 ** 32);
+    if (Number.isFinite(f64[0]!)) doubles.push(`'${f64[0]}'`);
+    // everyday magnitudes too: short decimals, integers, values near the fixed/exponent switch
+    floats.push(`'${(Math.round(rand() * 1e6) / 10 ** Math.floor(rand() * 8)).toString()}'`);
+    doubles.push(`'${(rand() * 10 ** Math.floor(rand() * 40 - 20)).toString()}'`);
+  }
+  const specials = ["'NaN'", "'Infinity'", "'-Infinity'", '0', "'-0'", '1', '-1', '0.1', '1.5', '100000', '1000000', '999999.9', '1e15', '1e16', '123456789012345', '0.0001', '0.00001', '3.4028235e38', '1.17549435e-38', '1e-45'];
+  const cases: string[] = [
+    values('boolean', ['true', 'false']),
+    values('tinyint', ['-128', '127', '0']),
+    values('smallint', ['-32768', '32767', '-1']),
+    values('utinyint', ['0', '255']),
+    values('integer', ['-2147483648', '2147483647', '42']),
+    values('usmallint', ['0', '65535']),
+    values('bigint', ['-9223372036854775808', '9223372036854775807', '0']),
+    values('uinteger', ['0', '4294967295']),
+    values('ubigint', ['0', '18446744073709551615', '10000']),
+    values('hugeint', ["'-170141183460469231731687303715884105727'", "'170141183460469231731687303715884105727'", '0', '-10000', '123456789012345678901234567890']),
+    values('uhugeint', ['0', "'340282366920938463463374607431768211455'"]),
+    values('decimal(4,1)', ['0', '-0.5', '999.9', '-999.9', '0.1']),
+    values('decimal(9,4)', ['0.0001', '-12345.6789', '10000', '0.5']),
+    values('decimal(18,6)', ['-999999999999.999999', '0.000001', '1.5', '100000000']),
+    values('decimal(38,10)', ["'-9999999999999999999999999999.9999999999'", '0.0000000001', "'12345678901234567890.0123456789'", '0']),
+    values('decimal(5,0)', ['0', '-99999', '10000']),
+    values('float', [...specials, ...floats]),
+    values('double', [...specials, '1e-300', '5e-324', '1.7976931348623157e308', ...doubles]),
+    values('varchar', ["''", "'a'", "'héllo wörld ✓ 😀'", "'exactly12chr'", "'thirteen chrs'", "repeat('long ✓', 20000)", "'tab\there\nnewline \\ backslash'", 'chr(0)']),
+    values('mood', ["'sad'", "'héppy 😀'", "''"]),
+    `select (i % 70000)::varchar::wide as v from range(5000) t(i)`,
+    values('blob', ["''", "'\\x00\\xFF\\x10abc'::blob", "repeat('z', 5000)::blob"]),
+    values('json', [`'{"a": [1, 2, "ü"]}'`, "'null'", "'\"\"'"]),
+    values('date', ["'1970-01-01'", "'1969-12-31'", "'2000-02-29'", "'0001-01-01'", "'0044-03-15 (BC)'", "'9999-12-31'", "'5877642-06-25'", "'infinity'", "'-infinity'"]),
+    values('time', ["'00:00:00'", "'23:59:59.999999'", "'12:34:56.5'", "'24:00:00'", "'00:00:00.000001'"]),
+    values('timestamp', ["'1970-01-01'", "'1969-12-31 23:59:59.999999'", "'2000-01-01 00:00:00.1'", "'0001-01-01 00:00:00'", "timestamp '0001-01-01' - interval '44 years 5 hours 0.25 seconds'", "'294246-12-31 23:59:59'", "'infinity'", "'-infinity'"]),
+    values('timestamptz', ["'1970-01-01 00:00:00+00'", "'1969-12-31 23:59:59.999999+00'", "'2025-11-21 04:40:00.123+00'", "'0001-01-01 00:00:00+00'", "timestamptz '0001-01-01 00:00:00+00' - interval '44 years 5 hours'", "'infinity'", "'-infinity'"]),
+    values('interval', ["interval '1 year 2 months 3 days 04:05:06.789'", "interval '-1 year'", "interval '-1 month'", "interval '1 day' - interval '1 hour'", "interval '0 seconds'",
+      "interval '13 months'", "interval '-13 months'", "interval '-1 day'", "interval '1 day'", "interval '-2 days 3 hours'", "interval '100000 hours'", "to_months(-25) + to_days(-3) + to_microseconds(-1)", "to_microseconds(1)", "to_months(1) + to_microseconds(-5000000)"]),
+    values('uuid', ["'00000000-0000-0000-0000-000000000000'", "'ffffffff-ffff-ffff-ffff-ffffffffffff'", "'7fffffff-ffff-ffff-ffff-ffffffffffff'", "'80000000-0000-0000-0000-000000000001'", "'00000000-0000-03e8-0000-00000001e240'"]),
+    'select gen_random_uuid() as v from range(3000)',
+    // many rows over several chunks, every type at once, NULLs spread across rows and columns
+    `select case when i % 7 = 0 then null else i % 2 = 0 end as b, case when i % 5 = 0 then null else i end as i4,
+        (i * 1000003)::bigint as i8, i / 7.0 as d, (i / 3.0)::float as f, case when i % 3 = 0 then null else 'row ' || i end as s,
+        timestamptz '2025-11-21 04:40:00+00' + i * interval '1 millisecond' as ts, date '1999-12-31' + i::integer as dt,
+        (i::decimal(18,3) / 8)::decimal(18,3) as n, case when i % 11 = 0 then null else to_seconds(i) end as iv
+      from range(10000) t(i)`,
+  ];
+  let total = 0;
+  for (const sql of cases) total += await compare(conn, sql);
+  assert.ok(total > 3 * 30000, `compared ${total} rows`);
+  conn.closeSync();
+  instance.closeSync();
+});
+
+test('one place decides native vs JS: unsupported types and session settings fall back', async () => {
+  assert.ok(addon, 'wiretap_duck.node is built (npm run build:native)');
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  const defaults = () => undefined;
+  const typeIds = async (sql: string) => {
+    const r = await conn.stream(sql);
+    return Array.from({ length: r.columnCount }, (_, i) => r.columnTypeId(i) as number);
+  };
+  assert.equal(nativeRefusal(await typeIds("select 1, 'a', now(), 1.5::float"), defaults), null);
+  assert.match(nativeRefusal(await typeIds('select [1, 2]'), defaults)!, /DuckDB type/);
+  assert.match(nativeRefusal(await typeIds("select timestamp_ns '2020-01-01'"), defaults)!, /DuckDB type/);
+  const tz = await typeIds("select timestamptz '2020-01-01 00:00:00+00'");
+  assert.equal(nativeRefusal(tz, (n) => (n === 'TimeZone' ? 'Etc/UTC' : undefined)), null);
+  assert.equal(nativeRefusal(tz, (n) => (n === 'TimeZone' ? 'Europe/Berlin' : undefined)), 'TimeZone');
+  // TimeZone matters only for timestamptz; extra_float_digits only for floats
+  assert.equal(nativeRefusal(await typeIds("select timestamp '2020-01-01'"), (n) => (n === 'TimeZone' ? 'Europe/Berlin' : undefined)), null);
+  assert.equal(nativeRefusal(await typeIds('select 1.5::double'), (n) => (n === 'extra_float_digits' ? '0' : undefined)), 'extra_float_digits');
+  assert.equal(nativeRefusal(await typeIds('select 1.5::double'), (n) => (n === 'extra_float_digits' ? '3' : undefined)), null);
+
+  // a result the native path refuses still streams its rows, as JS Values
+  const list = streamedResult(await conn.stream('select [i, i + 1] as l from range(3) t(i)'), () => {});
+  const batches = [];
+  for await (const b of rowBatches(list, [0], defaults)) batches.push(b);
+  assert.deepEqual(batches, [[['[0, 1]'], ['[1, 2]'], ['[2, 3]']]]);
+
+  // native batches split exactly where a row limit falls (portal suspension)
+  const ints = streamedResult(await conn.stream('select i, i::varchar as s from range(5000) t(i)'), () => {});
+  const encoded: EncodedRows[] = [];
+  for await (const b of rowBatches(ints, [1, 0], defaults)) encoded.push(b as EncodedRows);
+  assert.ok(encoded.every((b) => b instanceof EncodedRows));
+  assert.equal(encoded.reduce((n, b) => n + b.count, 0), 5000);
+  const first = encoded[0]!;
+  const part = sliceBatch(first, 3, 7) as EncodedRows;
+  assert.equal(part.count, 4);
+  // row 3's DataRow: 'D', length, 2 fields: int8 3 (binary) and '3' (text)
+  assert.equal(part.bytes.readInt16BE(5), 2);
+  assert.equal(part.bytes.readBigInt64BE(11), 3n);
+  assert.equal(Buffer.concat([first.slice(0, 3).bytes, part.bytes, first.slice(7, first.count).bytes]).equals(first.bytes), true);
+  conn.closeSync();
+  instance.closeSync();
+});
