@@ -204,6 +204,7 @@ test('pgjdbc: DatabaseMetaData, PreparedStatement setLong/setTimestamp, fetchSiz
   assert.equal(kv.prepared, String(ROWS));
   assert.equal(kv.binary, '42,x,true');
   assert.equal(kv.fetched, String(ROWS));
+  assert.equal(kv.cursor, `${ROWS},4`); // DECLARE with a parameter, FETCH 20 ×3 (20, 20, 10), a last empty FETCH
   assert.equal(kv.timeout, '57014');
   assert.equal(kv.after, '1');
 });
@@ -220,6 +221,16 @@ test('node-pg: parameters, named statements, text and binary results agree', { t
     const asBinary = await c.query({ text, rowMode: 'array', binary: true } as unknown as pg.QueryArrayConfig);
     assert.deepEqual(asBinary.rows, asText.rows);
     assert.deepEqual(asText.rows[0].slice(0, 7), [1, 2, '3', 1.5, 2.25, true, 'x']);
+    // SQL cursor through Parse/Bind/Execute: parameters in DECLARE, a named FETCH statement reused
+    await c.query('begin');
+    await c.query({ text: 'declare nc cursor for select resp_status from http_events where req_method = $1 order by time_', values: ['POST'] });
+    const first = await c.query({ name: 'fetch-nc', text: 'fetch 4 from nc' });
+    const rest = await c.query({ name: 'fetch-nc', text: 'fetch 4 from nc' });
+    assert.deepEqual([first.command, first.rowCount, rest.rowCount], ['FETCH', 4, 4]);
+    assert.equal(first.fields[0]!.name, 'resp_status');
+    assert.equal((await c.query({ text: 'move all in nc', values: [] as unknown[], name: 'move-nc' })).rowCount, 2);
+    await c.query({ name: 'close-nc', text: 'close nc' });
+    await c.query('commit');
   });
 });
 

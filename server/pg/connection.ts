@@ -91,9 +91,9 @@ export class PgConnection {
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.framer = new MessageFramer(host.framerLimits);
-    this.extendedQuery = new ExtendedQuery(this.statementRunner());
     this.exec = host.executor;
     this.sqlCursors = new SqlCursors(this.statementRunner());
+    this.extendedQuery = new ExtendedQuery(this.statementRunner(), this.sqlCursors);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));

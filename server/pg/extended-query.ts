@@ -11,6 +11,7 @@ import { abortedTransactionError, armStatementTimeout, canceledError, commandTag
 import { inferParameterTypes, parameterLiteral, substituteParameters } from './bind-parameters.ts';
 import { splitStatements } from './split-statements.ts';
 import { classifyTransactionCommand, type TxCommand } from './transaction-control.ts';
+import { parseCursorCommand, type CursorCommand, type FetchResult, type SqlCursors } from './sql-cursors.ts';
 
 /** What the extended protocol needs from its connection. */
 export interface StatementRunner {
@@ -33,7 +34,11 @@ export class ExtendedQuery {
   private readonly statements = new Map<string, PreparedStatement>();
   private readonly portals = new Map<string, Portal>();
 
-  constructor(private readonly conn: StatementRunner) {}
+  constructor(
+    private readonly conn: StatementRunner,
+    /** DECLARE/FETCH/MOVE/CLOSE statements go to the session's SQL cursors. */
+    private readonly cursors: SqlCursors,
+  ) {}
 
   async parse(m: ParseMessage): Promise<void> {
     if (m.statement !== '' && this.statements.has(m.statement)) {
@@ -51,6 +56,7 @@ export class ExtendedQuery {
       sql,
       paramTypes: inferParameterTypes(sql, m.paramTypes, paramCount),
       tx: sql ? classifyTransactionCommand(sql) : null,
+      cursor: sql ? (parseCursorCommand(sql)?.kind ?? null) : null,
       pending: null,
     });
     this.conn.out.parseComplete();
@@ -88,6 +94,10 @@ export class ExtendedQuery {
         this.conn.out.noData();
         return;
       }
+      if (st.cursor) {
+        this.describeCursorCommand(st.sql);
+        return;
+      }
       if (st.paramTypes.length > 0) {
         // values are not known yet: learn the columns from the statement with NULLs and no rows
         this.describeResult(await this.describeWithoutValues(st));
@@ -107,8 +117,23 @@ export class ExtendedQuery {
       this.conn.out.noData();
       return;
     }
+    if (portal.statement.cursor) {
+      this.describeCursorCommand(portal.sql, portal);
+      return;
+    }
     portal.result ??= await this.conn.startQuery(portal.sql, portal.abort);
     this.describeResult(portal.result, portal.formats(portal.result.columns.length));
+  }
+
+  /** FETCH describes as the cursor's columns (NoData if there is no such cursor, as in PostgreSQL); DECLARE/MOVE/CLOSE as NoData. */
+  private describeCursorCommand(sql: string, portal?: Portal): void {
+    const cmd = parseCursorCommand(sql);
+    const columns = cmd?.kind === 'fetch' ? this.cursors.columnsOf(cmd.name) : null;
+    if (!columns) {
+      this.conn.out.noData();
+      return;
+    }
+    this.conn.out.rowDescription(fieldDescriptions(columns, portal?.formats(columns.length)));
   }
 
   private async describeWithoutValues(st: PreparedStatement): Promise<QueryResult> {
@@ -140,6 +165,15 @@ export class ExtendedQuery {
       return this.conn.transactionCommand(st.tx);
     }
     if (this.conn.txStatus === TransactionStatus.failed) throw abortedTransactionError();
+    if (st.cursor && !portal.result) {
+      const cmd: CursorCommand = parseCursorCommand(portal.sql)!;
+      if (cmd.kind !== 'fetch') {
+        // DECLARE/MOVE/CLOSE answer with their own CommandComplete
+        await this.cursors.run(cmd, this.conn.txStatus === TransactionStatus.inBlock);
+        return true;
+      }
+      portal.result = this.cursors.fetchResult(cmd); // rows stream out under Execute's row limit
+    }
     const disarm = armStatementTimeout(portal.abort, this.conn.statementTimeoutMs());
     try {
       const result = (portal.result ??= await this.conn.startQuery(portal.sql, portal.abort));
@@ -157,7 +191,8 @@ export class ExtendedQuery {
         if (!batch) break;
         rows += await this.conn.sendRows(types, batch, formats);
       }
-      this.conn.out.commandComplete(commandTag(result.command.toUpperCase(), rows));
+      const fetched = (result as Partial<FetchResult>).fetched?.();
+      this.conn.out.commandComplete(commandTag(result.command.toUpperCase(), fetched ?? rows));
       return true;
     } catch (err) {
       await this.closePortal(m.portal);

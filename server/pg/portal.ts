@@ -3,6 +3,7 @@
 // continue later (PortalSuspended).
 import { SqlError, SqlState, type QueryResult, type Value } from '../../engine/query.ts';
 import type { TxCommand } from './transaction-control.ts';
+import type { CursorCommand } from './sql-cursors.ts';
 
 export interface PreparedStatement {
   name: string;
@@ -12,6 +13,8 @@ export interface PreparedStatement {
   paramTypes: number[];
   /** Transaction control is answered by the server, never executed. */
   tx: TxCommand | null;
+  /** DECLARE/FETCH/MOVE/CLOSE: run by the session's SQL cursors, not the executor. */
+  cursor: CursorCommand['kind'] | null;
   /**
    * A result produced by Describe (statement), handed to the next Bind of this statement so
    * describing and then executing runs the query once.

@@ -234,6 +234,74 @@ test('extended protocol: Execute with a row limit suspends the portal and resume
   c.close();
 });
 
+test('extended protocol: DECLARE/FETCH/MOVE/CLOSE through Parse/Bind/Execute (row limits, Describe, binary, errors)', { timeout: 20_000 }, async () => {
+  let seen = '';
+  const ten: QueryExecutor = {
+    async query(sql) {
+      seen = sql;
+      return {
+        command: 'SELECT',
+        columns: [{ name: 'n', type: 'int4' }],
+        chunks: (async function* () {
+          yield [[1], [2], [3], [4]];
+          yield [[5], [6], [7], [8], [9], [10]];
+        })(),
+      };
+    },
+  };
+  const { port } = await start(ten);
+  const c = await RawClient.connect(port);
+  await c.startup();
+  const values = (r: BackendMessage[]): Array<string | null> => r.filter((m) => m.type === 'D').map((m) => dataRowValues(m.body)[0]!);
+  // outside a transaction block a cursor without HOLD is refused, as in PostgreSQL
+  c.write(Buffer.concat([frontend.parse('', 'DECLARE c CURSOR FOR select n from t'), frontend.bind(), frontend.execute(), frontend.sync()]));
+  assert.equal(errorFields((await c.until('Z'))[2]!.body).C, '25P01');
+  assert.equal(types(await c.query('BEGIN')), 'CZ');
+  // DECLARE with a parameter: bound into the cursor's query; describes as NoData
+  c.write(Buffer.concat([
+    frontend.parse('d', 'DECLARE c CURSOR FOR select n from t where n > $1', [23]), frontend.describe('S', 'd'),
+    frontend.bind('', 'd', ['0']), frontend.describePortal(), frontend.execute(), frontend.sync(),
+  ]));
+  let r = await c.until('Z');
+  assert.equal(types(r), '1tn2nCZ');
+  assert.equal(tag(r[5]!), 'DECLARE CURSOR');
+  assert.equal(seen, "select n from t where n > CAST('0' AS INTEGER)");
+  // FETCH describes as the cursor's columns; Execute's row limit suspends inside the FETCH
+  c.write(Buffer.concat([
+    frontend.parse('f', 'FETCH 5 FROM c'), frontend.describe('S', 'f'), frontend.bind('', 'f'), frontend.describePortal(),
+    frontend.execute('', 3), frontend.execute('', 3), frontend.sync(),
+  ]));
+  r = await c.until('Z');
+  assert.equal(types(r), '1tT2TDDDsDDCZ');
+  assert.deepEqual(rowDescription(r[2]!.body), [{ name: 'n', typeOid: 23, typeLen: 4 }]);
+  assert.deepEqual(values(r), ['1', '2', '3', '4', '5']);
+  assert.equal(tag(r.at(-2)!), 'FETCH 5'); // as in PostgreSQL: the FETCH's count, not this Execute's
+  // MOVE skips, the next FETCH continues after it, in binary when Bind asks for it
+  c.write(Buffer.concat([
+    frontend.parse('', 'MOVE FORWARD 2 IN c'), frontend.bind(), frontend.execute(),
+    frontend.bind('', 'f', [], [1]), frontend.execute(), frontend.sync(),
+  ]));
+  r = await c.until('Z');
+  assert.equal(types(r), '12C2DDDCZ');
+  assert.equal(tag(r[2]!), 'MOVE 2');
+  assert.deepEqual(r.filter((m) => m.type === 'D').map((m) => m.body.readInt32BE(6)), [8, 9, 10]);
+  assert.equal(tag(r[7]!), 'FETCH 3');
+  c.write(Buffer.concat([frontend.parse('', 'FETCH ALL FROM c'), frontend.bind(), frontend.execute(), frontend.sync()]));
+  r = await c.until('Z');
+  assert.deepEqual(values(r), []);
+  assert.equal(tag(r.at(-2)!), 'FETCH 0');
+  // CLOSE, then FETCH from the closed cursor: NoData at Describe, 34000 at Execute
+  c.write(Buffer.concat([frontend.parse('', 'CLOSE c'), frontend.bind(), frontend.execute(), frontend.sync()]));
+  assert.equal(tag((await c.until('Z'))[2]!), 'CLOSE CURSOR');
+  c.write(Buffer.concat([frontend.bind('', 'f'), frontend.describePortal(), frontend.execute(), frontend.sync()]));
+  r = await c.until('Z');
+  assert.equal(types(r), '2nEZ');
+  assert.equal(errorFields(r[2]!.body).C, '34000');
+  assert.equal(r.at(-1)!.body.toString(), 'E'); // the transaction block failed
+  assert.equal(types(await c.query('ROLLBACK')), 'CZ');
+  c.close();
+});
+
 test('extended protocol: unsupported parts fail once, messages are discarded until Sync, the session continues', { timeout: 20_000 }, async () => {
   const { port } = await start(scripted);
   const c = await RawClient.connect(port);

@@ -1,6 +1,7 @@
 // SQL-level cursors: DECLARE … CURSOR [WITH HOLD] FOR query, FETCH, MOVE, CLOSE (psycopg2's
-// named cursors, Tableau's WITH HOLD cursors). A cursor owns a running result, pulled only as
-// far as the client fetches, so a huge result is never buffered. Forward-only (NO SCROLL).
+// named cursors, Tableau's WITH HOLD cursors; through Parse/Bind/Execute too: psycopg3, pgjdbc).
+// A cursor owns a running result, pulled only as far as the client fetches, so a huge result is
+// never buffered. Forward-only (NO SCROLL).
 import { SqlError, SqlState, type QueryResult } from '../../engine/query.ts';
 import { nextSignificant, tokenize, type Token } from '../../planner/sql/lexer.ts';
 import { Portal } from './portal.ts';
@@ -77,6 +78,11 @@ export function parseCursorCommand(sql: string): CursorCommand | null {
   return null;
 }
 
+export interface FetchResult extends QueryResult {
+  /** Rows taken from the cursor so far. */
+  fetched(): number;
+}
+
 interface Cursor {
   portal: Portal;
   hold: boolean;
@@ -96,32 +102,41 @@ export class SqlCursors {
         if (this.cursors.has(cmd.name)) throw new SqlError('42P03', `cursor "${cmd.name}" already exists`);
         const abort = new AbortController();
         const result: QueryResult = await this.conn.startQuery(cmd.query, abort);
-        const statement = { name: '', sql: cmd.query, paramTypes: [], tx: null, pending: null };
+        const statement = { name: '', sql: cmd.query, paramTypes: [], tx: null, cursor: null, pending: null };
         this.cursors.set(cmd.name, { portal: new Portal(cmd.name, statement, cmd.query, cmd.binary ? [1] : [], result, abort), hold: cmd.hold, binary: cmd.binary });
         this.conn.out.commandComplete('DECLARE CURSOR');
         return;
       }
-      case 'fetch':
-      case 'move': {
-        const cursor = this.cursors.get(cmd.name);
-        if (!cursor) throw new SqlError('34000', `cursor "${cmd.name}" does not exist`);
-        const { portal } = cursor;
-        const result = portal.result!;
+      case 'fetch': {
+        const cursor = this.cursor(cmd.name);
+        const result = this.fetchResult(cmd);
         const types = result.columns.map((c) => c.type);
-        const formats = portal.formats(types.length);
-        if (cmd.kind === 'fetch') this.conn.out.rowDescription(fieldDescriptions(result.columns, formats));
+        const formats = cursor.portal.formats(types.length);
+        this.conn.out.rowDescription(fieldDescriptions(result.columns, formats));
+        let rows = 0;
+        this.conn.setRunning(cursor.portal.abort);
+        try {
+          for await (const batch of result.chunks) rows += await this.conn.sendRows(types, batch, formats);
+        } finally {
+          this.conn.setRunning(null);
+        }
+        this.conn.out.commandComplete(commandTag('FETCH', result.fetched()));
+        return;
+      }
+      case 'move': {
+        const { portal } = this.cursor(cmd.name);
         let rows = 0;
         this.conn.setRunning(portal.abort);
         try {
           while (rows < cmd.count) {
             const batch = await portal.next(cmd.count === Infinity ? 0 : cmd.count - rows);
             if (!batch) break;
-            rows += cmd.kind === 'fetch' ? await this.conn.sendRows(types, batch, formats) : batch.length;
+            rows += batch.length;
           }
         } finally {
           this.conn.setRunning(null);
         }
-        this.conn.out.commandComplete(commandTag(cmd.kind.toUpperCase(), rows));
+        this.conn.out.commandComplete(commandTag('MOVE', rows));
         return;
       }
       case 'close':
@@ -133,6 +148,42 @@ export class SqlCursors {
         this.conn.out.commandComplete(cmd.name === null ? 'CLOSE CURSOR ALL' : 'CLOSE CURSOR');
         return;
     }
+  }
+
+  /**
+   * FETCH as a result: the cursor's columns, and rows pulled from the cursor only as the
+   * consumer reads them (so the extended protocol's Execute row limit and backpressure apply).
+   * fetched() is the count for the FETCH tag (PostgreSQL's tag counts the whole FETCH, even when
+   * Execute sent it in pieces). Throws 34000 if there is no such cursor.
+   */
+  fetchResult(cmd: { name: string; count: number }): FetchResult {
+    const { portal } = this.cursor(cmd.name);
+    const columns = portal.result!.columns;
+    let rows = 0;
+    return {
+      command: 'FETCH',
+      columns,
+      fetched: () => rows,
+      chunks: (async function* () {
+        while (rows < cmd.count) {
+          const batch = await portal.next(cmd.count === Infinity ? 0 : cmd.count - rows);
+          if (!batch) return;
+          rows += batch.length;
+          yield batch;
+        }
+      })(),
+    };
+  }
+
+  /** The cursor's columns for Describe of a FETCH; null when there is no such cursor (PostgreSQL then answers NoData). */
+  columnsOf(name: string): QueryResult['columns'] | null {
+    return this.cursors.get(name)?.portal.result?.columns ?? null;
+  }
+
+  private cursor(name: string): Cursor {
+    const cursor = this.cursors.get(name);
+    if (!cursor) throw new SqlError('34000', `cursor "${name}" does not exist`);
+    return cursor;
   }
 
   /** At transaction end: cursors without HOLD go (after a rollback, all of them). */

@@ -68,6 +68,27 @@ public class JdbcClient {
         System.out.println("fetched=" + n);
       }
       c.commit();
+
+      // SQL cursors through the extended protocol (pgjdbc sends every statement as Parse/Bind/Execute)
+      try (PreparedStatement declare = c.prepareStatement("DECLARE jc CURSOR FOR select req_path from http_events where resp_status >= ? order by time_")) {
+        declare.setInt(1, 100);
+        declare.execute();
+      }
+      int cursorRows = 0, fetches = 0;
+      try (Statement st = c.createStatement()) {
+        for (;;) {
+          int got = 0;
+          try (ResultSet rs = st.executeQuery("FETCH 20 FROM jc")) {
+            while (rs.next()) got++;
+          }
+          fetches++;
+          cursorRows += got;
+          if (got == 0) break;
+        }
+        st.execute("CLOSE jc");
+      }
+      c.commit();
+      System.out.println("cursor=" + cursorRows + "," + fetches);
       c.setAutoCommit(true);
 
       // setQueryTimeout: the driver sends a CancelRequest; the server answers 57014
