@@ -10,7 +10,7 @@ import type { CollectorStats } from './stats.ts';
 export function defaultProtocols(stats: CollectorStats, options: TrackerOptions): Protocol[] {
   return [
     new HttpProtocol(stats, options.http),
-    new MysqlProtocol(stats),
-    new KafkaProtocol(stats),
+    new MysqlProtocol(stats, options.mysql),
+    new KafkaProtocol(stats, options.kafka),
   ];
 }

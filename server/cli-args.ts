@@ -12,7 +12,7 @@ Usage:
   wiretap import FILE [options]
                             load a capture file (pcap or pcapng, from tcpdump/tshark) through the same
                             parsers into the same tables, then serve it like start. Options as for
-                            start: --port, --bind, --body-cap, --max-rows, --memory-budget,
+                            start: --port, --bind, --body-cap, --query-cap, --max-rows, --memory-budget,
                             --table-shares, --log-level
 ${metadataCommandUsage}
 ${agentCommandUsage}
@@ -34,6 +34,8 @@ Options for start:
                        (two separate processes), so there is real traffic to capture
   --workload-port N    port of the demo HTTP server (default 8089)
   --body-cap N         bytes of each HTTP body kept in req_body/resp_body (default 512)
+  --query-cap N        bytes of each MySQL statement kept in mysql_events.req_body, prepared
+                       statements after binding their parameters (default 4096)
   --max-rows N         also cap rows kept per table, the oldest expiring first (default 0: no row
                        cap, the memory budget decides)
   --memory-budget SIZE bytes of compressed rows kept, all tables together; the oldest batches
@@ -74,6 +76,7 @@ export interface StartOptions {
   workload: boolean;
   workloadPort: number;
   bodyCap: number;
+  queryCap: number;
   maxRows: number;
   memoryBudget: number;
   tableShares: Record<string, number>;
@@ -150,6 +153,7 @@ export function parseCommand(argv: string[]): Command {
         workload: { type: 'boolean' },
         'workload-port': { type: 'string' },
         'body-cap': { type: 'string' },
+        'query-cap': { type: 'string' },
         'max-rows': { type: 'string' },
         'memory-budget': { type: 'string' },
         'table-shares': { type: 'string' },
@@ -194,6 +198,7 @@ export function parseCommand(argv: string[]): Command {
       workload: v.workload ?? false,
       workloadPort: int('workload-port', v['workload-port'], 8089, 1, 65535),
       bodyCap: int('body-cap', v['body-cap'], 512, 0, 1 << 20),
+      queryCap: int('query-cap', v['query-cap'], 4096, 0, 1 << 20),
       maxRows: int('max-rows', v['max-rows'], 0, 0, 1e12),
       memoryBudget: size('memory-budget', v['memory-budget'], 1 << 30),
       tableShares: shares(v['table-shares']),

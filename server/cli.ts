@@ -52,6 +52,7 @@ async function start(o: StartOptions): Promise<void> {
     bind: o.bind,
     source,
     bodyCap: o.bodyCap,
+    queryCap: o.queryCap,
     maxRows: o.maxRows,
     memoryBudget: o.memoryBudget,
     tableShares: o.tableShares,
@@ -91,7 +92,7 @@ async function importFile(file: string, o: StartOptions): Promise<void> {
   const { PcapSource } = await import('../collector/sources/pcap.ts');
   const source = new PcapSource(file);
   const wiretap = await startStandalone({
-    port: o.port, bind: o.bind, source, bodyCap: o.bodyCap, maxRows: o.maxRows, memoryBudget: o.memoryBudget,
+    port: o.port, bind: o.bind, source, bodyCap: o.bodyCap, queryCap: o.queryCap, maxRows: o.maxRows, memoryBudget: o.memoryBudget,
     tableShares: o.tableShares, ...pgAuthOptions(o), logger: log,
     captureStatsIntervalMs: o.statsIntervalS * 1000,
   });

@@ -15,6 +15,8 @@ export interface StandaloneOptions {
   bind: string;
   source: EventSource;
   bodyCap: number;
+  /** MySQL statement text kept per row (default 4096). */
+  queryCap?: number;
   /** Rows kept per table (0: no row cap, the memory budget decides). */
   maxRows: number;
   /** Bytes the table store may hold (default 1 GiB). */
@@ -49,6 +51,8 @@ export interface Standalone {
 export interface NodeOptions {
   source: EventSource;
   bodyCap: number;
+  /** MySQL statement text kept per row (default 4096). */
+  queryCap?: number;
   maxRows: number;
   memoryBudget?: number;
   tableShares?: Partial<Record<string, number>>;
@@ -80,7 +84,7 @@ export async function createCaptureNode(o: NodeOptions): Promise<CaptureNode> {
   // Processes are described when first seen, so short-lived ones keep their cmdline/container.
   const sink = observingSink(engine, metadata);
   const asid = o.asid ?? 0;
-  const collector = new Collector(o.source, sink, { http: { bodyCap: o.bodyCap }, asid });
+  const collector = new Collector(o.source, sink, { http: { bodyCap: o.bodyCap }, mysql: o.queryCap === undefined ? {} : { queryCap: o.queryCap }, asid });
   // conn_stats, process_stats, wiretap_stats; exec events describe a process while it lives.
   const captureStats = new StatsProducers(collector, sink, { intervalMs: o.captureStatsIntervalMs ?? 10_000, asid });
   o.source.onProcessEvents?.((evs) => {

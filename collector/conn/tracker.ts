@@ -5,6 +5,8 @@
 import type { RowSink } from '../../engine/schema.ts';
 import { EventKind, type SocketEvent } from '../events.ts';
 import type { HttpOptions } from '../http/options.ts';
+import type { KafkaOptions } from '../kafka/options.ts';
+import type { MysqlOptions } from '../mysql/options.ts';
 import type { Protocol } from '../protocol.ts';
 import { defaultProtocols } from '../protocols.ts';
 import { newStats, type CollectorStats } from '../stats.ts';
@@ -25,6 +27,8 @@ export interface TrackerOptions {
   /** Held events older than this (at tick) are released, the missing bytes declared a gap. */
   reorderTimeoutNs: bigint;
   http: Partial<HttpOptions>;
+  mysql: Partial<MysqlOptions>;
+  kafka: Partial<KafkaOptions>;
   /** Called once when a connection's parser gives up (the eBPF source then stops its
    *  payload in the kernel). tgid, fd, connGen identify it as in SocketEvent. */
   onDisable?: (tgid: number, fd: number, connGen: bigint) => void;
@@ -42,6 +46,8 @@ export const defaultTrackerOptions: TrackerOptions = {
   reorderWindow: 16,
   reorderTimeoutNs: 500_000_000n,
   http: {},
+  mysql: {},
+  kafka: {},
 };
 
 /** fd < 2^31 and tgid < 2^22 (Linux PID_MAX_LIMIT), so the key is an exact integer. */

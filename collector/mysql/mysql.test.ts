@@ -209,3 +209,12 @@ test('MariaDB cached metadata: a "metadata follows" byte after the column count 
   assert.deepEqual(s.rows.map((r) => r.respBody), ['columns=1 rows=2', 'columns=1 rows=1']);
   assert.equal(s.tracker.stats.parseFailures, 0);
 });
+
+test('TrackerOptions.mysql reaches the parser: queryCap truncates the statement text', () => {
+  const sink = new TableSink();
+  const tracker = new ConnectionTracker(sink, { mysql: { queryCap: 8 } });
+  const c = new ConnScript(endpoint({ localPort: 3306 }));
+  tracker.handleBatch([c.open(1n), c.recv(command(3, 'select 1234567890'), 10n), c.send(resultSet(['1'], [['1']]), 20n)]);
+  tracker.flushAll();
+  assert.deepEqual(sink.rowsOf('mysql_events').map((r) => r.reqBody), ['select 1']);
+});
