@@ -79,6 +79,8 @@ struct call_args {
 	__u16 sys;
 	__u8 dir;
 	__u8 vec;
+	__u8 bio_match; /* a send by a memory-BIO TLS thread: look its head up in bio_heads */
+	__u8 _pad[7];
 };
 
 struct {
@@ -89,7 +91,9 @@ struct {
 } calls SEC(".maps");
 
 /* An SSL_read/SSL_write call in progress on this thread: its arguments, and the socket the
- * library's own read/write syscalls used inside it (how SSL* is mapped to an fd). */
+ * library's own read/write syscalls used inside it (how SSL* is mapped to an fd when the
+ * SSL object does its own socket I/O, as libssl users do). Exists only for threads that
+ * made SSL calls, so other threads' syscalls pay one failed lookup and nothing more. */
 struct tls_call {
 	__u64 ssl;
 	__u64 buf;
@@ -99,7 +103,7 @@ struct tls_call {
 	__u8 dir;
 	__u8 active;
 	__u8 ex;
-	__u8 _pad;
+	__u8 membio;    /* this thread's SSL objects write ciphertext to memory BIOs (node) */
 };
 
 struct {
@@ -109,19 +113,46 @@ struct {
 	__type(value, struct tls_call);
 } tls_calls SEC(".maps");
 
-/* SSL* → fd once learnt (SSL_read may be served from the library's buffer, no syscall). */
+/* SSL* → socket once learnt (SSL_read may be served from the library's buffer, no
+ * syscall; a memory-BIO SSL object never makes one). The socket's `struct sock` is kept so
+ * an fd closed and reused behind our back is not taken for the same connection. Deleted by
+ * the SSL_free uprobe; LRU for processes that exit without freeing. */
 struct ssl_key {
 	__u32 tgid;
 	__u32 _pad;
 	__u64 ssl;
 };
 
+struct ssl_sock {
+	__s32 fd;
+	__u32 _pad;
+	__u64 sk;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct ssl_key);
-	__type(value, __s32);
+	__type(value, struct ssl_sock);
 } ssl_fds SEC(".maps");
+
+/* Memory-BIO TLS (node): the first WT_TLS_HEAD ciphertext bytes of each record an unbound
+ * SSL object wrote into its BIO → that SSL*. When the application later flushes the BIO to
+ * its socket, the write starts with such a record: the match binds SSL* → socket. Ciphertext
+ * (and a hello's random) makes a false match as good as impossible. Entries are deleted on
+ * match; records never seen at the start of a write age out (LRU). */
+struct bio_head {
+	__u32 tgid;
+	__u32 _pad;
+	__u8 head[WT_TLS_HEAD];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct bio_head);
+	__type(value, __u64);
+} bio_heads SEC(".maps");
 
 /* Scratch record per CPU. A plain ARRAY indexed by CPU id (entries = CPUs, set by the
  * loader) because per-CPU values are limited to 32 KiB; the payload area is twice the max
@@ -380,8 +411,12 @@ static __always_inline int enter_call(__u64 fd, __u64 buf, __u64 iovcnt, __u16 s
 	struct task_struct *task = bpf_get_current_task_btf();
 	/* Inside SSL_read/SSL_write: this socket is the SSL object's. */
 	struct tls_call *t = bpf_task_storage_get(&tls_calls, task, 0, 0);
-	if (t && t->active)
-		t->fd = (__s32)fd;
+	__u8 bio_match = 0;
+	if (t) {
+		if (t->active)
+			t->fd = (__s32)fd;
+		bio_match = t->membio && dir == WT_SEND;
+	}
 	struct call_args *a = bpf_task_storage_get(&calls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!a)
 		return 0;
@@ -393,6 +428,7 @@ static __always_inline int enter_call(__u64 fd, __u64 buf, __u64 iovcnt, __u16 s
 	a->sys = sys;
 	a->dir = dir;
 	a->vec = vec;
+	a->bio_match = bio_match;
 	return 0;
 }
 
@@ -511,6 +547,33 @@ static __always_inline void ship(struct call_args *a, struct wt_conn *c, __u64 i
 	emit(s, sizeof(struct wt_event) + off);
 }
 
+/* A send by a thread whose SSL objects use memory BIOs: if it starts with a record an
+ * unbound SSL object wrote into its BIO, that SSL object is this connection's. */
+static __always_inline void bio_bind(struct call_args *a, struct wt_conn *c, __u32 tgid)
+{
+	struct bio_head h = { .tgid = tgid };
+	__u64 src = a->buf;
+	if (a->vec) {
+		struct iovec iov;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)a->buf) || iov.iov_len < WT_TLS_HEAD)
+			return;
+		src = (__u64)iov.iov_base;
+	}
+	if (bpf_probe_read_user(h.head, WT_TLS_HEAD, (void *)src))
+		return;
+	__u64 *sslp = bpf_map_lookup_elem(&bio_heads, &h);
+	if (!sslp)
+		return;
+	struct ssl_key k = { .tgid = tgid, .ssl = *sslp };
+	struct ssl_sock v = { .fd = (__s32)a->fd, .sk = a->sk };
+	bpf_map_update_elem(&ssl_fds, &k, &v, BPF_ANY);
+	bpf_map_delete_elem(&bio_heads, &h);
+	c->flags |= WT_FLAG_TLS;
+	struct wt_stats *st = stats_slot();
+	if (st)
+		st->tls_bio_bound++;
+}
+
 static __always_inline int exit_call(long ret, __u16 sys)
 {
 	struct call_args *ap = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
@@ -535,6 +598,10 @@ static __always_inline int exit_call(long ret, __u16 sys)
 	struct wt_conn *c = conn_for(tgid, a.fd, a.sk, now);
 	if (!c)
 		return 0;
+	/* Before ship(): a bound connection's ciphertext is never shipped. */
+	if (a.bio_match && !(c->flags & WT_FLAG_TLS) && ret >= WT_TLS_HEAD &&
+	    sys != WT_SYS_SENDMMSG && sys != WT_SYS_SENDFILE)
+		bio_bind(&a, c, tgid);
 	if (sys == WT_SYS_SENDMMSG || sys == WT_SYS_RECVMMSG) {
 		/* ret = messages moved; each mmsghdr's msg_len = its bytes. */
 		struct mmsghdr *mv = (struct mmsghdr *)a.buf;
@@ -786,21 +853,27 @@ static __always_inline int tls_exit(long ret)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ssl_key k = { .tgid = id >> 32, .ssl = t.ssl };
 	__s32 fd = t.fd;
+	struct sock *sk;
 	if (fd >= 0) {
-		bpf_map_update_elem(&ssl_fds, &k, &fd, BPF_ANY);
+		/* The library did socket I/O inside the call (socket BIO): learn or refresh. */
+		sk = tcp_sock_of(fd);
+		if (!sk)
+			return 0;
+		struct ssl_sock v = { .fd = fd, .sk = (__u64)sk };
+		bpf_map_update_elem(&ssl_fds, &k, &v, BPF_ANY);
 	} else {
-		__s32 *fp = bpf_map_lookup_elem(&ssl_fds, &k);
-		if (!fp) {
+		/* Served from the library's buffer, or a memory BIO: the binding learnt before,
+		 * if its socket is still the same one. */
+		struct ssl_sock *v = bpf_map_lookup_elem(&ssl_fds, &k);
+		sk = v ? tcp_sock_of(v->fd) : NULL;
+		if (!v || !sk || (__u64)sk != v->sk) {
 			struct wt_stats *st = stats_slot();
 			if (st)
 				st->tls_nofd++;
 			return 0;
 		}
-		fd = *fp;
+		fd = v->fd;
 	}
-	struct sock *sk = tcp_sock_of(fd);
-	if (!sk)
-		return 0;
 	__u64 now = bpf_ktime_get_ns();
 	struct wt_conn *c = conn_for(id >> 32, fd, (__u64)sk, now);
 	if (!c)
@@ -843,6 +916,50 @@ SEC("uretprobe")
 int BPF_KRETPROBE(tls_ret, long ret)
 {
 	return tls_exit(ret);
+}
+
+/* BIO_write(_ex) of a binary with OpenSSL linked in (node): inside an SSL call, the record
+ * layer writing ciphertext to the SSL object's write BIO. With a memory BIO the socket write
+ * comes later, outside the call; remember the record's head so that write can be matched
+ * (bio_bind). Attached only to such binaries: libssl users' BIO_write is in libcrypto. */
+static __always_inline int bio_write(__u64 data, __s64 len)
+{
+	struct tls_call *t = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+	if (!t || !t->active)
+		return 0;
+	t->membio = 1;
+	if (len < WT_TLS_HEAD)
+		return 0;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ssl_key k = { .tgid = tgid, .ssl = t->ssl };
+	if (bpf_map_lookup_elem(&ssl_fds, &k))
+		return 0; /* bound already (SSL_free unbinds, so a reused address starts over) */
+	struct bio_head h = { .tgid = tgid };
+	if (bpf_probe_read_user(h.head, WT_TLS_HEAD, (void *)data))
+		return 0;
+	bpf_map_update_elem(&bio_heads, &h, &k.ssl, BPF_ANY);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tls_bio_write, void *bio, void *data, int len)
+{
+	return bio_write((__u64)data, len);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tls_bio_write_ex, void *bio, void *data, __u64 len)
+{
+	return bio_write((__u64)data, len > 0x7fffffff ? 0x7fffffff : (__s64)len);
+}
+
+/* SSL_free: the SSL object is gone; its address may come back for another connection. */
+SEC("uprobe")
+int BPF_KPROBE(tls_free, void *ssl)
+{
+	struct ssl_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .ssl = (__u64)ssl };
+	bpf_map_delete_elem(&ssl_fds, &k);
+	return 0;
 }
 
 /* ---- process lifecycle (both modes) ------------------------------------------------- */

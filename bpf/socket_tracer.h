@@ -10,6 +10,8 @@
 #define WT_MAX_IOV 64
 /* Messages of one sendmmsg/recvmmsg shipped as data events (the rest: counted, gap). */
 #define WT_MAX_MMSG 8
+/* Ciphertext bytes a memory-BIO TLS record is recognised by on the socket (bpf/README.md). */
+#define WT_TLS_HEAD 32
 /* Bytes of the exec'd file name shipped with an EXEC record. */
 #define WT_MAX_FILENAME 256
 
@@ -70,6 +72,7 @@ struct wt_stats {
 	__u64 skipped_bytes;
 	__u64 mmsg_lost;   /* sendmmsg/recvmmsg messages beyond WT_MAX_MMSG (counted, gap) */
 	__u64 tls_nofd;    /* SSL_read/SSL_write calls whose socket could not be found */
+	__u64 tls_bio_bound; /* memory-BIO SSL objects bound to a socket by a ciphertext match */
 };
 
 /* The `conns` map, readable by user space (conn_stats) and writable (disable). */

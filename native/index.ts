@@ -5,7 +5,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const addonPath = join(dirname(fileURLToPath(import.meta.url)), 'build', 'Release', 'wiretap_native.node');
+/** WIRETAP_NATIVE_ADDON: another build of the addon (benchmarks compare a baseline build). */
+export const addonPath =
+  process.env.WIRETAP_NATIVE_ADDON || join(dirname(fileURLToPath(import.meta.url)), 'build', 'Release', 'wiretap_native.node');
 
 export interface TracerOptions {
   /** Payload bytes captured per data event (default 16384, clamped to maxPayload = 30720). */
@@ -57,6 +59,8 @@ export interface TracerStats {
   kernelMmsgLost: number;
   /** SSL_read/SSL_write calls whose socket could not be identified (no payload shipped). */
   kernelTlsNoFd: number;
+  /** Memory-BIO SSL objects (node) bound to their socket by a ciphertext match. */
+  kernelTlsBioBound: number;
   running: boolean;
 }
 
@@ -79,13 +83,14 @@ export interface NativeTracer {
   clockOffsetNs(): bigint;
   /** Per attached program: kernel run time and run count (empty after stop). */
   progStats(): ProgStat[];
-  /** The kernel connection table: repeated [key 8 bytes][value 80 bytes] (bpf/README.md). */
+  /** The kernel connection table: repeated [key 8 bytes][value 96 bytes] (bpf/README.md). */
   connections(): Buffer;
   /** Stops payload for one connection (counters continue); false if gone or superseded. */
   disableConnection(tgid: number, fd: number, gen: bigint): boolean;
-  /** Uprobes on SSL_write/SSL_read(_ex) in the library at `path` (all processes mapping it);
-   *  returns how many of the 4 functions were found. Throws if none. */
-  attachTls(path: string): number;
+  /** Uprobes on SSL_write/SSL_read(_ex) and SSL_free in the library at `path` (all processes
+   *  mapping it); `memoryBio` (a binary with OpenSSL linked in, e.g. node) also BIO_write(_ex).
+   *  Returns how many of the 4 read/write functions were found. Throws if none. */
+  attachTls(path: string, memoryBio?: boolean): number;
 }
 
 interface Addon {

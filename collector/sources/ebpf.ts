@@ -3,10 +3,11 @@
 import { openTracer, probe, type NativeTracer, type TracerOptions, type TracerStats } from '../../native/index.ts';
 import type { EventSource, ProcessEvent, SocketEvent, SourceStats } from '../events.ts';
 import { decodeBatch, type DecodeStats } from './ebpf-decode.ts';
-import { LibsslAttacher, libsslOf } from '../tls/libssl.ts';
+import { TlsAttacher, libsslOf } from '../tls/attach.ts';
 
 export interface EbpfSourceOptions extends TracerOptions {
-  /** Uprobes on dynamically linked OpenSSL (libssl) for TLS plaintext (default true). */
+  /** Uprobes on OpenSSL (libssl, and executables with it linked in such as node) for TLS
+   *  plaintext (default true). */
   tls?: boolean;
   /** How often all processes' maps are rescanned for new libssl files (ms, default 10 s). */
   tlsRescanMs?: number;
@@ -26,7 +27,7 @@ export class EbpfSource implements EventSource {
   private readonly onProcess: ((events: ProcessEvent[]) => void)[] = [];
   private readonly taps: ((events: SocketEvent[]) => void)[] = [];
   private disabled = 0;
-  private tlsAttacher: LibsslAttacher | undefined;
+  private tlsAttacher: TlsAttacher | undefined;
   private tlsTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: EbpfSourceOptions = {}) {}
@@ -68,17 +69,19 @@ export class EbpfSource implements EventSource {
   }
 
   private startTls(tracer: NativeTracer): void {
-    const attacher = new LibsslAttacher((p) => tracer.attachTls(p));
+    const attacher = new TlsAttacher((p, memoryBio) => tracer.attachTls(p, memoryBio));
     attacher.scanAll();
     this.tlsAttacher = attacher;
     this.tlsTimer = setInterval(() => attacher.scanAll(), this.opts.tlsRescanMs ?? 10_000);
     this.tlsTimer.unref();
   }
 
-  /** A new process maps its libraries right after exec: look once they are loaded. */
+  /** A new process: its executable now (before it can start a handshake), the libraries it
+   *  maps right after exec once they are loaded. */
   private onExecForTls(procs: ProcessEvent[]): void {
     for (const p of procs) {
       if (p.kind !== 'exec') continue;
+      this.tlsAttacher?.addExe(p.tgid);
       setTimeout(() => this.tlsAttacher?.add(libsslOf(p.tgid)), 200).unref();
     }
   }

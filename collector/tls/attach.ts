@@ -1,8 +1,11 @@
-// Finds the OpenSSL libraries processes have mapped, so the tracer can put uprobes on their
-// SSL_read/SSL_write. A uprobe lives on the file (inode), so each distinct library file is
-// attached once and covers every process mapping it, running or started later; a process
-// with its own copy (another container image, another version path) adds a new one.
+// Finds the OpenSSL code processes run, so the tracer can put uprobes on their
+// SSL_read/SSL_write: dynamically linked libssl files they mapped, and executables with
+// OpenSSL linked in (node), whose SSL objects write to memory BIOs (the kernel side binds
+// those to sockets through BIO_write; bpf/README.md). A uprobe lives on the file (inode), so
+// each distinct file is attached once and covers every process running it, now or later;
+// a process with its own copy (another container image, another version) adds a new one.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { definedFunctions } from './elf.ts';
 
 /** Dynamically linked OpenSSL 3 (and 1.1, whose SSL_read/SSL_write have the same shape). */
 const LIBSSL = /\/libssl\.so\.(3|1\.1)$/;
@@ -37,42 +40,73 @@ export function allPids(): number[] {
   return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
 }
 
-/** Attaches each distinct libssl file (by device and inode) once. */
-export class LibsslAttacher {
+/** What a statically linked OpenSSL must define to be hooked (BIO_write: memory BIOs). */
+const STATIC_OPENSSL = ['SSL_read', 'SSL_write', 'BIO_write'] as const;
+
+/** Does the executable at `path` have OpenSSL linked in (defines SSL_read/SSL_write/BIO_write)? */
+export function hasStaticOpenssl(path: string): boolean {
+  return definedFunctions(path, STATIC_OPENSSL).size === STATIC_OPENSSL.length;
+}
+
+/** Attaches each distinct file (by device and inode) once: libssl libraries and
+ *  executables with OpenSSL linked in. */
+export class TlsAttacher {
   private readonly seen = new Set<string>();
   readonly attached: string[] = [];
   readonly errors: string[] = [];
 
-  constructor(private readonly attach: (path: string) => number) {}
+  /** `attach(path, memoryBio)`: native attachTls (memoryBio for statically linked OpenSSL). */
+  constructor(private readonly attach: (path: string, memoryBio: boolean) => number) {}
 
-  /** Tries `paths`; returns how many new library files got probes. */
+  /** First sight of the file at `path` (false: seen before, or gone). */
+  private firstSight(path: string): boolean {
+    let key: string;
+    try {
+      const st = statSync(path);
+      key = `${st.dev}:${st.ino}`;
+    } catch {
+      return false;
+    }
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    return true;
+  }
+
+  private tryAttach(path: string, memoryBio: boolean): number {
+    try {
+      this.attach(path, memoryBio);
+      this.attached.push(path);
+      return 1;
+    } catch (err) {
+      this.errors.push((err as Error).message);
+      return 0;
+    }
+  }
+
+  /** Tries libssl `paths`; returns how many new library files got probes. */
   add(paths: Iterable<string>): number {
     let n = 0;
-    for (const p of paths) {
-      let key: string;
-      try {
-        const st = statSync(p);
-        key = `${st.dev}:${st.ino}`;
-      } catch {
-        continue;
-      }
-      if (this.seen.has(key)) continue;
-      this.seen.add(key);
-      try {
-        this.attach(p);
-        this.attached.push(p);
-        n++;
-      } catch (err) {
-        this.errors.push((err as Error).message);
-      }
-    }
+    for (const p of paths) if (this.firstSight(p)) n += this.tryAttach(p, false);
     return n;
   }
 
-  /** System paths plus whatever running processes mapped. */
+  /** The executable of `pid`, if it has OpenSSL linked in (each distinct file read once). */
+  addExe(pid: number): number {
+    // /proc/PID/exe reaches the file even in another mount namespace or after deletion.
+    const exe = `/proc/${pid}/exe`;
+    if (!this.firstSight(exe) || !hasStaticOpenssl(exe)) return 0;
+    return this.tryAttach(exe, true);
+  }
+
+  /** A (new) process: its executable and the libssl files it mapped. */
+  addProcess(pid: number): number {
+    return this.addExe(pid) + this.add(libsslOf(pid));
+  }
+
+  /** System paths plus whatever running processes run or mapped. */
   scanAll(): number {
     let n = this.add(systemLibssl());
-    for (const pid of allPids()) n += this.add(libsslOf(pid));
+    for (const pid of allPids()) n += this.addProcess(pid);
     return n;
   }
 }

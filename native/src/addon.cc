@@ -395,6 +395,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     o.Set("kernelSkippedBytes", double(k.skipped_bytes));
     o.Set("kernelMmsgLost", double(k.mmsg_lost));
     o.Set("kernelTlsNoFd", double(k.tls_nofd));
+    o.Set("kernelTlsBioBound", double(k.tls_bio_bound));
     o.Set("running", Napi::Boolean::New(env, running_.load()));
     return o;
   }
@@ -416,6 +417,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       sum.skipped_bytes += v.skipped_bytes;
       sum.mmsg_lost += v.mmsg_lost;
       sum.tls_nofd += v.tls_nofd;
+      sum.tls_bio_bound += v.tls_bio_bound;
     }
     last_kernel_ = sum;
   }
@@ -469,14 +471,17 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
   }
 
-  // attachTls(path): uprobes on SSL_write/SSL_read(_ex) of the OpenSSL library (or binary
-  // exporting them) at `path`, for every process mapping it. Returns how many of the four
-  // functions were attached; throws if none.
+  // attachTls(path, memoryBio): uprobes on SSL_write/SSL_read(_ex) of the OpenSSL library
+  // (or binary exporting them) at `path`, for every process mapping it, and on SSL_free
+  // (unbinds the SSL*). memoryBio (a binary with OpenSSL linked in, e.g. node): also
+  // BIO_write(_ex), which binds memory-BIO SSL objects to their sockets (bpf/README.md).
+  // Returns how many of the four read/write functions were attached; throws if none.
   Napi::Value AttachTls(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!skel_ || info.Length() < 1 || !info[0].IsString())
       throw Napi::TypeError::New(env, "attachTls(path) on a running tracer");
     std::string path = info[0].As<Napi::String>().Utf8Value();
+    bool memory_bio = info.Length() > 1 && info[1].ToBoolean().Value();
     struct { const char* fn; struct bpf_program* enter; } fns[] = {
         {"SSL_write", skel_->progs.tls_write_enter},
         {"SSL_read", skel_->progs.tls_read_enter},
@@ -504,6 +509,20 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       attached++;
     }
     if (attached == 0) throw Napi::Error::New(env, "attachTls " + path + ":" + errs);
+    // Entry-only probes. SSL_free is optional (its absence only delays unbinding to the LRU);
+    // without BIO_write a memory-BIO binary ships nothing (counted as tls_nofd).
+    struct { const char* fn; struct bpf_program* prog; bool want; } extra[] = {
+        {"SSL_free", skel_->progs.tls_free, true},
+        {"BIO_write", skel_->progs.tls_bio_write, memory_bio},
+        {"BIO_write_ex", skel_->progs.tls_bio_write_ex, memory_bio},
+    };
+    for (auto& f : extra) {
+      if (!f.want) continue;
+      LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = false, .func_name = f.fn);
+      struct bpf_link* l = bpf_program__attach_uprobe_opts(f.prog, -1, path.c_str(), 0, &o);
+      if (l) tls_links_.push_back(l);
+      else if (f.prog != skel_->progs.tls_free) throw Napi::Error::New(env, "attachTls " + path + ": " + f.fn + ": " + strerror(errno));
+    }
     return Napi::Number::New(env, attached);
   }
 
