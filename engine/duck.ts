@@ -1,7 +1,7 @@
 // The node engine: rows go into the compressed table store (engine/store/); each query gets a
 // fresh connection to a locked-down in-memory DuckDB in which every table it names is a view over
 // the `wiretap_scan` table function reading a pruned snapshot of the store. Results stream.
-import { DuckDBInstance, type DuckDBConnection, StatementType } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement, StatementType } from '@duckdb/node-api';
 import type { RowSink, RowTypes, TableName } from './schema.ts';
 import { SqlError, SqlState, type QueryExecutor, type QueryResult, type Value } from './query.ts';
 import { readOnlyError, toSqlError } from './duck-errors.ts';
@@ -139,8 +139,13 @@ export class DuckEngine implements QueryExecutor, RowSink {
     this.open.add(conn);
     const cleanup: Array<() => void> = [];
     const onAbort = () => conn.interrupt();
+    let prepared: DuckDBPreparedStatement | undefined;
     const release = () => {
       signal?.removeEventListener('abort', onAbort);
+      // The prepared statement holds DuckDB's bound scans, which pin their decoded buffers:
+      // free them now rather than when GC finds the statement.
+      prepared?.destroySync();
+      prepared = undefined;
       for (const f of cleanup) f();
       if (this.open.delete(conn)) conn.closeSync();
     };
@@ -153,9 +158,8 @@ export class DuckEngine implements QueryExecutor, RowSink {
       if (!readOnlyStart.test(sql)) throw readOnlyError();
       const ctx = { store: this.store, scans: this.scans, metadata: this.metadata, maxEnumEntries: this.maxEnumEntries };
       this.lastScans = await createViews(ctx, conn, sql, cleanup);
-      const prepared = await extracted.prepare(0);
+      prepared = await extracted.prepare(0);
       if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
-        prepared.destroySync();
         throw readOnlyError();
       }
       if (signal?.aborted) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
