@@ -209,6 +209,35 @@ test('pgjdbc: DatabaseMetaData, PreparedStatement setLong/setTimestamp, fetchSiz
   assert.equal(kv.after, '1');
 });
 
+test('Metabase and DBeaver: their connect and schema-sync SQL (from their sources) over pgjdbc', { timeout: 180_000 }, async () => {
+  const classes = join(tmp, 'java-tools');
+  const javac = await run('javac', ['-d', classes, join(import.meta.dirname, 'clients/ToolIntrospection.java')]);
+  assert.equal(javac.code, 0, javac.stderr);
+  const r = await run('java', ['-cp', `/usr/share/java/postgresql.jar:${classes}`, 'ToolIntrospection', `jdbc:postgresql://127.0.0.1:${port}/wiretap`]);
+  assert.equal(r.code, 0, r.stderr);
+  const steps = new Map(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
+  const failed = [...steps].filter(([, v]) => v.startsWith('FAIL'));
+  assert.deepEqual(failed, [], 'every step runs without error');
+  const values = (step: string): string[] => (steps.get(step) ?? '').replace(/^ok rows=\d+ values=/, '').split(',');
+  // Metabase: tables with their descriptions (pg_description joined on 'pg_class'::regclass), typed fields
+  assert.ok(values('mb.get-tables').includes('HTTP/1.x requests and responses captured with eBPF'));
+  assert.ok(values('mb.table-privileges').includes('http_events'));
+  assert.deepEqual(values('mb.describe-fields').slice(0, 3), ['timestamptz', 'uuid', 'text']);
+  assert.match(steps.get('mb.jdbc-primary-keys')!, /^ok rows=0 /); // no keys, and no error
+  assert.match(steps.get('mb.jdbc-imported-keys')!, /^ok rows=0 /);
+  assert.match(steps.get('mb.jdbc-index-info')!, /^ok rows=0 /);
+  assert.match(steps.get('mb.sample')!, new RegExp(`^ok rows=${ROWS} .* meta=timestamptz/`));
+  assert.deepEqual(values('mb.count'), [String(ROWS)]);
+  // DBeaver: database, schemas, types, the table with its comment, its columns
+  assert.deepEqual(values('db.defaults'), ['wiretap']);
+  assert.deepEqual(values('db.database'), ['wiretap']);
+  assert.deepEqual(values('db.schemas'), ['information_schema', 'pg_catalog', 'public']);
+  assert.deepEqual(values('db.encodings'), ['LATIN1', 'UTF8']);
+  assert.deepEqual(values('db.tables'), ['HTTP/1.x requests and responses captured with eBPF']);
+  assert.deepEqual(values('db.columns').slice(0, 3), ['time_', 'upid', 'remote_addr']);
+  assert.equal(steps.get('failures'), '0');
+});
+
 test('node-pg: parameters, named statements, text and binary results agree', { timeout: 30_000 }, async () => {
   await withPg(async (c) => {
     const r = await c.query({ name: 'by-status', text: 'select count(*)::int as n from http_events where resp_status = $1 and time_ >= $2', values: [500, new Date(0)] });

@@ -86,6 +86,15 @@ const catalogTables: Record<string, string> = {
   pg_cast: 'oid oid, castsource oid, casttarget oid, castfunc oid, castcontext "char", castmethod "char"',
   pg_language: 'oid oid, lanname name, lanowner oid, lanispl BOOLEAN, lanpltrusted BOOLEAN, lanplcallfoid oid, laninline oid, lanvalidator oid, lanacl VARCHAR[]',
   pg_event_trigger: 'oid oid, evtname name, evtevent name, evtowner oid, evtfoid oid, evtenabled "char", evttags VARCHAR[]',
+  // DBeaver's EncodingCache, ForeignDataWrapperCache, ExtensionCache (joins pg_authid) and AggregateCache read these
+  pg_conversion: 'oid oid, conname name, connamespace oid, conowner oid, conforencoding INTEGER, contoencoding INTEGER, conproc regproc, condefault BOOLEAN',
+  pg_foreign_data_wrapper: 'oid oid, fdwname name, fdwowner oid, fdwhandler oid, fdwvalidator oid, fdwacl VARCHAR[], fdwoptions VARCHAR[]',
+  pg_authid: `oid oid, rolname name, rolsuper BOOLEAN, rolinherit BOOLEAN, rolcreaterole BOOLEAN, rolcreatedb BOOLEAN, rolcanlogin BOOLEAN,
+    rolreplication BOOLEAN, rolbypassrls BOOLEAN, rolconnlimit INTEGER, rolpassword VARCHAR, rolvaliduntil TIMESTAMPTZ`,
+  pg_aggregate: `aggfnoid oid, aggkind "char", aggnumdirectargs SMALLINT, aggtransfn regproc, aggfinalfn regproc, aggcombinefn regproc,
+    aggserialfn regproc, aggdeserialfn regproc, aggmtransfn regproc, aggminvtransfn regproc, aggmfinalfn regproc, aggfinalextra BOOLEAN,
+    aggmfinalextra BOOLEAN, aggfinalmodify "char", aggmfinalmodify "char", aggsortop oid, aggtranstype oid, aggtransspace INTEGER,
+    aggmtranstype oid, aggmtransspace INTEGER, agginitval VARCHAR, aggminitval VARCHAR`,
   pg_opclass: 'oid oid, opcmethod oid, opcname name, opcnamespace oid, opcowner oid, opcfamily oid, opcintype oid, opcdefault BOOLEAN, opckeytype oid',
   pg_init_privs: 'objoid oid, classoid oid, objsubid INTEGER, privtype "char", initprivs VARCHAR[]',
   pg_matviews: 'schemaname name, matviewname name, matviewowner name, tablespace name, hasindexes BOOLEAN, ispopulated BOOLEAN, definition VARCHAR',
@@ -140,6 +149,20 @@ export const catalogTableNames = new Set(Object.keys(catalogTables));
 export const infoSchemaTableNames = new Set(Object.keys(infoSchemaTables));
 export const infoSchemaName = 'wt_information_schema';
 
+/**
+ * PostgreSQL's fixed oids of system catalogs, so 'pg_class'::regclass (Metabase, DBeaver: `d.classoid =
+ * 'pg_class'::regclass`) finds them; pg_description rows use these classoids.
+ */
+const systemRelationOids: Record<string, number> = {
+  pg_class: 1259, pg_namespace: 2615, pg_constraint: 2606, pg_proc: 1255, pg_type: 1247, pg_attribute: 1249, pg_database: 1262,
+  pg_description: 2609, pg_index: 2610, pg_am: 2601, pg_authid: 1260, pg_trigger: 2620, pg_rewrite: 2618, pg_attrdef: 2604,
+  pg_language: 2612, pg_operator: 2617, pg_opclass: 2616, pg_collation: 3456, pg_extension: 3079, pg_tablespace: 1213,
+  pg_inherits: 2611, pg_depend: 2608, pg_cast: 2605, pg_enum: 3501, pg_foreign_table: 3118, pg_foreign_server: 1417,
+  pg_foreign_data_wrapper: 2328, pg_event_trigger: 3466, pg_policy: 3256, pg_publication: 6104, pg_statistic_ext: 3381,
+  pg_sequence: 2224, pg_aggregate: 2600, pg_conversion: 2607, pg_range: 3541, pg_partitioned_table: 3350, pg_init_privs: 3394,
+  pg_shdescription: 2396, pg_auth_members: 1261,
+};
+
 const lit = (v: string | number | boolean | null): string =>
   v === null ? 'NULL' : typeof v === 'string' ? quoteLiteral(v) : String(v);
 const row = (...vs: Array<string | number | boolean | null>): string => `(${vs.map(lit).join(', ')})`;
@@ -160,6 +183,7 @@ export function catalogSetupSql(): string[] {
   sql.push(`CREATE SCHEMA ${infoSchemaName}`);
   for (const [name, cols] of Object.entries(infoSchemaTables)) sql.push(`CREATE TABLE ${infoSchemaName}.${name} (${cols})`);
   sql.push('CREATE TABLE main.wt_type_names (oid INTEGER, display VARCHAR)');
+  sql.push('CREATE TABLE main.wt_system_relations (name VARCHAR, oid INTEGER)');
   sql.push(...catalogRows().filter(Boolean));
   sql.push(...catalogMacros());
   return sql;
@@ -175,6 +199,11 @@ function catalogRows(): string[] {
   out.push(insert('pg_am', ['oid', 'amname', 'amhandler', 'amtype'], [[2, 'heap', 'heap_tableam_handler', 't'], [403, 'btree', 'bthandler', 'i']]));
   out.push(insert('pg_roles', ['rolname', 'rolsuper', 'rolinherit', 'rolcreaterole', 'rolcreatedb', 'rolcanlogin', 'rolreplication', 'rolconnlimit', 'rolpassword', 'rolbypassrls', 'oid'],
     [[ownerName, false, true, false, false, true, false, -1, '********', false, ownerOid]]));
+  out.push(insert('pg_authid', ['oid', 'rolname', 'rolsuper', 'rolinherit', 'rolcreaterole', 'rolcreatedb', 'rolcanlogin', 'rolreplication', 'rolbypassrls', 'rolconnlimit'],
+    [[ownerOid, ownerName, false, true, false, false, true, false, false, -1]]));
+  out.push(insert('pg_conversion', ['oid', 'conname', 'connamespace', 'conowner', 'conforencoding', 'contoencoding', 'conproc', 'condefault'],
+    [[4402, 'iso_8859_1_to_utf8', 11, ownerOid, 8, 6, 'iso8859_1_to_utf8', true], [4403, 'utf8_to_iso_8859_1', 11, ownerOid, 6, 8, 'utf8_to_iso8859_1', true]]));
+  out.push(insert('wt_system_relations', ['name', 'oid'], Object.entries(systemRelationOids)));
   out.push(insert('pg_user', ['usename', 'usesysid', 'usecreatedb', 'usesuper', 'userepl', 'usebypassrls', 'passwd'], [[ownerName, ownerOid, false, false, false, false, '********']]));
   out.push(insert('pg_collation', ['oid', 'collname', 'collnamespace', 'collowner', 'collprovider', 'collisdeterministic', 'collencoding'],
     [[100, 'default', 11, ownerOid, 'd', true, -1], [950, 'C', 11, ownerOid, 'c', true, -1]]));
@@ -239,7 +268,8 @@ function catalogRows(): string[] {
  */
 function catalogMacros(): string[] {
   const m = (def: string): string => `CREATE OR REPLACE MACRO ${def}`;
-  const relOid = `(SELECT oid FROM pg_class WHERE relname = regexp_replace(regexp_replace(x, '^(public|pg_catalog)\\.', ''), '"', '', 'g'))`;
+  const relName = `regexp_replace(regexp_replace(x, '^(public|pg_catalog)\\.', ''), '"', '', 'g')`;
+  const relOid = `coalesce((SELECT oid FROM pg_class WHERE relname = ${relName}), (SELECT oid FROM wt_system_relations WHERE name = ${relName}))`;
   return [
     m(`format_type(t, m) AS (SELECT display FROM wt_type_names WHERE oid = t)`),
     m(`pg_table_is_visible(x) AS true`),
@@ -264,7 +294,8 @@ function catalogMacros(): string[] {
     m(`has_function_privilege(a, b) AS true, (a, b, c) AS true`),
     m(`has_sequence_privilege(a, b) AS true, (a, b, c) AS true`),
     m(`pg_has_role(a, b) AS true, (a, b, c) AS true`),
-    m(`pg_encoding_to_char(e) AS 'UTF8'`),
+    m(`pg_encoding_to_char(e) AS CASE e WHEN 6 THEN 'UTF8' WHEN 8 THEN 'LATIN1' WHEN 0 THEN 'SQL_ASCII' ELSE '' END`),
+    m(`pg_stat_get_numscans(x) AS 0::BIGINT`),
     m(`pg_char_to_encoding(e) AS 6`),
     m(`pg_relation_size(x) AS 0::BIGINT, (x, f) AS 0::BIGINT`),
     m(`pg_total_relation_size(x) AS 0::BIGINT`),
@@ -308,7 +339,7 @@ function catalogMacros(): string[] {
     m(`current_database() AS ${quoteLiteral(databaseName)}`),
     m(`current_setting(n) AS (SELECT setting FROM pg_settings WHERE lower(name) = lower(n)), (n, missing_ok) AS (SELECT setting FROM pg_settings WHERE lower(name) = lower(n))`),
     m(`wt_regclass_oid(x) AS ${relOid}`),
-    m(`wt_regclass_name(o) AS coalesce((SELECT relname FROM pg_class WHERE oid = o), CAST(o AS VARCHAR))`),
+    m(`wt_regclass_name(o) AS coalesce((SELECT relname FROM pg_class WHERE oid = o), (SELECT name FROM wt_system_relations WHERE oid = o), CAST(o AS VARCHAR))`),
     m(`wt_regtype_oid(x) AS (SELECT oid FROM pg_type WHERE typname = x OR oid IN (SELECT oid FROM wt_type_names WHERE display = x) LIMIT 1)`),
     m(`wt_regtype_name(o) AS coalesce((SELECT display FROM wt_type_names WHERE oid = o), CAST(o AS VARCHAR))`),
     m(`wt_regnamespace_name(o) AS coalesce((SELECT nspname FROM pg_namespace WHERE oid = o), CAST(o AS VARCHAR))`),

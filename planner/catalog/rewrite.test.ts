@@ -24,6 +24,15 @@ test('regclass/regtype casts: literal → oid lookup, expression → name', () =
   assert.equal(rw('select a.atttypid::regtype::text'), 'select wt_regtype_name(a.atttypid)::text');
 });
 
+test("CAST(… AS regclass) and PostgreSQL format() (Metabase's describe-fields)", () => {
+  assert.equal(rw("select CAST(CAST(FORMAT('%I.%I', CAST(c.s AS TEXT), c.t) AS REGCLASS) AS OID)"),
+    "select CAST(wt_regclass_oid(printf('%s.%s', quote_ident(CAST(c.s AS TEXT)), quote_ident(c.t))) AS OID)");
+  assert.equal(rw('select cast(c.oid as pg_catalog.regclass) from pg_class c'), 'select wt_regclass_name(c.oid) from pg_class c');
+  assert.equal(rw(`select FORMAT('"%s"."%s"', a.x, f(b, c)), format('%s%%', 1), format('{}', 2)`),
+    `select printf('"%s"."%s"', a.x, f(b, c)), printf('%s%%', 1), format('{}', 2)`);
+  assert.equal(rw('select cast(x as int)'), 'select cast(x as int)');
+});
+
 test('session values: current_setting, current_user, current_database(), pg_backend_pid()', () => {
   assert.equal(rw("select current_setting('server_version_num')::int"), "select '160000'::int");
   assert.equal(rw('select current_user, session_user, current_database(), pg_backend_pid()'), "select 'alice', 'alice', 'wiretap', 4242");

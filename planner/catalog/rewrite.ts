@@ -110,6 +110,14 @@ export function rewriteCatalogSql(sql: string, ctx: RewriteContext, forEngine = 
         tokens[matchingParen(tokens, n1)]!.text += ')';
       }
     }
+    if (called && t.value === 'cast') {
+      rewriteCastCall(tokens, i, n1);
+      continue;
+    }
+    if (called && t.value === 'format' && !forEngine) {
+      rewriteFormat(tokens, i, n1);
+      continue;
+    }
     if (called && renamedFunctions[t.value]) t.text = renamedFunctions[t.value]!;
     switch (t.value) {
       case 'current_user':
@@ -153,6 +161,80 @@ export function rewriteCatalogSql(sql: string, ctx: RewriteContext, forEngine = 
     }
   }
   return tokens.map((x) => x.text).join('');
+}
+
+/**
+ * CAST(x AS regclass|regtype|regnamespace) → the same macros as `x::regclass`. A text operand
+ * (a literal, or built with format()/||/concat — Metabase's `CAST(FORMAT('%I.%I', s, t) AS REGCLASS)`)
+ * names a relation and becomes its oid; anything else is an oid and becomes its name.
+ */
+function rewriteCastCall(tokens: Token[], at: number, open: number): void {
+  const close = matchingParen(tokens, open);
+  let depth = 0;
+  let asAt = -1;
+  for (let k = open + 1; k < close; k++) {
+    if (isPunct(tokens[k], '(')) depth++;
+    else if (isPunct(tokens[k], ')')) depth--;
+    else if (depth === 0 && isName(tokens[k], 'as')) asAt = k;
+  }
+  if (asAt < 0) return;
+  const target = castTarget(tokens, nextSignificant(tokens, asAt + 1));
+  const rw = target ? castRewrites[target.name] : undefined;
+  if (!rw || !target || nextSignificant(tokens, target.end + 1) !== close) return;
+  const operand = tokens.slice(open + 1, asAt);
+  const isText = operand.some((x) => x.kind === 'string' || (x.kind === 'op' && x.text === '||') || isName(x, 'format') || isName(x, 'concat'));
+  tokens[at]!.text = isText ? rw.literal : rw.expr;
+  for (let k = prevSignificant(tokens, asAt) + 1; k < close; k++) blank(tokens[k]!);
+}
+
+/**
+ * PostgreSQL's format('…%s…%I…%L…', args) → DuckDB's printf with %I/%L arguments wrapped in
+ * quote_ident/quote_literal (catalog database only: those are its macros). DuckDB's own format()
+ * uses {} placeholders, so a literal PostgreSQL format string would come back unchanged.
+ */
+function rewriteFormat(tokens: Token[], at: number, open: number): void {
+  const close = matchingParen(tokens, open);
+  const fmtAt = nextSignificant(tokens, open + 1);
+  const fmt = tokens[fmtAt];
+  if (fmt?.kind !== 'string' || !fmt.value.includes('%')) return;
+  // the arguments after the format string: [first, last] significant token of each
+  const args: Array<[number, number]> = [];
+  let depth = 0;
+  let first = -1;
+  let last = -1;
+  for (let k = fmtAt + 1; k < close; k++) {
+    const tk = tokens[k]!;
+    if (depth === 0 && isPunct(tk, ',')) {
+      if (first >= 0) args.push([first, last]);
+      first = -1;
+      continue;
+    }
+    if (isPunct(tk, '(')) depth++;
+    else if (isPunct(tk, ')')) depth--;
+    if (tk.kind !== 'space' && tk.kind !== 'comment') {
+      if (first < 0) first = k;
+      last = k;
+    }
+  }
+  if (first >= 0) args.push([first, last]);
+  let argIndex = 0;
+  let bad = false;
+  const printfFormat = fmt.value.replace(/%(.)/g, (whole, spec: string) => {
+    if (spec === '%') return '%%';
+    const arg = args[argIndex++];
+    if (!arg || !'sIL'.includes(spec)) {
+      bad = true;
+      return whole;
+    }
+    if (spec !== 's') {
+      tokens[arg[0]]!.text = `${spec === 'I' ? 'quote_ident' : 'quote_literal'}(${tokens[arg[0]]!.text}`;
+      tokens[arg[1]]!.text += ')';
+    }
+    return '%s';
+  });
+  if (bad) return;
+  tokens[at]!.text = 'printf';
+  fmt.text = quoteLiteral(printfFormat);
 }
 
 /** PostgreSQL functions with a different name (and the same arguments) in DuckDB. */
