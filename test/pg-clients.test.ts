@@ -100,6 +100,12 @@ test('psql: \\dt, \\d, \\d+, \\l, \\dn, \\x and \\timing', { timeout: 60_000 }, 
   assert.match(x.stdout, /-\[ RECORD 1 \]-*\nn \| 50/);
   const timing = await psql('\\timing on', 'select 1 as one');
   assert.match(timing.stdout, /Time: [\d.]+ ms/);
+  // the other describe commands run their catalog queries without error
+  for (const meta of ['\\d+', '\\df', '\\dv', '\\du', '\\dT', '\\dx', '\\dL', '\\dF', '\\dX', '\\drds', '\\dp', '\\l+']) {
+    const out = await psql(meta);
+    assert.equal(out.code, 0, `${meta}: ${out.stderr}`);
+  }
+  assert.match((await psql('\\d+')).stdout, /http_events\s+\| table \| wiretap .*\| HTTP\/1\.x requests/);
 });
 
 test('TimeZone: timestamptz text in the session zone (startup option and SET), binary stays UTC', { timeout: 60_000 }, async () => {

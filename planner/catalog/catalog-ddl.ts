@@ -84,7 +84,10 @@ const catalogTables: Record<string, string> = {
   pg_range: 'rngtypid oid, rngsubtype oid, rngmultitypid oid, rngcollation oid, rngsubopc oid, rngcanonical regproc, rngsubdiff regproc',
   pg_operator: 'oid oid, oprname name, oprnamespace oid, oprowner oid, oprkind "char", oprcanmerge BOOLEAN, oprcanhash BOOLEAN, oprleft oid, oprright oid, oprresult oid, oprcom oid, oprnegate oid, oprcode regproc, oprrest regproc, oprjoin regproc',
   pg_cast: 'oid oid, castsource oid, casttarget oid, castfunc oid, castcontext "char", castmethod "char"',
-  pg_language: 'oid oid, lanname name, lanowner oid, lanispl BOOLEAN, lanpltrusted BOOLEAN, lanplcallfoid oid, laninline oid, lanvalidator oid, lanacl VARCHAR[]',
+  // tableoid: a system column psql's \\dL joins pg_description on
+  pg_language: 'oid oid, lanname name, lanowner oid, lanispl BOOLEAN, lanpltrusted BOOLEAN, lanplcallfoid oid, laninline oid, lanvalidator oid, lanacl VARCHAR[], tableoid oid',
+  pg_ts_config: 'oid oid, cfgname name, cfgnamespace oid, cfgowner oid, cfgparser oid',
+  pg_db_role_setting: 'setdatabase oid, setrole oid, setconfig VARCHAR[]',
   pg_event_trigger: 'oid oid, evtname name, evtevent name, evtowner oid, evtfoid oid, evtenabled "char", evttags VARCHAR[]',
   // DBeaver's EncodingCache, ForeignDataWrapperCache, ExtensionCache (joins pg_authid) and AggregateCache read these
   pg_conversion: 'oid oid, conname name, connamespace oid, conowner oid, conforencoding INTEGER, contoencoding INTEGER, conproc regproc, condefault BOOLEAN',
@@ -207,7 +210,8 @@ function catalogRows(): string[] {
   out.push(insert('pg_user', ['usename', 'usesysid', 'usecreatedb', 'usesuper', 'userepl', 'usebypassrls', 'passwd'], [[ownerName, ownerOid, false, false, false, false, '********']]));
   out.push(insert('pg_collation', ['oid', 'collname', 'collnamespace', 'collowner', 'collprovider', 'collisdeterministic', 'collencoding'],
     [[100, 'default', 11, ownerOid, 'd', true, -1], [950, 'C', 11, ownerOid, 'c', true, -1]]));
-  out.push(insert('pg_language', ['oid', 'lanname', 'lanowner', 'lanispl', 'lanpltrusted'], [[12, 'internal', ownerOid, false, false], [14, 'sql', ownerOid, false, true]]));
+  out.push(insert('pg_language', ['oid', 'lanname', 'lanowner', 'lanispl', 'lanpltrusted', 'tableoid'],
+    [[12, 'internal', ownerOid, false, false, systemRelationOids.pg_language!], [14, 'sql', ownerOid, false, true, systemRelationOids.pg_language!]]));
   out.push(insert('pg_type',
     ['oid', 'typname', 'typnamespace', 'typowner', 'typlen', 'typbyval', 'typtype', 'typcategory', 'typispreferred', 'typisdefined', 'typdelim', 'typrelid', 'typelem', 'typarray', 'typinput', 'typoutput', 'typalign', 'typstorage', 'typnotnull', 'typbasetype', 'typtypmod', 'typndims', 'typcollation'],
     [
@@ -277,6 +281,8 @@ function catalogMacros(): string[] {
     m(`pg_function_is_visible(x) AS true`),
     m(`pg_collation_is_visible(x) AS true`),
     m(`pg_opclass_is_visible(x) AS true`),
+    m(`pg_ts_config_is_visible(x) AS true`),
+    m(`pg_statistics_obj_is_visible(x) AS true`),
     m(`pg_is_other_temp_schema(x) AS false`),
     m(`pg_my_temp_schema() AS 0`),
     m(`pg_is_in_recovery() AS false`),
