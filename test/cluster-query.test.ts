@@ -177,6 +177,26 @@ test('a pod filter contacts only the node running that pod (EXPLAIN and agent co
   assert.deepEqual(delta, [['node-0', 0], ['node-1', 1], ['node-2', 0], ['node-3', 0]]);
 });
 
+test('a time_ range outside a node\'s rows prunes it (heartbeat ranges; EXPLAIN and agent counters)', async () => {
+  // synthetic rows are 1 ms apart from 2026-01-01T00:00:00Z: node-0/1/2 hold ≤ 4 s, node-3 150 s
+  const sql = "select count(*), max(latency) from http_events where time_ >= '2026-01-01 00:00:05+00' and time_ < timestamp '2026-01-01 00:01:00'";
+  const plan = (await query(broker.port, `explain ${sql}`)).rows.map((r) => String(r[0])).join('\n');
+  assert.match(plan, /nodes chosen \(1\): node-3/);
+  assert.match(plan, /nodes pruned \(3\): node-0 \[2026-01-01T00:00:00.000Z, 2026-01-01T00:00:02.999Z\], node-1 \[[^\]]*\], node-2 \[[^\]]*\] by time_: the query asks \[2026-01-01T00:00:05.000Z, 2026-01-01T00:01:00.000Z\], their http_events rows lie outside/);
+  const before = await Promise.all(agents.map(agentStats));
+  const [d, s] = await Promise.all([query(broker.port, sql), query(standalonePort, sql)]);
+  assert.deepEqual(d.rows, s.rows);
+  assert.equal(d.rows[0]![0], '55000');
+  const afterStats = await Promise.all(agents.map(agentStats));
+  assert.deepEqual(agents.map((a, i) => [a.name, afterStats[i]!.fragments.fragments - before[i]!.fragments.fragments]), [['node-0', 0], ['node-1', 0], ['node-2', 0], ['node-3', 1]]);
+  // a range no node holds: nobody is asked, the answer is still right (zero)
+  const none = "select count(*) from http_events where time_ between '2025-01-01' and '2025-12-31'";
+  assert.match((await query(broker.port, `explain ${none}`)).rows.map((r) => String(r[0])).join('\n'), /nodes chosen \(0\)/);
+  assert.deepEqual((await query(broker.port, none)).rows, [['0']]);
+  // a bound only the nodes can evaluate (a column on both sides) prunes nothing
+  assert.match((await query(broker.port, 'explain select count(*) from http_events where time_ > time_')).rows.map((r) => String(r[0])).join('\n'), /nodes chosen \(4\)/);
+});
+
 test('a restarted broker knows every agent again (they re-announce)', async () => {
   await broker.stop();
   broker = await startBrokerHere();

@@ -110,3 +110,25 @@ test('sketches: approx_count_distinct and approx_quantile merge within their bou
   nodes = [];
   assert.deepEqual(await rows(executor, 'select approx_count_distinct(req_path), approx_quantile(latency, 0.5) from http_events'), [[0n, null]]);
 });
+
+test('nodes whose heartbeat time_ range lies outside the WHERE bounds are not asked (EXPLAIN names why)', async () => {
+  const asked: string[] = [];
+  const counting: FragmentRunner = { run: (node, sql, d, s) => { asked.push(node.name); return runner.run(node, sql, d, s); } };
+  const timed = new DistributedExecutor({ nodes: () => nodes }, counting, merge, schema, null, { fragmentTimeoutMs: 30_000 });
+  // rows are 1 ms apart from 2026-01-01T00:00:00Z: a holds 300 ms, b 350 ms, c 400 ms
+  const t0 = 1_767_225_600_000_000;
+  nodes = ['a', 'b', 'c'].map((name, i) => ({ name, asid: i + 1, address: 'in-process', timeRanges: { http_events: { minUs: t0, maxUs: t0 + (299 + 50 * i) * 1000 }, process_stats: null } }));
+  const sql = "select count(*), avg(latency) from http_events where time_ > '2026-01-01 00:00:00.320+00'";
+  const plan = (await rows(timed, `explain ${sql}`)).map((r) => String(r[0])).join('\n');
+  assert.match(plan, /nodes chosen \(2\): b, c/);
+  assert.match(plan, /nodes pruned \(1\): a \[2026-01-01T00:00:00.000Z, 2026-01-01T00:00:00.299Z\] by time_: the query asks \[2026-01-01T00:00:00.320Z, …\], their http_events rows lie outside/);
+  assert.deepEqual(await rows(timed, sql), await rows(all, sql));
+  assert.deepEqual(asked.sort(), ['b', 'c']);
+  // open-ended (capturing) nodes are never pruned by a lower bound; unknown tables never at all
+  nodes = nodes.map((n) => ({ ...n, timeRanges: { http_events: { minUs: t0, maxUs: null } } }));
+  assert.match((await rows(timed, `explain ${sql}`)).map((r) => String(r[0])).join('\n'), /nodes chosen \(3\)/);
+  assert.match((await rows(timed, "explain select count(*) from process_stats where time_ > '2030-01-01'")).map((r) => String(r[0])).join('\n'), /nodes chosen \(3\)/);
+  // a table a static node reports empty: pruned whatever the bounds
+  nodes = nodes.map((n) => ({ ...n, timeRanges: { process_stats: null } }));
+  assert.match((await rows(timed, "explain select count(*) from process_stats where time_ > '2000-01-01'")).map((r) => String(r[0])).join('\n'), /nodes chosen \(0\).*\n.*a, b, c by time_: no process_stats rows/);
+});

@@ -4,7 +4,7 @@
 import { setMaxListeners } from 'node:events';
 import { SqlError, SqlState, type QueryExecutor, type QueryResult } from '../../engine/query.ts';
 import { planDistributed } from './split.ts';
-import type { DistributedPlan } from './plan.ts';
+import type { DistributedPlan, TimeFilter } from './plan.ts';
 import { NodeUnavailableError, type AgentNode, type FragmentRunner, type NodeDirectory, type NodePruner } from './nodes.ts';
 import type { MergeDb, MergeInput } from './merge-db.ts';
 import { explainRows } from './explain.ts';
@@ -33,7 +33,12 @@ export interface DistributedStats {
   mergeMs: number;
 }
 
-export interface NodeChoice { chosen: AgentNode[]; pruned: AgentNode[] }
+export interface NodeChoice {
+  chosen: AgentNode[];
+  pruned: AgentNode[];
+  /** Why each pruned node was left out, by node name (EXPLAIN groups nodes by `by`). */
+  reasons: Map<string, { by: string; detail?: string }>;
+}
 
 const explainPrefix = /^\s*explain\s+(?!analyze\b)(?:\(\s*[^)]*\)\s*)?/i;
 
@@ -66,20 +71,47 @@ export class DistributedExecutor implements QueryExecutor {
     return planDistributed(sql, this.merge.aggregateNames);
   }
 
-  choose(plan: DistributedPlan): NodeChoice {
+  async choose(plan: DistributedPlan): Promise<NodeChoice> {
     const all = plan.inputs.length === 0 ? [] : this.directory.nodes();
-    if (!plan.podFilter || !this.pruner) return { chosen: all, pruned: [] };
-    const names = this.pruner.nodesFor(plan.podFilter);
-    if (names === null) return { chosen: all, pruned: [] };
-    const keep = new Set(names);
-    return { chosen: all.filter((n) => keep.has(n.name)), pruned: all.filter((n) => !keep.has(n.name)) };
+    const choice: NodeChoice = { chosen: all, pruned: [], reasons: new Map() };
+    const names = plan.podFilter && this.pruner ? this.pruner.nodesFor(plan.podFilter) : null;
+    if (names !== null && plan.podFilter) {
+      const keep = new Set(names);
+      const by = `by ${Object.entries(plan.podFilter).map(([k, v]) => `${k} in (${v.join(', ')})`).join(' and ')}`;
+      choice.chosen = all.filter((n) => keep.has(n.name));
+      choice.pruned = all.filter((n) => !keep.has(n.name));
+      for (const n of choice.pruned) choice.reasons.set(n.name, { by });
+    }
+    if (plan.timeFilter && choice.chosen.length) await this.pruneByTime(plan.timeFilter, choice);
+    return choice;
+  }
+
+  /** Leaves out nodes whose rows of the table (as of their last heartbeat) lie outside the time_ bounds. */
+  private async pruneByTime(filter: TimeFilter, choice: NodeChoice): Promise<void> {
+    const bounds = await this.merge.timeBoundsUs(filter.lower, filter.upper);
+    if (!bounds) return; // bounds the broker cannot evaluate: the nodes decide
+    const { lower, upper } = bounds;
+    const iso = (us: number | null) => (us === null ? '…' : new Date(Math.floor(us / 1000)).toISOString());
+    const asked = `[${iso(lower)}, ${iso(upper)}]`;
+    const keep: AgentNode[] = [];
+    for (const n of choice.chosen) {
+      const r = n.timeRanges?.[filter.table];
+      // 1 µs of slack on both sides: the heartbeat's range and the bounds are both rounded to µs
+      const outside = r === null
+        || (r !== undefined && ((upper !== null && upper < r.minUs - 1) || (lower !== null && r.maxUs !== null && lower > r.maxUs + 1)));
+      if (!outside) { keep.push(n); continue; }
+      choice.pruned.push(n);
+      choice.reasons.set(n.name, r === null ? { by: `by time_: no ${filter.table} rows` }
+        : { by: `by time_: the query asks ${asked}, their ${filter.table} rows lie outside`, detail: `[${iso(r!.minUs)}, ${iso(r!.maxUs)}]` });
+    }
+    choice.chosen = keep;
   }
 
   private async run(sql: string, signal: AbortSignal | undefined, partial: boolean): Promise<DistributedResult> {
     const explain = explainPrefix.exec(sql);
     const statement = explain ? sql.slice(explain[0].length) : sql;
     const plan = this.plan(statement);
-    const choice = this.choose(plan);
+    const choice = await this.choose(plan);
     if (explain) return explainResult(explainRows(plan, choice, this.pruner !== null));
     const deadlineMs = Date.now() + this.options.fragmentTimeoutMs;
     const abort = new AbortController();

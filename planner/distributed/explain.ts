@@ -7,8 +7,16 @@ export function explainRows(plan: DistributedPlan, choice: NodeChoice, pruningAv
   const lines = [`Distributed plan: ${plan.strategy}`];
   if (plan.reason) lines.push(`  why: ${plan.reason}`);
   lines.push(`  nodes chosen (${choice.chosen.length}): ${names(choice.chosen)}`);
-  const filter = plan.podFilter ? Object.entries(plan.podFilter).map(([k, v]) => `${k} in (${v.join(', ')})`).join(' and ') : null;
-  lines.push(`  nodes pruned (${choice.pruned.length}): ${names(choice.pruned)}${filter ? ` by ${filter}${pruningAvailable ? '' : ' (no cluster metadata: nothing pruned)'}` : ''}`);
+  // pruned nodes grouped by reason: "a, b by pod in (x); c by time_: …"
+  const groups = new Map<string, string[]>();
+  for (const n of choice.pruned) {
+    const why = choice.reasons.get(n.name);
+    groups.set(why?.by ?? '', [...(groups.get(why?.by ?? '') ?? []), why?.detail ? `${n.name} ${why.detail}` : n.name]);
+  }
+  const pruned = [...groups].map(([why, ns]) => `${ns.join(', ')}${why ? ` ${why}` : ''}`).join('; ');
+  const noMetadata = plan.podFilter && !pruningAvailable ? ` (by ${Object.keys(plan.podFilter).join('/')}: no cluster metadata, nothing pruned)` : '';
+  lines.push(`  nodes pruned (${choice.pruned.length}): ${pruned || '(none)'}${noMetadata}`);
+  if (plan.timeFilter) lines.push(`  time_ bounds: >= ${plan.timeFilter.lower.join(', ') || '(none)'}; <= ${plan.timeFilter.upper.join(', ') || '(none)'}`);
   lines.push(`  pushed predicates: ${plan.pushedPredicates.length ? plan.pushedPredicates.join(' AND ') : '(none)'}`);
   for (const i of plan.inputs) lines.push(`  node fragment -> ${i.name}: ${i.nodeSql}`);
   lines.push(`  merge fragment (broker): ${plan.mergeSql}`);

@@ -102,6 +102,28 @@ export class MergeDb {
     }
   }
 
+  /**
+   * The tightest bounds (µs since the epoch) of time_ lower/upper bound expressions, evaluated here
+   * (now(), intervals, literals in the broker's UTC); null when one cannot be evaluated.
+   */
+  async timeBoundsUs(lower: string[], upper: string[]): Promise<{ lower: number | null; upper: number | null } | null> {
+    const all = [...lower, ...upper];
+    if (all.length === 0) return { lower: null, upper: null };
+    const conn = await this.instance.connect();
+    try {
+      const row = (await conn.runAndReadAll(`SELECT ${all.map((e) => `epoch_us(CAST((${e}) AS TIMESTAMPTZ))`).join(', ')}`)).getRows()[0]!;
+      const us = row.map((v) => (v === null ? null : Number(v)));
+      if (us.some((v) => v === null)) return null;
+      const lo = us.slice(0, lower.length) as number[];
+      const hi = us.slice(lower.length) as number[];
+      return { lower: lo.length ? Math.max(...lo) : null, upper: hi.length ? Math.min(...hi) : null };
+    } catch {
+      return null;
+    } finally {
+      conn.closeSync();
+    }
+  }
+
   close(): void {
     this.instance.closeSync();
   }

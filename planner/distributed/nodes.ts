@@ -7,7 +7,15 @@ export interface AgentNode {
   name: string;
   asid: number;
   address: string;
+  /** Per table, the time_ range of the node's rows (from its last heartbeat); absent = unknown. */
+  timeRanges?: TimeRanges;
 }
+
+/**
+ * time_ of a node's rows per table, µs since the epoch: null = the table holds no rows; maxUs null =
+ * open-ended (a capturing node appends rows newer than any heartbeat). A table not listed is unknown.
+ */
+export type TimeRanges = Record<string, { minUs: number; maxUs: number | null } | null>;
 
 export interface NodeDirectory {
   /** Agents currently alive (heartbeating). */

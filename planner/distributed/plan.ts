@@ -15,6 +15,9 @@ export interface ShippedInput {
 
 export interface PodFilter { pod?: string[]; namespace?: string[]; service?: string[] }
 
+/** Bounds on time_ from the WHERE clause (SQL expressions without columns, e.g. now() - interval '5 minutes'). */
+export interface TimeFilter { table: string; lower: string[]; upper: string[] }
+
 export interface DistributedPlan {
   strategy: Strategy;
   inputs: ShippedInput[];
@@ -23,6 +26,8 @@ export interface DistributedPlan {
   pushedPredicates: string[];
   /** Metadata filter that limits which nodes can hold matching rows. */
   podFilter: PodFilter | null;
+  /** time_ bounds that prune nodes whose rows of this table lie outside them. */
+  timeFilter?: TimeFilter | null;
   /** Why a more efficient strategy was not used. */
   reason?: string;
 }

@@ -67,3 +67,13 @@ test('an inner join ships each table with the predicates on its own columns', ()
   assert.equal(plan('select * from http_events h left join process_stats p on h.upid = p.upid where p.rss_bytes is null').inputs[1]!.nodeSql, 'SELECT * FROM process_stats');
   assert.equal(plan('select * from http_events a join http_events b on a.upid = b.upid where a.latency > 5').inputs[0]!.nodeSql, 'SELECT * FROM http_events');
 });
+
+test('time_ bounds from the WHERE clause (either side, BETWEEN, =) for node pruning', () => {
+  const p = plan("select count(*) from http_events where time_ >= now() - interval '5 minutes' and '2026-01-02' > time_ and latency > 0");
+  assert.deepEqual(p.timeFilter, { table: 'http_events', lower: ["now() - INTERVAL '5 minutes'"], upper: ["'2026-01-02'"] });
+  assert.deepEqual(plan("select * from http_events where time_ between '2026-01-01' and '2026-01-02' order by time_ limit 3").timeFilter,
+    { table: 'http_events', lower: ["'2026-01-01'"], upper: ["'2026-01-02'"] });
+  assert.deepEqual(plan("select count(*) from http_events where time_ = '2026-01-01'").timeFilter, { table: 'http_events', lower: ["'2026-01-01'"], upper: ["'2026-01-01'"] });
+  assert.equal(plan("select count(*) from http_events where time_ > '2026-01-01' or latency > 0").timeFilter, null); // OR: no bound
+  assert.equal(plan('select count(*) from http_events where time_ > time_').timeFilter, null); // not a constant
+});

@@ -6,7 +6,7 @@ import { telemetryTableNames } from '../catalog/catalog-objects.ts';
 import { tokenize } from '../sql/lexer.ts';
 import { contains, exprSql, hasAggregate, parseOne, type Ast } from './sql-ast.ts';
 import type { DistributedPlan } from './plan.ts';
-import { podFilterOf, pushedPredicates } from './predicate-pushdown.ts';
+import { podFilterOf, pushedPredicates, timeFilterOf } from './predicate-pushdown.ts';
 import { splitPartialAggregate } from './partial-aggregate.ts';
 import { splitTopN } from './top-n.ts';
 import { joinInputs } from './join-inputs.ts';
@@ -61,6 +61,7 @@ export function planDistributed(sql: string, aggregateNames: ReadonlySet<string>
   const whereSql = ast.where ? exprSql(ast.where) : null;
   const pushed = ast.where ? pushedPredicates(ast.where) : [];
   const podFilter = ast.where ? podFilterOf(ast.where) : null;
+  const timeFilter = ast.where ? timeFilterOf(ast.where, table) : null;
   const hasWindow = JSON.stringify(ast.columns).includes('"over":{');
   // clauses the split rules do not model (named WINDOW, GROUP BY modifiers, anything newer) ship rows
   const modelled = !Object.entries(ast).some(([k, v]) => !modelledClauses.has(k) && v !== null && v !== undefined)
@@ -68,11 +69,11 @@ export function planDistributed(sql: string, aggregateNames: ReadonlySet<string>
   const aggregates = hasAggregate(ast.columns, aggregateNames) || hasAggregate(ast.orderby, aggregateNames) || (ast.groupby?.columns?.length ?? 0) > 0;
   if (modelled && aggregates && !hasWindow && !ast.having && !ast.distinct?.type) {
     const split = splitPartialAggregate(ast, table, whereSql);
-    if (split) return { strategy: 'partial-aggregate', inputs: [split.input], mergeSql: split.mergeSql, pushedPredicates: pushed, podFilter };
+    if (split) return { strategy: 'partial-aggregate', inputs: [split.input], mergeSql: split.mergeSql, pushedPredicates: pushed, podFilter, timeFilter };
   }
   if (modelled && !aggregates && !hasWindow) {
     const split = splitTopN(ast);
-    if (split) return { strategy: 'node-rows', inputs: [split.input], mergeSql: split.mergeSql, pushedPredicates: pushed, podFilter };
+    if (split) return { strategy: 'node-rows', inputs: [split.input], mergeSql: split.mergeSql, pushedPredicates: pushed, podFilter, timeFilter };
   }
   return {
     strategy: 'ship-rows',
@@ -80,6 +81,7 @@ export function planDistributed(sql: string, aggregateNames: ReadonlySet<string>
     mergeSql: sql,
     pushedPredicates: pushed,
     podFilter,
+    timeFilter,
     reason: 'DISTINCT, HAVING, window functions, or aggregates / ORDER BY the merge rules cannot split run over all rows at the broker',
   };
 }

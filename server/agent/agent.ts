@@ -13,6 +13,7 @@ import { startAnnouncer, type Announcer } from '../registry/announcer.ts';
 import { followNodeMetadata } from '../metadata/subscribers.ts';
 import { PodStore } from '../../collector/k8s/pod-store.ts';
 import type { Logger } from '../log.ts';
+import type { TimeRanges } from '../../planner/distributed/nodes.ts';
 
 export interface AgentStartOptions {
   nats: string;
@@ -38,6 +39,23 @@ export interface Agent {
 
 /** Fixed start time of synthetic rows, so every run and the tests' standalone copy agree. */
 export const syntheticStartNs = 1_767_225_600_000_000_000n; // 2026-01-01T00:00:00Z
+
+/**
+ * time_ range per table for the heartbeat. A capturing agent keeps appending rows newer than any
+ * heartbeat, so its ranges are open-ended and an empty table is "unknown" (not listed); a static one
+ * (synthetic rows) is exact, and an empty table is reported empty.
+ */
+export function timeRangesOf(engine: DuckEngine, live: boolean): TimeRanges {
+  const out: TimeRanges = {};
+  for (const t of engine.tableStats()) {
+    if (Number.isNaN(t.oldestTime) || t.rows === 0) {
+      if (!live) out[t.table] = null;
+      continue;
+    }
+    out[t.table] = { minUs: t.oldestTime, maxUs: live ? null : t.newestTime };
+  }
+  return out;
+}
 
 export async function startAgent(o: AgentStartOptions): Promise<Agent> {
   const asid = asidFor(o.node);
@@ -69,7 +87,9 @@ export async function startAgent(o: AgentStartOptions): Promise<Agent> {
     });
     const h = health;
     await new Promise<void>((resolve, reject) => { h.once('error', reject); h.listen(o.healthPort, resolve); });
-    announcer = await startAnnouncer(o.nats, { name: o.node, asid, address: `${o.advertise}:${fragments.port}`, heartbeatMs: o.heartbeatMs }, o.log.child({ component: 'registry' }));
+    const live = o.source.kind === 'capture';
+    announcer = await startAnnouncer(o.nats, { name: o.node, asid, address: `${o.advertise}:${fragments.port}`, heartbeatMs: o.heartbeatMs }, o.log.child({ component: 'registry' }),
+      () => ({ timeRanges: timeRangesOf(engine, live) }));
   } catch (err) {
     health?.close();
     await fragments?.close();

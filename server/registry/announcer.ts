@@ -11,13 +11,14 @@ export interface Announcer {
   close(): Promise<void>;
 }
 
-export async function startAnnouncer(natsUrl: string, me: Omit<Announcement, 'startedAt'>, log: Logger): Promise<Announcer> {
+/** current: what changes between heartbeats (the data's time ranges), read at every announcement. */
+export async function startAnnouncer(natsUrl: string, me: Omit<Announcement, 'startedAt'>, log: Logger, current: () => Partial<Announcement> = () => ({})): Promise<Announcer> {
   const nc: NatsConnection = await connect({ servers: natsUrl, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500, waitOnFirstConnect: true, name: `wiretap-agent-${me.name}` });
   const msg: Announcement = { ...me, startedAt: Date.now() };
   const state = { announcements: 0 };
   const announce = () => {
     try {
-      nc.publish(announceSubject, JSON.stringify(msg));
+      nc.publish(announceSubject, JSON.stringify({ ...msg, ...current() }));
       state.announcements++;
     } catch (err) {
       log.debug({ err }, 'announce failed (NATS away); retrying next heartbeat');

@@ -2,7 +2,7 @@
 // persisted: a restarted broker asks (discoverSubject) and agents re-announce. Agents that miss 3
 // heartbeats expire — but not while NATS itself is away, so queries to known agents keep working.
 import { connect, type NatsConnection } from 'nats';
-import type { AgentNode, NodeDirectory } from '../../planner/distributed/nodes.ts';
+import type { AgentNode, NodeDirectory, TimeRanges } from '../../planner/distributed/nodes.ts';
 import { announceSubject, discoverSubject, type Announcement } from './subjects.ts';
 import type { Logger } from '../log.ts';
 
@@ -60,7 +60,8 @@ export class AgentRegistry implements NodeDirectory {
     }
     const known = this.agents.get(a.name);
     if (!known || known.node.address !== a.address) this.log.info({ node: a.name, asid: a.asid, address: a.address }, 'agent registered');
-    this.agents.set(a.name, { node: { name: a.name, asid: a.asid, address: a.address }, lastSeen: now, heartbeatMs: a.heartbeatMs || 2000 });
+    const timeRanges = validTimeRanges(a.timeRanges);
+    this.agents.set(a.name, { node: { name: a.name, asid: a.asid, address: a.address, ...(timeRanges ? { timeRanges } : {}) }, lastSeen: now, heartbeatMs: a.heartbeatMs || 2000 });
   }
 
   private expire(now: number): void {
@@ -81,4 +82,17 @@ export class AgentRegistry implements NodeDirectory {
   async close(): Promise<void> {
     await this.nc.close();
   }
+}
+
+/** The announced time ranges when well-formed (a malformed one is ignored: that node is never pruned by time). */
+function validTimeRanges(v: unknown): TimeRanges | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const out: TimeRanges = {};
+  for (const [table, r] of Object.entries(v as Record<string, unknown>)) {
+    if (r === null) { out[table] = null; continue; }
+    const { minUs, maxUs } = (r ?? {}) as { minUs?: unknown; maxUs?: unknown };
+    if (typeof minUs !== 'number' || !Number.isFinite(minUs) || (maxUs !== null && (typeof maxUs !== 'number' || !Number.isFinite(maxUs)))) return undefined;
+    out[table] = { minUs, maxUs: maxUs as number | null };
+  }
+  return out;
 }
