@@ -3,8 +3,8 @@
 import { duckAddon } from './duck.ts';
 
 export interface PgRowEncoder {
-  /** The chunk's rows as DataRow messages (chunk: a DuckDBDataChunk's `chunk` external). */
-  encode(chunk: unknown): Buffer;
+  /** Rows [start, end) of a chunk as DataRow messages (chunk: a DuckDBDataChunk's `chunk` external). */
+  encode(chunk: unknown, start: number, end: number): Buffer;
 }
 
 export interface PgRowsAddon {

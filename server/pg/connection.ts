@@ -15,6 +15,7 @@ import { splitStatements } from './split-statements.ts';
 import { formatValue } from './text-format.ts';
 import { resolveTimeZone, type TimeZone } from '../../planner/session/time-zone.ts';
 import { encodeBinary } from './binary-format.ts';
+import { batchLength, batchValues, nativeDataRows, resultBatches, type RowBatch } from './row-batches.ts';
 import { parseCursorCommand, SqlCursors } from './sql-cursors.ts';
 import { classifyTransactionCommand, type TxCommand } from './transaction-control.ts';
 import { decodeBind, decodeExecute, decodeParse, decodeTarget } from './extended-messages.ts';
@@ -184,17 +185,25 @@ export class PgConnection {
 
   // ---- output -----------------------------------------------------------------------------
 
-  /** Hands encoded messages to the socket; false when the socket wants us to wait. */
-  private flush(): boolean {
-    if (this.out.size === 0) return true;
-    const bytes = this.out.take();
+  /**
+   * Hands encoded messages (then `more`, already encoded DataRows) to the socket in one write;
+   * false when the socket wants us to wait.
+   */
+  private flush(more?: Buffer): boolean {
+    if (this.out.size === 0 && !more) return true;
+    const bytes = this.out.size > 0 ? this.out.take() : null;
     if (this.isClosed || this.socket.writableEnded) return true;
-    return this.socket.write(bytes);
+    if (!bytes || !more) return this.socket.write((bytes ?? more)!);
+    this.socket.cork();
+    this.socket.write(bytes);
+    const ok = this.socket.write(more);
+    this.socket.uncork();
+    return ok;
   }
 
-  /** Flushes and waits until the socket drained (or closed). */
-  private async flushAndDrain(): Promise<void> {
-    if (this.flush()) return;
+  /** Flushes (with `more`, see flush) and waits until the socket drained (or closed). */
+  private async flushAndDrain(more?: Buffer): Promise<void> {
+    if (this.flush(more)) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         this.socket.off('drain', done);
@@ -485,6 +494,15 @@ export class PgConnection {
     }
   }
 
+  /** The session's settings, for how results are encoded (row-batches.ts). */
+  private readonly outputSetting = (name: string): string | undefined => {
+    try {
+      return this.brokerSession?.settings.get(name);
+    } catch {
+      return undefined;
+    }
+  };
+
   /** Runs a statement through the executor, cancellable while it runs. */
   private async startQuery(sql: string, abort: AbortController): Promise<QueryResult> {
     this.running = abort;
@@ -516,7 +534,7 @@ export class PgConnection {
     }
     const types = columns.map((c) => c.type);
     let rows = 0;
-    for await (const chunk of result.chunks) {
+    for await (const chunk of resultBatches(result)) {
       if (signal.aborted) throw canceledError(signal);
       rows += await this.sendRows(types, chunk);
     }
@@ -529,7 +547,14 @@ export class PgConnection {
    * Encodes rows as DataRows and hands them to the socket. Backpressure: returns only once the
    * socket has drained, so the caller pulls the next chunk only when the client keeps up.
    */
-  private async sendRows(types: ColumnType[], chunk: Value[][], formats?: number[]): Promise<number> {
+  private async sendRows(types: ColumnType[], batch: RowBatch, formats?: number[]): Promise<number> {
+    const encoded = nativeDataRows(batch, formats ?? types.map(() => 0), this.outputSetting);
+    if (encoded) {
+      await this.flushAndDrain(encoded);
+      if (this.isClosed) throw new ConnectionClosed();
+      return batchLength(batch);
+    }
+    const chunk = batchValues(batch);
     const text: Array<string | Buffer | null> = new Array(types.length);
     const binary = formats?.some((f) => f === 1) ?? false;
     const zone = this.timeZone();

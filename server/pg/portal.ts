@@ -3,6 +3,7 @@
 // continue later (PortalSuspended).
 import { SqlError, SqlState, type QueryResult, type Value } from '../../engine/query.ts';
 import type { TxCommand } from './transaction-control.ts';
+import { batchLength, batchValues, resultBatches, sliceBatch, type RowBatch } from './row-batches.ts';
 import type { CursorCommand } from './sql-cursors.ts';
 
 export interface PreparedStatement {
@@ -23,8 +24,8 @@ export interface PreparedStatement {
 }
 
 export class Portal {
-  private iterator: AsyncIterator<Value[][]> | null = null;
-  private buffered: Value[][] = [];
+  private iterator: AsyncIterator<RowBatch> | null = null;
+  private buffered: RowBatch = [];
   private offset = 0;
   private exhausted = false;
 
@@ -56,13 +57,14 @@ export class Portal {
 
   /**
    * The next rows: whatever is left of the current chunk, or the next chunk, at most max
-   * (0 = no limit). null when the result is exhausted.
+   * (0 = no limit), still undecoded if they come from DuckDB (row-batches.ts). null when the
+   * result is exhausted.
    */
-  async next(max: number): Promise<Value[][] | null> {
+  async nextBatch(max: number): Promise<RowBatch | null> {
     if (!this.result) throw new Error('portal has not been executed');
-    while (this.offset >= this.buffered.length) {
+    while (this.offset >= batchLength(this.buffered)) {
       if (this.exhausted) return null;
-      this.iterator ??= this.result.chunks[Symbol.asyncIterator]();
+      this.iterator ??= resultBatches(this.result)[Symbol.asyncIterator]();
       const step = await this.iterator.next();
       if (step.done) {
         this.exhausted = true;
@@ -71,10 +73,17 @@ export class Portal {
       this.buffered = step.value;
       this.offset = 0;
     }
-    const end = max > 0 ? Math.min(this.buffered.length, this.offset + max) : this.buffered.length;
-    const rows = this.offset === 0 && end === this.buffered.length ? this.buffered : this.buffered.slice(this.offset, end);
+    const length = batchLength(this.buffered);
+    const end = max > 0 ? Math.min(length, this.offset + max) : length;
+    const rows = this.offset === 0 && end === length ? this.buffered : sliceBatch(this.buffered, this.offset, end);
     this.offset = end;
     return rows;
+  }
+
+  /** nextBatch's rows as Values. */
+  async next(max: number): Promise<Value[][] | null> {
+    const batch = await this.nextBatch(max);
+    return batch && batchValues(batch);
   }
 
   /** Releases the result (the executor's iterator finally-blocks run). */

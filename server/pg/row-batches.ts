@@ -1,50 +1,102 @@
-// How a result's rows become DataRow messages — the one place that picks native or JS encoding.
-// Native: DuckDB's chunks go undecoded to wiretap_duck's PgRowEncoder (native/src/duck/pg-rows.cc),
-// which writes a whole chunk's DataRows in one Buffer, byte-for-byte what the JS encoders write.
-// JS: rows as Values (engine/query.ts), encoded by text-format.ts / binary-format.ts. Native is
-// used when the result comes from DuckDB, the addon is built, every column's type is one it
-// encodes, and the session's output settings are ones it honours; otherwise the whole result
-// goes the JS way (never wrong bytes).
+// Rows on their way to the client, and the one place that picks native or JS DataRow encoding.
+// A result from DuckDB travels as DuckRows — row ranges of its chunks, not yet decoded — through
+// portals (Execute row limits slice them) to the connection, which asks nativeDataRows() for the
+// bytes: wiretap_duck's PgRowEncoder (native/src/duck/pg-rows.cc) writes them straight from the
+// vectors, byte-for-byte what the JS encoders (text-format.ts, binary-format.ts) write. When it
+// cannot (addon not built, a column type it does not encode, a session setting it does not
+// honour) the range is decoded to Values and goes the JS way — never wrong bytes.
+import type { DuckDBDataChunk } from '@duckdb/node-api';
 import type { QueryResult, Value } from '../../engine/query.ts';
-import { pgRowsAddon } from '../../native/duck-pg-rows.ts';
+import type { ColumnType } from '../../engine/schema.ts';
+import { chunkValues } from '../../engine/duck-result.ts';
+import { resolveTimeZone } from '../../planner/session/time-zone.ts';
+import { pgRowsAddon, type PgRowEncoder } from '../../native/duck-pg-rows.ts';
 
-/** DataRow messages already encoded, `count` of them, back to back. */
-export class EncodedRows {
-  constructor(readonly bytes: Buffer, readonly count: number) {}
+/** What a result's DuckDB chunks share: column types and the encoders made for them. */
+class DuckSource {
+  private readonly encoders = new Map<string, PgRowEncoder>();
 
-  /** Rows [start, end): DataRows carry their length, so a walk over the headers finds them. */
-  slice(start: number, end: number): EncodedRows {
-    let at = 0;
-    let from = 0;
-    for (let i = 0; i < end; i++) {
-      if (i === start) from = at;
-      at += 1 + this.bytes.readInt32BE(at + 1);
+  constructor(
+    /** DuckDB type id of each column. */
+    readonly typeIds: number[],
+    /** Wire type of each column (what JS decoding yields). */
+    readonly types: ColumnType[],
+  ) {}
+
+  encoder(formats: number[]): PgRowEncoder {
+    const key = formats.join('');
+    let e = this.encoders.get(key);
+    if (!e) {
+      e = new (pgRowsAddon()!.PgRowEncoder)(Uint8Array.from(formats));
+      this.encoders.set(key, e);
     }
-    return new EncodedRows(this.bytes.subarray(from, at), end - start);
+    return e;
+  }
+}
+
+/** Rows [start, end) of one DuckDB chunk, not yet decoded or encoded. */
+export class DuckRows {
+  constructor(
+    readonly source: DuckSource,
+    readonly chunk: DuckDBDataChunk,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  get count(): number {
+    return this.end - this.start;
+  }
+
+  /** Rows [from, to) of this range. */
+  slice(from: number, to: number): DuckRows {
+    return new DuckRows(this.source, this.chunk, this.start + from, this.start + Math.min(to, this.count));
+  }
+
+  /** The rows as Values (for the JS encoders and for consumers that read values). */
+  values(): Value[][] {
+    const all = chunkValues(this.chunk, this.source.types);
+    return this.start === 0 && this.end === all.length ? all : all.slice(this.start, this.end);
   }
 }
 
 /** A batch of rows on its way to the client. */
-export type RowBatch = Value[][] | EncodedRows;
+export type RowBatch = Value[][] | DuckRows;
 
 export function batchLength(batch: RowBatch): number {
-  return batch instanceof EncodedRows ? batch.count : batch.length;
+  return batch instanceof DuckRows ? batch.count : batch.length;
 }
 
-export function sliceBatch(batch: RowBatch, start: number, end: number): RowBatch {
-  return batch instanceof EncodedRows ? batch.slice(start, end) : batch.slice(start, end);
+export function sliceBatch(batch: RowBatch, from: number, to: number): RowBatch {
+  return batch.slice(from, to);
 }
 
-/** The session settings that change output (SessionSettings.get; absent = PostgreSQL's defaults as we report them). */
+export function batchValues(batch: RowBatch): Value[][] {
+  return batch instanceof DuckRows ? batch.values() : batch;
+}
+
+/**
+ * A result's rows in batches: its DuckDB chunks undecoded when it has them (one DuckRows per
+ * chunk), else its Values. Consumes the result; return() releases it.
+ */
+export function resultBatches(result: QueryResult): AsyncIterable<RowBatch> {
+  const duck = result.duck;
+  if (!duck) return result.chunks;
+  const source = new DuckSource(duck.typeIds, result.columns.map((c) => c.type));
+  return (async function* () {
+    for await (const chunk of duck.chunks) yield new DuckRows(source, chunk, 0, chunk.rowCount);
+  })();
+}
+
+/** A session setting by name (SessionSettings.get); undefined = the default we report. */
 export type OutputSetting = (name: string) => string | undefined;
 
 // DuckDB type ids (DuckDBTypeId) whose output depends on a setting.
 const FLOAT = 10, DOUBLE = 11, TIMESTAMP = 12, DATE = 13, INTERVAL = 15, TIMESTAMP_TZ = 31;
 
 /**
- * Why the native encoder cannot write this result the way the session wants it, or null if it can.
- * It writes timestamptz in UTC, DateStyle ISO, IntervalStyle postgres and shortest-exact floats
- * (extra_float_digits ≥ 1).
+ * Why the native encoder cannot write these columns as the session wants them, or null if it
+ * can. It writes timestamptz in UTC, DateStyle ISO, IntervalStyle postgres, bytea hex and
+ * shortest-exact floats (extra_float_digits ≥ 1), like the JS encoders with those settings.
  */
 export function nativeRefusal(typeIds: number[], setting: OutputSetting): string | null {
   const addon = pgRowsAddon();
@@ -52,7 +104,7 @@ export function nativeRefusal(typeIds: number[], setting: OutputSetting): string
   if (process.env.WIRETAP_PG_NATIVE_ROWS === '0') return 'disabled by WIRETAP_PG_NATIVE_ROWS=0';
   for (const id of typeIds) {
     if (!addon.pgRowTypeSupported(id)) return `DuckDB type ${id}`;
-    if (id === TIMESTAMP_TZ && !/^(utc|etc\/utc)$/i.test(setting('TimeZone') ?? 'UTC')) return 'TimeZone';
+    if (id === TIMESTAMP_TZ && !utcZone(setting('TimeZone'))) return 'TimeZone';
     if ((id === FLOAT || id === DOUBLE) && !(Number(setting('extra_float_digits') ?? '1') >= 1)) return 'extra_float_digits';
     if ((id === DATE || id === TIMESTAMP || id === TIMESTAMP_TZ) && !/^\s*iso\b/i.test(setting('DateStyle') ?? 'ISO')) return 'DateStyle';
     if (id === INTERVAL && (setting('IntervalStyle') ?? 'postgres').toLowerCase() !== 'postgres') return 'IntervalStyle';
@@ -60,17 +112,20 @@ export function nativeRefusal(typeIds: number[], setting: OutputSetting): string
   return null;
 }
 
+function utcZone(name: string | undefined): boolean {
+  if (name === undefined || name === 'UTC') return true;
+  try {
+    return resolveTimeZone(name).utc;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * The rows of a result in batches (one per DuckDB chunk), encoded natively when possible.
- * formats: per column 0 text / 1 binary. Consumes the result; return() releases it.
+ * The DataRow messages of a batch in the given formats (per column 0 text / 1 binary), written
+ * natively; null when this batch must go through the JS encoders (batchValues + text/binary-format).
  */
-export function rowBatches(result: QueryResult, formats: number[], setting: OutputSetting): AsyncIterable<RowBatch> {
-  const duck = result.duck;
-  if (!duck || nativeRefusal(duck.typeIds, setting) !== null) return result.chunks;
-  const encoder = new (pgRowsAddon()!.PgRowEncoder)(Uint8Array.from(formats));
-  return (async function* () {
-    for await (const chunk of duck.chunks) {
-      yield new EncodedRows(encoder.encode((chunk as unknown as { chunk: unknown }).chunk), chunk.rowCount);
-    }
-  })();
+export function nativeDataRows(batch: RowBatch, formats: number[], setting: OutputSetting): Buffer | null {
+  if (!(batch instanceof DuckRows) || nativeRefusal(batch.source.typeIds, setting) !== null) return null;
+  return batch.source.encoder(formats).encode((batch.chunk as unknown as { chunk: unknown }).chunk, batch.start, batch.end);
 }

@@ -461,7 +461,7 @@ class PgRowEncoder : public Napi::ObjectWrap<PgRowEncoder> {
   }
 
  private:
-  // encode(chunk external) → Buffer of the chunk's DataRows.
+  // encode(chunk external, start, end) → Buffer of the DataRows of rows [start, end).
   Napi::Value Encode(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     duckdb_data_chunk chunk = DataChunkFromJs(env, info[0]);
@@ -470,7 +470,13 @@ class PgRowEncoder : public Napi::ObjectWrap<PgRowEncoder> {
       throw Napi::RangeError::New(env, "PgRowEncoder: chunk has " + std::to_string(ncols) + " columns, encoder " +
                                            std::to_string(columns_.size()));
     }
-    size_t rows = duckdb_data_chunk_get_size(chunk);
+    size_t size = duckdb_data_chunk_get_size(chunk);
+    double from = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1;
+    double to = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : -1;
+    if (!(from >= 0 && from <= to && to <= double(size))) {
+      throw Napi::RangeError::New(env, "PgRowEncoder: rows [start, end) must lie within the chunk's " + std::to_string(size));
+    }
+    size_t first = size_t(from), rows = size_t(to);
     std::vector<duckdb_vector> vectors(ncols);
     std::vector<const void*> data(ncols);
     std::vector<uint64_t*> validity(ncols);
@@ -481,7 +487,7 @@ class PgRowEncoder : public Napi::ObjectWrap<PgRowEncoder> {
       validity[c] = duckdb_vector_get_validity(vectors[c]);
     }
     out_.Clear();
-    for (size_t r = 0; r < rows; r++) {
+    for (size_t r = first; r < rows; r++) {
       size_t start = out_.size();
       out_.Byte('D');
       out_.Be32(0);

@@ -8,7 +8,7 @@
 
 namespace wiretap_duck {
 
-// Adds PgRowEncoder (class: new PgRowEncoder(formats: Uint8Array), .encode(chunk) → Buffer)
+// Adds PgRowEncoder (class: new PgRowEncoder(formats: Uint8Array), .encode(chunk, start, end) → Buffer)
 // and pgRowTypeSupported(duckdbTypeId) → boolean to the addon's exports.
 void InitPgRows(Napi::Env env, Napi::Object exports);
 
