@@ -1,8 +1,9 @@
 // Timing the collector (tracker + parsers + stitchers + row building) over pre-built event
 // batches: what the parse benchmarks share.
 import { ConnectionTracker } from '../collector/conn/tracker.ts';
-import type { CollectorStats } from '../collector/stats.ts';
+import { newStats, type CollectorStats } from '../collector/stats.ts';
 import type { SocketEvent } from '../collector/events.ts';
+import type { Protocol } from '../collector/protocol.ts';
 import type { RowSink } from '../engine/schema.ts';
 
 /** Counts rows and drops them: the benchmarks measure parsing, not storage. */
@@ -22,21 +23,29 @@ export interface ReplayTiming {
   stats: CollectorStats;
 }
 
-/** Replays the batches through a fresh tracker `rounds` times and keeps the fastest run. */
-export function timeReplay(batches: SocketEvent[][], rounds = 3): ReplayTiming {
+/**
+ * Replays the batches through a fresh tracker `rounds` times and keeps the fastest run.
+ * `protocols`: the tracker's protocol list (default: the collector's).
+ */
+export function timeReplay(
+  batches: SocketEvent[][],
+  rounds = 3,
+  protocols?: (stats: CollectorStats) => Protocol[],
+): ReplayTiming {
   const events = batches.reduce((n, b) => n + b.length, 0);
   let best = Infinity;
   let rows = 0;
-  let stats!: CollectorStats;
+  let last!: CollectorStats;
   for (let round = 0; round < rounds; round++) {
     const sink = new CountingSink();
-    const tracker = new ConnectionTracker(sink);
+    const stats = newStats();
+    const tracker = new ConnectionTracker(sink, {}, stats, protocols?.(stats));
     const t0 = process.hrtime.bigint();
     for (const b of batches) tracker.handleBatch(b);
     tracker.flushAll();
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
     rows = sink.rows;
-    stats = tracker.stats;
+    last = tracker.stats;
   }
-  return { seconds: best, events, rows, stats };
+  return { seconds: best, events, rows, stats: last };
 }

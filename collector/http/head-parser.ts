@@ -1,6 +1,11 @@
 // HTTP/1.x start line + header block parser over a Buffer. Byte-level and strict about token
 // characters so garbage fails fast (cheap resync) instead of waiting for a CRLF that never comes.
 // Returns the head length, NEED_MORE, or INVALID; never throws.
+//
+// Two passes, for speed: the byte scan validates and only records where each field is; strings
+// are made once the head is complete, from one latin1 decode of the head sliced in JS (a
+// Buffer→string call costs ~10x a string slice). Fields with bytes >= 0x80 are decoded as UTF-8
+// on their own. Common header names come from a table instead of being sliced and lower-cased.
 
 export const NEED_MORE = -1;
 export const INVALID = -2;
@@ -24,6 +29,8 @@ export interface HttpHead {
    */
   names: string[];
   values: string[];
+  /** Some value may need JSON escaping (has '"', '\' or a tab): headersJson takes the slow path. */
+  escape: boolean;
   /** -1 when absent. */
   contentLength: number;
   /** Transfer-Encoding present; `chunked` when its last coding is chunked. */
@@ -34,7 +41,7 @@ export interface HttpHead {
 export function newHead(): HttpHead {
   return {
     major: 0, minor: 0, method: '', target: '', status: 0, reason: '',
-    names: [], values: [],
+    names: [], values: [], escape: false,
     contentLength: -1, hasTransferEncoding: false, chunked: false,
   };
 }
@@ -49,7 +56,7 @@ const CR = 13, LF = 10, SP = 32, HT = 9, COLON = 58;
 
 export const REDACTED = '<redacted>';
 
-// Buffer's native slice decoders, without toString's argument juggling (hot path).
+// Buffer's native slice decoders, without toString's argument juggling.
 type Slicer = { latin1Slice(s: number, e: number): string; utf8Slice(s: number, e: number): string };
 const latin1 = (b: Buffer, s: number, e: number): string => (b as unknown as Slicer).latin1Slice(s, e);
 const utf8 = (b: Buffer, s: number, e: number): string => (b as unknown as Slicer).utf8Slice(s, e);
@@ -76,10 +83,17 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 export function headersJson(h: HttpHead): string {
   const { names, values } = h;
   if (names.length === 0) return '{}';
+  // Names are RFC 9110 tokens and values never hold control bytes other than tab (the scan
+  // rejects them) nor lone surrogates (UTF-8 decoding replaces them): only '"', '\' and tab
+  // need escapes, and the scan flags heads that have any.
+  if (!h.escape) {
+    let out = '{"' + names[0] + '":"' + values[0] + '"';
+    for (let i = 1; i < names.length; i++) out += ',"' + names[i] + '":"' + values[i] + '"';
+    return out + '}';
+  }
   let out = '{';
   for (let i = 0; i < names.length; i++) {
     if (i > 0) out += ',';
-    // Names are RFC 9110 tokens: never need escaping.
     const v = values[i]!;
     out += '"' + names[i] + '":' + (NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : '"' + v + '"');
   }
@@ -93,6 +107,85 @@ for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
 for (let c = 65; c <= 90; c++) TCHAR[c] = 1;
 for (let c = 97; c <= 122; c++) TCHAR[c] = 1;
 
+// Value bytes: 1 ok, 2 ok but needs a JSON escape, 3 ok but not ASCII, 0 invalid (CR/LF end it).
+const VCHAR = new Uint8Array(256);
+for (let c = 0x20; c < 0x7f; c++) VCHAR[c] = 1;
+for (let c = 0x80; c < 0x100; c++) VCHAR[c] = 3;
+VCHAR[HT] = 2;
+VCHAR[0x22] = 2;
+VCHAR[0x5c] = 2;
+
+// --- Field positions found by the scan (module scratch: parsing is synchronous). ---
+
+const F_UPPER = 1; // name has upper-case letters
+const F_NONASCII = 2; // value has bytes >= 0x80
+const F_FOLDED = 4; // obs-fold continuation of the previous header
+const F_ESCAPE = 8; // value needs a JSON escape
+
+let fieldPos = new Int32Array(4 * 64); // name start, name end, value start, value end
+let fieldFlags = new Uint8Array(64);
+/** The interned name when it is a common one, else ''. */
+const fieldName: string[] = [];
+let fieldCount = 0;
+
+function growFields(): void {
+  const pos = new Int32Array(fieldPos.length * 2);
+  pos.set(fieldPos);
+  fieldPos = pos;
+  const flags = new Uint8Array(fieldFlags.length * 2);
+  flags.set(fieldFlags);
+  fieldFlags = flags;
+}
+
+// --- Interned header names: the common ones need neither a slice nor toLowerCase. ---
+
+const COMMON_NAMES = [
+  'host', 'user-agent', 'accept', 'accept-encoding', 'accept-language', 'accept-ranges', 'connection',
+  'keep-alive', 'content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'date',
+  'server', 'cache-control', 'pragma', 'expires', 'etag', 'last-modified', 'if-none-match',
+  'if-modified-since', 'vary', 'location', 'referer', 'origin', 'authorization', 'cookie', 'set-cookie',
+  'proxy-authorization', 'x-api-key', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto',
+  'x-real-ip', 'traceparent', 'tracestate', 'upgrade', 'expect', 'te', 'trailer', 'via', 'age',
+  'access-control-allow-origin', 'strict-transport-security', 'x-content-type-options',
+  'x-frame-options', 'content-security-policy', 'x-powered-by', 'content-disposition', 'range',
+  'content-range', 'x-correlation-id', 'grpc-status', 'grpc-message', 'grpc-timeout',
+];
+/** By length: [name, its bytes]. */
+const NAMES_BY_LEN: [string, Uint8Array][][] = [];
+for (const n of COMMON_NAMES) (NAMES_BY_LEN[n.length] ??= []).push([n, Buffer.from(n, 'latin1')]);
+
+/** The common name equal (ignoring ASCII case) to buf[s..e), or undefined. */
+function commonName(buf: Buffer, s: number, e: number): string | undefined {
+  const list = NAMES_BY_LEN[e - s];
+  if (list === undefined) return undefined;
+  outer: for (let k = 0; k < list.length; k++) {
+    const [name, bytes] = list[k]!;
+    for (let j = 0; j < bytes.length; j++) {
+      const c = buf[s + j]!;
+      if ((c >= 65 && c <= 90 ? c + 32 : c) !== bytes[j]) continue outer;
+    }
+    return name;
+  }
+  return undefined;
+}
+
+
+// --- Start lines ---
+
+const METHOD_LIST = [...METHODS];
+const METHOD_BYTES = METHOD_LIST.map((m) => Buffer.from(m));
+
+function methodAt(buf: Buffer, len: number): string | undefined {
+  for (let k = 0; k < METHOD_BYTES.length; k++) {
+    const m = METHOD_BYTES[k]!;
+    if (m.length !== len) continue;
+    let j = 0;
+    while (j < len && buf[j] === m[j]) j++;
+    if (j === len) return METHOD_LIST[k];
+  }
+  return undefined;
+}
+
 /** Parses a request head (request line + headers) at buf[0]. */
 export function parseRequestHead(buf: Buffer, lim: HeadLimits, out: HttpHead): number {
   const n = buf.length;
@@ -100,26 +193,32 @@ export function parseRequestHead(buf: Buffer, lim: HeadLimits, out: HttpHead): n
   while (i < n && i < 16 && buf[i]! >= 65 && buf[i]! <= 90) i++;
   if (i === n) return i < 16 ? NEED_MORE : INVALID;
   if (buf[i] !== SP || i === 0) return INVALID;
-  const method = latin1(buf, 0, i);
-  if (!METHODS.has(method)) return INVALID;
+  const method = methodAt(buf, i);
+  if (method === undefined) return INVALID;
   const ts = ++i;
   const maxTarget = lim.maxHeadBytes;
+  let high = 0;
   while (i < n) {
     const c = buf[i]!;
     if (c === SP) break;
     if (c < 0x21 || c === 0x7f) return INVALID;
     if (i - ts > maxTarget) return INVALID;
+    high |= c;
     i++;
   }
   if (i === n) return n > lim.maxHeadBytes ? INVALID : NEED_MORE;
   if (i === ts) return INVALID;
-  out.method = method;
-  out.target = utf8(buf, ts, i);
+  const te = i;
   i = parseVersion(buf, i + 1, out);
   if (i < 0) return i;
   i = endOfLine(buf, i);
   if (i < 0) return i;
-  return parseHeaderLines(buf, i, lim, out);
+  const end = scanHeaderLines(buf, i, lim, out);
+  if (end < 0) return end;
+  out.method = method;
+  const text = latin1(buf, 0, end);
+  out.target = high >= 0x80 ? utf8(buf, ts, te) : text.slice(ts, te);
+  return materialize(buf, text, 0, lim.redact, out) ? end : INVALID;
 }
 
 /** Parses a response head (status line + headers) at buf[0]. */
@@ -139,21 +238,28 @@ export function parseResponseHead(buf: Buffer, lim: HeadLimits, out: HttpHead): 
   out.status = status;
   i += 4;
   if (i === n) return NEED_MORE;
-  let rs = i;
+  let rs = -1;
+  let re = -1;
+  let high = 0;
   if (buf[i] === SP) {
     rs = ++i;
     while (i < n && buf[i] !== CR && buf[i] !== LF) {
       const c = buf[i]!;
       if ((c < 0x20 && c !== HT) || c === 0x7f) return INVALID;
       if (i > lim.maxHeadBytes) return INVALID;
+      high |= c;
       i++;
     }
     if (i === n) return NEED_MORE;
-    out.reason = utf8(buf, rs, i);
+    re = i;
   }
   i = endOfLine(buf, i);
   if (i < 0) return i;
-  return parseHeaderLines(buf, i, lim, out);
+  const end = scanHeaderLines(buf, i, lim, out);
+  if (end < 0) return end;
+  const text = latin1(buf, 0, end);
+  if (rs >= 0) out.reason = high >= 0x80 ? utf8(buf, rs, re) : text.slice(rs, re);
+  return materialize(buf, text, 0, lim.redact, out) ? end : INVALID;
 }
 
 /** True if buf[from..] could still become " NNN" once more bytes arrive. */
@@ -202,73 +308,134 @@ function endOfLine(buf: Buffer, i: number): number {
  * Returns the index after the empty line.
  */
 export function parseHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead): number {
+  const end = scanHeaderLines(buf, i, lim, out);
+  if (end < 0) return end;
+  return materialize(buf, latin1(buf, i, end), i, lim.redact, out) ? end : INVALID;
+}
+
+/**
+ * The byte scan of header lines: validates, records field positions (fieldPos/fieldFlags), and
+ * reads Content-Length / Transfer-Encoding into `out` so a bad length fails as soon as it is seen.
+ */
+function scanHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead): number {
   const n = buf.length;
+  const maxHead = lim.maxHeadBytes;
   let count = 0;
-  let lastName = '';
+  fieldCount = 0;
   for (;;) {
-    if (i >= n) return n > lim.maxHeadBytes ? INVALID : NEED_MORE;
-    if (i > lim.maxHeadBytes) return INVALID;
+    if (i >= n) return n > maxHead ? INVALID : NEED_MORE;
+    if (i > maxHead) return INVALID;
     let c = buf[i]!;
     if (c === CR || c === LF) return endOfLine(buf, i);
     if (++count > lim.maxHeaders) return INVALID;
-    let name: string;
-    const folded = c === SP || c === HT;
-    if (folded) {
+    let flags = 0;
+    let ns = i;
+    let ne = i;
+    if (c === SP || c === HT) {
       // Obsolete line folding: continues the previous value.
-      if (lastName === '') return INVALID;
-      name = lastName;
+      if (fieldCount === 0) return INVALID;
+      flags = F_FOLDED;
     } else {
-      const ns = i;
-      let upper = false;
       while (i < n) {
         const t = buf[i]!;
         if (TCHAR[t] !== 1) break;
-        if (t >= 65 && t <= 90) upper = true;
+        if (t >= 65 && t <= 90) flags = F_UPPER;
         i++;
       }
-      if (i === n) return n > lim.maxHeadBytes ? INVALID : NEED_MORE;
+      if (i === n) return n > maxHead ? INVALID : NEED_MORE;
       if (buf[i] !== COLON || i === ns || i - ns > 256) return INVALID;
-      name = latin1(buf, ns, i);
-      if (upper) name = name.toLowerCase();
+      ne = i;
       i++;
     }
     while (i < n && (buf[i] === SP || buf[i] === HT)) i++;
     const vs = i;
+    let kinds = 0;
     while (i < n) {
       c = buf[i]!;
-      if (c === LF || c === CR) break;
-      if ((c < 0x20 && c !== HT) || c === 0x7f) return INVALID;
+      const k = VCHAR[c]!;
+      if (k === 0) {
+        if (c === LF || c === CR) break;
+        return INVALID;
+      }
+      kinds |= k;
       i++;
     }
-    if (i === n) return n > lim.maxHeadBytes ? INVALID : NEED_MORE;
+    if (i === n) return n > maxHead ? INVALID : NEED_MORE;
     let ve = i;
     while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HT)) ve--;
-    const value = utf8(buf, vs, ve);
+    // kinds: bit 1 from VCHAR 3 (>= 0x80) and 2 (escape); tab is both trimmed-away and kept inside.
+    if ((kinds & 2) !== 0) {
+      for (let j = vs; j < ve; j++) {
+        const v = buf[j]!;
+        if (v >= 0x80) flags |= F_NONASCII;
+        else if (v === 0x22 || v === 0x5c || v === HT) flags |= F_ESCAPE;
+      }
+    }
     i = endOfLine(buf, i);
     if (i < 0) return i;
-    if (folded) {
-      addHeaderValue(out, name, value, ' ');
-    } else if (!addHeader(out, name, value, lim.redact)) {
-      return INVALID;
+    let common = '';
+    if ((flags & F_FOLDED) === 0) {
+      common = commonName(buf, ns, ne) ?? '';
+      if (common === 'content-length') {
+        const len = (flags & F_NONASCII) === 0 ? digitsValue(buf, vs, ve) : parseDecimal(utf8(buf, vs, ve));
+        if (len < 0) return INVALID;
+        if (out.contentLength >= 0 && out.contentLength !== len) return INVALID;
+        out.contentLength = len;
+      } else if (common === 'transfer-encoding') {
+        out.hasTransferEncoding = true;
+        const v = utf8(buf, vs, ve).toLowerCase();
+        out.chunked = v.slice(v.lastIndexOf(',') + 1).trim() === 'chunked';
+      }
     }
-    lastName = name;
+    if (fieldCount === fieldFlags.length) growFields();
+    const p = fieldCount * 4;
+    fieldPos[p] = ns;
+    fieldPos[p + 1] = ne;
+    fieldPos[p + 2] = vs;
+    fieldPos[p + 3] = ve;
+    fieldName[fieldCount] = common;
+    fieldFlags[fieldCount++] = flags;
   }
 }
 
-function addHeader(out: HttpHead, name: string, value: string, redact: ReadonlySet<string>): boolean {
-  if (name === 'content-length') {
-    const len = parseDecimal(value);
-    if (len < 0) return false;
-    if (out.contentLength >= 0 && out.contentLength !== len) return false;
-    out.contentLength = len;
-  } else if (name === 'transfer-encoding') {
-    out.hasTransferEncoding = true;
-    const v = value.toLowerCase();
-    const last = v.slice(v.lastIndexOf(',') + 1).trim();
-    out.chunked = last === 'chunked';
+/**
+ * Makes the strings of the fields the scan recorded: `text` is the latin1 decode of buf from
+ * `base`. Returns false when a header makes the head invalid.
+ */
+function materialize(buf: Buffer, text: string, base: number, redact: ReadonlySet<string>, out: HttpHead): boolean {
+  let lastName = '';
+  for (let f = 0; f < fieldCount; f++) {
+    const p = f * 4;
+    const flags = fieldFlags[f]!;
+    const vs = fieldPos[p + 2]!;
+    const ve = fieldPos[p + 3]!;
+    const value = (flags & F_NONASCII) !== 0 ? utf8(buf, vs, ve) : text.slice(vs - base, ve - base);
+    if ((flags & F_ESCAPE) !== 0) out.escape = true;
+    if ((flags & F_FOLDED) !== 0) {
+      addHeaderValue(out, lastName, value, ' ');
+      continue;
+    }
+    let name = fieldName[f]!;
+    if (name === '') {
+      name = text.slice(fieldPos[p]! - base, fieldPos[p + 1]! - base);
+      if ((flags & F_UPPER) !== 0) name = name.toLowerCase();
+    }
+    addHeaderValue(out, name, redact.has(name) ? REDACTED : value, ', ');
+    lastName = name;
   }
-  addHeaderValue(out, name, redact.has(name) ? REDACTED : value, ', ');
   return true;
+}
+
+/** buf[s..e) as a decimal number when it is 1-15 plain digits, else parseDecimal's answer. */
+function digitsValue(buf: Buffer, s: number, e: number): number {
+  if (e - s === 0 || e - s > 15) return parseDecimal(latin1(buf, s, e));
+  let v = 0;
+  for (let k = s; k < e; k++) {
+    const d = buf[k]! - 48;
+    if (d < 0 || d > 9) return parseDecimal(latin1(buf, s, e));
+    v = v * 10 + d;
+  }
+  return v;
 }
 
 /** Non-negative decimal up to 2^53; -1 if not a plain number (comma lists of equal values ok). */

@@ -28,6 +28,16 @@ export interface HttpParserOptions extends HeadLimits {
   maxBodyBytes: number;
 }
 
+/** One literal with every field: messages share one shape (fast property access downstream). */
+function newMessage(): HttpMessage {
+  return {
+    major: 0, minor: 0, method: '', target: '', status: 0, reason: '',
+    names: [], values: [], escape: false,
+    contentLength: -1, hasTransferEncoding: false, chunked: false,
+    startNs: 0n, endNs: 0n, body: '', bodySize: 0,
+  };
+}
+
 const enum Phase { idle, length, chunkSize, chunkData, chunkCrlf, trailers, untilClose }
 
 const MAX_CHUNK_LINE = 1024;
@@ -36,8 +46,11 @@ export class HttpMessageParser {
   private phase = Phase.idle;
   private msg: HttpMessage | null = null;
   private remaining = 0;
+  /** Captured body pieces (copies), decoded at finish; reused across messages. */
   private parts: Buffer[] = [];
   private captured = 0;
+  /** The whole captured body when it came in one piece: decoded straight from the stream. */
+  private bodyText: string | null = null;
   /** The framing broke on a gap (bytes not captured), not on bad bytes: see salvage(). */
   private brokenByGap = false;
   /** Content coding of the current message's body (decoded at finish). */
@@ -57,8 +70,9 @@ export class HttpMessageParser {
   reset(): void {
     this.phase = Phase.idle;
     this.msg = null;
-    this.parts = [];
+    if (this.parts.length !== 0) this.parts.length = 0;
     this.captured = 0;
+    this.bodyText = null;
   }
 
   /**
@@ -111,6 +125,7 @@ export class HttpMessageParser {
           for (let k = 0; k < trailers.names.length; k++) {
             addHeaderValue(msg, trailers.names[k]!, trailers.values[k]!, ', ');
           }
+          if (trailers.escape) msg.escape = true;
           this.msg!.endNs = stream.timeAt(n - 1);
           stream.consume(n);
           return this.finish();
@@ -153,18 +168,17 @@ export class HttpMessageParser {
   private parseHead(stream: StreamReader, requestMethod: string): ParseStatusValue {
     const buf = stream.contiguous();
     if (buf.length === 0) return ParseStatus.needMore;
-    const msg = newHead() as HttpMessage;
+    const msg = newMessage();
     const n = this.isRequest ? parseRequestHead(buf, this.opts, msg) : parseResponseHead(buf, this.opts, msg);
     if (n === INVALID) return ParseStatus.invalid;
     if (n === NEED_MORE) return this.starved(stream);
     msg.startNs = stream.timeAt(0);
     msg.endNs = stream.timeAt(n - 1);
-    msg.body = '';
-    msg.bodySize = 0;
     stream.consume(n);
     this.msg = msg;
-    this.parts = [];
+    if (this.parts.length !== 0) this.parts.length = 0;
     this.captured = 0;
+    this.bodyText = null;
     this.coding = this.opts.maxCompressedCapture > 0 ? codingOf(headerValue(msg, 'content-encoding')) : null;
 
     if (this.isRequest) {
@@ -220,7 +234,7 @@ export class HttpMessageParser {
       } else {
         const buf = stream.contiguous();
         k = untilClose ? buf.length : Math.min(buf.length, this.remaining);
-        this.capture(buf, k);
+        this.capture(buf, k, this.phase === Phase.length && k === this.remaining);
       }
       msg.endNs = stream.timeAt(k - 1);
       stream.consume(k);
@@ -233,13 +247,19 @@ export class HttpMessageParser {
     }
   }
 
-  private capture(buf: Buffer, k: number): void {
+  /** Keeps the first bytes of a body piece (up to the cap); `last`: no more body follows. */
+  private capture(buf: Buffer, k: number, last: boolean): void {
     const room = (this.coding === null ? this.opts.bodyCap : this.opts.maxCompressedCapture) - this.captured;
     if (room <= 0) return;
     const take = k < room ? k : room;
+    this.captured += take;
+    if (this.coding === null && this.parts.length === 0 && (last || take === room)) {
+      // The whole capture is this piece: decode it now, no copy.
+      this.bodyText = (buf as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(0, take);
+      return;
+    }
     // Copy: a slice would pin the (possibly large) merged stream buffer.
     this.parts.push(Buffer.from(buf.subarray(0, take)));
-    this.captured += take;
   }
 
   private chunkSize(stream: StreamReader): ParseStatusValue {
@@ -283,7 +303,8 @@ export class HttpMessageParser {
   private finish(): ParseStatusValue {
     const msg = this.msg!;
     const parts = this.parts;
-    if (this.coding !== null && parts.length > 0) {
+    if (this.bodyText !== null) msg.body = this.bodyText;
+    else if (this.coding !== null && parts.length > 0) {
       const raw = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, this.captured);
       const o = this.opts;
       const decoded = decodeBody(this.coding, raw, o.bodyCap, o.maxDecodedBytes);
@@ -292,8 +313,9 @@ export class HttpMessageParser {
     else if (parts.length > 1) msg.body = Buffer.concat(parts, this.captured).toString('utf8');
     this.done = msg;
     this.msg = null;
-    this.parts = [];
+    if (parts.length !== 0) parts.length = 0;
     this.captured = 0;
+    this.bodyText = null;
     this.coding = null;
     this.phase = Phase.idle;
     return ParseStatus.frame;
