@@ -195,6 +195,14 @@ test('psycopg2 (plain and named cursor), SQLAlchemy inspector, pandas read_sql/r
   assert.equal(out.read_sql_table_time_dtype, 'datetime64[ns, UTC]');
 });
 
+test('psycopg 3: server-side cursor through the extended protocol (DECLARE with a parameter, Describe of its portal, FETCH), WITH HOLD, TimeZone', { timeout: 120_000 }, async () => {
+  const r = await run('/usr/bin/python3', [join(import.meta.dirname, 'clients/psycopg3_clients.py'), `postgresql://wiretap@127.0.0.1:${port}/wiretap`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), {
+    plain: 40, columns: ['req_path', 'latency'], first: 3, rest: ROWS - 3, withhold: 2, tz: ['2025-11-21T10:10:00+05:30', '5:30:00'],
+  });
+});
+
 test('pgjdbc: DatabaseMetaData, PreparedStatement setLong/setTimestamp, fetchSize, setQueryTimeout', { timeout: 180_000 }, async () => {
   const classes = join(tmp, 'java');
   const javac = await run('javac', ['-d', classes, join(import.meta.dirname, 'clients/JdbcClient.java')]);

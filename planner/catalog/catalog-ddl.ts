@@ -88,6 +88,8 @@ const catalogTables: Record<string, string> = {
   pg_language: 'oid oid, lanname name, lanowner oid, lanispl BOOLEAN, lanpltrusted BOOLEAN, lanplcallfoid oid, laninline oid, lanvalidator oid, lanacl VARCHAR[], tableoid oid',
   pg_ts_config: 'oid oid, cfgname name, cfgnamespace oid, cfgowner oid, cfgparser oid',
   pg_db_role_setting: 'setdatabase oid, setrole oid, setconfig VARCHAR[]',
+  // per session in PostgreSQL; psycopg3 only asks it about cursors it did not describe
+  pg_cursors: 'name VARCHAR, statement VARCHAR, is_holdable BOOLEAN, is_binary BOOLEAN, is_scrollable BOOLEAN, creation_time TIMESTAMPTZ',
   pg_event_trigger: 'oid oid, evtname name, evtevent name, evtowner oid, evtfoid oid, evtenabled "char", evttags VARCHAR[]',
   // DBeaver's EncodingCache, ForeignDataWrapperCache, ExtensionCache (joins pg_authid) and AggregateCache read these
   pg_conversion: 'oid oid, conname name, connamespace oid, conowner oid, conforencoding INTEGER, contoencoding INTEGER, conproc regproc, condefault BOOLEAN',

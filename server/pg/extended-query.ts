@@ -2,7 +2,7 @@
 // inferred types, text or binary values; see bind-parameters.ts) and text or binary results. Statements and portals live here; running queries, encoding
 // rows and transaction bookkeeping stay with the connection (StatementRunner). Errors are
 // thrown as SqlError; the connection reports them and discards messages until Sync.
-import { SqlError, SqlState, type QueryResult } from '../../engine/query.ts';
+import { SqlError, SqlState, type QueryResult, type Value } from '../../engine/query.ts';
 import type { ColumnType } from '../../engine/schema.ts';
 import { TransactionStatus, type BackendWriter, type TransactionStatusValue } from './backend-messages.ts';
 import type { BindMessage, ExecuteMessage, ParseMessage, TargetMessage } from './extended-messages.ts';
@@ -11,7 +11,6 @@ import { abortedTransactionError, armStatementTimeout, canceledError, commandTag
 import { inferParameterTypes, parameterLiteral, substituteParameters } from './bind-parameters.ts';
 import { splitStatements } from './split-statements.ts';
 import { classifyTransactionCommand, type TxCommand } from './transaction-control.ts';
-import type { RowBatch } from './row-batches.ts';
 import { parseCursorCommand, type CursorCommand, type FetchResult, type SqlCursors } from './sql-cursors.ts';
 
 /** What the extended protocol needs from its connection. */
@@ -21,7 +20,7 @@ export interface StatementRunner {
   /** Runs a statement through the executor, cancellable while it runs. */
   startQuery(sql: string, abort: AbortController): Promise<QueryResult>;
   /** Encodes rows (per-column formats: 0 text, 1 binary) and waits for the socket to drain; returns the count. */
-  sendRows(types: ColumnType[], rows: RowBatch, formats?: number[]): Promise<number>;
+  sendRows(types: ColumnType[], rows: Value[][], formats?: number[]): Promise<number>;
   /** The session's statement_timeout (0 = none). */
   statementTimeoutMs(): number;
   /** Answers BEGIN/COMMIT/…; false if it failed (the error is already written). */
@@ -113,6 +112,12 @@ export class ExtendedQuery {
       this.describeResult(st.pending.result);
       return;
     }
+    const cursorFields = this.portals.has(m.name) || !m.name ? null : this.cursors.describeCursor(m.name);
+    if (cursorFields) {
+      // DECLARE made a portal of the cursor's name, as in PostgreSQL (psycopg3 describes it after DECLARE)
+      this.conn.out.rowDescription(cursorFields);
+      return;
+    }
     const portal = this.portal(m.name);
     if (!portal.statement.sql || portal.statement.tx) {
       this.conn.out.noData();
@@ -188,7 +193,7 @@ export class ExtendedQuery {
           this.conn.out.portalSuspended();
           return true;
         }
-        const batch = await portal.nextBatch(m.maxRows > 0 ? m.maxRows - rows : 0);
+        const batch = await portal.next(m.maxRows > 0 ? m.maxRows - rows : 0);
         if (!batch) break;
         rows += await this.conn.sendRows(types, batch, formats);
       }

@@ -266,6 +266,11 @@ test('extended protocol: DECLARE/FETCH/MOVE/CLOSE through Parse/Bind/Execute (ro
   assert.equal(types(r), '1tn2nCZ');
   assert.equal(tag(r[5]!), 'DECLARE CURSOR');
   assert.equal(seen, "select n from t where n > CAST('0' AS INTEGER)");
+  // DECLARE made a portal of the cursor's name: Describe answers with its columns (psycopg 3 does this)
+  c.write(Buffer.concat([frontend.describe('P', 'c'), frontend.sync()]));
+  r = await c.until('Z');
+  assert.equal(types(r), 'TZ');
+  assert.deepEqual(rowDescription(r[0]!.body), [{ name: 'n', typeOid: 23, typeLen: 4 }]);
   // FETCH describes as the cursor's columns; Execute's row limit suspends inside the FETCH
   c.write(Buffer.concat([
     frontend.parse('f', 'FETCH 5 FROM c'), frontend.describe('S', 'f'), frontend.bind('', 'f'), frontend.describePortal(),

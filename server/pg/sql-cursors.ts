@@ -7,6 +7,7 @@ import { nextSignificant, tokenize, type Token } from '../../planner/sql/lexer.t
 import { Portal } from './portal.ts';
 import { commandTag, fieldDescriptions } from './result-encoding.ts';
 import type { StatementRunner } from './extended-query.ts';
+import type { FieldDescription } from './backend-messages.ts';
 
 export type CursorCommand =
   | { kind: 'declare'; name: string; hold: boolean; binary: boolean; query: string }
@@ -178,6 +179,13 @@ export class SqlCursors {
   /** The cursor's columns for Describe of a FETCH; null when there is no such cursor (PostgreSQL then answers NoData). */
   columnsOf(name: string): QueryResult['columns'] | null {
     return this.cursors.get(name)?.portal.result?.columns ?? null;
+  }
+
+  /** RowDescription of a cursor as the portal DECLARE made (its own formats: DECLARE BINARY); null if none. */
+  describeCursor(name: string): FieldDescription[] | null {
+    const portal = this.cursors.get(name)?.portal;
+    const columns = portal?.result?.columns;
+    return portal && columns ? fieldDescriptions(columns, portal.formats(columns.length)) : null;
   }
 
   private cursor(name: string): Cursor {
