@@ -2,7 +2,7 @@
 // inferred types, text or binary values; see bind-parameters.ts) and text or binary results. Statements and portals live here; running queries, encoding
 // rows and transaction bookkeeping stay with the connection (StatementRunner). Errors are
 // thrown as SqlError; the connection reports them and discards messages until Sync.
-import { SqlError, SqlState, type QueryResult, type Value } from '../../engine/query.ts';
+import { SqlError, SqlState, type QueryResult } from '../../engine/query.ts';
 import type { ColumnType } from '../../engine/schema.ts';
 import { TransactionStatus, type BackendWriter, type TransactionStatusValue } from './backend-messages.ts';
 import type { BindMessage, ExecuteMessage, ParseMessage, TargetMessage } from './extended-messages.ts';
@@ -11,6 +11,7 @@ import { abortedTransactionError, armStatementTimeout, canceledError, commandTag
 import { inferParameterTypes, parameterLiteral, substituteParameters } from './bind-parameters.ts';
 import { splitStatements } from './split-statements.ts';
 import { classifyTransactionCommand, type TxCommand } from './transaction-control.ts';
+import type { RowBatch } from './row-batches.ts';
 import { parseCursorCommand, type CursorCommand, type FetchResult, type SqlCursors } from './sql-cursors.ts';
 
 /** What the extended protocol needs from its connection. */
@@ -20,7 +21,7 @@ export interface StatementRunner {
   /** Runs a statement through the executor, cancellable while it runs. */
   startQuery(sql: string, abort: AbortController): Promise<QueryResult>;
   /** Encodes rows (per-column formats: 0 text, 1 binary) and waits for the socket to drain; returns the count. */
-  sendRows(types: ColumnType[], rows: Value[][], formats?: number[]): Promise<number>;
+  sendRows(types: ColumnType[], rows: RowBatch, formats?: number[]): Promise<number>;
   /** The session's statement_timeout (0 = none). */
   statementTimeoutMs(): number;
   /** Answers BEGIN/COMMIT/…; false if it failed (the error is already written). */
@@ -193,7 +194,7 @@ export class ExtendedQuery {
           this.conn.out.portalSuspended();
           return true;
         }
-        const batch = await portal.next(m.maxRows > 0 ? m.maxRows - rows : 0);
+        const batch = await portal.nextBatch(m.maxRows > 0 ? m.maxRows - rows : 0);
         if (!batch) break;
         rows += await this.conn.sendRows(types, batch, formats);
       }
