@@ -1,8 +1,9 @@
 // The session's TimeZone: which names and offsets SET TimeZone accepts (as PostgreSQL reads
 // them) and the UTC offset of a zone at an instant, which the wire server's text output of
 // timestamptz uses (binary output is UTC by definition). IANA names go through Intl (ICU's tz
-// data); fixed offsets are computed here. Offsets are cached per UTC hour: a zone's offset
-// changes at most once in any hour, so an hour whose start and end agree is constant.
+// data); fixed offsets are computed here. Offsets are cached per UTC day, and per hour inside a
+// day whose start and end differ: tz data never changes a zone's offset twice within a day (and
+// back), nor twice within an hour, so a span whose start and end agree is constant.
 import { SqlError } from '../../engine/query.ts';
 
 export interface TimeZone {
@@ -15,8 +16,9 @@ export interface TimeZone {
 }
 
 const HOUR = 3600;
+const DAY = 86_400;
 /** Intl works in ms within ±8.64e15; instants beyond use the offset at the edge. */
-const MAX_SECONDS = 8.64e12 - HOUR;
+const MAX_SECONDS = 8.64e12 - DAY;
 
 class FixedZone implements TimeZone {
   constructor(readonly name: string, private readonly offset: number) {}
@@ -30,7 +32,8 @@ class FixedZone implements TimeZone {
 
 class IanaZone implements TimeZone {
   private readonly fmt: Intl.DateTimeFormat;
-  /** UTC hour → offset for the whole hour, or null when it changes inside that hour. */
+  /** UTC day / hour → offset for all of it, or null when it changes inside. */
+  private readonly days = new Map<number, number | null>();
   private readonly hours = new Map<number, number | null>();
   readonly utc: boolean;
 
@@ -44,15 +47,22 @@ class IanaZone implements TimeZone {
   offsetAt(utcSeconds: number): number {
     if (this.utc) return 0;
     const s = Math.max(-MAX_SECONDS, Math.min(MAX_SECONDS, Math.floor(utcSeconds)));
-    const hour = Math.floor(s / HOUR);
-    let known = this.hours.get(hour);
+    const day = Math.floor(s / DAY);
+    const daily = this.known(this.days, day, DAY);
+    if (daily !== null) return daily;
+    return this.known(this.hours, Math.floor(s / HOUR), HOUR) ?? this.exactOffset(s);
+  }
+
+  /** The offset for all of bucket `key` (of `size` seconds), or null when it changes inside it. */
+  private known(cache: Map<number, number | null>, key: number, size: number): number | null {
+    let known = cache.get(key);
     if (known === undefined) {
-      const first = this.exactOffset(hour * HOUR);
-      known = first === this.exactOffset(hour * HOUR + HOUR - 1) ? first : null;
-      if (this.hours.size >= 100_000) this.hours.clear();
-      this.hours.set(hour, known);
+      const first = this.exactOffset(key * size);
+      known = first === this.exactOffset(key * size + size - 1) ? first : null;
+      if (cache.size >= 100_000) cache.clear();
+      cache.set(key, known);
     }
-    return known ?? this.exactOffset(s);
+    return known;
   }
 
   /** Local wall clock (as Intl prints it) minus UTC, in seconds. */
