@@ -4,7 +4,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { engineViews, hydratedColumns, tables, type ColumnDef, type ProcessMetadata, type TableName } from './schema.ts';
 import { deserialize, pushdownFor, rangeBounds, referencedNames, serialize } from './scan/analyze.ts';
-import { ScanPlan } from './scan/scan-plan.ts';
+import { ScanPlan, sealedBatchesOf } from './scan/scan-plan.ts';
 import { scanFunctionName, type ScanRegistry } from './scan/scan-function.ts';
 import { timeColumnIndex, upidColumnIndex } from './store/column-kind.ts';
 import type { ScanBatch } from './store/decoded.ts';
@@ -55,6 +55,7 @@ export async function createViews(
     if (!names.has(table)) continue;
     const snap = ctx.store.snapshot(table);
     if (!snap) continue;
+    const sealed = sealedBatchesOf(ctx.store.tables.get(table), snap.batches);
     stmt = stmt === undefined ? await serialize(conn, sql) : stmt;
     const ti = timeColumnIndex(defs);
     const ui = upidColumnIndex(defs);
@@ -94,7 +95,7 @@ export async function createViews(
     const needed = new Set(star ? defs.map((d) => d.name) : defs.filter((d) => names.has(d.name)).map((d) => d.name));
     // The view joins the process table on upid for hydrated columns.
     if (needMeta && hydrated.length > 0) needed.add(defs[ui]!.name);
-    const plan = new ScanPlan(table, defs, batches, needed, ctx.maxEnumEntries);
+    const plan = new ScanPlan(table, defs, batches, needed, ctx.maxEnumEntries, sealed);
     const id = ctx.scans.add(plan);
     cleanup.push(() => ctx.scans.remove(id));
     scans.push({ table, batchesTotal: snap.batches.length, batchesScanned: batches.length });

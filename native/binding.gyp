@@ -33,6 +33,7 @@
         "src/duck/addon.cc",
         "src/duck/bridge.cc",
         "src/duck/scan.cc",
+        "src/duck/scan-decode.cc",
         "src/duck/pg-rows.cc"
       ],
       "include_dirs": [
@@ -54,6 +55,7 @@
       "libraries": [
         "-L<(module_root_dir)/../node_modules/@duckdb/node-bindings-linux-x64",
         "-lduckdb",
+        "-lzstd",
         "-Wl,-rpath,<(module_root_dir)/../node_modules/@duckdb/node-bindings-linux-x64"
       ]
     }

@@ -34,7 +34,17 @@ export interface NativeScanColumn {
   upids?: Uint32Array;
   utf8?: Uint8Array;
   offsets?: Uint32Array;
+  /** A sealed column still compressed (engine/store/sealed-batch.ts layout), decoded by DuckDB threads. */
+  encoded?: NativeEncodedColumn;
 }
+
+/** zstd frames of engine/store/sealed-batch.ts; widths are the packed integers' bytes. */
+export type NativeEncodedColumn =
+  | { kind: 'i32'; base: number; ints: Uint8Array; width: number; nulls: Uint8Array | null }
+  | { kind: 'f64'; mode: 'offset' | 'delta' | 'raw'; base: number; ints: Uint8Array | null; width: number; raw: Uint8Array | null; nulls: Uint8Array | null }
+  | { kind: 'bool'; data: Uint8Array; nulls: Uint8Array | null }
+  | { kind: 'upid'; idx: Uint8Array; idxWidth: number; upids: Uint32Array; nulls: Uint8Array | null }
+  | { kind: 'text'; dictSize: number; dictUtf8: Uint8Array; lengths: Uint8Array; lengthsWidth: number; chars: boolean; idx: Uint8Array | null; idxWidth: number; nulls: Uint8Array | null };
 
 export interface NativeScanPlan {
   columns: { name: string; type: NativeScanType; members?: string[] }[];

@@ -15,7 +15,7 @@ fi
 pkgs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ python3
       curl ca-certificates postgresql-client nginx wrk iproute2 procps nats-server
       python3-psycopg2 python3-psycopg python3-sqlalchemy python3-pandas libpostgresql-jdbc-java openjdk-17-jdk-headless postgresql
-      mariadb-server mariadb-client kcat tshark tcpdump openssl gcc)
+      mariadb-server mariadb-client kcat tshark tcpdump openssl gcc libzstd-dev)
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)
 missing=()

@@ -5,6 +5,8 @@
 // reads on DuckDB's threads.
 import type { ColumnDef } from '../schema.ts';
 import type { DecodedColumn, ScanBatch } from '../store/decoded.ts';
+import type { SealedBatch } from '../store/sealed-batch.ts';
+import type { TableStore } from '../store/table-store.ts';
 import type { Upid } from '../upid.ts';
 import type { NativeScanColumn, NativeScanPlan, NativeScanType } from '../../native/duck.ts';
 
@@ -45,6 +47,72 @@ export function uuidWords(u: Upid): [number, number, number, number] {
   return [Number(ticks & 0xffff_ffffn), Number(ticks >> 32n), u.pid >>> 0, ((u.asid >>> 0) ^ 0x8000_0000) >>> 0];
 }
 
+/** A sealed column's compressed buffers (sealed-batch.ts's frozen layout), as the seal left them. */
+type Packed = { width: 1 | 2 | 4; data: Uint8Array };
+type Encoded =
+  | { kind: 'i32'; base: number; ints: Packed; nulls: Uint8Array | null }
+  | { kind: 'f64' | 'time'; mode: 'offset' | 'delta' | 'raw'; base: number; ints: Packed | null; raw: Uint8Array | null; nulls: Uint8Array | null }
+  | { kind: 'bool'; data: Uint8Array; nulls: Uint8Array | null }
+  | { kind: 'text'; dictSize: number; dictUtf8: Uint8Array; dictLengths: Packed; chars: boolean; idx: Packed | null; nulls: Uint8Array | null }
+  | { kind: 'upid'; upids: readonly Upid[]; idx: Packed; nulls: Uint8Array | null };
+
+/**
+ * The sealed batch behind each batch of a snapshot, so the native scan can decode on DuckDB's
+ * threads. A snapshot lists the sealed batches in order, then the hot one; taken in the same tick
+ * as the snapshot (no appends in between), else nothing is mapped and JS decodes.
+ */
+export function sealedBatchesOf(table: TableStore | undefined, batches: readonly ScanBatch[]): Map<ScanBatch, SealedBatch> {
+  const out = new Map<ScanBatch, SealedBatch>();
+  const sealed = table?.sealedBatches() ?? [];
+  if (batches.length < sealed.length || sealed.some((s, i) => s.rows !== batches[i]!.rows)) return out;
+  sealed.forEach((s, i) => out.set(batches[i]!, s));
+  return out;
+}
+
+/** Column i of a sealed batch, compressed; undefined when its shape is not the one known here. */
+function encodedColumn(batch: SealedBatch, i: number): Encoded | undefined {
+  const e = (batch as unknown as { cols?: unknown[] }).cols?.[i] as Encoded | undefined;
+  const packed = (p: unknown) => p instanceof Object && [1, 2, 4].includes((p as Packed).width) && (p as Packed).data instanceof Uint8Array;
+  if (!e || !(e.nulls === null || e.nulls instanceof Uint8Array)) return undefined;
+  switch (e.kind) {
+    case 'i32': return packed(e.ints) ? e : undefined;
+    case 'f64':
+    case 'time': return (e.mode === 'raw' ? e.raw instanceof Uint8Array : packed(e.ints)) ? e : undefined;
+    case 'bool': return e.data instanceof Uint8Array ? e : undefined;
+    case 'text': return e.dictUtf8 instanceof Uint8Array && packed(e.dictLengths) && (e.idx === null || packed(e.idx)) ? e : undefined;
+    case 'upid': return Array.isArray(e.upids) && packed(e.idx) ? e : undefined;
+    default: return undefined;
+  }
+}
+
+function upidWords(upids: readonly Upid[]): Uint32Array {
+  const out = new Uint32Array(upids.length * 4);
+  upids.forEach((u, k) => out.set(uuidWords(u), k * 4));
+  return out;
+}
+
+/** What the native scan decodes itself (all but ENUM text, whose dictionary JS merges). */
+function nativeEncoded(e: Encoded): NativeScanColumn {
+  const nulls = e.nulls;
+  switch (e.kind) {
+    case 'i32': return { nulls: null, encoded: { kind: 'i32', base: e.base, ints: e.ints.data, width: e.ints.width, nulls } };
+    case 'f64':
+    case 'time': return {
+      nulls: null,
+      encoded: { kind: 'f64', mode: e.mode, base: e.base, ints: e.ints?.data ?? null, width: e.ints?.width ?? 4, raw: e.raw, nulls },
+    };
+    case 'bool': return { nulls: null, encoded: { kind: 'bool', data: e.data, nulls } };
+    case 'upid': return { nulls: null, encoded: { kind: 'upid', idx: e.idx.data, idxWidth: e.idx.width, upids: upidWords(e.upids), nulls } };
+    case 'text': return {
+      nulls: null,
+      encoded: {
+        kind: 'text', dictSize: e.dictSize, dictUtf8: e.dictUtf8, lengths: e.dictLengths.data, lengthsWidth: e.dictLengths.width,
+        chars: e.chars, idx: e.idx?.data ?? null, idxWidth: e.idx?.width ?? 1, nulls,
+      },
+    };
+  }
+}
+
 /** A dictionary (or plain strings in row order) as UTF-8 with entry offsets. */
 function utf8Entries(dict: readonly string[]): { utf8: Uint8Array; offsets: Uint32Array } {
   let chars = 0;
@@ -70,6 +138,8 @@ export class ScanPlan {
     /** Columns the statement may read; the others are declared but never produced. */
     readonly needed: ReadonlySet<string>,
     private readonly maxEnumEntries = defaultMaxEnumEntries,
+    /** Sealed batches behind `batches` (sealedBatchesOf): their columns are decoded natively. */
+    private readonly sealed: ReadonlyMap<ScanBatch, SealedBatch> = new Map(),
   ) {
     this.rows = batches.reduce((s, b) => s + b.rows, 0);
     this.outputs = defs.map((d, i) => this.outputFor(d, i));
@@ -81,8 +151,14 @@ export class ScanPlan {
     if (type !== 'varchar' || !this.needed.has(d.name)) return plain;
     let entries = 0;
     for (const b of this.batches) {
-      const c = b.column(i);
-      if (c.kind === 'text') entries += c.dict.length;
+      // Sealed batches know their dictionary size without decoding it.
+      const sealed = this.sealed.get(b);
+      const e = sealed && encodedColumn(sealed, i);
+      if (e?.kind === 'text') entries += e.dictSize;
+      else {
+        const c = b.column(i);
+        if (c.kind === 'text') entries += c.dict.length;
+      }
       if (entries > this.maxEnumEntries) return plain;
     }
     const ids = new Map<string, number>();
@@ -108,32 +184,34 @@ export class ScanPlan {
   }
 
   /**
-   * What the native scan reads: the needed columns of every batch decoded (sealed batches are
-   * decompressed here, on the JS thread), the others null. The typed arrays are pinned by the
-   * native plan until DuckDB and the registry both let go of it.
+   * What the native scan reads, for the needed columns (the others null): sealed columns as
+   * their compressed buffers (decoded by the DuckDB thread that scans the batch), ENUM text and
+   * the hot batch decoded here. The typed arrays are pinned by the native plan until DuckDB and
+   * the registry both let go of it.
    */
   nativePlan(rowsPerThread = defaultRowsPerThread): NativeScanPlan {
     const columns = this.defs.map((d, i) => ({ name: d.name, type: this.outputs[i]!.type, members: this.outputs[i]!.members }));
     const batches = this.batches.map((b, bi) => ({
       rows: b.rows,
-      columns: this.defs.map((d, i) => (this.needed.has(d.name) && b.rows > 0 ? this.nativeColumn(b.column(i), i, bi) : null)),
+      columns: this.defs.map((d, i) => (this.needed.has(d.name) && b.rows > 0 ? this.nativeColumn(b, i, bi) : null)),
     }));
     return { columns, batches, maxThreads: Math.max(1, Math.floor(this.rows / Math.max(1, rowsPerThread))) };
   }
 
-  private nativeColumn(c: DecodedColumn, i: number, batch: number): NativeScanColumn {
+  private nativeColumn(b: ScanBatch, i: number, batch: number): NativeScanColumn {
     const o = this.outputs[i]!;
+    const sealed = this.sealed.get(b);
+    const e = sealed && o.type !== 'enum' ? encodedColumn(sealed, i) : undefined;
+    if (e) return nativeEncoded(e);
+    const c: DecodedColumn = b.column(i);
     switch (c.kind) {
       case 'i32':
       case 'f64':
       case 'time':
       case 'bool':
         return { values: c.values, nulls: c.nulls };
-      case 'upid': {
-        const upids = new Uint32Array(c.upids.length * 4);
-        c.upids.forEach((u, k) => upids.set(uuidWords(u), k * 4));
-        return { idx: c.idx, upids, nulls: c.nulls };
-      }
+      case 'upid':
+        return { idx: c.idx, upids: upidWords(c.upids), nulls: c.nulls };
       case 'text':
         if (o.type === 'enum') return { idx: c.idx, remap: o.remaps![batch]!, nulls: c.nulls };
         return { idx: c.idx, nulls: c.nulls, ...utf8Entries(c.dict) };

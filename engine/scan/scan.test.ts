@@ -13,7 +13,7 @@ import { TableStore } from '../store/table-store.ts';
 import { httpRow } from '../testing/http-row.ts';
 import { upidToString, type Upid } from '../upid.ts';
 import { ScanRegistry, scanFunctionName } from './scan-function.ts';
-import { ScanPlan } from './scan-plan.ts';
+import { ScanPlan, sealedBatchesOf } from './scan-plan.ts';
 
 const col = (name: string, type: ColumnType): ColumnDef => ({ name, field: name, type, duck: '', doc: '' });
 const defs: ColumnDef[] = [
@@ -78,8 +78,8 @@ async function scanView(conn: DuckDBConnection, registry: ScanRegistry, plan: Sc
   return id;
 }
 
-for (const maxEnumEntries of [undefined, 0]) {
-  test(`a parallel native scan returns exactly the store's rows, every type and NULLs (text as ${maxEnumEntries === 0 ? 'VARCHAR' : 'ENUM'})`, async () => {
+for (const maxEnumEntries of [undefined, 0]) for (const decode of ['native', 'js'] as const) {
+  test(`a parallel native scan returns exactly the store's rows, every type and NULLs (text as ${maxEnumEntries === 0 ? 'VARCHAR' : 'ENUM'}, sealed batches decoded in ${decode})`, async () => {
     const store = new TableStore('t', defs, { budgetBytes: 1e12, maxRows: 1e12, batchRows: 2048, batchBytes: 1e12, lateWindowMs: 3_600_000, level: 1 });
     const data = rows(11_000);
     for (const r of data) store.append(r);
@@ -92,9 +92,15 @@ for (const maxEnumEntries of [undefined, 0]) {
     const registry = new ScanRegistry(1); // one batch per thread
     registry.register(conn);
     const all = defs.map((d) => d.name);
-    const plan = new ScanPlan('t', defs, snap.batches, new Set(all), maxEnumEntries);
+    const sealed = decode === 'native' ? sealedBatchesOf(store, snap.batches) : new Map();
+    assert.equal(sealed.size, decode === 'native' ? 5 : 0);
+    const plan = new ScanPlan('t', defs, snap.batches, new Set(all), maxEnumEntries, sealed);
     assert.equal(plan.outputs[9]!.type, maxEnumEntries === 0 ? 'varchar' : 'enum');
-    assert.ok(plan.nativePlan(1).maxThreads > 1);
+    const native = plan.nativePlan(1);
+    assert.ok(native.maxThreads > 1);
+    // Sealed batches go compressed (all columns but ENUM text); the hot batch goes decoded.
+    const encodedColumns = native.batches.flatMap((b) => b.columns.filter((c) => c?.encoded)).length;
+    assert.equal(encodedColumns, decode === 'js' ? 0 : 5 * (maxEnumEntries === 0 ? 11 : 9));
     await scanView(conn, registry, plan);
 
     const check = async (names: string[], where: string, keep: (r: Row) => boolean) => {
@@ -112,7 +118,7 @@ for (const maxEnumEntries of [undefined, 0]) {
     assert.deepEqual(counts, [BigInt(data.length), BigInt(data.filter((r) => r.p !== null).length), nonNull.reduce((s, r) => s + BigInt(r.i4 as number), 0n)]);
 
     // Columns the plan did not prepare cannot be read (an error, not wrong rows).
-    const narrow = new ScanPlan('t', defs, snap.batches, new Set(['n']), maxEnumEntries);
+    const narrow = new ScanPlan('t', defs, snap.batches, new Set(['n']), maxEnumEntries, sealed);
     await scanView(conn, registry, narrow);
     assert.equal((await conn.runAndReadAll('SELECT sum(n) FROM x')).getRows()[0]![0], BigInt((data.length * (data.length - 1)) / 2));
     await assert.rejects(conn.runAndReadAll('SELECT p FROM x'), /column p was not prepared for this scan/);
@@ -128,7 +134,10 @@ test('plans are freed when their query finishes, fails or is cancelled', async (
   const conn = await instance.connect();
   const registry = new ScanRegistry(1);
   registry.register(conn);
-  const plan = () => new ScanPlan('t', defs, store.snapshot().batches, new Set(defs.map((d) => d.name)));
+  const plan = () => {
+    const batches = store.snapshot().batches;
+    return new ScanPlan('t', defs, batches, new Set(defs.map((d) => d.name)), undefined, sealedBatchesOf(store, batches));
+  };
 
   const run = async (sql: string, cancel = false): Promise<unknown> => {
     const id = await scanView(conn, registry, plan());

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bridge.h"
+#include "scan-decode.h"
 
 namespace wiretap_duck {
 namespace {
@@ -63,6 +64,9 @@ struct ColumnData {
   const char* utf8 = nullptr;  // VARCHAR: entry k = utf8[offsets[k], offsets[k + 1])
   const uint32_t* offsets = nullptr;
   size_t entries = 0;
+  // Sealed columns arrive compressed: the thread that claims the batch decodes them.
+  bool encoded = false;
+  EncodedColumn enc;
 };
 
 struct Batch {
@@ -184,6 +188,10 @@ struct LocalState {
   size_t batch = SIZE_MAX;
   size_t row = 0;
   bool done = false;
+  ZSTD_DCtx* dctx = nullptr;
+  std::vector<DecodedBuffers> buffers;  // per plan column
+  std::vector<ColumnData> current;      // per plan column: what the current batch reads
+  ~LocalState() { ZSTD_freeDCtx(dctx); }
 };
 
 template <typename T>
@@ -232,7 +240,38 @@ void Init(duckdb_init_info info) {
 }
 
 void LocalInit(duckdb_init_info info) {
-  duckdb_init_set_init_data(info, new LocalState(), DeleteAs<LocalState>);
+  auto& plan = *static_cast<std::shared_ptr<Plan>*>(duckdb_init_get_bind_data(info));
+  auto* l = new LocalState();
+  l->dctx = ZSTD_createDCtx();
+  l->buffers.resize(plan->columns.size());
+  l->current.resize(plan->columns.size());
+  duckdb_init_set_init_data(info, l, DeleteAs<LocalState>);
+}
+
+// Makes the projected columns of a newly claimed batch readable (decoding sealed ones).
+bool OpenBatch(const GlobalState& g, LocalState& l, const Batch& batch, std::string& error) {
+  for (int64_t c : g.projection) {
+    if (c < 0) continue;
+    const ColumnData& src = batch.cols[c];
+    ColumnData& cur = l.current[c];
+    cur = src;
+    if (!src.encoded) continue;
+    DecodedView v;
+    if (!DecodeColumn(l.dctx, src.enc, batch.rows, l.buffers[c], v, error)) {
+      error = "wiretap_scan: column " + g.plan->columns[c].name + ": " + error;
+      return false;
+    }
+    cur.values = v.values;
+    cur.nulls = v.nulls;
+    cur.idx = v.idx;
+    cur.idxWidth = v.idxWidth;
+    if (v.utf8) {
+      cur.utf8 = v.utf8;
+      cur.offsets = v.offsets;
+      cur.entries = v.entries;
+    }
+  }
+  return true;
 }
 
 void SetAllNull(duckdb_vector vec, size_t n) {
@@ -366,6 +405,14 @@ void Scan(duckdb_function_info info, duckdb_data_chunk output) {
     }
     l->batch = b;
     l->row = 0;
+    if (plan.batches[b].rows == 0) continue;
+    std::string error;
+    if (!OpenBatch(*g, *l, plan.batches[b], error)) {
+      duckdb_function_set_error(info, error.c_str());
+      l->done = true;
+      duckdb_data_chunk_set_size(output, 0);
+      return;
+    }
   }
   if (l->done) {
     duckdb_data_chunk_set_size(output, 0);
@@ -380,7 +427,7 @@ void Scan(duckdb_function_info info, duckdb_data_chunk output) {
       SetAllNull(vec, n);
       continue;
     }
-    if (!FillVector(vec, plan.columns[c], batch.cols[c], l->row, n)) {
+    if (!FillVector(vec, plan.columns[c], l->current[c], l->row, n)) {
       std::string message = "wiretap_scan: column " + plan.columns[c].name + " has a dictionary id out of range";
       duckdb_function_set_error(info, message.c_str());
       return;
@@ -425,8 +472,98 @@ class PlanBuilder {
     return view;
   }
 
+  Packed Frame(Napi::Object o, const char* key, int width, bool required) {
+    TypedView v = Typed(o, key, {napi_uint8_array}, required);
+    Packed p;
+    p.z = static_cast<const uint8_t*>(v.data);
+    p.zlen = v.length;
+    p.width = width;
+    return p;
+  }
+
+  int Width(Napi::Object o, const char* key) {
+    Napi::Value v = o.Get(key);
+    int w = v.IsNumber() ? v.As<Napi::Number>().Int32Value() : 0;
+    if (w != 1 && w != 2 && w != 4) throw Napi::RangeError::New(env_, std::string("scan plan: encoded.") + key + " must be 1, 2 or 4");
+    return w;
+  }
+
+  // A sealed column still compressed (engine/store/sealed-batch.ts layout); decoded by DuckDB threads.
+  void Encoded(const OutputColumn& col, Napi::Object o, ColumnData& c) {
+    EncodedColumn& e = c.enc;
+    c.encoded = true;
+    std::string kind = o.Get("kind").ToString();
+    bool fits = false;
+    if (kind == "i32") {
+      e.kind = EncodedColumn::kI32;
+      fits = col.out == Out::kSmallint || col.out == Out::kInteger;
+    } else if (kind == "f64") {
+      e.kind = EncodedColumn::kF64;
+      fits = col.out == Out::kBigint || col.out == Out::kFloat || col.out == Out::kDouble || col.out == Out::kTimestampTz ||
+             col.out == Out::kTimestamp;
+    } else if (kind == "bool") {
+      e.kind = EncodedColumn::kBool;
+      fits = col.out == Out::kBoolean;
+    } else if (kind == "upid") {
+      e.kind = EncodedColumn::kUpid;
+      fits = col.out == Out::kUuid;
+    } else if (kind == "text") {
+      e.kind = EncodedColumn::kText;
+      fits = col.out == Out::kVarchar;
+    }
+    if (!fits) throw Napi::TypeError::New(env_, "scan plan: " + col.name + " cannot be read from an encoded " + kind + " column");
+    e.nulls = Frame(o, "nulls", 1, false);
+    switch (e.kind) {
+      case EncodedColumn::kI32:
+        e.base = o.Get("base").ToNumber().DoubleValue();
+        e.ints = Frame(o, "ints", Width(o, "width"), true);
+        break;
+      case EncodedColumn::kF64: {
+        std::string mode = o.Get("mode").ToString();
+        e.base = o.Get("base").ToNumber().DoubleValue();
+        if (mode == "raw") {
+          e.mode = EncodedColumn::kRaw;
+          e.raw = Frame(o, "raw", 8, true);
+        } else if (mode == "offset" || mode == "delta") {
+          e.mode = mode == "offset" ? EncodedColumn::kOffset : EncodedColumn::kDelta;
+          e.ints = Frame(o, "ints", Width(o, "width"), true);
+        } else {
+          throw Napi::TypeError::New(env_, "scan plan: " + col.name + ": unknown float mode " + mode);
+        }
+        break;
+      }
+      case EncodedColumn::kBool:
+        e.raw = Frame(o, "data", 1, true);
+        break;
+      case EncodedColumn::kUpid: {
+        e.idx = Frame(o, "idx", Width(o, "idxWidth"), true);
+        TypedView u = Typed(o, "upids", {napi_uint32_array}, true);
+        if (u.length % 4 != 0) throw Napi::RangeError::New(env_, "scan plan: " + col.name + ".upids must hold 4 words per UPID");
+        c.upids = static_cast<const duckdb_hugeint*>(u.data);
+        c.upidCount = u.length / 4;
+        break;
+      }
+      case EncodedColumn::kText: {
+        double size = o.Get("dictSize").ToNumber().DoubleValue();
+        if (!(size >= 0 && size < 4294967295.0)) throw Napi::RangeError::New(env_, "scan plan: bad dictSize");
+        e.dictSize = static_cast<size_t>(size);
+        e.dictUtf8 = Frame(o, "dictUtf8", 1, true);
+        e.lengths = Frame(o, "lengths", Width(o, "lengthsWidth"), true);
+        e.chars = o.Get("chars").ToBoolean();
+        Napi::Value idx = o.Get("idx");
+        if (!idx.IsNull() && !idx.IsUndefined()) e.idx = Frame(o, "idx", Width(o, "idxWidth"), true);
+        break;
+      }
+    }
+  }
+
   void Column(const OutputColumn& col, Napi::Object o, size_t rows, ColumnData& c) {
     c.present = true;
+    Napi::Value enc = o.Get("encoded");
+    if (enc.IsObject()) {
+      Encoded(col, enc.As<Napi::Object>(), c);
+      return;
+    }
     auto check = [&](const TypedView& v, size_t need, const char* key) {
       if (v.data && v.length < need) {
         throw Napi::RangeError::New(env_, "scan plan: " + col.name + "." + key + " is shorter than the batch");
