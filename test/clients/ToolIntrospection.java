@@ -3,12 +3,12 @@
 //   Metabase  metabase/metabase src/metabase/driver/postgres.clj — get-tables-sql, describe-fields-sql,
 //             describe-fks-sql, describe-indexes-sql (HoneySQL, rendered with quoting and ? parameters as
 //             Metabase's driver sends them), enum-types, current-user-table-privileges, db-default-timezone
-//             ("show timezone;"); plus the pgjdbc DatabaseMetaData calls its sql-jdbc sync makes
+//             ("show timezone;"), set-timezone-sql ("SET SESSION TIMEZONE TO %s;"); plus the pgjdbc DatabaseMetaData calls its sql-jdbc sync makes
 //             (getSchemas, getColumns, getPrimaryKeys, getImportedKeys, getIndexInfo, getTypeInfo) and
 //             the isolation-level switch it does around sync.
 //   DBeaver   dbeaver/dbeaver plugins/org.jkiss.dbeaver.ext.postgresql/src/org/jkiss/dbeaver/ext/postgresql/model/
 //             PostgreDataSource.java (determineDefaultObjects, DatabaseCache), PostgreDatabase.java
-//             (RoleCache, AccessMethodCache, EncodingCache, LanguageCache, ForeignDataWrapperCache,
+//             (setSearchPath, RoleCache, AccessMethodCache, EncodingCache, LanguageCache, ForeignDataWrapperCache,
 //             ForeignServerCache, TablespaceCache, SchemaCache, cacheDataTypes), PostgreSchema.java
 //             (TableCache with its column query, ConstraintCache, IndexCache, ProceduresCache, ExtensionCache).
 // Usage: java -cp /usr/share/java/postgresql.jar:DIR ToolIntrospection URL
@@ -145,11 +145,31 @@ public class ToolIntrospection {
         return describe(rs, null) + " meta=" + meta;
       }
     });
+    step("mb.report-timezone", () -> {
+      // sql-jdbc.execute/set-timezone-sql: "SET SESSION TIMEZONE TO %s;" when a report timezone is set
+      try (Statement st = c.createStatement()) {
+        st.execute("SET SESSION TIMEZONE TO 'US/Pacific';");
+        String shown;
+        try (ResultSet rs = st.executeQuery("SELECT min(\"public\".\"http_events\".\"time_\") AS \"min\" FROM \"public\".\"http_events\"")) {
+          rs.next();
+          shown = rs.getString(1);
+        }
+        st.execute("SET SESSION TIMEZONE TO 'UTC';");
+        return "rows=1 values=" + shown;
+      }
+    });
     step("mb.count", () -> query("-- Metabase:: userID: 1 queryType: MBQL\nSELECT COUNT(*) AS \"count\" FROM \"public\".\"http_events\"", "count"));
 
     // ---- DBeaver -------------------------------------------------------------------------------
     step("db.defaults", () -> query("SELECT current_database(), current_schema(),session_user", null));
     step("db.search-path", () -> query("SHOW search_path", "search_path"));
+    step("db.set-search-path", () -> {
+      // PostgreDatabase.setSearchPath, when the user picks the active schema
+      try (Statement st = c.createStatement()) {
+        st.execute("SET search_path = \"$user\",public");
+      }
+      return query("SELECT current_schema()", null);
+    });
     step("db.database", () -> query("SELECT db.oid,db.*\nFROM pg_catalog.pg_database db WHERE NOT datistemplate AND datallowconn\nAND db.datname=?", "datname", "wiretap"));
     step("db.roles", () -> query("SELECT a.oid,a.* FROM pg_catalog.pg_roles a \nORDER BY a.oid", "rolname"));
     step("db.access-methods", () -> query("SELECT am.oid,am.* FROM pg_catalog.pg_am am \nORDER BY am.oid", "amname"));
