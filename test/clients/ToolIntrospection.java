@@ -4,8 +4,9 @@
 //             describe-fks-sql, describe-indexes-sql (HoneySQL, rendered with quoting and ? parameters as
 //             Metabase's driver sends them), enum-types, current-user-table-privileges, db-default-timezone
 //             ("show timezone;"), set-timezone-sql ("SET SESSION TIMEZONE TO %s;"); plus the pgjdbc DatabaseMetaData calls its sql-jdbc sync makes
-//             (getSchemas, getColumns, getPrimaryKeys, getImportedKeys, getIndexInfo, getTypeInfo) and
-//             the isolation-level switch it does around sync.
+//             (getSchemas, getColumns, getPrimaryKeys, getImportedKeys, getIndexInfo, getTypeInfo), the
+//             isolation-level switch it does around sync, and src/metabase/driver/sql_jdbc/sync/describe_table.clj's
+//             fallback-metadata-query (SELECT * … WHERE 1 <> 1 LIMIT 0).
 //   DBeaver   dbeaver/dbeaver plugins/org.jkiss.dbeaver.ext.postgresql/src/org/jkiss/dbeaver/ext/postgresql/model/
 //             PostgreDataSource.java (determineDefaultObjects, DatabaseCache), PostgreDatabase.java
 //             (setSearchPath, RoleCache, AccessMethodCache, EncodingCache, LanguageCache, ForeignDataWrapperCache,
@@ -131,6 +132,14 @@ public class ToolIntrospection {
         + " INNER JOIN \"pg_catalog\".\"pg_class\" AS \"ci\" ON \"ci\".\"oid\" = \"i\".\"indexrelid\""
         + " WHERE (PG_CATALOG.PG_GET_EXPR(\"i\".\"indpred\", \"i\".\"indrelid\") IS NULL) AND n.nspname !~ '^information_schema|catalog_history|pg_' AND (\"n\".\"nspname\" IN (?)) AND (\"ct\".\"relname\" IN (?))) AS \"tmp\""
         + " WHERE \"tmp\".\"pos\" = 1", null, "public", "http_events"));
+    step("mb.fallback-metadata", () -> {
+      // sql_jdbc/sync/describe_table.clj fallback-metadata-query: SELECT * … WHERE 1 <> 1 LIMIT 0, then ResultSetMetaData
+      try (Statement st = c.createStatement();
+           ResultSet rs = st.executeQuery("SELECT * FROM \"public\".\"http_events\" WHERE 1 <> 1 LIMIT 0")) {
+        ResultSetMetaData m = rs.getMetaData();
+        return describe(rs, null) + " columns=" + m.getColumnCount() + " first=" + m.getColumnName(1) + ":" + m.getColumnTypeName(1);
+      }
+    });
     step("mb.jdbc-columns", () -> describe(md.getColumns(null, "public", "http_events", "%"), "TYPE_NAME"));
     step("mb.jdbc-primary-keys", () -> describe(md.getPrimaryKeys(null, "public", "http_events"), "COLUMN_NAME"));
     step("mb.jdbc-imported-keys", () -> describe(md.getImportedKeys(null, "public", "http_events"), "FKCOLUMN_NAME"));
