@@ -78,10 +78,10 @@ struct call_args {
 	__u32 fd;
 	__u16 sys;
 	__u8 dir;
-	__u8 vec;
-	__u8 bio_match; /* a send by a memory-BIO TLS thread: look its head up in bio_heads */
-	__u8 _pad[7];
+	__u8 vec;       /* ARG_VEC: buf is an iovec array; ARG_BIO: bio_bind this send */
 };
+#define ARG_VEC 1
+#define ARG_BIO 2   /* a send by a memory-BIO TLS thread: look its head up in bio_heads */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -427,8 +427,7 @@ static __always_inline int enter_call(__u64 fd, __u64 buf, __u64 iovcnt, __u16 s
 	a->fd = (__u32)fd;
 	a->sys = sys;
 	a->dir = dir;
-	a->vec = vec;
-	a->bio_match = bio_match;
+	a->vec = vec | (bio_match ? ARG_BIO : 0);
 	return 0;
 }
 
@@ -553,7 +552,7 @@ static __always_inline void bio_bind(struct call_args *a, struct wt_conn *c, __u
 {
 	struct bio_head h = { .tgid = tgid };
 	__u64 src = a->buf;
-	if (a->vec) {
+	if (a->vec & ARG_VEC) {
 		struct iovec iov;
 		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)a->buf) || iov.iov_len < WT_TLS_HEAD)
 			return;
@@ -599,7 +598,7 @@ static __always_inline int exit_call(long ret, __u16 sys)
 	if (!c)
 		return 0;
 	/* Before ship(): a bound connection's ciphertext is never shipped. */
-	if (a.bio_match && !(c->flags & WT_FLAG_TLS) && ret >= WT_TLS_HEAD &&
+	if ((a.vec & ARG_BIO) && !(c->flags & WT_FLAG_TLS) && ret >= WT_TLS_HEAD &&
 	    sys != WT_SYS_SENDMMSG && sys != WT_SYS_SENDFILE)
 		bio_bind(&a, c, tgid);
 	if (sys == WT_SYS_SENDMMSG || sys == WT_SYS_RECVMMSG) {
@@ -627,7 +626,7 @@ static __always_inline int exit_call(long ret, __u16 sys)
 	/* Reserve this call's range of the stream even if the record is dropped later, so
 	 * user space sees a gap instead of silently shifted bytes. */
 	__u64 pos = __sync_fetch_and_add(a.dir == WT_SEND ? &c->send_pos : &c->recv_pos, (__u64)ret);
-	ship(&a, c, id, now, a.buf, a.iovcnt, a.vec, ret, pos, sys == WT_SYS_SENDFILE, 0);
+	ship(&a, c, id, now, a.buf, a.iovcnt, a.vec & ARG_VEC, ret, pos, sys == WT_SYS_SENDFILE, 0);
 	return 0;
 
 opened:;
