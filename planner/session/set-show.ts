@@ -59,6 +59,15 @@ export function runSet(tokens: Token[], settings: SessionSettings): BrokerResult
     name = 'TimeZone';
     rest = w.slice(2);
     if (isWord(rest[0], 'local')) rest = [];
+    if (isWord(rest[0], 'interval')) {
+      // SET TIME ZONE INTERVAL '+05:30' HOUR TO MINUTE: an offset east of UTC, as a number of hours
+      const m = rest[1]?.kind === 'string' ? /^\s*([+-]?)(\d{1,2})(?::(\d{2}))?\s*$/.exec(rest[1].value) : null;
+      if (!m) throw syntaxError(rest[1]);
+      const hours = (Number(m[2]) + Number(m[3] ?? 0) / 60) * (m[1] === '-' ? -1 : 1);
+      const result = staticResult('SET', []);
+      result.parameterStatus = settings.set(name, String(hours));
+      return result;
+    }
   } else if (isWord(w[0], 'names')) {
     name = 'client_encoding';
     rest = w.slice(1);

@@ -57,6 +57,8 @@ test('TimeZone: names and offsets as PostgreSQL spells them, bad ones 22023', ()
   assert.equal(s.get('TimeZone'), 'UTC+3');
   assert.throws(() => runSet(tokenize("set timezone = 'nope/zone'"), s), { sqlstate: '22023', message: 'invalid value for parameter "TimeZone": "nope/zone"' });
   assert.throws(() => runSet(tokenize("set timezone = 'Z'"), s), { sqlstate: '22023' });
+  runSet(tokenize("set time zone interval '+05:30' hour to minute"), s);
+  assert.equal(s.get('TimeZone'), '<+05:30>-05:30'); // what PostgreSQL shows
   runSet(tokenize('set time zone local'), s);
   assert.equal(s.get('TimeZone'), 'America/St_Johns'); // back to the startup value
   assert.equal(new SessionSettings('u', { TimeZone: 'no/such' }).get('TimeZone'), 'UTC'); // refused at startup: default kept
