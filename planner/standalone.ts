@@ -1,8 +1,34 @@
-// Standalone planning: one node, in this process. The broker's interface (QueryExecutor) is kept
-// so cluster mode can replace the local call with distributed fragments without touching server/.
+// Standalone planning: one node, in this process, through the same distributed planner and
+// executor as a broker (DistributedExecutor.local: the node is the engine, no gRPC, no merge
+// database; with one node the whole statement is its fragment). The broker's interface
+// (QueryExecutor) is kept, so server/ is the same in both modes.
 import type { QueryExecutor, QueryResult } from '../engine/query.ts';
 import { BrokerSession, type QuerySession, type SessionFactory, type SessionStart } from './broker-session.ts';
 import { CatalogDb } from './catalog/catalog-db.ts';
+import { DistributedExecutor } from './distributed/executor.ts';
+
+/** The engine's aggregate function names (the split rules recognise aggregates by name). */
+async function aggregateNames(engine: QueryExecutor): Promise<Set<string>> {
+  try {
+    const r = await engine.query("SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE function_type = 'aggregate'");
+    const names = new Set<string>();
+    for await (const rows of r.chunks) for (const row of rows) names.add(String(row[0]));
+    return names;
+  } catch {
+    return new Set(); // syntax still marks count/sum/…; with one node every statement runs whole anyway
+  }
+}
+
+/** The engine behind the distributed executor with one local node (created on the first statement). */
+function throughPlanner(engine: QueryExecutor): QueryExecutor {
+  let executor: Promise<DistributedExecutor> | null = null;
+  return {
+    async query(sql, signal) {
+      executor ??= aggregateNames(engine).then((names) => DistributedExecutor.local(engine, names));
+      return (await executor).query(sql, signal);
+    },
+  };
+}
 
 export class StandalonePlanner implements QueryExecutor, SessionFactory {
   private catalogDb: Promise<CatalogDb> | null = null;
@@ -12,10 +38,14 @@ export class StandalonePlanner implements QueryExecutor, SessionFactory {
    * bindNode (cluster mode): the node executor as seen by one session, so it can read the
    * session's settings (e.g. wiretap.partial_results).
    */
+  private readonly localNode: QueryExecutor;
+
   constructor(
-    private readonly localNode: QueryExecutor,
+    engine: QueryExecutor,
     private readonly bindNode?: (setting: (name: string) => string | undefined) => QueryExecutor,
-  ) {}
+  ) {
+    this.localNode = bindNode ? engine : throughPlanner(engine);
+  }
 
   /** A session per client connection: its settings, identity, and the shared catalog. */
   openSession(start: SessionStart): QuerySession {
@@ -24,8 +54,6 @@ export class StandalonePlanner implements QueryExecutor, SessionFactory {
       const session: BrokerSession = new BrokerSession({ query: (sql, signal) => bound.query(sql, signal) }, () => this.catalog(), start);
       return session;
     }
-    // One node holds every row, so a telemetry statement is its own node fragment and the merge
-    // fragment is the identity. Pushdown rules, node selection and merge arrive with cluster mode.
     return new BrokerSession(this.localNode, () => this.catalog(), start);
   }
 

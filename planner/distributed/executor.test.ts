@@ -132,3 +132,31 @@ test('nodes whose heartbeat time_ range lies outside the WHERE bounds are not as
   nodes = nodes.map((n) => ({ ...n, timeRanges: { process_stats: null } }));
   assert.match((await rows(timed, "explain select count(*) from process_stats where time_ > '2000-01-01'")).map((r) => String(r[0])).join('\n'), /nodes chosen \(0\).*\n.*a, b, c by time_: no process_stats rows/);
 });
+
+test('one node: it runs the whole statement (no merge); standalone is that rule with the engine in-process', async () => {
+  // a one-node cluster: the statement as written, even what the split rules would ship rows for
+  nodes = [{ name: 'a', asid: 1, address: 'in-process' }];
+  const sql = 'select req_path, count(distinct upid), quantile_cont(latency, 0.5) from http_events group by 1 order by 1';
+  assert.deepEqual(await rows(executor, sql), await rows(engines.get('a')!, sql));
+  assert.match((await rows(executor, `explain ${sql}`)).map((r) => String(r[0])).join('\n'), /nodes chosen \(1\): a\n[^]*one node holds every matching row: it runs the whole statement, no merge/);
+  // down under partial results: the empty answer with the node named
+  down.add('a');
+  try {
+    const partial = await executor.forSession((n) => (n === 'wiretap.partial_results' ? 'on' : undefined)).query('select count(latency) from http_events');
+    const out: Value[][] = [];
+    for await (const c of partial.chunks) out.push(...c);
+    assert.deepEqual(out, [[0n]]);
+    assert.match((partial as { notices?: string[] }).notices?.[0] ?? '', /left out: a/);
+  } finally {
+    down.delete('a');
+  }
+  // standalone: the engine's own result object comes back (streamed, undecoded chunks kept)
+  const local = DistributedExecutor.local(all, merge.aggregateNames);
+  for (const q of [sql, 'select 1 as one', "select approx_count_distinct(req_path) from http_events where time_ > '2000-01-01'"]) {
+    assert.deepEqual(await rows(local, q), await rows(all, q), q);
+  }
+  const [viaPlanner, direct] = [await local.query('select req_path from http_events limit 1'), await all.query('select req_path from http_events limit 1')];
+  assert.equal('duck' in viaPlanner, 'duck' in direct);
+  for (const r of [viaPlanner, direct]) for await (const _ of r.chunks) { /* drain: releases the connection */ }
+  assert.match((await rows(local, `explain ${sql}`)).map((r) => String(r[0])).join('\n'), /nodes chosen \(1\): local/);
+});

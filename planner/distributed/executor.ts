@@ -3,16 +3,24 @@
 // name — or, with partial results on, is left out and named in a NOTICE.
 import { setMaxListeners } from 'node:events';
 import { SqlError, SqlState, type QueryExecutor, type QueryResult } from '../../engine/query.ts';
-import { planDistributed } from './split.ts';
+import { planDistributed, shipTables, telemetryTablesIn } from './split.ts';
 import type { DistributedPlan, TimeFilter } from './plan.ts';
-import { NodeUnavailableError, type AgentNode, type FragmentRunner, type NodeDirectory, type NodePruner } from './nodes.ts';
+import { NodeUnavailableError, type AgentNode, type FragmentChunk, type FragmentRunner, type NodeDirectory, type NodePruner } from './nodes.ts';
 import type { MergeDb, MergeInput } from './merge-db.ts';
 import { explainRows } from './explain.ts';
 
 export interface DistributedOptions {
   /** Deadline for each fragment, from the start of the statement (ms). */
   fragmentTimeoutMs: number;
+  /** Aggregate function names for the split rules (default: the merge database's). */
+  aggregateNames?: ReadonlySet<string>;
 }
+
+/** The one node of standalone mode: this process's engine. */
+export const localNode: AgentNode = { name: 'local', asid: 0, address: 'in-process' };
+
+/** Plans kept per statement text: dashboards repeat statements, and parsing costs more than running small ones. */
+const planCacheSize = 512;
 
 export interface DistributedResult extends QueryResult {
   /** Messages for the client (NoticeResponse), e.g. nodes left out under partial results. */
@@ -48,15 +56,34 @@ export class DistributedExecutor implements QueryExecutor {
   /**
    * schemaNode: an engine with no rows; its answer to a node fragment gives the columns when no
    * node is contacted (all pruned, none registered), so the merge still returns the right empty/zero result.
+   * merge/schemaNode null: standalone, one in-process node that answers every statement whole.
    */
   constructor(
     private readonly directory: NodeDirectory,
     private readonly runner: FragmentRunner,
-    private readonly merge: MergeDb,
-    private readonly schemaNode: QueryExecutor,
+    private readonly merge: MergeDb | null,
+    private readonly schemaNode: QueryExecutor | null,
     private readonly pruner: NodePruner | null,
     private readonly options: DistributedOptions,
   ) {}
+
+  /**
+   * Standalone mode: the same planner and executor with one local node (no gRPC, no merge
+   * database). One node holds every row, so its answer to the whole statement is the answer
+   * (the one-node rule below) and the engine's result streams through untouched.
+   */
+  static local(engine: QueryExecutor, aggregateNames: ReadonlySet<string>): DistributedExecutor {
+    const runner: FragmentRunner = {
+      async *run(_node, sql, _deadline, signal) {
+        const r = await engine.query(sql, signal);
+        for await (const rows of r.chunks) yield { columns: r.columns, rows, bytes: 0 };
+      },
+      query: (_node, sql, signal) => engine.query(sql, signal),
+    };
+    return new DistributedExecutor({ nodes: () => [localNode] }, runner, null, null, null, { fragmentTimeoutMs: 2 ** 31 - 1, aggregateNames });
+  }
+
+  private readonly plans = new Map<string, DistributedPlan>();
 
   /** This executor with a session's setting lookup (wiretap.partial_results). */
   forSession(setting: (name: string) => string | undefined): QueryExecutor {
@@ -68,11 +95,27 @@ export class DistributedExecutor implements QueryExecutor {
   }
 
   plan(sql: string): DistributedPlan {
-    return planDistributed(sql, this.merge.aggregateNames);
+    const cached = this.plans.get(sql);
+    if (cached) {
+      this.plans.delete(sql); // most recently used last
+      this.plans.set(sql, cached);
+      return cached;
+    }
+    let plan: DistributedPlan;
+    try {
+      plan = planDistributed(sql, this.options.aggregateNames ?? this.merge?.aggregateNames ?? new Set());
+    } catch (err) {
+      // a planner bug must not cost the query: ship the tables and run the statement as written
+      plan = shipTables(sql, telemetryTablesIn(sql), `the planner failed: ${(err as Error).message}`);
+    }
+    if (this.plans.size >= planCacheSize) this.plans.delete(this.plans.keys().next().value!);
+    this.plans.set(sql, plan);
+    return plan;
   }
 
   async choose(plan: DistributedPlan): Promise<NodeChoice> {
-    const all = plan.inputs.length === 0 ? [] : this.directory.nodes();
+    // without a merge database (standalone) the local node also answers statements naming no table
+    const all = plan.inputs.length === 0 && this.merge ? [] : this.directory.nodes();
     const choice: NodeChoice = { chosen: all, pruned: [], reasons: new Map() };
     const names = plan.podFilter && this.pruner ? this.pruner.nodesFor(plan.podFilter) : null;
     if (names !== null && plan.podFilter) {
@@ -82,13 +125,13 @@ export class DistributedExecutor implements QueryExecutor {
       choice.pruned = all.filter((n) => !keep.has(n.name));
       for (const n of choice.pruned) choice.reasons.set(n.name, { by });
     }
-    if (plan.timeFilter && choice.chosen.length) await this.pruneByTime(plan.timeFilter, choice);
+    if (plan.timeFilter && choice.chosen.length && this.merge) await this.pruneByTime(plan.timeFilter, choice);
     return choice;
   }
 
   /** Leaves out nodes whose rows of the table (as of their last heartbeat) lie outside the time_ bounds. */
   private async pruneByTime(filter: TimeFilter, choice: NodeChoice): Promise<void> {
-    const bounds = await this.merge.timeBoundsUs(filter.lower, filter.upper);
+    const bounds = await this.merge!.timeBoundsUs(filter.lower, filter.upper);
     if (!bounds) return; // bounds the broker cannot evaluate: the nodes decide
     const { lower, upper } = bounds;
     const iso = (us: number | null) => (us === null ? '…' : new Date(Math.floor(us / 1000)).toISOString());
@@ -110,6 +153,14 @@ export class DistributedExecutor implements QueryExecutor {
   private async run(sql: string, signal: AbortSignal | undefined, partial: boolean): Promise<DistributedResult> {
     const explain = explainPrefix.exec(sql);
     const statement = explain ? sql.slice(explain[0].length) : sql;
+    // Standalone: the one local node answers every statement whole whatever the split would be,
+    // so the split is only computed for EXPLAIN (parsing costs more than a small query).
+    if (!this.merge && !explain) {
+      const [node] = this.directory.nodes();
+      if (!node || !this.runner.query) throw new SqlError(SqlState.internalError, 'standalone executor without its local node');
+      this.lastStats = null;
+      return this.runner.query(node, statement, signal);
+    }
     const plan = this.plan(statement);
     const choice = await this.choose(plan);
     if (explain) return explainResult(explainRows(plan, choice, this.pruner !== null));
@@ -125,14 +176,23 @@ export class DistributedExecutor implements QueryExecutor {
     const t0 = performance.now();
     this.lastStats = stats;
     try {
+      // One node can hold matching rows: its answer to the whole statement is the answer (no split,
+      // no merge). Under partial results a node that is down leaves the empty answer below.
+      if (choice.chosen.length === 1) {
+        const whole = await this.runWhole(choice.chosen[0]!, statement, deadlineMs, signal, partial, stats);
+        if (whole) return whole;
+      }
+      if (!this.merge) throw new SqlError(SqlState.internalError, 'no local node answered');
+      const merge = this.merge;
+      const asked = stats.nodesMissing.length ? [] : choice.chosen; // the one node already failed
       const inputs = await Promise.all(plan.inputs.map(async (input): Promise<MergeInput> => {
-        const perNode = await Promise.all(choice.chosen.map((node) => this.fetch(node, input.nodeSql, deadlineMs, abort, partial, stats)));
+        const perNode = await Promise.all(asked.map((node) => this.fetch(node, input.nodeSql, deadlineMs, abort, partial, stats)));
         const done = perNode.filter((r) => r !== null);
         const columns = done[0]?.columns ?? (await this.schemaOf(input.nodeSql, abort.signal));
         return { name: input.name, columns, rows: done.flatMap((r) => r.rows) };
       }));
       stats.fetchMs = performance.now() - t0;
-      const result: DistributedResult = await this.merge.run(inputs, plan.mergeSql, signal);
+      const result: DistributedResult = await merge.run(inputs, plan.mergeSql, signal);
       stats.mergeMs = performance.now() - t0 - stats.fetchMs;
       if (stats.nodesMissing.length) result.notices = [`partial results: nodes did not answer and are left out: ${[...new Set(stats.nodesMissing)].join(', ')}`];
       return result;
@@ -165,7 +225,55 @@ export class DistributedExecutor implements QueryExecutor {
     }
   }
 
+  /**
+   * The whole statement on one node, streamed to the client as the node sends it. Null when the node
+   * is unavailable before answering and partial results are on (it is then recorded as missing).
+   */
+  private async runWhole(node: AgentNode, sql: string, deadlineMs: number, signal: AbortSignal | undefined, partial: boolean, stats: DistributedStats): Promise<DistributedResult | null> {
+    if (this.runner.query) return this.runner.query(node, sql, signal);
+    // the deadline and the client's cancel follow the stream after this returns
+    const abort = new AbortController();
+    const onAbort = () => abort.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => signal?.removeEventListener('abort', onAbort);
+    const it = this.runner.run(node, sql, deadlineMs, abort.signal)[Symbol.asyncIterator]();
+    let first: IteratorResult<FragmentChunk>;
+    try {
+      first = await it.next();
+    } catch (err) {
+      done();
+      if (partial && err instanceof NodeUnavailableError && !signal?.aborted) {
+        stats.nodesMissing.push(node.name);
+        return null;
+      }
+      throw err instanceof SqlError ? err : new SqlError(SqlState.internalError, `node ${node.name}: ${(err as Error).message}`);
+    }
+    const count = (c: FragmentChunk) => { stats.rowsShipped += c.rows.length; stats.bytesShipped += c.bytes; };
+    if (!first.done) count(first.value);
+    return {
+      command: /^\s*explain\b/i.test(sql) ? 'EXPLAIN' : 'SELECT',
+      columns: first.done ? [] : first.value.columns,
+      chunks: (async function* () {
+        try {
+          if (first.done) return;
+          yield first.value.rows;
+          for (;;) {
+            const next = await it.next();
+            if (next.done) return;
+            count(next.value);
+            yield next.value.rows;
+          }
+        } finally {
+          done();
+          abort.abort(); // the consumer stopped early: cancel the node's fragment
+          await it.return?.();
+        }
+      })(),
+    };
+  }
+
   private async schemaOf(nodeSql: string, signal: AbortSignal) {
+    if (!this.schemaNode) throw new SqlError(SqlState.internalError, 'no schema node');
     const r = await this.schemaNode.query(nodeSql, signal);
     for await (const _ of r.chunks) { /* no rows: the engine is empty */ }
     return r.columns;

@@ -18,6 +18,11 @@ export function explainRows(plan: DistributedPlan, choice: NodeChoice, pruningAv
   lines.push(`  nodes pruned (${choice.pruned.length}): ${pruned || '(none)'}${noMetadata}`);
   if (plan.timeFilter) lines.push(`  time_ bounds: >= ${plan.timeFilter.lower.join(', ') || '(none)'}; <= ${plan.timeFilter.upper.join(', ') || '(none)'}`);
   lines.push(`  pushed predicates: ${plan.pushedPredicates.length ? plan.pushedPredicates.join(' AND ') : '(none)'}`);
+  if (choice.chosen.length === 1) {
+    // the one-node rule: that node's answer to the whole statement is the answer
+    lines.push(`  one node holds every matching row: it runs the whole statement, no merge`);
+    return lines;
+  }
   for (const i of plan.inputs) lines.push(`  node fragment -> ${i.name}: ${i.nodeSql}`);
   lines.push(`  merge fragment (broker): ${plan.mergeSql}`);
   return lines;

@@ -23,7 +23,7 @@ function telemetryOccurrences(sql: string): Map<string, number> {
   return counts;
 }
 
-function shipTables(sql: string, tables: string[], reason: string): DistributedPlan {
+export function shipTables(sql: string, tables: string[], reason: string): DistributedPlan {
   if (tables.length === 0) return { strategy: 'broker-only', inputs: [], mergeSql: sql, pushedPredicates: [], podFilter: null };
   return {
     strategy: 'ship-tables',
