@@ -245,6 +245,7 @@ test('Metabase and DBeaver: their connect and schema-sync SQL (from their source
   assert.deepEqual(values('mb.report-timezone'), ['2025-11-20 20:40:00-08']); // PST in November
   assert.match(steps.get('mb.fallback-metadata')!, /^ok rows=0 .* columns=28 first=time_:timestamptz$/);
   assert.deepEqual(values('db.set-search-path'), ['public']);
+  assert.ok(Number(values('db.sql-keywords')[0]) > 100); // PostgreSQL's keywords minus SQL:2003's
   // DBeaver: database, schemas, types, the table with its comment, its columns
   assert.deepEqual(values('db.defaults'), ['wiretap']);
   assert.deepEqual(values('db.database'), ['wiretap']);

@@ -325,7 +325,14 @@ function catalogMacros(): string[] {
     m(`${infoSchemaName}._pg_expandarray(a) AS {'x': a[1], 'n': 1}`),
     m(`wt_subscripts(a, d) AS range(1, len(a) + 1)`),
     m(`generate_subscripts(a, d) AS TABLE SELECT unnest(range(1, len(a) + 1)) AS generate_subscripts`),
-    m(`pg_get_keywords() AS TABLE SELECT * FROM (VALUES ('select', 'R', true, 'reserved', 'can be bare label'), ('from', 'R', false, 'reserved', 'requires AS'), ('where', 'R', false, 'reserved', 'requires AS'), ('table', 'R', true, 'reserved', 'can be bare label'), ('time', 'C', true, 'unreserved (cannot be function or type name)', 'can be bare label')) AS k(word, catcode, barelabel, catdesc, baredesc)`),
+    // PostgreSQL's keyword list: DuckDB's parser is PostgreSQL's grammar, so duckdb_keywords() is it
+    m(`pg_get_keywords() AS TABLE SELECT keyword_name AS word,
+       CASE keyword_category WHEN 'reserved' THEN 'R' WHEN 'unreserved' THEN 'U' WHEN 'column_name' THEN 'C' ELSE 'T' END AS catcode,
+       true AS barelabel,
+       CASE keyword_category WHEN 'reserved' THEN 'reserved' WHEN 'unreserved' THEN 'unreserved'
+         WHEN 'column_name' THEN 'unreserved (cannot be function or type name)' ELSE 'reserved (can be function or type name)' END AS catdesc,
+       'can be bare label' AS baredesc
+       FROM duckdb_keywords() ORDER BY keyword_name`),
     m(`pg_get_indexdef(x) AS NULL::VARCHAR, (x, c, p) AS NULL::VARCHAR`),
     m(`pg_get_constraintdef(x) AS NULL::VARCHAR, (x, p) AS NULL::VARCHAR`),
     m(`pg_get_viewdef(x) AS NULL::VARCHAR, (x, p) AS NULL::VARCHAR`),

@@ -33,6 +33,13 @@ test("CAST(… AS regclass) and PostgreSQL format() (Metabase's describe-fields)
   assert.equal(rw('select cast(x as int)'), 'select cast(x as int)');
 });
 
+test("array literals: '{…}'::type[] → a DuckDB list (pgjdbc getSQLKeywords' word <> ALL ('{a,abs,…}'::text[]))", () => {
+  assert.equal(rw("where word <> ALL ('{a,abs, absolute}'::text[])"), "where word <> ALL (['a', 'abs', 'absolute']::text[])");
+  assert.equal(rw(`select '{"x y","q\\"z",NULL}'::varchar[], '{}'::int[], '{1,2}'::pg_catalog.int4[]`),
+    `select ['x y', 'q"z', NULL]::varchar[], []::int[], ['1', '2']::int4[]`);
+  assert.equal(rw("select '{{1,2},{3,4}}'::int[], '{a}'::text"), "select '{{1,2},{3,4}}'::int[], '{a}'::text");
+});
+
 test('session values: current_setting, current_user, current_database(), pg_backend_pid()', () => {
   assert.equal(rw("select current_setting('server_version_num')::int"), "select '160000'::int");
   assert.equal(rw('select current_user, session_user, current_database(), pg_backend_pid()'), "select 'alice', 'alice', 'wiretap', 4242");

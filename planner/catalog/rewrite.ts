@@ -78,6 +78,13 @@ export function rewriteCatalogSql(sql: string, ctx: RewriteContext, forEngine = 
     }
     if (t.kind === 'op' && t.text === '::') {
       const cast = castTarget(tokens, n1);
+      const literal = tokens[prevSignificant(tokens, i)];
+      if (cast && literal?.kind === 'string' && isPunct(tokens[nextSignificant(tokens, cast.end + 1)], '[')) {
+        // '{a,b}'::text[] (PostgreSQL array text; pgjdbc's getSQLKeywords sends one) → ['a','b']::text[]
+        const items = parsePgArrayLiteral(literal.value);
+        if (items) literal.text = `[${items.map((x) => (x === null ? 'NULL' : quoteLiteral(x))).join(', ')}]`;
+        continue;
+      }
       const rw = cast ? castRewrites[cast.name] : undefined;
       if (rw && cast) {
         const p = prevSignificant(tokens, i);
@@ -235,6 +242,37 @@ function rewriteFormat(tokens: Token[], at: number, open: number): void {
   if (bad) return;
   tokens[at]!.text = 'printf';
   fmt.text = quoteLiteral(printfFormat);
+}
+
+/** Elements of a one-dimensional PostgreSQL array literal ('{a,"b c",NULL}'); null if it is not one. */
+export function parsePgArrayLiteral(text: string): Array<string | null> | null {
+  const s = text.trim();
+  if (!s.startsWith('{') || !s.endsWith('}')) return null;
+  const body = s.slice(1, -1);
+  const items: Array<string | null> = [];
+  if (body.trim() === '') return items;
+  let i = 0;
+  for (;;) {
+    while (body[i] === ' ') i++;
+    let item: string | null;
+    if (body[i] === '"') {
+      item = '';
+      for (i++; i < body.length && body[i] !== '"'; i++) item += body[i] === '\\' ? body[++i] ?? '' : body[i];
+      if (body[i] !== '"') return null;
+      i++;
+    } else {
+      const end = body.indexOf(',', i);
+      const raw = (end < 0 ? body.slice(i) : body.slice(i, end)).trim();
+      if (/[{}"]/.test(raw)) return null; // nested arrays and stray quotes: not ours to guess
+      item = /^null$/i.test(raw) ? null : raw;
+      i = end < 0 ? body.length : end;
+    }
+    items.push(item);
+    while (body[i] === ' ') i++;
+    if (i >= body.length) return items;
+    if (body[i] !== ',') return null;
+    i++;
+  }
 }
 
 /** PostgreSQL functions with a different name (and the same arguments) in DuckDB. */

@@ -145,6 +145,8 @@ public class ToolIntrospection {
     step("mb.jdbc-imported-keys", () -> describe(md.getImportedKeys(null, "public", "http_events"), "FKCOLUMN_NAME"));
     step("mb.jdbc-index-info", () -> describe(md.getIndexInfo(null, "public", "http_events", false, true), "INDEX_NAME"));
     step("mb.jdbc-type-info", () -> describe(md.getTypeInfo(), null));
+    // SQL editors (DBeaver's dialect, Hibernate) ask for the keywords: pg_get_keywords() WHERE word <> ALL ('{…}'::text[])
+    step("db.sql-keywords", () -> "rows=1 values=" + md.getSQLKeywords().split(",").length);
     step("mb.sample", () -> {
       // field fingerprinting reads a sample; ResultSetMetaData.isNullable makes pgjdbc look the columns up
       try (Statement st = c.createStatement();
