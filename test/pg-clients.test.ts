@@ -246,6 +246,10 @@ test('Metabase and DBeaver: their connect and schema-sync SQL (from their source
   assert.match(steps.get('mb.fallback-metadata')!, /^ok rows=0 .* columns=28 first=time_:timestamptz$/);
   assert.deepEqual(values('db.set-search-path'), ['public']);
   assert.ok(Number(values('db.sql-keywords')[0]) > 100); // PostgreSQL's keywords minus SQL:2003's
+  // the rest of DatabaseMetaData
+  assert.deepEqual(values('jdbc.catalogs'), ['wiretap']);
+  assert.deepEqual(values('jdbc.views'), ['wiretap_tables']);
+  assert.ok(values('jdbc.table-privileges').includes('SELECT'));
   // DBeaver: database, schemas, types, the table with its comment, its columns
   assert.deepEqual(values('db.defaults'), ['wiretap']);
   assert.deepEqual(values('db.database'), ['wiretap']);

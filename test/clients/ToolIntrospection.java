@@ -145,6 +145,24 @@ public class ToolIntrospection {
     step("mb.jdbc-imported-keys", () -> describe(md.getImportedKeys(null, "public", "http_events"), "FKCOLUMN_NAME"));
     step("mb.jdbc-index-info", () -> describe(md.getIndexInfo(null, "public", "http_events", false, true), "INDEX_NAME"));
     step("mb.jdbc-type-info", () -> describe(md.getTypeInfo(), null));
+    // the rest of DatabaseMetaData a JDBC tool may browse
+    step("jdbc.catalogs", () -> describe(md.getCatalogs(), "TABLE_CAT"));
+    step("jdbc.table-types", () -> describe(md.getTableTypes(), null));
+    step("jdbc.tables-all", () -> describe(md.getTables(null, null, "%", null), null));
+    step("jdbc.views", () -> describe(md.getTables(null, "public", "%", new String[] {"VIEW"}), "TABLE_NAME"));
+    step("jdbc.procedures", () -> describe(md.getProcedures(null, "public", "%"), null));
+    step("jdbc.functions", () -> describe(md.getFunctions(null, "public", "%"), null));
+    step("jdbc.procedure-columns", () -> describe(md.getProcedureColumns(null, "public", "%", "%"), null));
+    step("jdbc.function-columns", () -> describe(md.getFunctionColumns(null, "public", "%", "%"), null));
+    step("jdbc.udts", () -> describe(md.getUDTs(null, "public", "%", null), null));
+    step("jdbc.table-privileges", () -> describe(md.getTablePrivileges(null, "public", "http_events"), "PRIVILEGE"));
+    step("jdbc.column-privileges", () -> describe(md.getColumnPrivileges(null, "public", "http_events", "%"), null));
+    step("jdbc.best-row", () -> describe(md.getBestRowIdentifier(null, "public", "http_events", DatabaseMetaData.bestRowSession, true), null));
+    step("jdbc.version-columns", () -> describe(md.getVersionColumns(null, "public", "http_events"), null));
+    step("jdbc.exported-keys", () -> describe(md.getExportedKeys(null, "public", "http_events"), null));
+    step("jdbc.cross-reference", () -> describe(md.getCrossReference(null, "public", "http_events", null, "public", "conn_stats"), null));
+    step("jdbc.client-info", () -> describe(md.getClientInfoProperties(), null));
+    step("jdbc.schemas-pattern", () -> describe(md.getSchemas(null, "pub%"), "TABLE_SCHEM"));
     // SQL editors (DBeaver's dialect, Hibernate) ask for the keywords: pg_get_keywords() WHERE word <> ALL ('{…}'::text[])
     step("db.sql-keywords", () -> "rows=1 values=" + md.getSQLKeywords().split(",").length);
     step("mb.sample", () -> {
