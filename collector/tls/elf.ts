@@ -54,21 +54,19 @@ export function definedFunctions(path: string, names: readonly string[]): Set<st
       const str = sec(sym.link);
       if (sym.size > MAX_TABLE || str.size > MAX_TABLE) continue;
       const strtab = readAt(fd, str.offset, str.size);
-      // Cheap rejection first: most binaries do not even mention the names.
-      const wanted = names.filter((n) => strtab.includes(`${n}\0`, 0, 'latin1'));
-      if (wanted.length === 0) continue;
-      const want = new Map(wanted.map((n) => [n, Buffer.from(`${n}\0`, 'latin1')]));
+      // Offsets at which the string table reads exactly NAME\0 (a symbol's name may start
+      // inside a longer string: linkers share tails), so each symbol costs one map lookup.
+      const at = new Map<number, string>();
+      for (const n of names) {
+        const b = Buffer.from(`${n}\0`, 'latin1');
+        for (let o = strtab.indexOf(b); o >= 0; o = strtab.indexOf(b, o + 1)) at.set(o, n);
+      }
+      if (at.size === 0) continue; // most binaries do not even mention the names
       const syms = readAt(fd, sym.offset, sym.size);
       for (let o = 0; o + 24 <= syms.length; o += 24) {
-        if ((syms[o + 4] & 0xf) !== STT_FUNC || syms.readUInt16LE(o + 6) === SHN_UNDEF) continue;
-        const at = syms.readUInt32LE(o);
-        for (const [n, b] of want) {
-          if (at + b.length <= strtab.length && strtab.compare(b, 0, b.length, at, at + b.length) === 0) {
-            found.add(n);
-            want.delete(n);
-          }
-        }
-        if (want.size === 0) break;
+        const n = at.get(syms.readUInt32LE(o));
+        if (n === undefined || (syms[o + 4] & 0xf) !== STT_FUNC || syms.readUInt16LE(o + 6) === SHN_UNDEF) continue;
+        found.add(n);
       }
     }
   } catch {
