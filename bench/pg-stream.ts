@@ -1,8 +1,10 @@
 // `npm run bench -- pg-stream [--rows N]`: a 1M-row, 10-column result streamed to node-pg and to
 // psql, from wiretap (engine → planner → wire server, in this process) and from a real
 // PostgreSQL 15 (own throwaway cluster) serving the same rows from a table. Clients run as
-// separate processes. Reports rows/s and wiretap / PostgreSQL (target ≥ 1.0).
+// separate processes. Reports rows/s and wiretap / PostgreSQL (target ≥ 1.0), and wiretap with its
+// JS DataRow encoders (WIRETAP_PG_NATIVE_ROWS=0) against the native encoder, all in the same run.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -51,30 +53,48 @@ export default async function pgStream(args: string[]): Promise<object> {
         (1000000 + i)::bigint as latency, (i % 4096)::bigint as resp_body_size
       from generate_series(0, ${rows - 1}) as i`);
     pg15.psql('vacuum analyze http_events');
-    const best = async (f: () => Promise<number>): Promise<number> => {
-      let min = Infinity;
-      for (let i = 0; i < runs; i++) min = Math.min(min, await f());
-      return min;
+    // Rounds interleave the three servers (the machine is shared: load drifts over minutes);
+    // each keeps its best time per client.
+    type Target = { port: number; user: string; native: boolean };
+    const targets: Record<'wiretap' | 'wiretapJs' | 'postgres15', Target> = {
+      wiretap: { port, user: 'wiretap', native: true },
+      wiretapJs: { port, user: 'wiretap', native: false },
+      postgres15: { port: pg15.port, user: 'postgres', native: true },
     };
-    const measure = async (p: number, user: string) => {
-      const np = await best(async () => {
-        const r = await nodePg(p, user, sql);
-        if (r.rows !== rows) throw new Error(`node-pg got ${r.rows} rows from port ${p}`);
-        return r.seconds;
-      });
-      const ps = await best(() => psqlSeconds(p, user, sql));
-      return { nodePgRowsPerSec: Math.round(rows / np), psqlRowsPerSec: Math.round(rows / ps), nodePgSeconds: np, psqlSeconds: ps };
-    };
-    process.stderr.write('streaming from wiretap\n');
-    const wiretap = await measure(port, 'wiretap');
-    process.stderr.write('streaming from PostgreSQL 15\n');
-    const postgres15 = await measure(pg15.port, 'postgres');
+    const bestNodePg: Record<string, number> = {};
+    const bestPsql: Record<string, number> = {};
+    for (let round = 0; round < runs; round++) {
+      for (const [name, t] of Object.entries(targets)) {
+        process.stderr.write(`round ${round + 1}: ${name}\n`);
+        // read per result by server/pg/row-batches.ts: '0' sends rows through the JS encoders
+        if (t.native) delete process.env.WIRETAP_PG_NATIVE_ROWS;
+        else process.env.WIRETAP_PG_NATIVE_ROWS = '0';
+        try {
+          const r = await nodePg(t.port, t.user, sql);
+          if (r.rows !== rows) throw new Error(`node-pg got ${r.rows} rows from ${name}`);
+          bestNodePg[name] = Math.min(bestNodePg[name] ?? Infinity, r.seconds);
+          bestPsql[name] = Math.min(bestPsql[name] ?? Infinity, await psqlSeconds(t.port, t.user, sql));
+        } finally {
+          delete process.env.WIRETAP_PG_NATIVE_ROWS;
+        }
+      }
+    }
+    const result = (name: string) => ({
+      nodePgRowsPerSec: Math.round(rows / bestNodePg[name]!), psqlRowsPerSec: Math.round(rows / bestPsql[name]!),
+      nodePgSeconds: +bestNodePg[name]!.toFixed(3), psqlSeconds: +bestPsql[name]!.toFixed(3),
+    });
+    const wiretap = result('wiretap');
+    const wiretapJs = result('wiretapJs');
+    const postgres15 = result('postgres15');
     return {
-      rows, columns: 10, wiretap, postgres15,
+      rows, columns: 10, wiretap, wiretapJsEncoders: wiretapJs, postgres15,
       ratio: {
         nodePg: +(wiretap.nodePgRowsPerSec / postgres15.nodePgRowsPerSec).toFixed(2),
         psql: +(wiretap.psqlRowsPerSec / postgres15.psqlRowsPerSec).toFixed(2),
+        jsEncodersNodePg: +(wiretapJs.nodePgRowsPerSec / postgres15.nodePgRowsPerSec).toFixed(2),
+        jsEncodersPsql: +(wiretapJs.psqlRowsPerSec / postgres15.psqlRowsPerSec).toFixed(2),
       },
+      loadavg: readFileSync('/proc/loadavg', 'utf8').trim(),
       target: '≥ 1.0 (wiretap / PostgreSQL 15)',
     };
   } finally {

@@ -83,7 +83,25 @@ export function resultBatches(result: QueryResult): AsyncIterable<RowBatch> {
   if (!duck) return result.chunks;
   const source = new DuckSource(duck.typeIds, result.columns.map((c) => c.type));
   return (async function* () {
-    for await (const chunk of duck.chunks) yield new DuckRows(source, chunk, 0, chunk.rowCount);
+    // One chunk ahead: DuckDB computes the next chunk (on a libuv thread) while this one is
+    // encoded and the socket drains. Bounded: at most two chunks are held.
+    const it = duck.chunks[Symbol.asyncIterator]();
+    let ahead: Promise<IteratorResult<DuckDBDataChunk>> | null = it.next();
+    ahead.catch(() => {}); // awaited below; this only keeps an early exit from leaving it unhandled
+    try {
+      for (;;) {
+        const step: IteratorResult<DuckDBDataChunk> = await ahead;
+        ahead = null;
+        if (step.done) return;
+        ahead = it.next();
+        ahead.catch(() => {});
+        yield new DuckRows(source, step.value, 0, step.value.rowCount);
+      }
+    } finally {
+      // the consumer stopped (or failed): let the fetch in flight settle, then release the result
+      if (ahead) await ahead.catch(() => {});
+      await it.return?.();
+    }
   })();
 }
 
