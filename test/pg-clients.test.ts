@@ -171,6 +171,12 @@ test('catalog: version(), current_schema(s), regclass, format_type, obj_descript
     const cols = await c.query(`select a.attname, format_type(a.atttypid, a.atttypmod) as type from pg_catalog.pg_attribute a
       where a.attrelid = 'public.http_events'::regclass and a.attnum > 0 order by a.attnum limit 2`);
     assert.deepEqual(cols.rows, [{ attname: 'time_', type: 'timestamp with time zone' }, { attname: 'upid', type: 'uuid' }]);
+    // answers PostgreSQL 15 gives for the same expressions; casts alone make a statement a catalog query
+    const pgAnswers = await c.query({ rowMode: 'array', text: `select 'pg_class'::regclass::oid::int, 1259::regclass::text, 23::regtype::text, 'now'::regproc::text,
+      format_type(1043, 36), format_type(1700, 655366), format_type(1184, 3), quote_ident('select'), quote_ident('abort'), quote_ident('Abc'),
+      pg_size_pretty(10240::bigint), pg_size_pretty(123456789::bigint), pg_size_pretty(-5000000000::bigint)` });
+    assert.deepEqual(pgAnswers.rows[0], [1259, 'pg_class', 'integer', 'now', 'character varying(32)', 'numeric(10,2)', 'timestamp(3) with time zone',
+      '"select"', 'abort', '"Abc"', '10 kB', '118 MB', '-4768 MB']);
     const info = await c.query("select column_name, data_type from information_schema.columns where table_name = 'http_events' and ordinal_position = 1");
     assert.deepEqual(info.rows, [{ column_name: 'time_', data_type: 'timestamp with time zone' }]);
   });

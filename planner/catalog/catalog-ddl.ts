@@ -277,7 +277,13 @@ function catalogMacros(): string[] {
   const relName = `regexp_replace(regexp_replace(x, '^(public|pg_catalog)\\.', ''), '"', '', 'g')`;
   const relOid = `coalesce((SELECT oid FROM pg_class WHERE relname = ${relName}), (SELECT oid FROM wt_system_relations WHERE name = ${relName}))`;
   return [
-    m(`format_type(t, m) AS (SELECT display FROM wt_type_names WHERE oid = t)`),
+    // with a type modifier as PostgreSQL prints it: character varying(32), numeric(10,2), timestamp(3) with time zone
+    m(`format_type(t, m) AS (SELECT CASE
+         WHEN m IS NULL OR m < 0 THEN display
+         WHEN t = 1043 AND m >= 4 THEN 'character varying(' || (m - 4) || ')'
+         WHEN t = 1700 AND m >= 4 THEN 'numeric(' || (((m - 4) >> 16) & 65535) || ',' || ((m - 4) & 65535) || ')'
+         WHEN t IN (1114, 1184, 1083) THEN replace(display, ' with', '(' || m || ') with')
+         ELSE display END FROM wt_type_names WHERE oid = t)`),
     m(`pg_table_is_visible(x) AS true`),
     m(`pg_type_is_visible(x) AS true`),
     m(`pg_function_is_visible(x) AS true`),
@@ -310,10 +316,23 @@ function catalogMacros(): string[] {
     m(`pg_table_size(x) AS 0::BIGINT`),
     m(`pg_indexes_size(x) AS 0::BIGINT`),
     m(`pg_database_size(x) AS 0::BIGINT`),
-    m(`pg_size_pretty(x) AS CAST(x AS VARCHAR) || ' bytes'`),
+    // PostgreSQL's units and rounding: bytes below 10 kB, then kB, MB, GB, TB, PB, each half-rounded
+    m(`wt_half_rounded(x) AS CAST(trunc((x + CASE WHEN x < 0 THEN -1 ELSE 1 END) / 2) AS BIGINT)`),
+    // (PostgreSQL divides, truncating toward zero: sign × |x| >> bits)
+    m(`wt_shift(x, n) AS sign(x) * (abs(x) >> n)`),
+    m(`pg_size_pretty(x) AS CASE
+         WHEN abs(x) < 10240 THEN CAST(x AS BIGINT) || ' bytes'
+         WHEN abs(wt_shift(x, 9)) < 20479 THEN wt_half_rounded(wt_shift(x, 9)) || ' kB'
+         WHEN abs(wt_shift(x, 19)) < 20479 THEN wt_half_rounded(wt_shift(x, 19)) || ' MB'
+         WHEN abs(wt_shift(x, 29)) < 20479 THEN wt_half_rounded(wt_shift(x, 29)) || ' GB'
+         WHEN abs(wt_shift(x, 39)) < 20479 THEN wt_half_rounded(wt_shift(x, 39)) || ' TB'
+         ELSE wt_half_rounded(wt_shift(x, 49)) || ' PB' END`),
     m(`pg_tablespace_location(x) AS ''`),
     m(`pg_relation_is_publishable(x) AS false`),
-    m(`quote_ident(s) AS CASE WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*') THEN s ELSE '"' || replace(s, '"', '""') || '"' END`),
+    // quoted unless a plain lower-case name that is not a keyword (unreserved keywords stay bare, as in PostgreSQL)
+    m(`quote_ident(s) AS CASE WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*')
+         AND NOT EXISTS (SELECT 1 FROM duckdb_keywords() WHERE keyword_name = s AND keyword_category <> 'unreserved')
+       THEN s ELSE '"' || replace(s, '"', '""') || '"' END`),
     m(`quote_literal(s) AS '''' || replace(CAST(s AS VARCHAR), '''', '''''') || ''''`),
     m(`parse_ident(s) AS list_transform(string_split(s, '.'), x -> trim(x, '"')), (s, strict) AS list_transform(string_split(s, '.'), x -> trim(x, '"'))`),
     m(`array_upper(a, d) AS CASE WHEN len(a) = 0 THEN NULL ELSE len(a) END`),
@@ -369,5 +388,7 @@ function catalogMacros(): string[] {
 export const catalogNames = new Set([
   ...catalogTableNames,
   'information_schema',
+  // casts to these types are catalog lookups ('pg_class'::regclass, 23::regtype, 'now'::regproc)
+  'regclass', 'regtype', 'regnamespace', 'regproc', 'regrole',
   ...catalogMacros().map((s) => /MACRO (?:\w+\.)?(\w+)\(/.exec(s)![1]!),
 ]);
