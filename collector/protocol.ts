@@ -33,6 +33,12 @@ export interface StreamReader {
   headGap(): number;
   /** Captured bytes from head up to the first gap or the end (empty if head is a gap). */
   contiguous(): Buffer;
+  /**
+   * A prefix of contiguous() without concatenating: the captured bytes of the first piece at
+   * head (empty if head is a gap). For parsers that usually need only the first bytes (a head,
+   * or body bytes they count): no copy of the bytes behind it.
+   */
+  firstChunk(): Buffer;
   /** True when a gap follows the contiguous bytes (so waiting will not extend them). */
   gapFollows(): boolean;
   /** Drops n bytes (data or gap) from head; n <= available(). */

@@ -107,6 +107,11 @@ export class ByteStream implements StreamReader {
     return (this.segs[this.first] as Segment).data as Buffer;
   }
 
+  firstChunk(): Buffer {
+    const s = this.segs[this.first];
+    return s === undefined || s.data === null ? EMPTY : s.data;
+  }
+
   gapFollows(): boolean {
     const s = this.segs[this.first];
     if (s === undefined) return false;

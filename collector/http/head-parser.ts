@@ -150,23 +150,37 @@ const COMMON_NAMES = [
   'x-frame-options', 'content-security-policy', 'x-powered-by', 'content-disposition', 'range',
   'content-range', 'x-correlation-id', 'grpc-status', 'grpc-message', 'grpc-timeout',
 ];
-/** By length: [name, its bytes]. */
-const NAMES_BY_LEN: [string, Uint8Array][][] = [];
-for (const n of COMMON_NAMES) (NAMES_BY_LEN[n.length] ??= []).push([n, Buffer.from(n, 'latin1')]);
+// tchar bytes lower-cased; 0 for bytes that are not tchar.
+const LOWER_TCHAR = new Uint8Array(256);
+for (let c = 0; c < 256; c++) if (TCHAR[c] === 1) LOWER_TCHAR[c] = c >= 65 && c <= 90 ? c + 32 : c;
 
-/** The common name equal (ignoring ASCII case) to buf[s..e), or undefined. */
-function commonName(buf: Buffer, s: number, e: number): string | undefined {
-  const list = NAMES_BY_LEN[e - s];
-  if (list === undefined) return undefined;
-  outer: for (let k = 0; k < list.length; k++) {
-    const [name, bytes] = list[k]!;
-    for (let j = 0; j < bytes.length; j++) {
-      const c = buf[s + j]!;
-      if ((c >= 65 && c <= 90 ? c + 32 : c) !== bytes[j]) continue outer;
-    }
-    return name;
+/** Hash of lower-cased name bytes, as the name scan computes it. */
+const nameHash = (h: number, c: number): number => (Math.imul(h, 31) + c) | 0;
+
+// Common names by hash of their lower-case bytes: open addressing, linear probing.
+const SLOTS = 512;
+const slotName: string[] = new Array<string>(SLOTS).fill('');
+const slotBytes: Uint8Array[] = new Array<Uint8Array>(SLOTS).fill(new Uint8Array(0));
+for (const name of COMMON_NAMES) {
+  let h = 0;
+  for (let k = 0; k < name.length; k++) h = nameHash(h, name.charCodeAt(k));
+  let slot = h & (SLOTS - 1);
+  while (slotName[slot] !== '') slot = (slot + 1) & (SLOTS - 1);
+  slotName[slot] = name;
+  slotBytes[slot] = Buffer.from(name, 'latin1');
+}
+
+/** The common name equal (ignoring ASCII case) to buf[s..e) whose hash is h, or ''. */
+function commonName(buf: Buffer, s: number, e: number, h: number): string {
+  for (let slot = h & (SLOTS - 1); ; slot = (slot + 1) & (SLOTS - 1)) {
+    const name = slotName[slot]!;
+    if (name === '') return '';
+    const bytes = slotBytes[slot]!;
+    if (bytes.length !== e - s) continue;
+    let j = 0;
+    while (j < bytes.length && LOWER_TCHAR[buf[s + j]!] === bytes[j]) j++;
+    if (j === bytes.length) return name;
   }
-  return undefined;
 }
 
 
@@ -329,6 +343,7 @@ function scanHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead)
     if (c === CR || c === LF) return endOfLine(buf, i);
     if (++count > lim.maxHeaders) return INVALID;
     let flags = 0;
+    let h = 0;
     let ns = i;
     let ne = i;
     if (c === SP || c === HT) {
@@ -338,8 +353,10 @@ function scanHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead)
     } else {
       while (i < n) {
         const t = buf[i]!;
-        if (TCHAR[t] !== 1) break;
-        if (t >= 65 && t <= 90) flags = F_UPPER;
+        const l = LOWER_TCHAR[t]!;
+        if (l === 0) break;
+        if (l !== t) flags = F_UPPER;
+        h = nameHash(h, l);
         i++;
       }
       if (i === n) return n > maxHead ? INVALID : NEED_MORE;
@@ -375,7 +392,7 @@ function scanHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead)
     if (i < 0) return i;
     let common = '';
     if ((flags & F_FOLDED) === 0) {
-      common = commonName(buf, ns, ne) ?? '';
+      common = commonName(buf, ns, ne, h);
       if (common === 'content-length') {
         const len = (flags & F_NONASCII) === 0 ? digitsValue(buf, vs, ve) : parseDecimal(utf8(buf, vs, ve));
         if (len < 0) return INVALID;

@@ -42,6 +42,20 @@ const enum Phase { idle, length, chunkSize, chunkData, chunkCrlf, trailers, unti
 
 const MAX_CHUNK_LINE = 1024;
 
+/** The bytes at head: the first piece when it holds `n` bytes, else all contiguous ones. */
+function atLeast(stream: StreamReader, n: number): Buffer {
+  const first = stream.firstChunk();
+  return first.length >= n ? first : stream.contiguous();
+}
+
+/** The bytes at head: the first piece when it holds a whole chunk-size line, else all contiguous ones. */
+function lineAtHead(stream: StreamReader): Buffer {
+  const first = stream.firstChunk();
+  const limit = first.length < MAX_CHUNK_LINE ? first.length : MAX_CHUNK_LINE;
+  for (let i = 0; i < limit; i++) if (first[i] === 10) return first;
+  return first.length >= MAX_CHUNK_LINE ? first : stream.contiguous();
+}
+
 export class HttpMessageParser {
   private phase = Phase.idle;
   private msg: HttpMessage | null = null;
@@ -102,7 +116,7 @@ export class HttpMessageParser {
         }
         case Phase.chunkCrlf: {
           if (stream.headGap() > 0) return this.gapInFraming();
-          const buf = stream.contiguous();
+          const buf = atLeast(stream, 2);
           let n = 0;
           if (buf.length >= 1 && buf[0] === 10) n = 1;
           else if (buf.length >= 2 && buf[0] === 13 && buf[1] === 10) n = 2;
@@ -166,10 +180,19 @@ export class HttpMessageParser {
   }
 
   private parseHead(stream: StreamReader, requestMethod: string): ParseStatusValue {
-    const buf = stream.contiguous();
+    // The first captured piece usually holds the whole head: concatenate only when it does not.
+    let buf = stream.firstChunk();
     if (buf.length === 0) return ParseStatus.needMore;
-    const msg = newMessage();
-    const n = this.isRequest ? parseRequestHead(buf, this.opts, msg) : parseResponseHead(buf, this.opts, msg);
+    let msg = newMessage();
+    let n = this.isRequest ? parseRequestHead(buf, this.opts, msg) : parseResponseHead(buf, this.opts, msg);
+    if (n === NEED_MORE && buf.length < stream.available()) {
+      const all = stream.contiguous();
+      if (all.length > buf.length) {
+        buf = all;
+        msg = newMessage();
+        n = this.isRequest ? parseRequestHead(buf, this.opts, msg) : parseResponseHead(buf, this.opts, msg);
+      }
+    }
     if (n === INVALID) return ParseStatus.invalid;
     if (n === NEED_MORE) return this.starved(stream);
     msg.startNs = stream.timeAt(0);
@@ -232,7 +255,8 @@ export class HttpMessageParser {
       if (gap > 0) {
         k = untilClose ? gap : Math.min(gap, this.remaining);
       } else {
-        const buf = stream.contiguous();
+        // Piece by piece: body bytes are counted and capped, never concatenated.
+        const buf = stream.firstChunk();
         k = untilClose ? buf.length : Math.min(buf.length, this.remaining);
         this.capture(buf, k, this.phase === Phase.length && k === this.remaining);
       }
@@ -264,7 +288,7 @@ export class HttpMessageParser {
 
   private chunkSize(stream: StreamReader): ParseStatusValue {
     if (stream.headGap() > 0) return this.gapInFraming();
-    const buf = stream.contiguous();
+    const buf = lineAtHead(stream);
     const limit = Math.min(buf.length, MAX_CHUNK_LINE);
     let i = 0;
     let size = 0;
