@@ -197,6 +197,24 @@ test('a time_ range outside a node\'s rows prunes it (heartbeat ranges; EXPLAIN 
   assert.match((await query(broker.port, 'explain select count(*) from http_events where time_ > time_')).rows.map((r) => String(r[0])).join('\n'), /nodes chosen \(4\)/);
 });
 
+test('a broker with a small --max-shipped-mb fails a statement shipping more with 53200 naming the cap, and keeps serving', async () => {
+  const small = await startBroker({ nats: nats.url, port: 0, bind: '127.0.0.1', healthPort: 0, fragmentTimeoutMs: 60_000, maxShippedBytes: 1024 * 1024, clusterMetadata: false, log });
+  try {
+    await waitFor('agents registered', async () => (small.registry.nodes().length === specs.length ? true : undefined), 30_000);
+    // ship-rows: every node's rows travel (node-3 alone is 150k rows, several MB)
+    await assert.rejects(query(small.port, 'select count(distinct req_path || remote_addr) from http_events'), (err: Error & { code?: string }) => {
+      assert.equal(err.code, '53200');
+      assert.match(err.message, /exceed its cap of 1\.0 MB \(--max-shipped-mb/);
+      return true;
+    });
+    const sql = 'select req_path, count(latency) from http_events group by 1 order by 1';
+    const [d, s] = await Promise.all([query(small.port, sql), query(standalonePort, sql)]);
+    assert.deepEqual(d.rows, s.rows);
+  } finally {
+    await small.stop();
+  }
+});
+
 test('a restarted broker knows every agent again (they re-announce)', async () => {
   await broker.stop();
   broker = await startBrokerHere();

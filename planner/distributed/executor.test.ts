@@ -160,3 +160,21 @@ test('one node: it runs the whole statement (no merge); standalone is that rule 
   for (const r of [viaPlanner, direct]) for await (const _ of r.chunks) { /* drain: releases the connection */ }
   assert.match((await rows(local, `explain ${sql}`)).map((r) => String(r[0])).join('\n'), /nodes chosen \(1\): local/);
 });
+
+test('shipped rows over the broker cap fail the statement with 53200 naming the cap; the executor carries on', async () => {
+  nodes = ['a', 'b', 'c'].map((name, i) => ({ name, asid: i + 1, address: 'in-process' }));
+  // the in-process runner has no wire: count 100 bytes a row
+  const sized: FragmentRunner = {
+    async *run(node, sql, d, s) { for await (const c of runner.run(node, sql, d, s)) yield { ...c, bytes: c.rows.length * 100 }; },
+  };
+  const capped = new DistributedExecutor(directory, sized, merge, schema, null, { fragmentTimeoutMs: 30_000, maxShippedBytes: 50_000 });
+  // ship-rows: 1,050 rows × 100 B > 50 kB
+  await assert.rejects(rows(capped, 'select count(distinct req_path || remote_port) from http_events'), (e: SqlError) => {
+    assert.equal(e.sqlstate, '53200');
+    assert.match(e.message, /exceed its cap of 48\.8 kB \(--max-shipped-mb/);
+    return true;
+  });
+  // partial aggregates ship a few rows: fine, and nothing stays counted from the failed statement
+  assert.deepEqual(await rows(capped, 'select count(latency) from http_events'), await rows(all, 'select count(latency) from http_events'));
+  assert.deepEqual(await rows(capped, 'select count(distinct req_path) from http_events where latency < 20000'), await rows(all, 'select count(distinct req_path) from http_events where latency < 20000'));
+});

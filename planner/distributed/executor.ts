@@ -14,7 +14,14 @@ export interface DistributedOptions {
   fragmentTimeoutMs: number;
   /** Aggregate function names for the split rules (default: the merge database's). */
   aggregateNames?: ReadonlySet<string>;
+  /**
+   * Cap on the wire bytes of shipped rows the broker buffers before merging, across the statements
+   * running at once (default 256 MiB); a statement that would pass it fails with 53200.
+   */
+  maxShippedBytes?: number;
 }
+
+export const defaultMaxShippedBytes = 256 * 1024 * 1024;
 
 /** The one node of standalone mode: this process's engine. */
 export const localNode: AgentNode = { name: 'local', asid: 0, address: 'in-process' };
@@ -84,6 +91,8 @@ export class DistributedExecutor implements QueryExecutor {
   }
 
   private readonly plans = new Map<string, DistributedPlan>();
+  /** Wire bytes of shipped rows buffered now, over every running statement (the memory cap). */
+  private buffered = 0;
 
   /** This executor with a session's setting lookup (wiretap.partial_results). */
   forSession(setting: (name: string) => string | undefined): QueryExecutor {
@@ -175,6 +184,7 @@ export class DistributedExecutor implements QueryExecutor {
     };
     const t0 = performance.now();
     this.lastStats = stats;
+    const held: { bytes: number; closed?: boolean } = { bytes: 0 };
     try {
       // One node can hold matching rows: its answer to the whole statement is the answer (no split,
       // no merge). Under partial results a node that is down leaves the empty answer below.
@@ -186,28 +196,47 @@ export class DistributedExecutor implements QueryExecutor {
       const merge = this.merge;
       const asked = stats.nodesMissing.length ? [] : choice.chosen; // the one node already failed
       const inputs = await Promise.all(plan.inputs.map(async (input): Promise<MergeInput> => {
-        const perNode = await Promise.all(asked.map((node) => this.fetch(node, input.nodeSql, deadlineMs, abort, partial, stats)));
+        const perNode = await Promise.all(asked.map((node) => this.fetch(node, input.nodeSql, deadlineMs, abort, partial, stats, held)));
         const done = perNode.filter((r) => r !== null);
         const columns = done[0]?.columns ?? (await this.schemaOf(input.nodeSql, abort.signal));
         return { name: input.name, columns, rows: done.flatMap((r) => r.rows) };
       }));
       stats.fetchMs = performance.now() - t0;
       const result: DistributedResult = await merge.run(inputs, plan.mergeSql, signal);
+      this.buffered -= held.bytes; // loaded into the merge database (its own memory_limit applies there)
+      held.bytes = 0;
       stats.mergeMs = performance.now() - t0 - stats.fetchMs;
       if (stats.nodesMissing.length) result.notices = [`partial results: nodes did not answer and are left out: ${[...new Set(stats.nodesMissing)].join(', ')}`];
       return result;
     } finally {
+      held.closed = true;
+      this.buffered -= held.bytes;
       signal?.removeEventListener('abort', onAbort);
     }
   }
 
+  /** Counts a chunk against the broker's cap; over it, stops the statement's fragments and fails it (53200). */
+  private hold(held: { bytes: number; closed?: boolean }, bytes: number, abort: AbortController): void {
+    // a fragment still streaming after its statement failed: nothing more is kept or counted
+    if (held.closed || abort.signal.aborted) throw new SqlError(SqlState.queryCanceled, 'canceling statement: another fragment failed');
+    held.bytes += bytes;
+    this.buffered += bytes;
+    const cap = this.options.maxShippedBytes ?? defaultMaxShippedBytes;
+    if (this.buffered <= cap) return;
+    abort.abort();
+    const mb = (b: number) => (b >= 1048576 ? `${(b / 1048576).toFixed(1)} MB` : `${(b / 1024).toFixed(1)} kB`);
+    throw new SqlError('53200', `out of memory: rows shipped to the broker exceed its cap of ${mb(cap)} (--max-shipped-mb; this statement ${mb(held.bytes)}, `
+      + `all running statements ${mb(this.buffered)}); add filters, aggregate on the nodes, or raise the cap`);
+  }
+
   /** One node's whole answer; on failure aborts the statement, or under partial results records the node and returns null. */
-  private async fetch(node: AgentNode, sql: string, deadlineMs: number, abort: AbortController, partial: boolean, stats: DistributedStats) {
+  private async fetch(node: AgentNode, sql: string, deadlineMs: number, abort: AbortController, partial: boolean, stats: DistributedStats, held: { bytes: number }) {
     let columns: QueryResult['columns'] | null = null;
     const rows: unknown[][] = [];
     try {
       for await (const chunk of this.runner.run(node, sql, deadlineMs, abort.signal)) {
         columns ??= chunk.columns;
+        this.hold(held, chunk.bytes, abort);
         for (const r of chunk.rows) rows.push(r);
         stats.rowsShipped += chunk.rows.length;
         stats.bytesShipped += chunk.bytes;

@@ -12,14 +12,18 @@ test('agent and broker parse their flags with defaults', () => {
   const b = parseCommand(['broker', '--port', '6543', '--no-cluster-metadata']);
   assert.equal(b.kind, 'broker');
   if (b.kind !== 'broker') return;
-  assert.deepEqual({ port: b.options.port, bind: b.options.bind, clusterMetadata: b.options.clusterMetadata, fragmentTimeoutS: b.options.fragmentTimeoutS },
-    { port: 6543, bind: '127.0.0.1', clusterMetadata: false, fragmentTimeoutS: 60 });
+  assert.deepEqual({ port: b.options.port, bind: b.options.bind, clusterMetadata: b.options.clusterMetadata, fragmentTimeoutS: b.options.fragmentTimeoutS, maxShippedMb: b.options.maxShippedMb },
+    { port: 6543, bind: '127.0.0.1', clusterMetadata: false, fragmentTimeoutS: 60, maxShippedMb: 256 });
+  const capped = parseCommand(['broker', '--max-shipped-mb', '64']);
+  assert.equal(capped.kind === 'broker' && capped.options.maxShippedMb, 64);
 });
 
 test('bad agent/broker flags are usage errors, and --help documents both', () => {
   assert.throws(() => parseCommand(['agent', '--source', 'pcap']), UsageError);
   assert.throws(() => parseCommand(['broker', '--fragment-timeout', '0']), UsageError);
   assert.throws(() => parseCommand(['broker', '--tls-cert', 'x']), UsageError);
+  assert.throws(() => parseCommand(['broker', '--max-shipped-mb', '0']), UsageError);
+  assert.throws(() => parseCommand(['broker', '--max-shipped-mb', 'lots']), UsageError);
   assert.equal(parseCommand(['agent', '--help']).kind, 'help');
-  for (const flag of ['--grpc-port', '--advertise', '--heartbeat-ms', '--fragment-timeout', '--no-cluster-metadata']) assert.ok(usage.includes(flag), flag);
+  for (const flag of ['--grpc-port', '--advertise', '--heartbeat-ms', '--fragment-timeout', '--max-shipped-mb', '--no-cluster-metadata']) assert.ok(usage.includes(flag), flag);
 });

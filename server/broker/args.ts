@@ -12,6 +12,9 @@ export const brokerOptionsUsage = `Options for broker:
   --health-port N      HTTP /healthz and /stats (registered agents) (default 8083; 0 picks a free port)
   --fragment-timeout S seconds a node fragment may take before the query fails naming the node
                        (default 60; statement_timeout, when shorter, cancels earlier)
+  --max-shipped-mb N   memory cap on rows shipped to this broker and buffered for merging, over all
+                       running statements (Arrow wire size; default 256); a statement over it fails
+                       with SQLSTATE 53200 and the broker carries on
   --no-cluster-metadata  do not follow the metadata service (no node pruning by pod/namespace/service)
   --log-level LEVEL    trace|debug|info|warn|error (default info; or WIRETAP_LOG_LEVEL)`;
 
@@ -24,6 +27,7 @@ export interface BrokerOptions {
   tlsKey?: string;
   healthPort: number;
   fragmentTimeoutS: number;
+  maxShippedMb: number;
   clusterMetadata: boolean;
   logLevel: string;
 }
@@ -37,7 +41,7 @@ export function parseBrokerArgs(argv: string[], makeError: (msg: string) => Erro
       options: {
         nats: { type: 'string' }, port: { type: 'string' }, bind: { type: 'string' }, auth: { type: 'string' },
         'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'health-port': { type: 'string' },
-        'fragment-timeout': { type: 'string' }, 'no-cluster-metadata': { type: 'boolean' }, 'log-level': { type: 'string' },
+        'fragment-timeout': { type: 'string' }, 'max-shipped-mb': { type: 'string' }, 'no-cluster-metadata': { type: 'boolean' }, 'log-level': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -55,6 +59,7 @@ export function parseBrokerArgs(argv: string[], makeError: (msg: string) => Erro
     ...(v['tls-cert'] ? { tlsCert: v['tls-cert'], tlsKey: v['tls-key'] } : {}),
     healthPort: int('health-port', v['health-port'], 8083, 0, 65535),
     fragmentTimeoutS: int('fragment-timeout', v['fragment-timeout'], 60, 1, 86_400),
+    maxShippedMb: int('max-shipped-mb', v['max-shipped-mb'], 256, 1, 1_048_576),
     clusterMetadata: !v['no-cluster-metadata'],
     logLevel: v['log-level'] ?? process.env.WIRETAP_LOG_LEVEL ?? 'info',
   };

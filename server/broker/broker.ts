@@ -20,6 +20,8 @@ export interface BrokerStartOptions {
   bind: string;
   healthPort: number;
   fragmentTimeoutMs: number;
+  /** Cap on buffered shipped rows over all running statements (wire bytes; default 256 MiB). */
+  maxShippedBytes?: number;
   /** Follow the metadata service's cluster topic for node pruning. */
   clusterMetadata: boolean;
   /** Instead of the metadata service (tests): which nodes host a pod/namespace/service. */
@@ -63,7 +65,7 @@ export async function startBroker(o: BrokerStartOptions): Promise<Broker> {
       })
       .catch((err) => o.log.warn({ err }, 'cluster metadata unavailable: no node pruning'));
   }
-  const executor = new DistributedExecutor(registry, runner, merge, schemaNode, pruner, { fragmentTimeoutMs: o.fragmentTimeoutMs });
+  const executor = new DistributedExecutor(registry, runner, merge, schemaNode, pruner, { fragmentTimeoutMs: o.fragmentTimeoutMs, maxShippedBytes: o.maxShippedBytes });
   const planner = new StandalonePlanner(executor, (setting) => executor.forSession(setting));
   const server = new PgServer({
     executor: planner, host: o.bind, port: o.port, logger: o.log,

@@ -8,7 +8,7 @@ import { startBroker } from './broker.ts';
 export async function runBroker(o: BrokerOptions): Promise<void> {
   const log = createLogger(o.logLevel);
   const broker = await startBroker({
-    nats: o.nats, port: o.port, bind: o.bind, healthPort: o.healthPort, fragmentTimeoutMs: o.fragmentTimeoutS * 1000,
+    nats: o.nats, port: o.port, bind: o.bind, healthPort: o.healthPort, fragmentTimeoutMs: o.fragmentTimeoutS * 1000, maxShippedBytes: o.maxShippedMb * 1024 * 1024,
     clusterMetadata: o.clusterMetadata,
     password: process.env.WIRETAP_PASSWORD || undefined,
     users: process.env.WIRETAP_USERS ? parseUsers(process.env.WIRETAP_USERS) : undefined,
