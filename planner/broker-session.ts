@@ -63,6 +63,7 @@ export class BrokerSession implements QuerySession {
       database: start.database,
       processId: start.processId,
       setting: (name) => this.settings.get(name),
+      settings: () => this.settings.all().map(([name, value]) => [name, value]),
     };
   }
 

@@ -126,6 +126,7 @@ test('TimeZone: timestamptz text in the session zone (startup option and SET), b
     await c.query("set timezone = 'America/New_York'");
     const text = await c.query({ text: 'select min(time_) as t from http_events', rowMode: 'array', types: { getTypeParser: () => (v: string) => v } } as unknown as pg.QueryArrayConfig);
     assert.equal(text.rows[0][0], '2025-11-20 23:40:00-05');
+    assert.deepEqual((await c.query("select setting from pg_catalog.pg_settings where name = 'TimeZone'")).rows, [{ setting: 'America/New_York' }]);
     const binary = await c.query({ text: 'select min(time_) as t from http_events', binary: true } as unknown as pg.QueryConfig);
     assert.equal((binary.rows[0].t as Date).toISOString(), '2025-11-21T04:40:00.000Z'); // an instant: the zone does not apply
     assert.equal(await sqlstate(c, "set timezone = 'Mars/Olympus'"), '22023');

@@ -40,6 +40,15 @@ test("array literals: '{…}'::type[] → a DuckDB list (pgjdbc getSQLKeywords' 
   assert.equal(rw("select '{{1,2},{3,4}}'::int[], '{a}'::text"), "select '{{1,2},{3,4}}'::int[], '{a}'::text");
 });
 
+test("pg_settings shows the session's values", () => {
+  const withSettings: RewriteContext = { ...ctx, settings: () => [['TimeZone', 'Asia/Kolkata']] };
+  const sub = "(SELECT wt_p.* REPLACE (coalesce(wt_s.v, wt_p.setting) AS setting) FROM main.pg_settings wt_p LEFT JOIN (VALUES ('timezone', 'Asia/Kolkata')) wt_s(n, v) ON wt_s.n = lower(wt_p.name))";
+  const r = (sql: string): string => rewriteCatalogSql(sql, withSettings).replace(/\s+/g, ' ').trim();
+  assert.equal(r('select setting from pg_catalog.pg_settings where name = 1'), `select setting from ${sub} AS pg_settings where name = 1`);
+  assert.equal(r('select s.setting from pg_settings s join x on true'), `select s.setting from ${sub} s join x on true`);
+  assert.equal(r('select pg_settings.name from pg_settings'), `select pg_settings.name from ${sub} AS pg_settings`);
+});
+
 test('session values: current_setting, current_user, current_database(), pg_backend_pid()', () => {
   assert.equal(rw("select current_setting('server_version_num')::int"), "select '160000'::int");
   assert.equal(rw('select current_user, session_user, current_database(), pg_backend_pid()'), "select 'alice', 'alice', 'wiretap', 4242");

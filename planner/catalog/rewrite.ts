@@ -14,6 +14,8 @@ export interface RewriteContext {
   processId: number;
   /** Current value of a setting, or undefined if unknown. */
   setting(name: string): string | undefined;
+  /** Every setting with its current value (name, value), for pg_settings as this session sees it. */
+  settings?(): Array<[string, string]>;
 }
 
 const blank = (t: Token): void => {
@@ -100,6 +102,13 @@ export function rewriteCatalogSql(sql: string, ctx: RewriteContext, forEngine = 
       continue;
     }
     if (t.kind !== 'ident' || qualified) continue;
+    if (t.value === 'pg_settings' && ctx.settings && !forEngine && !isPunct(next, '(') && !isPunct(next, '.') && inFromClause(tokens, i)) {
+      // the table holds the defaults; the session's SET values replace them
+      const values = ctx.settings().map(([n, v]) => `(${quoteLiteral(n.toLowerCase())}, ${quoteLiteral(v)})`).join(', ');
+      const aliased = next !== undefined && (isName(next, 'as') || ((next.kind === 'ident' || next.kind === 'qident') && !clauseWords.has(next.value)));
+      t.text = `(SELECT wt_p.* REPLACE (coalesce(wt_s.v, wt_p.setting) AS setting) FROM main.pg_settings wt_p LEFT JOIN (VALUES ${values}) wt_s(n, v) ON wt_s.n = lower(wt_p.name))${aliased ? '' : ' AS pg_settings'}`;
+      continue;
+    }
     const called = isPunct(next, '(');
     if (called && (t.value === 'any' || t.value === 'some') && isPunct(prev, '=')) {
       rewriteEqualsAny(tokens, i, n1);
@@ -286,6 +295,10 @@ const renamedFunctions: Record<string, string> = {
   json_object_agg: 'json_group_object',
   jsonb_object_agg: 'json_group_object',
 };
+
+/** Words that can follow a table in FROM without being its alias. */
+const clauseWords = new Set(['on', 'where', 'join', 'left', 'right', 'inner', 'cross', 'full', 'group', 'order', 'limit', 'union', 'natural',
+  'lateral', 'having', 'window', 'offset', 'except', 'intersect', 'using', 'outer', 'fetch', 'for']);
 
 /** Set-returning functions whose table alias PostgreSQL lets stand for the single column. */
 const setReturning = new Set(['generate_series', 'unnest', 'generate_subscripts']);
