@@ -380,15 +380,26 @@ bool FillVector(duckdb_vector vec, const OutputColumn& col, const ColumnData& c,
         case 2: return FillEnum(static_cast<uint16_t*>(data), c, from, n);
         default: return FillEnum(static_cast<uint32_t*>(data), c, from, n);
       }
-    case Out::kVarchar:
+    case Out::kVarchar: {
+      auto* out = static_cast<duckdb_string_t*>(data);
       for (size_t i = 0; i < n; i++) {
         if (nulls && nulls[i]) continue;
         uint32_t id;
         if (!Entry(c, from + i, c.entries, &id)) return false;
         uint32_t at = c.offsets[id];
-        duckdb_vector_assign_string_element_len(vec, i, c.utf8 + at, c.offsets[id + 1] - at);
+        uint32_t len = c.offsets[id + 1] - at;
+        if (len <= 12) {
+          // Inlined strings live in the vector itself (zero-padded, as DuckDB compares them).
+          duckdb_string_t& str = out[i];
+          std::memset(&str, 0, sizeof str);
+          str.value.inlined.length = len;
+          std::memcpy(str.value.inlined.inlined, c.utf8 + at, len);
+        } else {
+          duckdb_vector_assign_string_element_len(vec, i, c.utf8 + at, len);
+        }
       }
       return true;
+    }
   }
   return false;
 }
