@@ -8,7 +8,8 @@
 // status and bodies, encrypted = true, the right UPIDs and roles; no ciphertext shipped.
 // Then a server in a worker thread under a client with 4N requests in flight at once over 4
 // keep-alive sockets (interleaved handshakes and flushes: a binding by timing would mix
-// them up).
+// them up). Last, a keep-alive connection made before the tracer started: traced from its
+// next exchanges on.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -97,6 +98,32 @@ Promise.all(Array.from({ length: 4 * n }, (_, i) => new Promise((resolve, reject
 }))).then((lines) => { for (const l of lines) console.log(l); agent.destroy(); });
 `;
 
+// One request before the tracer starts ("ready" after it), the rest once told to go (stdin).
+const CLIENT_PRE = `
+const https = require('https');
+const [port, n] = process.argv.slice(1).map(Number);
+const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+const one = (i) => new Promise((resolve, reject) => {
+  const body = 'pre-body-' + i;
+  const r = https.request({ host: '127.0.0.1', port, path: '/via-pre-' + i, method: 'POST', agent,
+    rejectUnauthorized: false, headers: { 'content-length': body.length } }, (res) => {
+    let s = '';
+    res.on('data', (d) => (s += d));
+    res.on('end', () => resolve(res.statusCode + ' ' + s));
+  });
+  r.on('error', reject);
+  r.end(body);
+});
+(async () => {
+  await one(0);
+  console.log('ready');
+  await new Promise((r) => process.stdin.once('data', r));
+  for (let i = 1; i <= n; i++) console.log(await one(i));
+  agent.destroy();
+  process.stdin.destroy();
+})();
+`;
+
 const CLIENT_FETCH = `
 const [port, n] = process.argv.slice(1).map(Number);
 console.log('ready');
@@ -123,8 +150,8 @@ interface Client extends Proc {
 let dir = '';
 let source: EbpfSource | undefined;
 let collector: Collector | undefined;
-const servers: Partial<Record<'main' | 'worker', Server>> = {};
-const clients: Partial<Record<'request' | 'fetch' | 'many', Client>> = {};
+const servers: Partial<Record<'main' | 'worker' | 'pre', Server>> = {};
+const clients: Partial<Record<'request' | 'fetch' | 'many' | 'pre', Client>> = {};
 const events: SocketEvent[] = [];
 const rows: HttpEventRow[] = [];
 
@@ -164,6 +191,17 @@ before(async () => {
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
   await execFileP('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost']);
+  // The connection older than the tracer: handshake and first exchange now.
+  servers.pre = await startServer(SERVER, key, cert);
+  const pre = spawn(process.execPath, ['-e', CLIENT_PRE, String(servers.pre.port), String(N)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_TLS_REJECT_UNAUTHORIZED: '0', NODE_NO_WARNINGS: '1' },
+  });
+  clients.pre = { pid: pre.pid!, ticks: startTicksOf(pre.pid!), lines: [] };
+  const preLines = createInterface({ input: pre.stdout! });
+  await new Promise<void>((r) => preLines.once('line', () => r()));
+  preLines.on('line', (l) => clients.pre!.lines.push(l));
+
   source = new EbpfSource({});
   source.tap((evs) => events.push(...evs));
   const sink: RowSink = {
@@ -179,8 +217,10 @@ before(async () => {
   clients.request = await runClient(CLIENT_REQUEST, servers.main.port);
   clients.fetch = await runClient(CLIENT_FETCH, servers.main.port);
   clients.many = await runClient(CLIENT_CONCURRENT, servers.worker.port);
+  pre.stdin!.write('go\n');
+  assert.equal(await new Promise((r) => pre.on('close', r)), 0, 'pre client exit code');
   // Until every request has its two rows (bounded; the assertions below say what is missing).
-  const want = 2 * CASES.reduce((a, c) => a + c.n, 0);
+  const want = 2 * CASES.reduce((a, c) => a + c.n, 0) + 2 * (N - 2);
   for (let i = 0; i < 100 && rows.filter((r) => r.reqPath.startsWith('/via-')).length < want; i++) await sleep(100);
 });
 
@@ -225,6 +265,31 @@ for (const c of CASES) {
     }
   });
 }
+
+test('a connection older than the tracer: exchanges from its second after attach on, exactly', opts, () => {
+  const srv = servers.pre!;
+  const cl = clients.pre!;
+  assert.deepEqual(cl.lines, Array.from({ length: N }, (_, k) => `${200 + ((k + 1) % 3)} resp POST /via-pre-${k + 1} pre-body-${k + 1}`));
+  // Its first exchange after attach binds both sides (the server's SSL_read and the client's
+  // SSL_write of it come before their flushes: not shipped, counted in tls_nofd); every later
+  // one is captured whole on both sides. Roles are inferred (no accept/connect was seen).
+  assert.ok(source!.nativeStats()!.kernelTlsNoFd > 0);
+  const rs = rows.filter((r) => r.reqPath.startsWith('/via-pre-'));
+  for (const [side, pid, port, role] of [['server', srv.pid, 'localPort', 2], ['client', cl.pid, 'remotePort', 1]] as const) {
+    const mine = rs.filter((r) => r.upid.pid === pid);
+    assert.deepEqual(mine.map((r) => r.reqPath).sort(), Array.from({ length: N - 1 }, (_, k) => `/via-pre-${k + 2}`).sort(), `${side} rows`);
+    for (const r of mine) {
+      const i = Number(r.reqPath.slice('/via-pre-'.length));
+      assert.equal(r.reqBody, `pre-body-${i}`);
+      assert.equal(r.respBody, `resp POST /via-pre-${i} pre-body-${i}`);
+      assert.equal(r.respStatus, 200 + (i % 3));
+      assert.equal(r.encrypted, true);
+      assert.equal(r.traceRole, role, `${side} role`);
+      assert.equal(r[port], srv.port);
+    }
+  }
+  assert.equal(rs.length, 2 * (N - 1), 'rows only from these two processes');
+});
 
 test('node processes ship plaintext only: no TLS record, every data event marked encrypted', opts, () => {
   const pids = new Set([...Object.values(servers), ...Object.values(clients)].map((p) => p.pid));
