@@ -74,11 +74,17 @@ export function batchValues(batch: RowBatch): Value[][] {
   return batch instanceof DuckRows ? batch.values() : batch;
 }
 
+/** A result whose rows already travel as RowBatches (a SQL cursor's FETCH); `chunks` decodes them. */
+export interface BatchedResult extends QueryResult {
+  batches: AsyncIterable<RowBatch>;
+}
+
 /**
  * A result's rows in batches: its DuckDB chunks undecoded when it has them (one DuckRows per
  * chunk), else its Values. Consumes the result; return() releases it.
  */
-export function resultBatches(result: QueryResult): AsyncIterable<RowBatch> {
+export function resultBatches(result: QueryResult | BatchedResult): AsyncIterable<RowBatch> {
+  if ('batches' in result) return result.batches;
   const duck = result.duck;
   if (!duck) return result.chunks;
   const source = new DuckSource(duck.typeIds, result.columns.map((c) => c.type));

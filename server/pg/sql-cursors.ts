@@ -8,6 +8,7 @@ import { Portal } from './portal.ts';
 import { commandTag, fieldDescriptions } from './result-encoding.ts';
 import type { StatementRunner } from './extended-query.ts';
 import type { FieldDescription } from './backend-messages.ts';
+import { batchLength, batchValues, type BatchedResult } from './row-batches.ts';
 
 export type CursorCommand =
   | { kind: 'declare'; name: string; hold: boolean; binary: boolean; query: string }
@@ -79,7 +80,7 @@ export function parseCursorCommand(sql: string): CursorCommand | null {
   return null;
 }
 
-export interface FetchResult extends QueryResult {
+export interface FetchResult extends BatchedResult {
   /** Rows taken from the cursor so far. */
   fetched(): number;
 }
@@ -117,7 +118,7 @@ export class SqlCursors {
         let rows = 0;
         this.conn.setRunning(cursor.portal.abort);
         try {
-          for await (const batch of result.chunks) rows += await this.conn.sendRows(types, batch, formats);
+          for await (const batch of result.batches) rows += await this.conn.sendRows(types, batch, formats);
         } finally {
           this.conn.setRunning(null);
         }
@@ -130,9 +131,9 @@ export class SqlCursors {
         this.conn.setRunning(portal.abort);
         try {
           while (rows < cmd.count) {
-            const batch = await portal.next(cmd.count === Infinity ? 0 : cmd.count - rows);
+            const batch = await portal.nextBatch(cmd.count === Infinity ? 0 : cmd.count - rows);
             if (!batch) break;
-            rows += batch.length;
+            rows += batchLength(batch);
           }
         } finally {
           this.conn.setRunning(null);
@@ -161,17 +162,22 @@ export class SqlCursors {
     const { portal } = this.cursor(cmd.name);
     const columns = portal.result!.columns;
     let rows = 0;
+    // rows stay undecoded DuckDB chunks (row-batches.ts) until the connection encodes them
+    const batches = (async function* () {
+      while (rows < cmd.count) {
+        const batch = await portal.nextBatch(cmd.count === Infinity ? 0 : cmd.count - rows);
+        if (!batch) return;
+        rows += batchLength(batch);
+        yield batch;
+      }
+    })();
     return {
       command: 'FETCH',
       columns,
       fetched: () => rows,
+      batches,
       chunks: (async function* () {
-        while (rows < cmd.count) {
-          const batch = await portal.next(cmd.count === Infinity ? 0 : cmd.count - rows);
-          if (!batch) return;
-          rows += batch.length;
-          yield batch;
-        }
+        for await (const batch of batches) yield batchValues(batch);
       })(),
     };
   }
