@@ -129,10 +129,13 @@ export class HttpMessageParser {
         }
         case Phase.trailers: {
           if (stream.headGap() > 0) return this.gapInFraming();
-          const buf = stream.contiguous();
           // Parsed into a scratch head: a partial block is re-parsed when more bytes arrive.
-          const trailers = newHead();
-          const n = parseHeaderLines(buf, 0, this.opts, trailers);
+          let trailers = newHead();
+          let n = parseHeaderLines(stream.firstChunk(), 0, this.opts, trailers);
+          if (n === NEED_MORE && stream.firstChunk().length < stream.available()) {
+            trailers = newHead();
+            n = parseHeaderLines(stream.contiguous(), 0, this.opts, trailers);
+          }
           if (n === INVALID) return ParseStatus.invalid;
           if (n === NEED_MORE) return this.starved(stream);
           const msg = this.msg!;
