@@ -9,10 +9,10 @@
 // Then a server in a worker thread under a client with 4N requests in flight at once over 4
 // keep-alive sockets (interleaved handshakes and flushes: a binding by timing would mix
 // them up). Last, a keep-alive connection made before the tracer started: traced from its
-// next exchanges on.
+// next exchanges on. And a node binary the tracer first sees at exec (a copy of node).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -155,15 +155,15 @@ const clients: Partial<Record<'request' | 'fetch' | 'many' | 'pre', Client>> = {
 const events: SocketEvent[] = [];
 const rows: HttpEventRow[] = [];
 
-async function startServer(script: string, key: string, cert: string): Promise<Server> {
-  const child = spawn(process.execPath, ['-e', script, key, cert], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startServer(script: string, key: string, cert: string, bin = process.execPath): Promise<Server> {
+  const child = spawn(bin, ['-e', script, key, cert], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((r) => child.stdout!.once('data', (d: Buffer) => r(Number(String(d).trim()))));
   return { child, port, pid: child.pid!, ticks: startTicksOf(child.pid!) };
 }
 
 /** Runs a client to completion; its pid and start ticks are read while it is alive. */
-async function runClient(script: string, port: number): Promise<Client> {
-  const child = spawn(process.execPath, ['-e', script, String(port), String(N)], {
+async function runClient(script: string, port: number, bin = process.execPath): Promise<Client> {
+  const child = spawn(bin, ['-e', script, String(port), String(N)], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, NODE_TLS_REJECT_UNAUTHORIZED: '0', NODE_NO_WARNINGS: '1' },
   });
@@ -310,5 +310,34 @@ test('node processes ship plaintext only: no TLS record, every data event marked
   assert.ok(conns.size >= 8, [...conns.keys()].join(' '));
   for (const [k, evs] of conns) {
     for (const dirn of [0, 1]) assert.equal(evs.find((e) => e.direction === dirn)?.pos, 0n, `${k} direction ${dirn} starts at 0`);
+  }
+});
+
+test('a node binary first seen at exec (a copy of node): attached when it runs (exec event; the rescan is the fallback), traced', opts, async () => {
+  const copy = join(dir, 'node-copy');
+  copyFileSync(process.execPath, copy);
+  chmodSync(copy, 0o755);
+  const srv = await startServer(SERVER, join(dir, 'key.pem'), join(dir, 'cert.pem'), copy);
+  try {
+    const exe = `/proc/${srv.pid}/exe`;
+    // Bounded wait for the attach the exec event triggers (the assertion says if it never came).
+    for (let i = 0; i < 100 && !source!.tlsStatus().attached.includes(exe); i++) await sleep(100);
+    assert.ok(source!.tlsStatus().attached.includes(exe), JSON.stringify(source!.tlsStatus()));
+    const cl = await runClient(CLIENT_REQUEST, srv.port, copy);
+    assert.equal(cl.lines.length, N);
+    const mine = () => rows.filter((r) => r.upid.pid === srv.pid || r.upid.pid === cl.pid);
+    for (let i = 0; i < 100 && mine().length < 2 * N; i++) await sleep(100);
+    for (const [pid, role] of [[srv.pid, 2], [cl.pid, 1]] as const) {
+      const rs = mine().filter((r) => r.upid.pid === pid);
+      assert.deepEqual(rs.map((r) => r.reqPath).sort(), Array.from({ length: N }, (_, i) => `/via-request-${i}`).sort(), `pid ${pid}`);
+      for (const r of rs) {
+        const i = Number(r.reqPath.slice('/via-request-'.length));
+        assert.equal(r.respBody, `resp POST /via-request-${i} req-body-${i}`);
+        assert.equal(r.encrypted, true);
+        assert.equal(r.traceRole, role);
+      }
+    }
+  } finally {
+    srv.child.kill();
   }
 });
