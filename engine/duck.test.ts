@@ -85,3 +85,18 @@ test('oldest rows expire beyond the row budget', async () => {
     await e.close();
   }
 });
+
+test('statements that read no column (count(*)) over hot and sealed batches', async () => {
+  const e = await DuckEngine.create({ flushRows: 100 });
+  try {
+    const t0 = 1_700_000_000_000_000_000n;
+    for (let i = 0; i < 250; i++) e.append('http_events', httpRow({ timeNs: t0 + BigInt(i) * 1000n }));
+    assert.deepEqual(await all(await e.query('select count(*) from http_events')), [[250n]]);
+    await e.flush();
+    assert.deepEqual(await all(await e.query('select count(*) from http_events')), [[250n]]);
+    assert.deepEqual(await all(await e.query('select 1 as one from http_events limit 2')), [[1], [1]]);
+    assert.deepEqual(await all(await e.query('select count(*) from mysql_events')), [[0n]]);
+  } finally {
+    await e.close();
+  }
+});
