@@ -17,6 +17,7 @@ import { resolveTimeZone, type TimeZone } from '../../planner/session/time-zone.
 import { encodeBinary } from './binary-format.ts';
 import { batchLength, batchValues, nativeDataRows, resultBatches, type RowBatch } from './row-batches.ts';
 import { parseCursorCommand, SqlCursors } from './sql-cursors.ts';
+import { parseSessionCommand } from './session-commands.ts';
 import { classifyTransactionCommand, type TxCommand } from './transaction-control.ts';
 import { decodeBind, decodeExecute, decodeParse, decodeTarget } from './extended-messages.ts';
 import { ExtendedQuery, type StatementRunner } from './extended-query.ts';
@@ -454,6 +455,18 @@ export class PgConnection {
     const started = performance.now();
     const disarm = armStatementTimeout(abort, this.statementTimeoutMs());
     try {
+      const session = parseSessionCommand(sql);
+      if (session?.kind === 'deallocate') {
+        await this.extendedQuery.deallocate(session.name);
+        this.out.commandComplete(session.name === null ? 'DEALLOCATE ALL' : 'DEALLOCATE');
+        return true;
+      }
+      if (session?.kind === 'discardAll') {
+        if (this.txStatus === TransactionStatus.inBlock) throw new SqlError('25001', 'DISCARD ALL cannot run inside a transaction block');
+        await this.sqlCursors.closeAll();
+        await this.extendedQuery.deallocate(null);
+        // the settings part goes on to the session (RESET ALL and its ParameterStatus)
+      }
       const cursor = parseCursorCommand(sql);
       if (cursor) {
         await this.sqlCursors.run(cursor, this.txStatus === TransactionStatus.inBlock);

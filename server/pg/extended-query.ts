@@ -242,6 +242,16 @@ export class ExtendedQuery {
     await p.close();
   }
 
+  /** DEALLOCATE name (26000 if there is none) or, with null, DEALLOCATE ALL. */
+  async deallocate(name: string | null): Promise<void> {
+    if (name === null) {
+      for (const n of [...this.statements.keys()]) await this.closeStatement(n);
+      return;
+    }
+    this.statement(name); // throws 26000 when missing
+    await this.closeStatement(name);
+  }
+
   /** At Sync (and on close): results kept for Describe→Bind go; portals go at transaction end. */
   async release(portalsToo: boolean): Promise<void> {
     for (const st of this.statements.values()) await releasePending(st);

@@ -307,6 +307,37 @@ test('extended protocol: DECLARE/FETCH/MOVE/CLOSE through Parse/Bind/Execute (ro
   c.close();
 });
 
+test('DEALLOCATE and DISCARD ALL release prepared statements and cursors (what a pooler resets between clients)', { timeout: 20_000 }, async () => {
+  const executor: QueryExecutor = {
+    async query(sql) {
+      if (/^discard all$/i.test(sql)) return { command: 'DISCARD ALL', columns: [], chunks: (async function* () {})() };
+      return rows([[1], [2]]);
+    },
+  };
+  const { port } = await start(executor);
+  const c = await RawClient.connect(port);
+  await c.startup();
+  c.write(Buffer.concat([frontend.parse('s1', 'select n'), frontend.parse('s2', 'select n'), frontend.sync()]));
+  assert.equal(types(await c.until('Z')), '11Z');
+  let r = await c.query('DEALLOCATE PREPARE s1');
+  assert.equal(tag(r[0]!), 'DEALLOCATE');
+  r = await c.query('deallocate s1');
+  assert.equal(errorFields(r[0]!.body).C, '26000');
+  c.write(Buffer.concat([frontend.bind('', 's2'), frontend.execute(), frontend.sync()])); // s2 is still there
+  assert.equal(types(await c.until('Z')), '2DDCZ');
+  r = await c.query('DECLARE h CURSOR WITH HOLD FOR select n');
+  assert.equal(tag(r[0]!), 'DECLARE CURSOR');
+  r = await c.query('BEGIN; DISCARD ALL');
+  assert.equal(errorFields(r[1]!.body).C, '25001');
+  await c.query('ROLLBACK');
+  r = await c.query('DISCARD ALL');
+  assert.equal(tag(r[0]!), 'DISCARD ALL');
+  assert.equal(errorFields((await c.query('FETCH 1 FROM h'))[0]!.body).C, '34000');
+  c.write(Buffer.concat([frontend.bind('', 's2'), frontend.sync()]));
+  assert.equal(errorFields((await c.until('Z'))[0]!.body).C, '26000');
+  c.close();
+});
+
 test('extended protocol: unsupported parts fail once, messages are discarded until Sync, the session continues', { timeout: 20_000 }, async () => {
   const { port } = await start(scripted);
   const c = await RawClient.connect(port);
