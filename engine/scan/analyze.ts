@@ -153,14 +153,18 @@ export async function rangeBounds(
   conn: DuckDBConnection, ranges: Pushdown['ranges'], isTime: (column: string) => boolean,
 ): Promise<Map<string, { lo: number; hi: number }>> {
   const out = new Map<string, { lo: number; hi: number }>();
-  for (const t of ranges) {
+  const values = ranges.length > 1 ? await allBounds(conn, ranges, isTime) : null;
+  for (const [k, t] of ranges.entries()) {
     let v: unknown;
-    try {
-      const select = (await deserialize(conn, 'SELECT 1', (n) => { (n.select_list as unknown[])[0] = t.expr; })).replace(/^SELECT /i, '');
-      const sql = isTime(t.column) ? `SELECT epoch_us((${select})::TIMESTAMPTZ)` : `SELECT (${select})::DOUBLE`;
-      v = (await conn.runAndReadAll(sql)).getRows()[0]?.[0];
-    } catch {
-      continue;
+    if (values) v = values[k];
+    else {
+      try {
+        const select = (await deserialize(conn, 'SELECT 1', (n) => { (n.select_list as unknown[])[0] = t.expr; })).replace(/^SELECT /i, '');
+        const sql = isTime(t.column) ? `SELECT epoch_us((${select})::TIMESTAMPTZ)` : `SELECT (${select})::DOUBLE`;
+        v = (await conn.runAndReadAll(sql)).getRows()[0]?.[0];
+      } catch {
+        continue;
+      }
     }
     if (v === null || v === undefined) continue;
     const x = Number(v);
@@ -172,4 +176,37 @@ export async function rangeBounds(
     out.set(t.column, b);
   }
   return out;
+}
+
+/** The first CONSTANT node of a parsed expression replaced by `expr` (a copy). */
+function withConstant(node: unknown, expr: Json): unknown {
+  let done = false;
+  const walk = (n: unknown): unknown => {
+    if (done) return n;
+    if (Array.isArray(n)) return n.map(walk);
+    if (!isObj(n)) return n;
+    if (n.class === 'CONSTANT') {
+      done = true;
+      return expr;
+    }
+    return Object.fromEntries(Object.entries(n).map(([k, v]) => [k, walk(v)]));
+  };
+  return walk(node);
+}
+
+/**
+ * Every bound in one statement (two round trips instead of two per conjunct: under load each
+ * costs milliseconds). Null when any of them fails: then each is evaluated on its own.
+ */
+async function allBounds(conn: DuckDBConnection, ranges: Pushdown['ranges'], isTime: (column: string) => boolean): Promise<unknown[] | null> {
+  try {
+    const sql = await deserialize(conn, 'SELECT epoch_us(CAST(1 AS TIMESTAMPTZ)), CAST(1 AS DOUBLE)', (n) => {
+      const [time, num] = n.select_list as unknown[];
+      n.select_list = ranges.map((t) => withConstant(isTime(t.column) ? time : num, t.expr));
+    });
+    const row = (await conn.runAndReadAll(sql)).getRows()[0];
+    return row && row.length === ranges.length ? row : null;
+  } catch {
+    return null;
+  }
 }
