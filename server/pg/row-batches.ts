@@ -151,5 +151,11 @@ function utcZone(name: string | undefined): boolean {
  */
 export function nativeDataRows(batch: RowBatch, formats: number[], setting: OutputSetting): Buffer | null {
   if (!(batch instanceof DuckRows) || nativeRefusal(batch.source.typeIds, setting) !== null) return null;
-  return batch.source.encoder(formats).encode((batch.chunk as unknown as { chunk: unknown }).chunk, batch.start, batch.end);
+  const bytes = batch.source.encoder(formats).encode((batch.chunk as unknown as { chunk: unknown }).chunk, batch.start, batch.end);
+  nativeStats.batches++;
+  nativeStats.rows += batch.count;
+  return bytes;
 }
+
+/** Rows and batches this process encoded natively (tests check which path a result took). */
+export const nativeStats = { batches: 0, rows: 0 };
