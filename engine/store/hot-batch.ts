@@ -1,18 +1,54 @@
 // The hot batch of a table: rows appended into growable typed arrays and per-batch dictionaries.
 // Append-only, so a snapshot is just (arrays, row count) — later appends and growth never touch
 // what a snapshot already holds, and readers never block the writer.
+//
+// Ingest cost per row is what this file is about (bench/ingest.ts): values are converted without
+// allocating (bigints through a shared BigInt64Array), and strings are UTF-8-encoded per chunk of
+// rows and interned by their bytes (text-entries.ts), so no row's string outlives its chunk.
 import type { ColumnDef } from '../schema.ts';
 import type { Upid } from '../upid.ts';
-import { kindOf, type ColumnKind } from './column-kind.ts';
-import { upidKey, type DecodedColumn, type ScanBatch, type ZoneMap } from './decoded.ts';
+import { kindOf, timeColumnIndex, type ColumnKind } from './column-kind.ts';
+import { indicesFor, upidKey, type DecodedColumn, type Indices, type ScanBatch, type ZoneMap } from './decoded.ts';
+import { entryStrings, TextBuilder, type TextEntries } from './text-entries.ts';
 
-const initialCapacity = 256;
+const initialCapacity = 64;
+
+// One 64-bit slot read as two 32-bit halves: BigInt → number without a heap BigInt (Number(v) and
+// v / 1000n each cost a runtime call and, for the division, an allocation).
+const big = new BigInt64Array(1);
+const halves = new Int32Array(big.buffer);
+const hiWord = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+const loWord = 1 - hiWord;
+const int64Min = -(2n ** 63n);
+const int64Max = 2n ** 63n - 1n;
+
+/** A bigint as the nearest double (same as Number(v), exact to 2^53). */
+export function bigintToNumber(v: bigint): number {
+  if (v < int64Min || v > int64Max) return Number(v);
+  big[0] = v;
+  return halves[hiWord]! * 4294967296 + (halves[loWord]! >>> 0);
+}
+
+/** A time column's value (bigint or number ns since the epoch) as whole µs, floored, exact. */
+export function timeUs(v: unknown): number {
+  if (typeof v === 'bigint') {
+    if (v < int64Min || v > int64Max) return Number(v / 1000n) - (v < 0n && v % 1000n !== 0n ? 1 : 0);
+    big[0] = v;
+    // v = hi·2^32 + lo and 2^32 = 1000·4294967 + 296: every term below stays exact in a double.
+    const hi = halves[hiWord]!;
+    const lo = halves[loWord]! >>> 0;
+    return hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
+  }
+  return Math.floor(Number(v) / 1000);
+}
 
 abstract class HotColumn {
+  abstract readonly kind: ColumnKind;
   nulls: Uint8Array | null = null;
   constructor(public capacity: number) {}
   abstract push(v: unknown, row: number): void;
   abstract grow(capacity: number): void;
+  /** Rows [0, rows) as a scan reads them; called once per snapshot per column read. */
   abstract view(rows: number): DecodedColumn;
   abstract bytes(): number;
   setNull(row: number): void {
@@ -22,6 +58,9 @@ abstract class HotColumn {
   protected growNulls(capacity: number): void {
     if (this.nulls) this.nulls = copyInto(new Uint8Array(capacity), this.nulls);
   }
+  protected nullsView(rows: number): Uint8Array | null {
+    return this.nulls?.subarray(0, rows) ?? null;
+  }
 }
 
 function copyInto<T extends { set(a: T): void }>(dst: T, src: T): T {
@@ -30,11 +69,12 @@ function copyInto<T extends { set(a: T): void }>(dst: T, src: T): T {
 }
 
 class I32Column extends HotColumn {
+  readonly kind = 'i32';
   values = new Int32Array(this.capacity);
   min = Infinity;
   max = -Infinity;
   push(v: unknown, row: number): void {
-    const n = typeof v === 'number' ? v : Number(v);
+    const n = typeof v === 'number' ? v : typeof v === 'bigint' ? bigintToNumber(v) : Number(v);
     this.values[row] = n;
     if (n < this.min) this.min = n;
     if (n > this.max) this.max = n;
@@ -45,7 +85,7 @@ class I32Column extends HotColumn {
     this.capacity = c;
   }
   view(rows: number): DecodedColumn {
-    return { kind: 'i32', values: this.values.subarray(0, rows), nulls: this.nulls?.subarray(0, rows) ?? null };
+    return { kind: 'i32', values: this.values.subarray(0, rows), nulls: this.nullsView(rows) };
   }
   bytes(): number { return this.values.byteLength + (this.nulls?.byteLength ?? 0); }
 }
@@ -56,10 +96,10 @@ class F64Column extends HotColumn {
   max = -Infinity;
   constructor(capacity: number, readonly kind: 'f64' | 'time') { super(capacity); }
   push(v: unknown, row: number): void {
-    // time: bigint ns → µs (exact: the division is done in bigint).
-    const n = this.kind === 'time'
-      ? (typeof v === 'bigint' ? Number(v / 1000n) : Math.floor(Number(v) / 1000))
-      : Number(v);
+    this.put(this.kind === 'time' ? timeUs(v) : typeof v === 'number' ? v : typeof v === 'bigint' ? bigintToNumber(v) : Number(v), row);
+  }
+  /** A value already converted (the table store converts the time column once, for the late check). */
+  put(n: number, row: number): void {
     this.values[row] = n;
     if (n < this.min) this.min = n;
     if (n > this.max) this.max = n;
@@ -70,12 +110,13 @@ class F64Column extends HotColumn {
     this.capacity = c;
   }
   view(rows: number): DecodedColumn {
-    return { kind: this.kind, values: this.values.subarray(0, rows), nulls: this.nulls?.subarray(0, rows) ?? null };
+    return { kind: this.kind, values: this.values.subarray(0, rows), nulls: this.nullsView(rows) };
   }
   bytes(): number { return this.values.byteLength + (this.nulls?.byteLength ?? 0); }
 }
 
 class BoolColumn extends HotColumn {
+  readonly kind = 'bool';
   values = new Uint8Array(this.capacity);
   push(v: unknown, row: number): void { this.values[row] = v ? 1 : 0; }
   grow(c: number): void {
@@ -84,67 +125,89 @@ class BoolColumn extends HotColumn {
     this.capacity = c;
   }
   view(rows: number): DecodedColumn {
-    return { kind: 'bool', values: this.values.subarray(0, rows), nulls: this.nulls?.subarray(0, rows) ?? null };
+    return { kind: 'bool', values: this.values.subarray(0, rows), nulls: this.nullsView(rows) };
   }
   bytes(): number { return this.values.byteLength + (this.nulls?.byteLength ?? 0); }
 }
 
-/** Rough heap cost of one dictionary entry beyond its characters (Map entry, string header). */
-const dictEntryOverhead = 48;
-
 /**
- * Strings: a per-batch dictionary (hashing each value once), or — for columns whose values are
- * mostly distinct, where hashing costs more than it saves — plain, in row order (zstd still
- * finds the repetition when the batch seals).
+ * Strings, encoded to UTF-8 per chunk of rows (text-entries.ts): interned into a batch dictionary
+ * hashed over the bytes, or — `plain`, for columns that were mostly distinct in the previous
+ * batch, where the dictionary costs more than it saves — kept per row (zstd still finds their
+ * repetition when the batch seals).
  */
 class TextColumn extends HotColumn {
-  idx: Uint32Array;
-  readonly dict: string[] = [];
-  private readonly ids = new Map<string, number>();
-  dictChars = 0;
+  readonly kind = 'text';
+  readonly text: TextBuilder;
+  private cached: { rows: number; col: DecodedColumn } | null = null;
+
   constructor(capacity: number, readonly plain: boolean) {
     super(capacity);
-    this.idx = new Uint32Array(plain ? 0 : capacity);
+    this.text = new TextBuilder(plain, capacity, () => this.nulls);
   }
-  push(v: unknown, row: number): void {
-    const s = typeof v === 'string' ? v : String(v);
-    if (this.plain) {
-      // Row i is dict[i]; a NULL row left a hole, so fill up to this row first.
-      while (this.dict.length < row) this.dict.push('');
-      this.dict.push(s);
-      this.dictChars += s.length;
-      return;
-    }
-    let id = this.ids.get(s);
-    if (id === undefined) {
-      id = this.dict.length;
-      this.dict.push(s);
-      this.ids.set(s, id);
-      this.dictChars += s.length;
-    }
-    this.idx[row] = id;
+
+  push(v: unknown): void {
+    this.text.push(typeof v === 'string' ? v : String(v));
   }
+
+  override setNull(row: number): void {
+    super.setNull(row);
+    this.text.push('');
+  }
+
   grow(c: number): void {
-    if (!this.plain) this.idx = copyInto(new Uint32Array(c), this.idx);
+    this.text.grow(c);
     this.growNulls(c);
     this.capacity = c;
   }
-  override setNull(row: number): void {
-    super.setNull(row);
-    if (this.plain) {
-      while (this.dict.length < row) this.dict.push('');
-      this.dict.push('');
-    }
+
+  /** Rows [0, rows) as sealing encodes them. The arrays are append-only: safe to keep. */
+  rowsUpTo(rows: number): TextRows {
+    if (this.text.rows < rows) this.text.flush();
+    const e = this.text.entries;
+    return {
+      rows,
+      entries: e.view(this.plain ? rows : e.count),
+      idx: this.plain ? null : this.text.idx.subarray(0, rows),
+      nulls: this.nullsView(rows),
+    };
   }
+
   view(rows: number): DecodedColumn {
-    return { kind: 'text', dict: this.dict, idx: this.plain ? null : this.idx.subarray(0, rows), nulls: this.nulls?.subarray(0, rows) ?? null };
+    return this.viewOf(this.rowsUpTo(rows));
   }
+
+  /** Decoded as the sealed batch will be. */
+  viewOf(t: TextRows): DecodedColumn {
+    if (this.cached?.rows === t.rows) return this.cached.col;
+    const col: DecodedColumn = { kind: 'text', dict: entryStrings(t.entries), idx: t.idx ? narrow(t.idx, t.entries.count) : null, nulls: t.nulls };
+    this.cached = { rows: t.rows, col };
+    return col;
+  }
+
   bytes(): number {
-    return this.idx.byteLength + (this.nulls?.byteLength ?? 0) + this.dictChars * 2 + this.dict.length * dictEntryOverhead;
+    return this.text.bytes() + (this.nulls?.byteLength ?? 0);
   }
 }
 
+/** A text column's rows: the entries (plain: one per row) and, with a dictionary, each row's id. */
+export interface TextRows {
+  rows: number;
+  entries: TextEntries;
+  idx: Uint32Array | null;
+  nulls: Uint8Array | null;
+}
+
+/** Dictionary ids in the narrowest array for the dictionary's size (the decoded form's). */
+function narrow(idx: Uint32Array, count: number): Indices {
+  if (count > 0x10000) return idx;
+  const out = indicesFor(count, idx.length);
+  out.set(idx);
+  return out;
+}
+
 class UpidColumn extends HotColumn {
+  readonly kind = 'upid';
   idx = new Uint32Array(this.capacity);
   readonly upids: Upid[] = [];
   readonly keys = new Set<string>();
@@ -173,7 +236,7 @@ class UpidColumn extends HotColumn {
     this.capacity = c;
   }
   view(rows: number): DecodedColumn {
-    return { kind: 'upid', upids: this.upids, idx: this.idx.subarray(0, rows), nulls: this.nulls?.subarray(0, rows) ?? null };
+    return { kind: 'upid', upids: this.upids, idx: this.idx.subarray(0, rows), nulls: this.nullsView(rows) };
   }
   bytes(): number { return this.idx.byteLength + (this.nulls?.byteLength ?? 0) + this.upids.length * 200; }
 }
@@ -189,22 +252,30 @@ function columnFor(kind: ColumnKind, capacity: number, plain: boolean): HotColum
   }
 }
 
-const writers = new Map<string, (row: object, cols: HotColumn[], at: number) => void>();
+type RowWriter = (row: object, cols: HotColumn[], at: number, t: number) => void;
+const writers = new Map<string, { write: RowWriter; time: (row: object) => unknown }>();
 
 /**
  * A row writer specialised to the table's fields: static property reads and one call site per
  * column, instead of a keyed read and a shared polymorphic call per value (about 3× faster).
- * Field names come from schema.ts and are checked to be plain identifiers.
+ * The time column's value comes in already converted (`t`, NaN for NULL): the table store needs
+ * it first for the late-row check. Field names come from schema.ts and are checked to be plain
+ * identifiers.
  */
-function rowWriter(fields: readonly string[]): (row: object, cols: HotColumn[], at: number) => void {
-  const key = fields.join(',');
+function rowWriter(defs: readonly ColumnDef[]): { write: RowWriter; time: (row: object) => unknown } {
+  const fields = defs.map((d) => d.field);
+  const ti = timeColumnIndex(defs);
+  const key = `${fields.join(',')}/${ti}`;
   let w = writers.get(key);
   if (!w) {
-    const body = fields.map((f, i) => {
-      if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(f)) throw new Error(`column field ${JSON.stringify(f)} is not an identifier`);
-      return `v = row.${f}; if (v === null || v === undefined) cols[${i}].setNull(at); else cols[${i}].push(v, at);`;
-    });
-    w = new Function('row', 'cols', 'at', `let v;\n${body.join('\n')}`) as (row: object, cols: HotColumn[], at: number) => void;
+    for (const f of fields) if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(f)) throw new Error(`column field ${JSON.stringify(f)} is not an identifier`);
+    const body = fields.map((f, i) => i === ti
+      ? `if (t !== t) cols[${i}].setNull(at); else cols[${i}].put(t, at);`
+      : `v = row.${f}; if (v === null || v === undefined) cols[${i}].setNull(at); else cols[${i}].push(v, at);`);
+    w = {
+      write: new Function('row', 'cols', 'at', 't', `let v;\n${body.join('\n')}`) as RowWriter,
+      time: ti < 0 ? () => undefined : new Function('row', `return row.${fields[ti]};`) as (row: object) => unknown,
+    };
     writers.set(key, w);
   }
   return w;
@@ -213,34 +284,43 @@ function rowWriter(fields: readonly string[]): (row: object, cols: HotColumn[], 
 export class HotBatch {
   rows = 0;
   readonly createdAt = Date.now();
-  private readonly fields: string[];
   readonly columns: HotColumn[];
   private capacity = initialCapacity;
+  private readonly write: RowWriter;
+  private readonly readTime: (row: object) => unknown;
 
   /** plainText[i]: keep text column i as plain strings instead of a dictionary. */
   constructor(readonly defs: readonly ColumnDef[], private readonly maxRows: number, plainText: readonly boolean[] = []) {
-    this.fields = defs.map((d) => d.field);
-    this.write = rowWriter(this.fields);
+    const w = rowWriter(defs);
+    this.write = w.write;
+    this.readTime = w.time;
     this.columns = defs.map((d, i) => columnFor(kindOf(d.type), initialCapacity, plainText[i] ?? false));
   }
 
-  /** Appends one row; true when the arrays had to grow (the caller re-checks the budget). */
-  append(row: object): boolean {
+  /** The row's time column in µs (NaN when NULL or the table has none), as append stores it. */
+  timeOf(row: object): number {
+    const v = this.readTime(row);
+    return v === null || v === undefined ? NaN : timeUs(v);
+  }
+
+  /**
+   * Appends one row; `t` is timeOf(row) when the caller already has it. True when the arrays had
+   * to grow (the caller re-checks the budget).
+   */
+  append(row: object, t: number = this.timeOf(row)): boolean {
     const grew = this.rows === this.capacity;
     if (grew) this.grow();
-    this.write(row, this.columns, this.rows);
+    this.write(row, this.columns, this.rows, t);
     this.rows++;
     return grew;
   }
-
-  private readonly write: (row: object, cols: HotColumn[], at: number) => void;
 
   private grow(): void {
     this.capacity = Math.min(this.capacity * 2, Math.max(this.maxRows, this.capacity + 1));
     for (const c of this.columns) c.grow(this.capacity);
   }
 
-  /** Estimated heap bytes held (typed arrays at capacity, dictionary strings). */
+  /** Estimated heap bytes held (typed arrays at capacity, dictionary strings, UTF-8 buffers). */
   bytes(): number {
     let b = 0;
     for (const c of this.columns) b += c.bytes();
@@ -270,10 +350,29 @@ export class HotBatch {
     return { timeMin, timeMax, upids, min, max };
   }
 
-  /** A consistent read-only view of the rows appended so far. */
+  /** Text column i's rows as UTF-8 bytes (what sealing compresses), and whether it is plain. */
+  textRows(i: number, rows: number): TextRows {
+    const c = this.columns[i];
+    if (!(c instanceof TextColumn)) throw new Error(`column ${i} is not text`);
+    return c.rowsUpTo(rows);
+  }
+
+  /**
+   * A consistent read-only view of the rows appended so far. Each column's arrays are captured
+   * now (later growth replaces them, later appends write past `rows`); text is decoded only when
+   * a scan reads the column.
+   */
   snapshot(): ScanBatch {
     const rows = this.rows;
-    const views = this.columns.map((c) => c.view(rows));
-    return { rows, zone: this.zone(), column: (i) => views[i]! };
+    const views = this.columns.map((c): (() => DecodedColumn) => {
+      if (c instanceof TextColumn) {
+        const t = c.rowsUpTo(rows);
+        return () => c.viewOf(t);
+      }
+      const v = c.view(rows);
+      return () => v;
+    });
+    const cache: (DecodedColumn | undefined)[] = new Array(views.length);
+    return { rows, zone: this.zone(), column: (i) => (cache[i] ??= views[i]!()) };
   }
 }

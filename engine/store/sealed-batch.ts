@@ -1,10 +1,11 @@
 // Sealing: a hot batch becomes an immutable, compressed batch. Per column: compact integer widths
 // (offsets from the batch minimum, or deltas for time), per-batch dictionaries for strings, then
 // zstd per buffer. Decoding is per column, so a query decompresses only the columns it reads.
-import { compress, decompress } from 'zstd-napi';
+import { Compressor, decompress } from 'zstd-napi';
 import type { Upid } from '../upid.ts';
-import { indicesFor, type DecodedColumn, type Indices, type ScanBatch, type ZoneMap } from './decoded.ts';
-import type { HotBatch } from './hot-batch.ts';
+import type { DecodedColumn, Indices, ScanBatch, ZoneMap } from './decoded.ts';
+import type { HotBatch, TextRows } from './hot-batch.ts';
+import { entryLengths, splitUtf8 } from './text-entries.ts';
 
 type Packed = { width: 1 | 2 | 4; data: Uint8Array };
 
@@ -21,9 +22,18 @@ export interface CompressionOptions {
   level: number;
 }
 
+/** One compression context per level, parameters set once (zstd-napi's compress() resets them per call). */
+const compressors = new Map<number, Compressor>();
+
 /** zstd output may sit in an oversized allocation; copy so the budget counts what is held. */
 function z(bytes: Uint8Array, o: CompressionOptions): Uint8Array {
-  const c = compress(bytes, { compressionLevel: o.level });
+  let zc = compressors.get(o.level);
+  if (!zc) {
+    zc = new Compressor();
+    zc.setParameters({ compressionLevel: o.level });
+    compressors.set(o.level, zc);
+  }
+  const c = zc.compress(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   return c.buffer.byteLength > c.byteLength * 1.1 + 64 ? new Uint8Array(c) : c;
 }
 
@@ -75,39 +85,31 @@ function encodeColumn(col: DecodedColumn, rows: number, zoneMin: number, zoneMax
       return encodeFloat(col.kind, col.values, rows, zoneMin, zoneMax, nulls, o);
     case 'bool':
       return { kind: 'bool', data: z(col.values, o), nulls };
-    case 'text': {
-      const dict = col.dict;
-      // Only entries this batch's rows use (a hot dictionary may hold later entries).
-      const idx = col.idx;
-      let used = idx ? 0 : rows;
-      if (idx) for (let i = 0; i < rows; i++) if (idx[i]! + 1 > used) used = idx[i]! + 1;
-      const lengths = new Uint32Array(used);
-      const parts = dict.length === used ? (dict as string[]) : dict.slice(0, used);
-      const joined = parts.join('');
-      // Lone surrogates do not survive UTF-8: then lengths must be counted in bytes.
-      const chars = (joined as unknown as { isWellFormed(): boolean }).isWellFormed(); // ES2024, in Node 20
-      let maxLen = 0;
-      for (let i = 0; i < used; i++) {
-        const n = chars ? parts[i]!.length : Buffer.byteLength(parts[i]!);
-        lengths[i] = n;
-        if (n > maxLen) maxLen = n;
-      }
-      return {
-        kind: 'text',
-        dictSize: used,
-        dictUtf8: z(Buffer.from(joined, 'utf8'), o),
-        dictLengths: pack(lengths, used, 0, widthFor(maxLen), o),
-        chars,
-        idx: idx ? pack(idx, rows, 0, widthFor(Math.max(0, used - 1)), o) : null,
-        nulls,
-      };
-    }
+    case 'text':
+      throw new Error('text columns seal from their UTF-8 entries (encodeText)');
     case 'upid': {
       let used = 0;
       for (let i = 0; i < rows; i++) if (col.idx[i]! + 1 > used) used = col.idx[i]! + 1;
       return { kind: 'upid', upids: col.upids.slice(0, used), idx: pack(col.idx, rows, 0, widthFor(Math.max(0, used - 1)), o), nulls };
     }
   }
+}
+
+/** A text column from the hot batch's UTF-8 entries: the bytes are compressed as they are. */
+function encodeText(t: TextRows, o: CompressionOptions): EncodedColumn {
+  const e = t.entries;
+  const lengths = entryLengths(e);
+  let maxLen = 0;
+  for (let k = 0; k < e.count; k++) if (lengths[k]! > maxLen) maxLen = lengths[k]!;
+  return {
+    kind: 'text',
+    dictSize: e.count,
+    dictUtf8: z(e.utf8, o),
+    dictLengths: pack(lengths, e.count, 0, widthFor(maxLen), o),
+    chars: e.wellFormed,
+    idx: t.idx ? pack(t.idx, t.rows, 0, widthFor(Math.max(0, e.count - 1)), o) : null,
+    nulls: t.nulls ? z(t.nulls, o) : null,
+  };
 }
 
 function encodeFloat(
@@ -167,16 +169,7 @@ function decodeColumn(e: EncodedColumn, rows: number): DecodedColumn {
     case 'bool':
       return { kind: 'bool', values: new Uint8Array(unz(e.data)), nulls };
     case 'text': {
-      const utf8 = unz(e.dictUtf8);
-      const lengths = unpack(e.dictLengths, e.dictSize);
-      const dict: string[] = new Array(e.dictSize);
-      const text = e.chars ? utf8.toString('utf8') : '';
-      let at = 0;
-      for (let i = 0; i < e.dictSize; i++) {
-        const n = lengths[i]!;
-        dict[i] = e.chars ? text.slice(at, at + n) : utf8.toString('utf8', at, at + n);
-        at += n;
-      }
+      const dict = splitUtf8(unz(e.dictUtf8), unpack(e.dictLengths, e.dictSize), e.dictSize, e.chars);
       return { kind: 'text', dict, idx: e.idx ? unpack(e.idx, rows) : null, nulls };
     }
     case 'upid':
@@ -207,10 +200,13 @@ export class SealedBatch {
   }
 
   static seal(hot: HotBatch, o: CompressionOptions): SealedBatch {
-    const snap = hot.snapshot();
-    const zone = snap.zone;
-    const cols = hot.columns.map((_, i) => encodeColumn(snap.column(i), snap.rows, zone.min[i]!, zone.max[i]!, o));
-    return new SealedBatch(snap.rows, zone, cols);
+    const rows = hot.rows;
+    const zone = hot.zone();
+    const cols = hot.defs.map((_, i) => {
+      if (hot.columns[i]!.kind !== 'text') return encodeColumn(hot.columns[i]!.view(rows), rows, zone.min[i]!, zone.max[i]!, o);
+      return encodeText(hot.textRows(i, rows), o);
+    });
+    return new SealedBatch(rows, zone, cols);
   }
 
   /** Distinct values per row of a dictionary-coded text column; NaN for others. */

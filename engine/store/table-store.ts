@@ -2,7 +2,6 @@
 // The sealed list is replaced, never mutated, so a snapshot taken by a scan stays consistent while
 // appends, seals and expiry go on; writers never wait for readers.
 import type { ColumnDef } from '../schema.ts';
-import { timeColumnIndex } from './column-kind.ts';
 import type { ScanBatch } from './decoded.ts';
 import { HotBatch } from './hot-batch.ts';
 import { SealedBatch, type CompressionOptions } from './sealed-batch.ts';
@@ -50,7 +49,6 @@ export class TableStore {
   private sealedBytes = 0;
   private sealedRows = 0;
   private newestUs = -Infinity;
-  private readonly timeField: string | null;
   readonly counters: TableCounters = { rowsAppended: 0, rowsExpired: 0, batchesExpired: 0, lateRowsDropped: 0 };
   private readonly o: TableStoreOptions;
   /** Per column: keep text plain (too distinct for a dictionary), learned from sealed batches. */
@@ -63,23 +61,16 @@ export class TableStore {
     const o = this.o;
     this.plainText = defs.map(() => false);
     this.hot = new HotBatch(defs, o.batchRows, this.plainText);
-    const t = timeColumnIndex(defs);
-    this.timeField = t >= 0 ? defs[t]!.field : null;
   }
 
   append(row: object): void {
-    if (this.timeField !== null) {
-      const v = (row as Record<string, unknown>)[this.timeField];
-      if (typeof v === 'bigint') {
-        const us = Number(v / 1000n);
-        if (us > this.newestUs) this.newestUs = us;
-        else if (us < this.newestUs - this.o.lateWindowMs * 1000) {
-          this.counters.lateRowsDropped++;
-          return;
-        }
-      }
+    const t = this.hot.timeOf(row);
+    if (t > this.newestUs) this.newestUs = t;
+    else if (t < this.newestUs - this.o.lateWindowMs * 1000) {
+      this.counters.lateRowsDropped++;
+      return;
     }
-    const grew = this.hot.append(row);
+    const grew = this.hot.append(row, t);
     this.counters.rowsAppended++;
     if (this.hot.rows >= this.o.batchRows) this.seal();
     else if (grew || (this.hot.rows & 63) === 0) {

@@ -1,0 +1,310 @@
+// Text as UTF-8 bytes. A hot text column encodes its rows' strings in chunks (one join, one native
+// call per chunk) and either keeps the bytes per row (plain) or interns them into a dictionary
+// hashed over the bytes in typed arrays. Keying a Map by the strings instead flattens every
+// concatenated string, hashes it, and keeps each new one alive (promoted by the GC) until the
+// batch seals; here no string outlives its chunk.
+
+/** Strings back to back: entry k is utf8[ends[k-1], ends[k]), chars[k] UTF-16 units long. */
+export interface TextEntries {
+  count: number;
+  utf8: Uint8Array;
+  ends: Uint32Array;
+  chars: Uint32Array;
+  /** No entry holds a lone surrogate (then UTF-16 lengths index the decoded text). */
+  wellFormed: boolean;
+}
+
+/** Per-entry lengths as the sealed format stores them: UTF-16 units when well-formed, else bytes. */
+export function entryLengths(e: TextEntries): Uint32Array {
+  if (e.wellFormed) return e.chars.subarray(0, e.count);
+  const out = new Uint32Array(e.count);
+  let s = 0;
+  for (let k = 0; k < e.count; k++) {
+    out[k] = e.ends[k]! - s;
+    s = e.ends[k]!;
+  }
+  return out;
+}
+
+/** The strings of entries (what a scan reads): one decode, then slices, when well-formed. */
+export function entryStrings(e: TextEntries): string[] {
+  return splitUtf8(e.utf8, entryLengths(e), e.count, e.wellFormed);
+}
+
+/**
+ * Entries packed back to back in `utf8`, entry k `lengths[k]` long: UTF-16 units when `utf16`
+ * (one decode of the whole buffer, then slices), else UTF-8 bytes (one decode per entry).
+ */
+export function splitUtf8(utf8: Uint8Array, lengths: ArrayLike<number>, count: number, utf16: boolean): string[] {
+  const buf = Buffer.isBuffer(utf8) ? utf8 : Buffer.from(utf8.buffer, utf8.byteOffset, utf8.byteLength);
+  const out: string[] = new Array(count);
+  const text = utf16 ? buf.toString('utf8') : '';
+  let at = 0;
+  for (let k = 0; k < count; k++) {
+    const n = lengths[k]!;
+    out[k] = utf16 ? text.slice(at, at + n) : buf.toString('utf8', at, at + n);
+    at += n;
+  }
+  return out;
+}
+
+type Utf8Writer = { utf8Write(s: string, offset: number, length: number): number };
+type WellFormed = { isWellFormed(): boolean }; // ES2024, in Node 20
+
+/** Growable UTF-8 bytes with per-entry ends and UTF-16 lengths; append-only, so views stay valid. */
+export class Utf8Entries implements TextEntries {
+  count = 0;
+  utf8: Buffer;
+  used = 0;
+  ends: Uint32Array;
+  chars: Uint32Array;
+  wellFormed = true;
+
+  dv: DataView;
+
+  constructor(entries: number, bytes: number) {
+    this.utf8 = Buffer.allocUnsafeSlow(Math.max(64, bytes));
+    this.dv = new DataView(this.utf8.buffer, this.utf8.byteOffset, this.utf8.byteLength);
+    this.ends = new Uint32Array(Math.max(16, entries));
+    this.chars = new Uint32Array(Math.max(16, entries));
+  }
+
+  /** Room for `bytes` more bytes and `entries` more entries. Growth copies: views keep theirs. */
+  reserve(bytes: number, entries = 1): void {
+    if (this.used + bytes > this.utf8.length) {
+      const next = Buffer.allocUnsafeSlow(Math.max(this.utf8.length * 2, this.used + bytes));
+      next.set(this.utf8.subarray(0, this.used));
+      this.utf8 = next;
+      this.dv = new DataView(next.buffer, next.byteOffset, next.byteLength);
+    }
+    if (this.count + entries > this.ends.length) {
+      const c = Math.max(this.ends.length * 2, this.count + entries);
+      const ends = new Uint32Array(c);
+      ends.set(this.ends);
+      this.ends = ends;
+      const chars = new Uint32Array(c);
+      chars.set(this.chars);
+      this.chars = chars;
+    }
+  }
+
+  /** Appends src[s, e) as one entry of `chars` UTF-16 units (after reserve(e - s)). */
+  pushBytes(src: Uint8Array, s: number, e: number, chars: number): void {
+    const n = e - s;
+    const dst = this.utf8;
+    const at = this.used;
+    if (n < 48) for (let i = 0; i < n; i++) dst[at + i] = src[s + i]!;
+    else dst.set(src.subarray(s, e), at);
+    this.used = at + n;
+    this.ends[this.count] = this.used;
+    this.chars[this.count++] = chars;
+  }
+
+  /** A view of the first `count` entries (stays valid while more are appended). */
+  view(count = this.count): TextEntries {
+    return {
+      count,
+      utf8: this.utf8.subarray(0, count > 0 ? this.ends[count - 1]! : 0),
+      ends: this.ends.subarray(0, count),
+      chars: this.chars.subarray(0, count),
+      wellFormed: this.wellFormed,
+    };
+  }
+
+  bytes(): number {
+    return this.utf8.length + this.ends.byteLength + this.chars.byteLength;
+  }
+}
+
+/** Rows whose strings are joined and encoded with one call. */
+export const chunkRows = 256;
+const chunkChars = 1 << 14;
+
+/** Where a chunk's strings are encoded before they are kept or interned (one per process). */
+class Scratch {
+  buf = Buffer.allocUnsafeSlow(chunkChars * 3);
+  dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  ends = new Uint32Array(chunkRows);
+  reserve(bytes: number): void {
+    if (bytes <= this.buf.length) return;
+    this.buf = Buffer.allocUnsafeSlow(bytes);
+    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
+}
+const scratch = new Scratch();
+
+/**
+ * Encodes strings into `out` at `at` (room for 3 bytes per UTF-16 unit must be there): their
+ * joined text with one call when it is ASCII, else each string on its own — so a lone surrogate
+ * becomes U+FFFD within its own row (joined, it could pair with its neighbour's) and each row's
+ * byte length is known. ends[endsAt + k] receives string k's end; false when a string is not
+ * well-formed.
+ */
+function encodeStrings(p: readonly string[], out: Buffer, at: number, ends: Uint32Array, endsAt: number): boolean {
+  const n = p.length;
+  const text = n === 1 ? p[0]! : p.join('');
+  const w = out as unknown as Utf8Writer;
+  const written = w.utf8Write(text, at, text.length * 3);
+  let wellFormed = true;
+  if (written === text.length) {
+    for (let k = 0; k < n; k++) ends[endsAt + k] = at += p[k]!.length;
+  } else {
+    for (let k = 0; k < n; k++) {
+      const s = p[k]!;
+      const b = w.utf8Write(s, at, s.length * 3);
+      if (b !== s.length && wellFormed && !(s as unknown as WellFormed).isWellFormed()) wellFormed = false;
+      ends[endsAt + k] = at += b;
+    }
+  }
+  return wellFormed;
+}
+
+/** Total UTF-16 units of strings (room to reserve: 3 bytes each). */
+function charsOf(p: readonly string[]): number {
+  let n = 0;
+  for (let k = 0; k < p.length; k++) n += p[k]!.length;
+  return n;
+}
+
+/**
+ * A text column's rows, fed one string per row (NULL rows as ''), encoded per chunk. Plain: the
+ * rows themselves are the entries. Dictionary: each row's bytes are interned (entries in
+ * first-seen order, NULL rows id 0 without an entry) and `idx` holds the row's entry.
+ */
+export class TextBuilder {
+  readonly entries: Utf8Entries;
+  private readonly pending: string[] = [];
+  private pendingChars = 0;
+  /** Rows encoded so far (the rest are pending). */
+  rows = 0;
+  // Dictionary mode: open addressing over entry ids + 1, with each entry's hash.
+  idx: Uint32Array;
+  private table: Int32Array;
+  private hashes: Uint32Array;
+
+  constructor(readonly plain: boolean, capacity: number, private nulls: () => Uint8Array | null) {
+    this.entries = new Utf8Entries(plain ? capacity : 16, plain ? capacity * 16 : 1024);
+    this.idx = new Uint32Array(plain ? 0 : capacity);
+    this.table = new Int32Array(plain ? 0 : 64);
+    this.hashes = new Uint32Array(plain ? 0 : 32);
+  }
+
+  /** Adds row `rows + pending` (rows arrive in order). */
+  push(s: string): void {
+    this.pending.push(s);
+    this.pendingChars += s.length;
+    if (this.pending.length === chunkRows || this.pendingChars >= chunkChars) this.flush();
+  }
+
+  grow(capacity: number): void {
+    if (this.plain) return;
+    const idx = new Uint32Array(capacity);
+    idx.set(this.idx);
+    this.idx = idx;
+  }
+
+  /** Encodes the pending rows. */
+  flush(): void {
+    const p = this.pending;
+    const n = p.length;
+    if (n === 0) return;
+    const room = charsOf(p) * 3;
+    const e = this.entries;
+    if (this.plain) {
+      e.reserve(room, n);
+      const ok = encodeStrings(p, e.utf8, e.used, e.ends, e.count);
+      for (let k = 0; k < n; k++) e.chars[e.count + k] = p[k]!.length;
+      e.count += n;
+      e.used = n > 0 ? e.ends[e.count - 1]! : e.used;
+      if (!ok) e.wellFormed = false;
+    } else {
+      scratch.reserve(room);
+      const ends = scratch.ends;
+      if (!encodeStrings(p, scratch.buf, 0, ends, 0)) e.wellFormed = false;
+      const nulls = this.nulls();
+      let s = 0;
+      for (let k = 0; k < n; k++) {
+        const row = this.rows + k;
+        const end = ends[k]!;
+        this.idx[row] = nulls !== null && nulls[row] === 1 ? 0 : this.intern(s, end, p[k]!.length);
+        s = end;
+      }
+    }
+    this.rows += n;
+    p.length = 0;
+    this.pendingChars = 0;
+  }
+
+  /** The entry id of scratch bytes [s, e), adding an entry when new. */
+  private intern(s: number, e: number, chars: number): number {
+    const b = scratch.buf;
+    const dv = scratch.dv;
+    const h = hashBytes(dv, b, s, e);
+    const entries = this.entries;
+    const n = e - s;
+    const mask = this.table.length - 1;
+    let slot = h & mask;
+    for (;;) {
+      const k = this.table[slot]! - 1;
+      if (k < 0) break;
+      if (this.hashes[k] === h) {
+        const fs = k === 0 ? 0 : entries.ends[k - 1]!;
+        if (entries.ends[k]! - fs === n && sameBytes(dv, b, s, entries.dv, entries.utf8, fs, n)) return k;
+      }
+      slot = (slot + 1) & mask;
+    }
+    const id = entries.count;
+    entries.reserve(n);
+    entries.pushBytes(b, s, e, chars);
+    if (id === this.hashes.length) {
+      const hashes = new Uint32Array(id * 2);
+      hashes.set(this.hashes);
+      this.hashes = hashes;
+    }
+    this.hashes[id] = h;
+    if ((id + 1) * 2 > this.table.length) {
+      this.rehash(this.table.length * 2);
+    } else {
+      this.table[slot] = id + 1;
+    }
+    return id;
+  }
+
+  private rehash(size: number): void {
+    const table = new Int32Array(size);
+    const mask = size - 1;
+    for (let k = 0; k < this.entries.count; k++) {
+      let slot = this.hashes[k]! & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = k + 1;
+    }
+    this.table = table;
+  }
+
+  bytes(): number {
+    return this.entries.bytes() + this.idx.byteLength + this.table.byteLength + this.hashes.byteLength + this.pendingChars * 2;
+  }
+}
+
+/** 32-bit hash of bytes [s, e): 4 bytes per step (murmur3-style mixing). */
+function hashBytes(dv: DataView, b: Uint8Array, s: number, e: number): number {
+  let h = (e - s) ^ 0x9e3779b9;
+  let i = s;
+  for (; i + 4 <= e; i += 4) {
+    h = Math.imul(h ^ dv.getUint32(i, true), 0x85ebca6b);
+    h ^= h >>> 15;
+  }
+  for (; i < e; i++) h = Math.imul(h ^ b[i]!, 0xcc9e2d51);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** a[x, x+n) equals b[y, y+n) (dva, dvb: DataViews over a and b). */
+function sameBytes(dva: DataView, a: Uint8Array, x: number, dvb: DataView, b: Uint8Array, y: number, n: number): boolean {
+  if (n >= 512) return Buffer.compare(a.subarray(x, x + n), b.subarray(y, y + n)) === 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) if (dva.getUint32(x + i, true) !== dvb.getUint32(y + i, true)) return false;
+  for (; i < n; i++) if (a[x + i] !== b[y + i]) return false;
+  return true;
+}
