@@ -469,7 +469,7 @@ export class PgConnection {
       }
       const cursor = parseCursorCommand(sql);
       if (cursor) {
-        await this.sqlCursors.run(cursor, this.txStatus === TransactionStatus.inBlock);
+        await this.sqlCursors.run(cursor, this.txStatus === TransactionStatus.inBlock, abort.signal);
         return true;
       }
       const result = await this.startQuery(sql, abort);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SqlError, type QueryExecutor, type QueryResult, type Value } from '../../engine/query.ts';
 import { PgServer, type PgServerOptions } from './server.ts';
+import { SessionSettings } from '../../planner/session/settings.ts';
 import { RawClient, frontend, errorFields, dataRowValues, rowDescription, type BackendMessage } from './wire-test-client.ts';
 
 const servers: PgServer[] = [];
@@ -335,6 +336,41 @@ test('DEALLOCATE and DISCARD ALL release prepared statements and cursors (what a
   assert.equal(errorFields((await c.query('FETCH 1 FROM h'))[0]!.body).C, '34000');
   c.write(Buffer.concat([frontend.bind('', 's2'), frontend.sync()]));
   assert.equal(errorFields((await c.until('Z'))[0]!.body).C, '26000');
+  c.close();
+});
+
+test('statement_timeout interrupts a slow FETCH: 57014, the cursor is gone, the session continues', { timeout: 20_000 }, async () => {
+  const settings = new SessionSettings('u');
+  settings.set('statement_timeout', '200ms');
+  const slow: QueryExecutor = {
+    async query(sql, signal) {
+      if (sql !== 'select slow') return rows([[1]]);
+      return {
+        command: 'SELECT',
+        columns: [{ name: 'a', type: 'int4' }],
+        chunks: (async function* () {
+          yield [[1]];
+          // the next chunk never comes unless the query is interrupted
+          await new Promise((resolve) => signal?.addEventListener('abort', resolve, { once: true }));
+          throw new SqlError('57014', 'interrupted');
+        })(),
+      };
+    },
+  };
+  const factory = { ...slow, openSession: () => ({ settings, query: slow.query }) } as unknown as QueryExecutor;
+  const { port } = await start(factory);
+  const c = await RawClient.connect(port);
+  await c.startup();
+  await c.query('BEGIN');
+  assert.equal(tag((await c.query('DECLARE s CURSOR FOR select slow'))[0]!), 'DECLARE CURSOR');
+  let r = await c.query('FETCH 1 FROM s');
+  assert.deepEqual(r.filter((m) => m.type === 'D').map((m) => dataRowValues(m.body)), [['1']]);
+  r = await c.query('FETCH ALL FROM s');
+  const err = errorFields(r.find((m) => m.type === 'E')!.body);
+  assert.deepEqual([err.C, err.M], ['57014', 'canceling statement due to statement timeout']);
+  await c.query('ROLLBACK');
+  assert.equal(errorFields((await c.query('FETCH 1 FROM s'))[0]!.body).C, '34000');
+  assert.equal(types(await c.query('select 1')), 'TDCZ');
   c.close();
 });
 

@@ -5,7 +5,7 @@
 import { SqlError, SqlState, type QueryResult } from '../../engine/query.ts';
 import { nextSignificant, tokenize, type Token } from '../../planner/sql/lexer.ts';
 import { Portal } from './portal.ts';
-import { commandTag, fieldDescriptions } from './result-encoding.ts';
+import { canceledError, commandTag, fieldDescriptions } from './result-encoding.ts';
 import type { StatementRunner } from './extended-query.ts';
 import type { FieldDescription } from './backend-messages.ts';
 import { batchLength, batchValues, type BatchedResult } from './row-batches.ts';
@@ -97,7 +97,11 @@ export class SqlCursors {
   constructor(private readonly conn: StatementRunner) {}
 
   /** Runs a cursor command and writes its response. */
-  async run(cmd: CursorCommand, inTransactionBlock: boolean): Promise<void> {
+  /**
+   * signal: the statement's (statement_timeout, cancel). A FETCH/MOVE pulls the cursor's query, so
+   * when it fires the cursor's query is interrupted and the cursor closed (57014).
+   */
+  async run(cmd: CursorCommand, inTransactionBlock: boolean, signal?: AbortSignal): Promise<void> {
     switch (cmd.kind) {
       case 'declare': {
         if (!cmd.hold && !inTransactionBlock) throw new SqlError('25P01', 'DECLARE CURSOR can only be used in transaction blocks');
@@ -117,9 +121,13 @@ export class SqlCursors {
         this.conn.out.rowDescription(fieldDescriptions(result.columns, formats));
         let rows = 0;
         this.conn.setRunning(cursor.portal.abort);
+        const unlink = linkAbort(signal, cursor.portal.abort);
         try {
           for await (const batch of result.batches) rows += await this.conn.sendRows(types, batch, formats);
+        } catch (err) {
+          throw await this.interrupted(cmd.name, signal, err);
         } finally {
+          unlink();
           this.conn.setRunning(null);
         }
         this.conn.out.commandComplete(commandTag('FETCH', result.fetched()));
@@ -129,13 +137,17 @@ export class SqlCursors {
         const { portal } = this.cursor(cmd.name);
         let rows = 0;
         this.conn.setRunning(portal.abort);
+        const unlink = linkAbort(signal, portal.abort);
         try {
           while (rows < cmd.count) {
             const batch = await portal.nextBatch(cmd.count === Infinity ? 0 : cmd.count - rows);
             if (!batch) break;
             rows += batchLength(batch);
           }
+        } catch (err) {
+          throw await this.interrupted(cmd.name, signal, err);
         } finally {
+          unlink();
           this.conn.setRunning(null);
         }
         this.conn.out.commandComplete(commandTag('MOVE', rows));
@@ -194,6 +206,14 @@ export class SqlCursors {
     return portal && columns ? fieldDescriptions(columns, portal.formats(columns.length)) : null;
   }
 
+  /** The error to report for a failed FETCH/MOVE: 57014 when the statement was timed out or canceled (its cursor is gone then). */
+  private async interrupted(name: string, signal: AbortSignal | undefined, err: unknown): Promise<unknown> {
+    const fired = signal?.aborted ? signal : this.cursors.get(name)?.portal.abort.signal; // statement_timeout, or a CancelRequest
+    if (!fired?.aborted) return err;
+    await this.closeWhere((n) => n === name);
+    return canceledError(fired);
+  }
+
   private cursor(name: string): Cursor {
     const cursor = this.cursors.get(name);
     if (!cursor) throw new SqlError('34000', `cursor "${name}" does not exist`);
@@ -216,4 +236,13 @@ export class SqlCursors {
       await c.portal.close();
     }
   }
+}
+
+/** Aborts `target` when `signal` fires (until the returned function unlinks them). */
+function linkAbort(signal: AbortSignal | undefined, target: AbortController): () => void {
+  if (!signal) return () => {};
+  const onAbort = (): void => target.abort(signal.reason);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
 }
