@@ -179,7 +179,7 @@ export class ExtendedQuery {
         await this.cursors.run(cmd, this.conn.txStatus === TransactionStatus.inBlock);
         return true;
       }
-      portal.result = this.cursors.fetchResult(cmd); // rows stream out under Execute's row limit
+      portal.result = this.cursors.fetchResult(cmd, portal.abort.signal); // rows stream out under Execute's row limit
     }
     const disarm = armStatementTimeout(portal.abort, this.conn.statementTimeoutMs());
     try {

@@ -339,7 +339,7 @@ test('DEALLOCATE and DISCARD ALL release prepared statements and cursors (what a
   c.close();
 });
 
-test('statement_timeout interrupts a slow FETCH: 57014, the cursor is gone, the session continues', { timeout: 20_000 }, async () => {
+test('statement_timeout interrupts a slow FETCH (simple and extended): 57014, the cursor is gone, the session continues', { timeout: 20_000 }, async () => {
   const settings = new SessionSettings('u');
   settings.set('statement_timeout', '200ms');
   const slow: QueryExecutor = {
@@ -370,6 +370,14 @@ test('statement_timeout interrupts a slow FETCH: 57014, the cursor is gone, the 
   assert.deepEqual([err.C, err.M], ['57014', 'canceling statement due to statement timeout']);
   await c.query('ROLLBACK');
   assert.equal(errorFields((await c.query('FETCH 1 FROM s'))[0]!.body).C, '34000');
+  // the same through Parse/Bind/Execute
+  await c.query('BEGIN');
+  await c.query('DECLARE e CURSOR FOR select slow');
+  c.write(Buffer.concat([frontend.parse('', 'FETCH ALL FROM e'), frontend.bind(), frontend.execute(), frontend.sync()]));
+  r = await c.until('Z');
+  assert.equal(types(r), '12DEZ');
+  assert.equal(errorFields(r[3]!.body).C, '57014');
+  await c.query('ROLLBACK');
   assert.equal(types(await c.query('select 1')), 'TDCZ');
   c.close();
 });

@@ -167,17 +167,28 @@ export class SqlCursors {
   /**
    * FETCH as a result: the cursor's columns, and rows pulled from the cursor only as the
    * consumer reads them (so the extended protocol's Execute row limit and backpressure apply).
+   * signal (the FETCH's statement_timeout/cancel) interrupts a pull from the cursor (57014, cursor closed).
    * fetched() is the count for the FETCH tag (PostgreSQL's tag counts the whole FETCH, even when
    * Execute sent it in pieces). Throws 34000 if there is no such cursor.
    */
-  fetchResult(cmd: { name: string; count: number }): FetchResult {
+  fetchResult(cmd: { name: string; count: number }, signal?: AbortSignal): FetchResult {
     const { portal } = this.cursor(cmd.name);
     const columns = portal.result!.columns;
     let rows = 0;
+    const interrupted = (err: unknown): Promise<unknown> => this.interrupted(cmd.name, signal, err);
     // rows stay undecoded DuckDB chunks (row-batches.ts) until the connection encodes them
     const batches = (async function* () {
       while (rows < cmd.count) {
-        const batch = await portal.nextBatch(cmd.count === Infinity ? 0 : cmd.count - rows);
+        // linked only while pulling: the FETCH portal's own close must not end the cursor
+        const unlink = linkAbort(signal, portal.abort);
+        let batch;
+        try {
+          batch = await portal.nextBatch(cmd.count === Infinity ? 0 : cmd.count - rows);
+        } catch (err) {
+          throw await interrupted(err);
+        } finally {
+          unlink();
+        }
         if (!batch) return;
         rows += batchLength(batch);
         yield batch;
