@@ -191,7 +191,18 @@ struct LocalState {
   ZSTD_DCtx* dctx = nullptr;
   std::vector<DecodedBuffers> buffers;  // per plan column
   std::vector<ColumnData> current;      // per plan column: what the current batch reads
-  ~LocalState() { ZSTD_freeDCtx(dctx); }
+  // Per plan column: the batch's dictionary as a DuckDB vector (VARCHAR with ids), which output
+  // vectors reference and slice: each string is copied once per batch, not once per row, and
+  // DuckDB sees dictionary vectors. Its buffers are shared, so chunks outlive our handle.
+  std::vector<duckdb_vector> dicts;
+  void DropDict(size_t c) {
+    if (dicts[c]) duckdb_destroy_vector(&dicts[c]);
+    dicts[c] = nullptr;
+  }
+  ~LocalState() {
+    for (size_t c = 0; c < dicts.size(); c++) DropDict(c);
+    ZSTD_freeDCtx(dctx);
+  }
 };
 
 template <typename T>
@@ -245,8 +256,11 @@ void LocalInit(duckdb_init_info info) {
   l->dctx = ZSTD_createDCtx();
   l->buffers.resize(plan->columns.size());
   l->current.resize(plan->columns.size());
+  l->dicts.resize(plan->columns.size(), nullptr);
   duckdb_init_set_init_data(info, l, DeleteAs<LocalState>);
 }
+
+duckdb_vector DictionaryVector(const ColumnData& c, duckdb_logical_type type);
 
 // Makes the projected columns of a newly claimed batch readable (decoding sealed ones).
 bool OpenBatch(const GlobalState& g, LocalState& l, const Batch& batch, std::string& error) {
@@ -269,6 +283,14 @@ bool OpenBatch(const GlobalState& g, LocalState& l, const Batch& batch, std::str
       cur.utf8 = v.utf8;
       cur.offsets = v.offsets;
       cur.entries = v.entries;
+    }
+  }
+  for (int64_t c : g.projection) {
+    if (c < 0) continue;
+    l.DropDict(c);
+    const ColumnData& cur = l.current[c];
+    if (g.plan->columns[c].out == Out::kVarchar && cur.idx && cur.entries < batch.rows) {
+      l.dicts[c] = DictionaryVector(cur, g.plan->columns[c].type);
     }
   }
   return true;
@@ -323,6 +345,50 @@ bool FillEnum(O* out, const ColumnData& c, size_t from, size_t n) {
     if (!Entry(c, from + i, c.remapLen, &id)) return false;
     out[i] = id == UINT32_MAX ? 0 : static_cast<O>(c.remap[id]);
   }
+  return true;
+}
+
+// Writes one string: inline (zero-padded, as DuckDB compares them) or into the vector's heap.
+inline void PutString(duckdb_vector vec, duckdb_string_t* out, size_t i, const char* p, uint32_t len) {
+  if (len <= 12) {
+    duckdb_string_t& str = out[i];
+    std::memset(&str, 0, sizeof str);
+    str.value.inlined.length = len;
+    std::memcpy(str.value.inlined.inlined, p, len);
+  } else {
+    duckdb_vector_assign_string_element_len(vec, i, p, len);
+  }
+}
+
+// The batch's dictionary as a VARCHAR vector, with one more entry (NULL) for NULL rows.
+duckdb_vector DictionaryVector(const ColumnData& c, duckdb_logical_type type) {
+  duckdb_vector dict = duckdb_create_vector(type, c.entries + 1);
+  auto* out = static_cast<duckdb_string_t*>(duckdb_vector_get_data(dict));
+  for (size_t k = 0; k < c.entries; k++) {
+    PutString(dict, out, k, c.utf8 + c.offsets[k], c.offsets[k + 1] - c.offsets[k]);
+  }
+  std::memset(&out[c.entries], 0, sizeof out[c.entries]);
+  duckdb_vector_ensure_validity_writable(dict);
+  duckdb_validity_set_row_invalid(duckdb_vector_get_validity(dict), c.entries);
+  return dict;
+}
+
+// Output rows as a slice of the batch's dictionary vector; false on an out-of-range id.
+bool FillFromDictionary(duckdb_vector vec, duckdb_vector dict, const ColumnData& c, size_t from, size_t n) {
+  // A fresh selection per chunk: the dictionary vector shares it, and a chunk may outlive the call.
+  duckdb_selection_vector sel = duckdb_create_selection_vector(n);
+  sel_t* s = duckdb_selection_vector_get_data_ptr(sel);
+  for (size_t i = 0; i < n; i++) {
+    uint32_t id;
+    if (!Entry(c, from + i, c.entries, &id)) {
+      duckdb_destroy_selection_vector(sel);
+      return false;
+    }
+    s[i] = (id == UINT32_MAX || (c.nulls && c.nulls[from + i])) ? static_cast<sel_t>(c.entries) : id;
+  }
+  duckdb_vector_reference_vector(vec, dict);
+  duckdb_slice_vector(vec, sel, n);
+  duckdb_destroy_selection_vector(sel);
   return true;
 }
 
@@ -386,17 +452,7 @@ bool FillVector(duckdb_vector vec, const OutputColumn& col, const ColumnData& c,
         if (nulls && nulls[i]) continue;
         uint32_t id;
         if (!Entry(c, from + i, c.entries, &id)) return false;
-        uint32_t at = c.offsets[id];
-        uint32_t len = c.offsets[id + 1] - at;
-        if (len <= 12) {
-          // Inlined strings live in the vector itself (zero-padded, as DuckDB compares them).
-          duckdb_string_t& str = out[i];
-          std::memset(&str, 0, sizeof str);
-          str.value.inlined.length = len;
-          std::memcpy(str.value.inlined.inlined, c.utf8 + at, len);
-        } else {
-          duckdb_vector_assign_string_element_len(vec, i, c.utf8 + at, len);
-        }
+        PutString(vec, out, i, c.utf8 + c.offsets[id], c.offsets[id + 1] - c.offsets[id]);
       }
       return true;
     }
@@ -438,7 +494,9 @@ void Scan(duckdb_function_info info, duckdb_data_chunk output) {
       SetAllNull(vec, n);
       continue;
     }
-    if (!FillVector(vec, plan.columns[c], l->current[c], l->row, n)) {
+    bool ok = l->dicts[c] ? FillFromDictionary(vec, l->dicts[c], l->current[c], l->row, n)
+                          : FillVector(vec, plan.columns[c], l->current[c], l->row, n);
+    if (!ok) {
       std::string message = "wiretap_scan: column " + plan.columns[c].name + " has a dictionary id out of range";
       duckdb_function_set_error(info, message.c_str());
       return;
