@@ -42,7 +42,9 @@ export default async function (args: string[]): Promise<object> {
       const stats = await Promise.all(healthPorts.map(async (p) => ((await (await fetch(`http://127.0.0.1:${p}/stats`)).json()) as { fragments: { lastFragmentMs: number } }).fragments.lastFragmentMs));
       return Math.max(...stats);
     };
-    const measure = async (sql: string) => {
+    // a query that fails (e.g. an engine bug on the agents) is reported, the others still measured
+    const measure = (sql: string) => measureOne(sql).catch((err: Error) => ({ error: err.message, bytesShipped: NaN }));
+    const measureOne = async (sql: string) => {
       const out: Array<{ ms: number; slowestAgentMs: number; bytes: number; rowsShipped: number; fetchMs: number; mergeMs: number }> = [];
       for (let i = 0; i < runs; i++) {
         const t = performance.now();

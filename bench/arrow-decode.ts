@@ -1,0 +1,58 @@
+// `npm run bench -- arrow-decode [--rounds N]`: the broker's Arrow decode of agent messages,
+// apache-arrow's per-value get() (how server/agent/arrow-codec.ts decoded before) vs
+// decodeChunk's direct buffer reads, on two messages: a partial group-by answer (48 groups × 6
+// partial columns, what each of 100 nodes sends in cluster-scale's group-by) and 2,048 shipped
+// http rows. Rounds alternate the two decoders; reports median µs per message and the ratio.
+import { parseArgs } from 'node:util';
+import { tableFromIPC } from 'apache-arrow';
+import { decodeChunk, encodeChunk } from '../server/agent/arrow-codec.ts';
+import type { ResultColumn, Value } from '../engine/query.ts';
+import type { ColumnType } from '../engine/schema.ts';
+
+/** The previous decoder: tableFromIPC, then vector.get(r) per value. */
+function decodeByGet(bytes: Uint8Array): Value[][] {
+  const table = tableFromIPC(bytes);
+  const types = table.schema.fields.map((f) => (f.metadata.get('wiretap.type') ?? 'text') as ColumnType);
+  const rows: Value[][] = Array.from({ length: table.numRows }, () => new Array(types.length));
+  types.forEach((t, i) => {
+    const col = table.getChildAt(i)!;
+    for (let r = 0; r < table.numRows; r++) {
+      const v = col.get(r);
+      rows[r]![i] = v === null ? null : t === 'int8' || t === 'timestamptz' ? BigInt(v as bigint) : (v as Value);
+    }
+  });
+  return rows;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export default async function arrowDecode(args: string[]): Promise<object> {
+  const { values } = parseArgs({ args, options: { rounds: { type: 'string' } } });
+  const rounds = Number(values.rounds ?? 30);
+  const partialCols: ResultColumn[] = [
+    { name: '_g0', type: 'text' }, { name: '_g1', type: 'int4' }, { name: '_p0', type: 'int8' },
+    { name: '_p1', type: 'numeric' }, { name: '_p2', type: 'int8' }, { name: '_p3', type: 'int8' },
+  ];
+  const partial = encodeChunk(partialCols, Array.from({ length: 48 }, (_, i) => [`/api/items/${i % 16}`, i % 3 ? 200 : 500, BigInt(i * 104), String(i * 1_000_003), BigInt(i * 104), BigInt(i * 7_919)]));
+  const rowCols: ResultColumn[] = [
+    { name: 'time_', type: 'timestamptz' }, { name: 'upid', type: 'uuid' }, { name: 'remote_addr', type: 'text' }, { name: 'remote_port', type: 'int4' },
+    { name: 'req_method', type: 'text' }, { name: 'req_path', type: 'text' }, { name: 'resp_status', type: 'int4' }, { name: 'latency', type: 'int8' },
+  ];
+  const shipped = encodeChunk(rowCols, Array.from({ length: 2048 }, (_, i) => [
+    1_767_225_600_000_000n + BigInt(i) * 1000n, '3c603ba0-0000-1005-0000-0000000de2b0', `10.0.${i >> 8}.${i & 255}`, 40_000 + i,
+    i % 5 ? 'GET' : 'POST', `/api/items/${i % 1000}`, i % 10 ? 200 : 500, BigInt(1_000_000 + i),
+  ]));
+  const out: Record<string, object> = {};
+  for (const [name, msg, reps] of [['partialGroupBy48', partial, 200], ['shippedRows2048', shipped, 5]] as const) {
+    const us: Record<'get' | 'direct', number[]> = { get: [], direct: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const v of r % 2 ? (['get', 'direct'] as const) : (['direct', 'get'] as const)) {
+        const t0 = performance.now();
+        for (let i = 0; i < reps; i++) { if (v === 'get') decodeByGet(msg); else decodeChunk(msg); }
+        us[v].push(((performance.now() - t0) * 1000) / reps);
+      }
+    }
+    out[name] = { bytes: msg.byteLength, getUs: +median(us.get).toFixed(1), directUs: +median(us.direct).toFixed(1), ratio: +(median(us.direct) / median(us.get)).toFixed(3) };
+  }
+  return { rounds, ...out };
+}
