@@ -2,8 +2,8 @@
 // them) and the UTC offset of a zone at an instant, which the wire server's text output of
 // timestamptz uses (binary output is UTC by definition). IANA names go through Intl (ICU's tz
 // data); fixed offsets are computed here. Offsets are cached per UTC day, and per hour inside a
-// day whose start and end differ: tz data never changes a zone's offset twice within a day (and
-// back), nor twice within an hour, so a span whose start and end agree is constant.
+// day whose start and end differ. This assumes a zone never changes its offset and back within
+// one day (nor twice within an hour) — true of DST rules; a span whose ends agree is constant.
 import { SqlError } from '../../engine/query.ts';
 
 export interface TimeZone {
