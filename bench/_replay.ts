@@ -4,6 +4,9 @@ import { ConnectionTracker } from '../collector/conn/tracker.ts';
 import { newStats, type CollectorStats } from '../collector/stats.ts';
 import type { SocketEvent } from '../collector/events.ts';
 import type { Protocol } from '../collector/protocol.ts';
+import { LegacyHttpProtocol } from '../collector/http/legacy/protocol.ts';
+import { KafkaProtocol } from '../collector/kafka/protocol.ts';
+import { MysqlProtocol } from '../collector/mysql/protocol.ts';
 import type { RowSink } from '../engine/schema.ts';
 
 /** Counts rows and drops them: the benchmarks measure parsing, not storage. */
@@ -27,6 +30,11 @@ export interface ReplayTiming {
   rows: number;
   stats: CollectorStats;
 }
+
+/** The collector's protocols with the frozen pre-rework HTTP parser (`--baseline`). */
+export const legacyHttp = (stats: CollectorStats): Protocol[] => [
+  new LegacyHttpProtocol(stats), new MysqlProtocol(stats), new KafkaProtocol(stats),
+];
 
 /**
  * Replays the batches through a fresh tracker `rounds` times and keeps the fastest run.

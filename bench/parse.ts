@@ -13,15 +13,8 @@ import os from 'node:os';
 import { ConnectionTracker } from '../collector/conn/tracker.ts';
 import type { SocketEvent } from '../collector/events.ts';
 import { FIXTURES } from '../collector/fuzz/corpus.ts';
-import { LegacyHttpProtocol } from '../collector/http/legacy/protocol.ts';
-import { KafkaProtocol } from '../collector/kafka/protocol.ts';
-import { MysqlProtocol } from '../collector/mysql/protocol.ts';
-import type { Protocol } from '../collector/protocol.ts';
 import { PcapSource } from '../collector/sources/pcap.ts';
-import type { CollectorStats } from '../collector/stats.ts';
-import { CountingSink, timeReplay } from './_replay.ts';
-
-const legacy = (stats: CollectorStats): Protocol[] => [new LegacyHttpProtocol(stats), new MysqlProtocol(stats), new KafkaProtocol(stats)];
+import { CountingSink, legacyHttp as legacy, timeReplay } from './_replay.ts';
 
 /** The recording's events, without connections that carried no data (the recorder's probes). */
 async function recorded(name: string): Promise<SocketEvent[]> {
