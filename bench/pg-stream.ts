@@ -63,6 +63,15 @@ export default async function pgStream(args: string[]): Promise<object> {
     };
     const bestNodePg: Record<string, number> = {};
     const bestPsql: Record<string, number> = {};
+    // CPU of this process (wiretap's server: all its threads, DuckDB's included) per client run —
+    // steadier than wall time on a loaded machine; PostgreSQL's runs elsewhere and is not counted.
+    const bestCpu: Record<string, number> = {};
+    const cpuSeconds = async (name: string, f: () => Promise<unknown>): Promise<void> => {
+      const c0 = process.cpuUsage();
+      await f();
+      const c = process.cpuUsage(c0);
+      bestCpu[name] = Math.min(bestCpu[name] ?? Infinity, (c.user + c.system) / 1e6);
+    };
     for (let round = 0; round < runs; round++) {
       for (const [name, t] of Object.entries(targets)) {
         process.stderr.write(`round ${round + 1}: ${name}\n`);
@@ -70,10 +79,14 @@ export default async function pgStream(args: string[]): Promise<object> {
         if (t.native) delete process.env.WIRETAP_PG_NATIVE_ROWS;
         else process.env.WIRETAP_PG_NATIVE_ROWS = '0';
         try {
-          const r = await nodePg(t.port, t.user, sql);
-          if (r.rows !== rows) throw new Error(`node-pg got ${r.rows} rows from ${name}`);
-          bestNodePg[name] = Math.min(bestNodePg[name] ?? Infinity, r.seconds);
-          bestPsql[name] = Math.min(bestPsql[name] ?? Infinity, await psqlSeconds(t.port, t.user, sql));
+          await cpuSeconds(`${name}NodePg`, async () => {
+            const r = await nodePg(t.port, t.user, sql);
+            if (r.rows !== rows) throw new Error(`node-pg got ${r.rows} rows from ${name}`);
+            bestNodePg[name] = Math.min(bestNodePg[name] ?? Infinity, r.seconds);
+          });
+          await cpuSeconds(`${name}Psql`, async () => {
+            bestPsql[name] = Math.min(bestPsql[name] ?? Infinity, await psqlSeconds(t.port, t.user, sql));
+          });
         } finally {
           delete process.env.WIRETAP_PG_NATIVE_ROWS;
         }
@@ -82,6 +95,9 @@ export default async function pgStream(args: string[]): Promise<object> {
     const result = (name: string) => ({
       nodePgRowsPerSec: Math.round(rows / bestNodePg[name]!), psqlRowsPerSec: Math.round(rows / bestPsql[name]!),
       nodePgSeconds: +bestNodePg[name]!.toFixed(3), psqlSeconds: +bestPsql[name]!.toFixed(3),
+      ...(name === 'postgres15' ? {} : {
+        serverCpuSecondsNodePg: +bestCpu[`${name}NodePg`]!.toFixed(2), serverCpuSecondsPsql: +bestCpu[`${name}Psql`]!.toFixed(2),
+      }),
     });
     const wiretap = result('wiretap');
     const wiretapJs = result('wiretapJs');
