@@ -160,14 +160,20 @@ const nameHash = (h: number, c: number): number => (Math.imul(h, 31) + c) | 0;
 // Common names by hash of their lower-case bytes: open addressing, linear probing.
 const SLOTS = 512;
 const slotName: string[] = new Array<string>(SLOTS).fill('');
-const slotBytes: Uint8Array[] = new Array<Uint8Array>(SLOTS).fill(new Uint8Array(0));
-for (const name of COMMON_NAMES) {
-  let h = 0;
-  for (let k = 0; k < name.length; k++) h = nameHash(h, name.charCodeAt(k));
-  let slot = h & (SLOTS - 1);
-  while (slotName[slot] !== '') slot = (slot + 1) & (SLOTS - 1);
-  slotName[slot] = name;
-  slotBytes[slot] = Buffer.from(name, 'latin1');
+/** Where each slot's name bytes are in NAME_BYTES (one array: monomorphic element access). */
+const slotOffset = new Int32Array(SLOTS);
+const NAME_BYTES = new Uint8Array(COMMON_NAMES.reduce((n, s) => n + s.length, 0));
+{
+  let off = 0;
+  for (const name of COMMON_NAMES) {
+    let h = 0;
+    for (let k = 0; k < name.length; k++) h = nameHash(h, name.charCodeAt(k));
+    let slot = h & (SLOTS - 1);
+    while (slotName[slot] !== '') slot = (slot + 1) & (SLOTS - 1);
+    slotName[slot] = name;
+    slotOffset[slot] = off;
+    for (let k = 0; k < name.length; k++) NAME_BYTES[off++] = name.charCodeAt(k);
+  }
 }
 
 /** The common name equal (ignoring ASCII case) to buf[s..e) whose hash is h, or ''. */
@@ -175,11 +181,12 @@ function commonName(buf: Buffer, s: number, e: number, h: number): string {
   for (let slot = h & (SLOTS - 1); ; slot = (slot + 1) & (SLOTS - 1)) {
     const name = slotName[slot]!;
     if (name === '') return '';
-    const bytes = slotBytes[slot]!;
-    if (bytes.length !== e - s) continue;
-    let j = 0;
-    while (j < bytes.length && LOWER_TCHAR[buf[s + j]!] === bytes[j]) j++;
-    if (j === bytes.length) return name;
+    const len = name.length;
+    if (len !== e - s) continue;
+    const off = slotOffset[slot]! - s;
+    let j = s;
+    while (j < e && LOWER_TCHAR[buf[j]!] === NAME_BYTES[off + j]) j++;
+    if (j === e) return name;
   }
 }
 
