@@ -49,6 +49,8 @@ const values = `select i, (i % 300)::smallint as s, i * 1.5 as d, (i / 3)::float
     (i / 7)::decimal(12, 2) as dec, (i * 1000)::hugeint as h, '\\x00ff'::blob as by
   from range(5000) t(i)`;
 
+const lists = 'select i, [i, null, i + 1] as l from range(3000) t(i)';
+
 /** Runs the script on a fresh session; returns every message except BackendKeyData (random keys). */
 async function script(): Promise<BackendMessage[]> {
   const c = await RawClient.connect(port);
@@ -67,6 +69,9 @@ async function script(): Promise<BackendMessage[]> {
       keep(await c.until('Z'));
     }
     c.write(Buffer.concat([frontend.parse('', events), frontend.bind('', '', [], [1]), frontend.execute('', 4095), frontend.execute('', 0), frontend.sync()]));
+    keep(await c.until('Z'));
+    // a LIST column: the JS encoders, from slices of the same chunks
+    c.write(Buffer.concat([frontend.parse('', lists), frontend.bind(), frontend.execute('', 1000), frontend.execute('', 7), frontend.execute('', 0), frontend.sync()]));
     keep(await c.until('Z'));
     // SQL cursors: FETCH n, MOVE, FETCH ALL, and FETCH through Execute with a row limit
     keep(await c.query('begin'));
@@ -107,7 +112,7 @@ test('native and JS DataRows: the same bytes for the whole protocol script', { t
   assert.equal(native.length, js.length);
   const counts = (ms: BackendMessage[]) => ms.reduce((m, x) => m.set(x.type, (m.get(x.type) ?? 0) + 1), new Map<string, number>());
   assert.deepEqual(counts(native), counts(js));
-  assert.equal(counts(native).get('s'), 3 * 3 + 1 + 1, 'PortalSuspended after each limited Execute');
+  assert.equal(counts(native).get('s'), 3 * 3 + 1 + 2 + 1, 'PortalSuspended after each limited Execute');
   const tags = native.filter((m) => m.type === 'C').map((m) => m.body.toString('utf8', 0, m.body.length - 1));
   assert.deepEqual(tags.filter((t) => /^(FETCH|MOVE)/.test(t)), ['FETCH 2100', 'MOVE 100', 'FETCH 5', 'FETCH 2795', 'FETCH 5000']);
   assert.ok(bytes(native).equals(bytes(js)), 'identical backend bytes');

@@ -41,6 +41,8 @@ export class DuckRows {
     readonly chunk: DuckDBDataChunk,
     readonly start: number,
     readonly end: number,
+    /** The chunk decoded once, shared by its slices (small Execute row limits on the JS path). */
+    private readonly decoded: { rows?: Value[][] } = {},
   ) {}
 
   get count(): number {
@@ -49,12 +51,12 @@ export class DuckRows {
 
   /** Rows [from, to) of this range. */
   slice(from: number, to: number): DuckRows {
-    return new DuckRows(this.source, this.chunk, this.start + from, this.start + Math.min(to, this.count));
+    return new DuckRows(this.source, this.chunk, this.start + from, this.start + Math.min(to, this.count), this.decoded);
   }
 
   /** The rows as Values (for the JS encoders and for consumers that read values). */
   values(): Value[][] {
-    const all = chunkValues(this.chunk, this.source.types);
+    const all = (this.decoded.rows ??= chunkValues(this.chunk, this.source.types));
     return this.start === 0 && this.end === all.length ? all : all.slice(this.start, this.end);
   }
 }
