@@ -1,7 +1,8 @@
 // Sealing: a hot batch becomes an immutable, compressed batch. Per column: compact integer widths
 // (offsets from the batch minimum, or deltas for time), per-batch dictionaries for strings, then
 // zstd per buffer. Decoding is per column, so a query decompresses only the columns it reads.
-import { Compressor, decompress } from 'zstd-napi';
+import { decompress } from 'zstd-napi';
+import zstd from 'zstd-napi/binding.js';
 import type { Upid } from '../upid.ts';
 import type { DecodedColumn, Indices, ScanBatch, ZoneMap } from './decoded.ts';
 import type { HotBatch, TextRows } from './hot-batch.ts';
@@ -22,19 +23,26 @@ export interface CompressionOptions {
   level: number;
 }
 
-/** One compression context per level, parameters set once (zstd-napi's compress() resets them per call). */
-const compressors = new Map<number, Compressor>();
+// Sealing allocates only what the sealed batch keeps: values are packed into one scratch area and
+// compressed into another, then copied out at their exact size. (Every ArrayBuffer allocated
+// counts towards V8's external-memory trigger for full GCs, whose cost grows with the heap.)
+const cctx = new zstd.CCtx();
+let zScratch = Buffer.allocUnsafeSlow(1 << 16);
+let packScratch = new ArrayBuffer(1 << 18);
 
-/** zstd output may sit in an oversized allocation; copy so the budget counts what is held. */
+function scratchFor(bytes: number): ArrayBuffer {
+  if (bytes > packScratch.byteLength) packScratch = new ArrayBuffer(Math.max(bytes, packScratch.byteLength * 2));
+  return packScratch;
+}
+
+/** zstd-compressed copy of `bytes`, exactly sized (the budget counts what is held). */
 function z(bytes: Uint8Array, o: CompressionOptions): Uint8Array {
-  let zc = compressors.get(o.level);
-  if (!zc) {
-    zc = new Compressor();
-    zc.setParameters({ compressionLevel: o.level });
-    compressors.set(o.level, zc);
-  }
-  const c = zc.compress(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  return c.buffer.byteLength > c.byteLength * 1.1 + 64 ? new Uint8Array(c) : c;
+  const bound = zstd.compressBound(bytes.byteLength);
+  if (bound > zScratch.length) zScratch = Buffer.allocUnsafeSlow(Math.max(bound, zScratch.length * 2));
+  const n = cctx.compress(zScratch, bytes, o.level);
+  const out = new Uint8Array(n);
+  out.set(zScratch.subarray(0, n));
+  return out;
 }
 
 function unz(bytes: Uint8Array): Buffer {
@@ -46,9 +54,10 @@ function widthFor(range: number): 1 | 2 | 4 {
 }
 
 function pack(values: ArrayLike<number>, rows: number, base: number, width: 1 | 2 | 4, o: CompressionOptions): Packed {
-  const out = width === 1 ? new Uint8Array(rows) : width === 2 ? new Uint16Array(rows) : new Uint32Array(rows);
+  const buf = scratchFor(rows * width);
+  const out = width === 1 ? new Uint8Array(buf, 0, rows) : width === 2 ? new Uint16Array(buf, 0, rows) : new Uint32Array(buf, 0, rows);
   for (let i = 0; i < rows; i++) out[i] = values[i]! - base;
-  return { width, data: z(new Uint8Array(out.buffer), o) };
+  return { width, data: z(new Uint8Array(buf, 0, rows * width), o) };
 }
 
 function unpack(p: Packed, rows: number): Indices {
@@ -121,7 +130,7 @@ function encodeFloat(
   if (integral && kind === 'time') {
     // Times arrive nearly sorted: zigzag deltas are small and compress far better than offsets.
     let ok = true;
-    const deltas = new Uint32Array(rows);
+    const deltas = new Uint32Array(scratchFor(rows * 4), 0, rows);
     let prev = min;
     for (let i = 0; i < rows; i++) {
       const d = values[i]! - prev;
@@ -130,7 +139,7 @@ function encodeFloat(
       deltas[i] = zz;
       prev = values[i]!;
     }
-    if (ok) return { kind, mode: 'delta', base: min, ints: { width: 4, data: z(new Uint8Array(deltas.buffer), o) }, raw: null, nulls };
+    if (ok) return { kind, mode: 'delta', base: min, ints: { width: 4, data: z(new Uint8Array(deltas.buffer, 0, rows * 4), o) }, raw: null, nulls };
   }
   if (integral && max - min <= 0xffff_ffff) {
     return { kind, mode: 'offset', base: min, ints: pack(values, rows, min, widthFor(max - min), o), raw: null, nulls };
