@@ -1,5 +1,5 @@
 // `npm run bench -- tls-node-overhead [--seconds 3] [--rounds 5] [--connections 8]
-//                                     [--variants tls,notls]`
+//                                     [--variants tls,notls,tls-nobio]`
 // What TLS capture costs a node https service: a node https server (tiny responses) under a
 // node keep-alive client (`--connections` requests in flight) on 127.0.0.1, rounds alternating
 // "off" and "on" (the collector with its TLS uprobes: SSL_read/SSL_write(_ex) + return,
@@ -81,7 +81,9 @@ export default async function tlsNodeOverhead(args: string[]): Promise<object> {
   const rounds = opt(args, '--rounds', 5);
   const conns = opt(args, '--connections', 8);
   // tls: the collector with its TLS uprobes; notls: the same without them (syscalls only,
-  // the ciphertext counted and skipped) — the difference is what the uprobes cost.
+  // the ciphertext counted and skipped) — the difference is what the uprobes cost;
+  // tls-nobio: SSL_* probes on node without BIO_write (nothing binds, so nothing ships) —
+  // tls minus this is what the BIO_write probe and shipping cost the traced processes.
   const variants = optStr(args, '--variants', 'tls,notls').split(',');
   const skip = probe() ?? missing(['openssl']) ?? (hasStaticOpenssl(process.execPath) ? null : `${process.execPath} links OpenSSL dynamically`);
   if (skip) return { skipped: skip };
@@ -113,6 +115,7 @@ export default async function tlsNodeOverhead(args: string[]): Promise<object> {
         };
         const collector = new Collector(source, sink);
         await collector.start();
+        if (v === 'tls-nobio') source.native!.attachTls(`/proc/${server.pid}/exe`, false);
         const res = await load(port, server.pid!, seconds, conns);
         addProgStats((cost[v] ??= {}), source.native?.progStats() ?? []);
         await collector.stop();
