@@ -32,12 +32,15 @@ export function bigintToNumber(v: bigint): number {
 /** A time column's value (bigint or number ns since the epoch) as whole µs, floored, exact. */
 export function timeUs(v: unknown): number {
   if (typeof v === 'bigint') {
-    if (v < int64Min || v > int64Max) return Number(v / 1000n) - (v < 0n && v % 1000n !== 0n ? 1 : 0);
-    big[0] = v;
-    // v = hi·2^32 + lo and 2^32 = 1000·4294967 + 296: every term below stays exact in a double.
-    const hi = halves[hiWord]!;
-    const lo = halves[loWord]! >>> 0;
-    return hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
+    if (v >= int64Min && v <= int64Max) {
+      big[0] = v;
+      // v = hi·2^32 + lo and 2^32 = 1000·4294967 + 296: below 2^62 ns (year 2116) every term
+      // stays exact in a double.
+      const hi = halves[hiWord]!;
+      const lo = halves[loWord]! >>> 0;
+      if (hi < 0x4000_0000 && hi >= -0x4000_0000) return hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
+    }
+    return Number(v / 1000n - (v < 0n && v % 1000n !== 0n ? 1n : 0n));
   }
   return Math.floor(Number(v) / 1000);
 }
