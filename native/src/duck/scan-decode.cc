@@ -108,7 +108,7 @@ bool DecodeColumn(ZSTD_DCtx* dctx, const EncodedColumn& e, size_t rows, DecodedB
     if (!Unz(dctx, e.nulls, rows, buf.nulls, error, "nulls")) return false;
     out.nulls = buf.nulls.data();
   }
-  std::vector<uint8_t> packed;
+  std::vector<uint8_t>& packed = buf.scratch;  // reused: no allocation per column per batch
   switch (e.kind) {
     case EncodedColumn::kI32: {
       if (!ValidWidth(e.ints) || !Unz(dctx, e.ints, rows * e.ints.width, packed, error, "ints")) return false;

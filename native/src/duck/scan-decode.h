@@ -37,7 +37,7 @@ struct EncodedColumn {
 
 // Where a decoded column lives (owned by the scanning thread until it claims another batch).
 struct DecodedBuffers {
-  std::vector<uint8_t> values, nulls, idx, utf8;
+  std::vector<uint8_t> values, nulls, idx, utf8, scratch;
   std::vector<uint32_t> offsets;
 };
 
