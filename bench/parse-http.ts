@@ -1,4 +1,4 @@
-// `npm run bench -- parse-http [--pairs 200000] [--baseline]`
+// `npm run bench -- parse-http [--pairs 200000]`
 // HTTP request/response pairs per second through the collector (tracker + parser + stitcher +
 // row building) on one core, from pre-built event streams:
 //  - keepalive: one server connection, one event per message (typical small API calls);
@@ -9,7 +9,7 @@ import os from 'node:os';
 import type { SocketEvent } from '../collector/events.ts';
 import { DemoSource } from '../collector/sources/demo.ts';
 import { ConnScript, endpoint } from '../collector/synth/conn-script.ts';
-import { legacyHttp as legacy, timeReplay } from './_replay.ts';
+import { timeReplay } from './_replay.ts';
 
 const REQ = (i: number) =>
   `GET /api/users/${i}?verbose=1 HTTP/1.1\r\nHost: users:8081\r\nUser-Agent: bench/1.0\r\nAccept: application/json\r\nX-Request-Id: ${i.toString(16)}\r\n\r\n`;
@@ -56,57 +56,27 @@ function demo(requests: number): SocketEvent[][] {
   return batches;
 }
 
-function run(name: string, batches: SocketEvent[][], baseline: boolean): object {
-  let wall = Infinity;
-  let cpu = Infinity;
-  let base = Infinity;
-  let baseCpu = Infinity;
-  let pairs = 0;
-  let events = 0;
-  // Interleaved single rounds (with --baseline): load changes hit both parsers alike.
-  for (let round = 0; round < 3; round++) {
-    if (baseline) {
-      const b = checked(name, timeReplay(batches, 1, legacy));
-      base = Math.min(base, b.seconds);
-      baseCpu = Math.min(baseCpu, b.cpuSeconds);
-    }
-    const t = checked(name, timeReplay(batches, 1));
-    wall = Math.min(wall, t.seconds);
-    cpu = Math.min(cpu, t.cpuSeconds);
-    pairs = t.rows;
-    events = t.events;
-  }
+function run(name: string, batches: SocketEvent[][]): object {
+  const { seconds: wall, cpuSeconds: cpu, events, rows: pairs, stats } = timeReplay(batches);
+  if (stats.parseFailures !== 0 || stats.errors !== 0) throw new Error(`${name}: parse failures`);
   process.stderr.write(`${name}: ${Math.round(pairs / wall)} pairs/s, ${Math.round(pairs / cpu)} per CPU-second\n`);
-  const out: Record<string, unknown> = {
+  return {
     name, pairs, seconds: +wall.toFixed(3), pairsPerSec: Math.round(pairs / wall), pairsPerCpuSec: Math.round(pairs / cpu),
     eventsPerSec: Math.round(events / wall),
   };
-  if (baseline) {
-    out.baseline = { pairsPerSec: Math.round(pairs / base), pairsPerCpuSec: Math.round(pairs / baseCpu) };
-    out.ratio = +(base / wall).toFixed(2);
-    out.cpuRatio = +(baseCpu / cpu).toFixed(2);
-    process.stderr.write(`${name} baseline: ${JSON.stringify(out.baseline)}, ratio ${out.ratio} (CPU ${out.cpuRatio})\n`);
-  }
-  return out;
-}
-
-function checked(name: string, t: ReturnType<typeof timeReplay>): ReturnType<typeof timeReplay> {
-  if (t.stats.parseFailures !== 0 || t.stats.errors !== 0) throw new Error(`${name}: parse failures`);
-  return t;
 }
 
 export default async function (args: string[]): Promise<object> {
   const i = args.indexOf('--pairs');
   const pairs = i >= 0 ? Number(args[i + 1]) : 200_000;
-  const b = args.includes('--baseline');
   return {
     node: process.version,
     loadavg: os.loadavg(),
     results: [
-      run('keepalive', keepalive(pairs, 1), b),
-      run('pipelined', pipelined(pairs, 32), b),
-      run('split3', keepalive(pairs / 2, 3), b),
-      run('demo', demo(pairs / 4), b),
+      run('keepalive', keepalive(pairs, 1)),
+      run('pipelined', pipelined(pairs, 32)),
+      run('split3', keepalive(pairs / 2, 3)),
+      run('demo', demo(pairs / 4)),
     ],
   };
 }

@@ -1,4 +1,4 @@
-// `npm run bench -- parse [--pairs 200000] [--only http|http-keepalive|mysql|kafka] [--baseline] [--rounds 3]`
+// `npm run bench -- parse [--pairs 200000] [--only http|http-keepalive|mysql|kafka] [--rounds 3]`
 // Request/response pairs per second on one core through the collector (tracker + parser +
 // stitcher + row building), from recorded streams: the captures in test/fixtures/pcap (real
 // curl/node, mariadb CLI/mysql2 ↔ mariadbd, kcat/kafkajs ↔ test broker traffic), replayed as
@@ -6,15 +6,14 @@
 // MySQL ≥ 100k/s, Kafka ≥ 100k/s.
 //   http            one curl per request: a new connection per pair (plus a 100 KB body)
 //   http-keepalive  node's keep-alive agent: 150 calls per connection, as services talk
-// --baseline: HTTP also through the frozen pre-rework parser (collector/http/legacy), rounds
-// interleaved with the current one, and the ratio. --rounds N (3): best of N.
+// --rounds N (3): best of N.
 // pairsPerCpuSec divides by process CPU time instead of wall time (steadier on a busy machine).
 import os from 'node:os';
 import { ConnectionTracker } from '../collector/conn/tracker.ts';
 import type { SocketEvent } from '../collector/events.ts';
 import { FIXTURES } from '../collector/fuzz/corpus.ts';
 import { PcapSource } from '../collector/sources/pcap.ts';
-import { CountingSink, legacyHttp as legacy, timeReplay } from './_replay.ts';
+import { CountingSink, timeReplay } from './_replay.ts';
 
 /** The recording's events, without connections that carried no data (the recorder's probes). */
 async function recorded(name: string): Promise<SocketEvent[]> {
@@ -48,29 +47,17 @@ function replicate(events: SocketEvent[], copies: number): SocketEvent[][] {
   return batches;
 }
 
-function run(name: string, batches: SocketEvent[][], expected: number, baseline: boolean, rounds: number): object {
+function run(name: string, batches: SocketEvent[][], expected: number, rounds: number): object {
   const best = { wall: Infinity, cpu: Infinity };
-  const base = { wall: Infinity, cpu: Infinity };
   let events = 0;
-  // Interleaved single rounds: load changes on this shared machine hit both alike.
-  for (let round = 0; round < rounds; round++) {
-    if (baseline) keepBest(base, name + ' (baseline)', timeReplay(batches, 1, legacy), expected);
-    events = keepBest(best, name, timeReplay(batches, 1), expected);
-  }
+  for (let round = 0; round < rounds; round++) events = keepBest(best, name, timeReplay(batches, 1), expected);
   const pairsPerSec = Math.round(expected / best.wall);
   const pairsPerCpuSec = Math.round(expected / best.cpu);
   process.stderr.write(`${name}: ${pairsPerSec} pairs/s wall, ${pairsPerCpuSec} per CPU-second (${expected} pairs, ${events} events)\n`);
-  const out: Record<string, unknown> = {
+  return {
     name, pairs: expected, events, seconds: +best.wall.toFixed(3), cpuSeconds: +best.cpu.toFixed(3),
     pairsPerSec, pairsPerCpuSec, eventsPerSec: Math.round(events / best.wall),
   };
-  if (baseline) {
-    out.baseline = { pairsPerSec: Math.round(expected / base.wall), pairsPerCpuSec: Math.round(expected / base.cpu) };
-    out.ratio = +(base.wall / best.wall).toFixed(2);
-    out.cpuRatio = +(base.cpu / best.cpu).toFixed(2);
-    process.stderr.write(`${name} baseline: ${JSON.stringify(out.baseline)}, ratio ${out.ratio} (CPU ${out.cpuRatio})\n`);
-  }
-  return out;
 }
 
 /** Checks a round's rows and keeps its times if best; returns the events replayed. */
@@ -86,7 +73,6 @@ export default async function (args: string[]): Promise<object> {
   const target = i >= 0 ? Number(args[i + 1]) : 200_000;
   const j = args.indexOf('--only');
   const only = j >= 0 ? args[j + 1] : undefined;
-  const baseline = args.includes('--baseline');
   const k = args.indexOf('--rounds');
   const rounds = k >= 0 ? Number(args[k + 1]) : 3;
   const results = [];
@@ -95,7 +81,7 @@ export default async function (args: string[]): Promise<object> {
     const events = await recorded(name);
     const once = pairsOf(events);
     const copies = Math.max(1, Math.ceil(target / once));
-    results.push(run(name, replicate(events, copies), once * copies, baseline && name.startsWith('http'), rounds));
+    results.push(run(name, replicate(events, copies), once * copies, rounds));
   }
   return { node: process.version, loadavg: os.loadavg(), targets: { http: 200_000, mysql: 100_000, kafka: 100_000 }, results };
 }
