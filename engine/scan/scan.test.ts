@@ -208,3 +208,34 @@ test('concurrent parallel queries stay consistent while rows are appended and ex
   assert.equal((e as unknown as { scans: ScanRegistry }).scans.livePlans, 0);
   await e.close();
 });
+
+test('malformed native plans are refused with clear errors, bad ids fail the query, never a crash', async () => {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
+  const conn = await instance.connect();
+  const registry = new ScanRegistry(1);
+  registry.register(conn);
+  const native = (registry as unknown as { registry: { add(p: unknown): number; remove(id: number): void } }).registry;
+  const plan = (type: string, column: unknown, rows = 4, extra: object = {}) =>
+    ({ columns: [{ name: 'c', type, ...extra }], batches: [{ rows, columns: [column] }], maxThreads: 2 });
+  assert.throws(() => native.add(plan('integer', { values: new Float64Array(4), nulls: null })), /values has the wrong element type/);
+  assert.throws(() => native.add(plan('integer', { values: new Int32Array(3), nulls: null })), /c\.values is shorter than the batch/);
+  assert.throws(() => native.add(plan('integer', { nulls: null })), /missing values/);
+  assert.throws(() => native.add(plan('nonsense', null)), /unknown column type nonsense/);
+  assert.throws(() => native.add(plan('varchar', { idx: new Uint8Array(4), utf8: new Uint8Array(2), offsets: new Uint32Array([0, 3]), nulls: null })), /offsets out of order or past utf8/);
+  assert.throws(() => native.add(plan('enum', { idx: new Uint8Array(4), remap: new Uint32Array([5]), nulls: null }, 4, { members: ['a'] })), /remap points past the ENUM/);
+  assert.throws(() => native.add(plan('integer', { encoded: { kind: 'text' }, nulls: null })), /cannot be read from an encoded text column/);
+  assert.throws(() => native.add(plan('integer', { encoded: { kind: 'i32', base: 0, ints: new Uint8Array(4), width: 3 }, nulls: null })), /width must be 1, 2 or 4/);
+  // Well-formed plans whose data is wrong fail the query, not the process.
+  const run = async (p: unknown) => {
+    const id = native.add(p);
+    try {
+      return await conn.runAndReadAll(`SELECT * FROM ${scanFunctionName}(${id})`);
+    } finally {
+      native.remove(id);
+    }
+  };
+  await assert.rejects(run(plan('varchar', { idx: new Uint8Array([0, 1, 9, 0]), utf8: new Uint8Array([97]), offsets: new Uint32Array([0, 1]), nulls: null })), /dictionary id out of range/);
+  await assert.rejects(run(plan('integer', { encoded: { kind: 'i32', base: 0, ints: new Uint8Array([1, 2, 3]), width: 1 }, nulls: null })), /column c: bad zstd frame/);
+  conn.closeSync();
+  instance.closeSync();
+});
