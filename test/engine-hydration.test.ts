@@ -10,7 +10,7 @@ import { DuckEngine } from '../engine/duck.ts';
 import type { QueryResult, Value } from '../engine/query.ts';
 import { httpRow } from '../engine/testing/http-row.ts';
 import { ProcessMetadataStore, observingSink } from '../collector/metadata/metadata-store.ts';
-import { startTicksOf } from './helpers/processes.ts';
+import { startTicksOf, untilExeced } from './helpers/processes.ts';
 
 async function all(r: QueryResult): Promise<Value[][]> {
   const rows: Value[][] = [];
@@ -28,6 +28,8 @@ test('cmdline and container of real processes (root: creates a cgroup v2 group)'
   const marker = `${300 + Math.floor(Math.random() * 1000)}.${process.pid}`;
   const child = spawn('sleep', [marker], { stdio: 'ignore' });
   const other = spawn('sleep', ['301'], { stdio: 'ignore' });
+  await untilExeced(child.pid!, 'sleep');
+  await untilExeced(other.pid!, 'sleep');
   const containerId = randomBytes(32).toString('hex');
   const parent = `${cgroup2Mount()}/wiretap-test-${process.pid}`;
   const leaf = `${parent}/docker-${containerId}.scope`;

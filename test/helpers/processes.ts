@@ -42,3 +42,14 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/**
+ * Resolves once `pid` runs `program` (spawn returns between fork and exec: until then
+ * /proc/PID/cmdline is still the parent's, and metadata read then would describe node).
+ */
+export async function untilExeced(pid: number, program: string, timeoutMs = 10_000): Promise<void> {
+  await waitFor(`${program} (pid ${pid}) to exec`, async () => {
+    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0] ?? '';
+    return argv0 === program || argv0.endsWith(`/${program}`) ? true : undefined;
+  }, timeoutMs);
+}
