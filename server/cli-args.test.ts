@@ -7,8 +7,8 @@ test('start defaults match --help', () => {
   assert.equal(c.kind, 'start');
   if (c.kind !== 'start') return;
   assert.deepEqual(
-    { port: c.options.port, bind: c.options.bind, source: c.options.source, workload: c.options.workload, bodyCap: c.options.bodyCap },
-    { port: 5433, bind: '127.0.0.1', source: 'ebpf', workload: false, bodyCap: 512 },
+    { port: c.options.port, bind: c.options.bind, source: c.options.source, workload: c.options.workload, bodyCap: c.options.bodyCap, queryCap: c.options.queryCap, nice: c.options.nice },
+    { port: 5433, bind: '127.0.0.1', source: 'ebpf', workload: false, bodyCap: 512, queryCap: 4096, nice: 19 },
   );
 });
 
