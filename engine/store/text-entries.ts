@@ -127,7 +127,7 @@ class Scratch {
   ends = new Uint32Array(chunkRows);
   reserve(bytes: number): void {
     if (bytes <= this.buf.length) return;
-    this.buf = Buffer.allocUnsafeSlow(bytes);
+    this.buf = Buffer.allocUnsafeSlow(Math.max(bytes, this.buf.length * 2));
     this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 }
