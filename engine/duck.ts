@@ -93,6 +93,9 @@ export class DuckEngine implements QueryExecutor, RowSink {
     private readonly maxEnumEntries: number | undefined,
   ) {}
 
+  /** Rows outside the WHERE's integer/time bounds are dropped in the native scan (false: A/B). */
+  rowPrefilter = true;
+
   static async create(options: DuckEngineOptions = {}): Promise<DuckEngine> {
     const instance = await DuckDBInstance.create(':memory:', lockedDownConfig(options.threads ?? 2, options.memoryLimit ?? '2GB'));
     const admin = await instance.connect();
@@ -156,7 +159,7 @@ export class DuckEngine implements QueryExecutor, RowSink {
       }
       // Refuse by leading keyword first: preparing e.g. COPY would already fail on file access.
       if (!readOnlyStart.test(sql)) throw readOnlyError();
-      const ctx = { store: this.store, scans: this.scans, metadata: this.metadata, maxEnumEntries: this.maxEnumEntries };
+      const ctx = { store: this.store, scans: this.scans, metadata: this.metadata, maxEnumEntries: this.maxEnumEntries, prefilter: this.rowPrefilter };
       this.lastScans = await createViews(ctx, conn, sql, cleanup);
       prepared = await extracted.prepare(0);
       if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {

@@ -4,7 +4,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { engineViews, hydratedColumns, tables, type ColumnDef, type ProcessMetadata, type TableName } from './schema.ts';
 import { deserialize, pushdownFor, rangeBounds, referencedNames, serialize } from './scan/analyze.ts';
-import { ScanPlan, sealedBatchesOf } from './scan/scan-plan.ts';
+import { ScanPlan, sealedBatchesOf, type RangeBound } from './scan/scan-plan.ts';
 import { scanFunctionName, type ScanRegistry } from './scan/scan-function.ts';
 import { timeColumnIndex, upidColumnIndex } from './store/column-kind.ts';
 import type { ScanBatch } from './store/decoded.ts';
@@ -24,6 +24,8 @@ export interface ViewContext {
   scans: ScanRegistry;
   metadata: MetadataProvider | null;
   maxEnumEntries?: number;
+  /** false: no row prefilter in the native scan (tests and benchmarks compare with it off). */
+  prefilter?: boolean;
 }
 
 /** Scan counts per table, for tests and benchmarks: how many batches pruning left. */
@@ -66,10 +68,13 @@ export async function createViews(
     defs.forEach((d, i) => { if (i === ti || ['int2', 'int4', 'int8'].includes(d.type)) rangeIndex.set(d.name, i); });
     const pd = stmt ? pushdownFor(stmt, table, new Set(rangeIndex.keys()), metaColumns) : null;
     let batches = snap.batches;
+    // The same bounds prefilter rows in the native scan (batches that pass the zone maps).
+    const prefilter: RangeBound[] = [];
     if (pd && pd.ranges.length) {
       const bounds = await rangeBounds(conn, pd.ranges, (c) => rangeIndex.get(c) === ti);
       for (const [column, { lo, hi }] of bounds) {
         const i = rangeIndex.get(column)!;
+        prefilter.push({ column: i, lo, hi });
         batches = i === ti
           ? batches.filter((b) => b.zone.timeMax >= lo && b.zone.timeMin <= hi)
           : batches.filter((b) => b.zone.max[i]! >= lo && b.zone.min[i]! <= hi);
@@ -97,7 +102,7 @@ export async function createViews(
     if (needMeta && hydrated.length > 0) needed.add(defs[ui]!.name);
     // A statement that reads no column (count(*)) still makes DuckDB fetch one: the first.
     if (needed.size === 0 && defs.length > 0) needed.add(defs[0]!.name);
-    const plan = new ScanPlan(table, defs, batches, needed, ctx.maxEnumEntries, sealed);
+    const plan = new ScanPlan(table, defs, batches, needed, ctx.maxEnumEntries, sealed, ctx.prefilter === false ? [] : prefilter);
     const id = ctx.scans.add(plan);
     cleanup.push(() => ctx.scans.remove(id));
     scans.push({ table, batchesTotal: snap.batches.length, batchesScanned: batches.length });

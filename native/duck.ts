@@ -49,7 +49,12 @@ export type NativeEncodedColumn =
 export interface NativeScanPlan {
   columns: { name: string; type: NativeScanType; members?: string[] }[];
   /** Per batch, one entry per column; null: not read by this query (projecting it is an error). */
-  batches: { rows: number; columns: (NativeScanColumn | null)[] }[];
+  batches: { rows: number; columns: (NativeScanColumn | null)[]; inside?: boolean[] }[];
+  /**
+   * Inclusive bounds on integer/time columns (µs): only rows inside all of them are emitted
+   * (NULL fails). Per batch, `inside[k]`: its zone map puts every non-NULL value in range k.
+   */
+  ranges?: { column: number; lo: number; hi: number }[];
   /** DuckDB threads that may scan it (at most one per batch). */
   maxThreads: number;
 }

@@ -77,6 +77,14 @@ function stripQualifiers(e: unknown): unknown {
   return copy;
 }
 
+/** Strings anywhere in the statement (column references aside) that contain `name`. */
+function mentions(e: unknown, name: string): number {
+  if (typeof e === 'string') return e.toLowerCase().includes(name) ? 1 : 0;
+  if (Array.isArray(e)) return e.reduce((s: number, x) => s + mentions(x, name), 0);
+  if (!isObj(e) || e.class === 'COLUMN_REF') return 0;
+  return Object.values(e).reduce((s: number, v) => s + mentions(v, name), 0);
+}
+
 function conjuncts(where: unknown): unknown[] {
   if (isObj(where) && where.type === 'CONJUNCTION_AND') return (where.children as unknown[]).flatMap(conjuncts);
   return where ? [where] : [];
@@ -95,6 +103,10 @@ export function pushdownFor(stmt: Json, table: string, rangeColumns: ReadonlySet
   const from = node.from_table as Json;
   if (from?.type !== 'BASE_TABLE' || String(from.table_name).toLowerCase() !== table) return null;
   if (from.schema_name && !['main', 'temp'].includes(String(from.schema_name).toLowerCase())) return null;
+  // The view is shared by every reference to the table in the statement (a subquery in the
+  // select list, EXISTS, a SQL string given to query()): pruned or prefiltered rows would be
+  // missing there. Only a statement that names the table once gets pushdown.
+  if (mentions(stmt, table) !== 1) return null;
   const qualifiers = new Set([table, String(from.alias ?? '').toLowerCase()].filter(Boolean));
   const mine = (names: string[]) => names.length === 1 || (names.length === 2 && qualifiers.has(names[0]!));
   const rangeName = (e: Json): string | null => {

@@ -19,6 +19,24 @@ const enumRowsPerEntry = 64;
 /** Rows per DuckDB thread a scan asks for (small scans stay on one thread, in store order). */
 export const defaultRowsPerThread = 1 << 17;
 
+/**
+ * An AND-ed bound of the WHERE on an integer or time column (analyze.ts's rangeBounds: inclusive,
+ * conservative; time in µs). The native scan emits only rows inside every bound (NULL there
+ * fails, as the comparison does); DuckDB still applies the WHERE, so a superset is enough.
+ */
+export interface RangeBound {
+  column: number;
+  lo: number;
+  hi: number;
+}
+
+/** Every non-NULL value of the batch's column lies inside the bound (by its zone map). */
+export function zoneInside(b: ScanBatch, bound: RangeBound, isTime: boolean): boolean {
+  const min = isTime ? b.zone.timeMin : b.zone.min[bound.column]!;
+  const max = isTime ? b.zone.timeMax : b.zone.max[bound.column]!;
+  return min >= bound.lo && max <= bound.hi; // NaN (unknown): false
+}
+
 export interface ColumnOutput {
   type: NativeScanType;
   /** ENUM columns: the query-wide dictionary. */
@@ -143,7 +161,13 @@ export class ScanPlan {
     private readonly maxEnumEntries = defaultMaxEnumEntries,
     /** Sealed batches behind `batches` (sealedBatchesOf): their columns are decoded natively. */
     private readonly sealed: ReadonlyMap<ScanBatch, SealedBatch> = new Map(),
+    /** Bounds the native scan prefilters rows with (integer and time columns only). */
+    readonly ranges: readonly RangeBound[] = [],
   ) {
+    for (const r of ranges) {
+      const t = defs[r.column]?.type;
+      if (!t || !['int2', 'int4', 'int8', 'timestamptz', 'timestamp'].includes(t)) throw new Error(`ScanPlan: no range prefilter on column ${r.column}`);
+    }
     this.rows = batches.reduce((s, b) => s + b.rows, 0);
     this.outputs = defs.map((d, i) => this.outputFor(d, i));
   }
@@ -199,11 +223,13 @@ export class ScanPlan {
    */
   nativePlan(rowsPerThread = defaultRowsPerThread): NativeScanPlan {
     const columns = this.defs.map((d, i) => ({ name: d.name, type: this.outputs[i]!.type, members: this.outputs[i]!.members }));
+    const time = (i: number) => ['timestamptz', 'timestamp'].includes(this.defs[i]!.type);
     const batches = this.batches.map((b, bi) => ({
       rows: b.rows,
+      inside: this.ranges.map((r) => zoneInside(b, r, time(r.column))),
       columns: this.defs.map((d, i) => (this.needed.has(d.name) && b.rows > 0 ? this.nativeColumn(b, i, bi) : null)),
     }));
-    return { columns, batches, maxThreads: Math.max(1, Math.floor(this.rows / Math.max(1, rowsPerThread))) };
+    return { columns, batches, ranges: this.ranges.map((r) => ({ ...r })), maxThreads: Math.max(1, Math.floor(this.rows / Math.max(1, rowsPerThread))) };
   }
 
   private nativeColumn(b: ScanBatch, i: number, batch: number): NativeScanColumn {

@@ -69,9 +69,17 @@ struct ColumnData {
   EncodedColumn enc;
 };
 
+// AND-ed bound of the statement's WHERE on an integer or time column (engine/scan/analyze.ts's
+// rangeBounds: inclusive, conservative). Rows outside it, or NULL there, cannot match.
+struct RangeBound {
+  size_t column = 0;
+  double lo = 0, hi = 0;
+};
+
 struct Batch {
   size_t rows = 0;
   std::vector<ColumnData> cols;
+  std::vector<uint8_t> inside;  // per range: the zone map puts every non-NULL value inside it
 };
 
 class Core;
@@ -80,6 +88,7 @@ struct Plan {
   std::shared_ptr<Core> core;
   std::vector<OutputColumn> columns;
   std::vector<Batch> batches;
+  std::vector<RangeBound> ranges;
   uint64_t rows = 0;
   size_t maxThreads = 1;
   std::vector<napi_ref> refs;
@@ -187,6 +196,9 @@ struct GlobalState {
 struct LocalState {
   size_t batch = SIZE_MAX;
   size_t row = 0;
+  size_t rows = 0;  // rows the current batch emits (its selection, or all of it)
+  std::vector<uint32_t> sel;
+  std::vector<DecodedBuffers> gathered;  // per plan column: its selected rows
   bool done = false;
   ZSTD_DCtx* dctx = nullptr;
   std::vector<DecodedBuffers> buffers;  // per plan column
@@ -256,20 +268,20 @@ void LocalInit(duckdb_init_info info) {
   l->dctx = ZSTD_createDCtx();
   l->buffers.resize(plan->columns.size());
   l->current.resize(plan->columns.size());
+  l->gathered.resize(plan->columns.size());
   l->dicts.resize(plan->columns.size(), nullptr);
   duckdb_init_set_init_data(info, l, DeleteAs<LocalState>);
 }
 
 duckdb_vector DictionaryVector(const ColumnData& c, duckdb_logical_type type);
 
-// Makes the projected columns of a newly claimed batch readable (decoding sealed ones).
-bool OpenBatch(const GlobalState& g, LocalState& l, const Batch& batch, std::string& error) {
-  for (int64_t c : g.projection) {
-    if (c < 0) continue;
-    const ColumnData& src = batch.cols[c];
-    ColumnData& cur = l.current[c];
-    cur = src;
-    if (!src.encoded) continue;
+// Makes column c of the batch readable in l.current (decoding a sealed one).
+bool OpenColumn(const GlobalState& g, LocalState& l, const Batch& batch, size_t c, std::string& error) {
+  const ColumnData& src = batch.cols[c];
+  ColumnData& cur = l.current[c];
+  cur = src;
+  if (!src.encoded) return true;
+  {
     DecodedView v;
     if (!DecodeColumn(l.dctx, src.enc, batch.rows, l.buffers[c], v, error)) {
       error = "wiretap_scan: column " + g.plan->columns[c].name + ": " + error;
@@ -285,11 +297,113 @@ bool OpenBatch(const GlobalState& g, LocalState& l, const Batch& batch, std::str
       cur.entries = v.entries;
     }
   }
+  return true;
+}
+
+inline double NumberAt(const OutputColumn& col, const ColumnData& c, size_t row) {
+  return col.out == Out::kSmallint || col.out == Out::kInteger ? static_cast<const int32_t*>(c.values)[row]
+                                                              : static_cast<const double*>(c.values)[row];
+}
+
+// l.sel = rows of the batch inside every range that can drop rows; false: no selection needed.
+bool SelectRows(const GlobalState& g, LocalState& l, const Batch& batch) {
+  const Plan& plan = *g.plan;
+  bool first = true;
+  for (size_t r = 0; r < plan.ranges.size(); r++) {
+    const RangeBound& b = plan.ranges[r];
+    if (!batch.cols[b.column].present) continue;  // not prepared: DuckDB's filter alone decides
+    const ColumnData& c = l.current[b.column];
+    // Every row inside by the zone map and no NULLs: this bound drops nothing here.
+    if (batch.inside[r] && !c.nulls) continue;
+    const OutputColumn& col = plan.columns[b.column];
+    auto keep = [&](size_t row) {
+      if (c.nulls && c.nulls[row]) return false;  // NULL compares to NULL: the WHERE drops it
+      double v = NumberAt(col, c, row);
+      return v >= b.lo && v <= b.hi;
+    };
+    if (first) {
+      l.sel.clear();
+      for (size_t row = 0; row < batch.rows; row++) {
+        if (keep(row)) l.sel.push_back(static_cast<uint32_t>(row));
+      }
+      first = false;
+    } else {
+      size_t n = 0;
+      for (uint32_t row : l.sel) {
+        if (keep(row)) l.sel[n++] = row;
+      }
+      l.sel.resize(n);
+    }
+  }
+  return !first && l.sel.size() < batch.rows;
+}
+
+template <typename T>
+const void* Gather(const void* src, const std::vector<uint32_t>& sel, std::vector<uint8_t>& dst) {
+  dst.resize(sel.size() * sizeof(T) + 1);  // never empty: data() must not be null
+  auto* out = reinterpret_cast<T*>(dst.data());
+  const T* in = static_cast<const T*>(src);
+  for (size_t i = 0; i < sel.size(); i++) out[i] = in[sel[i]];
+  return dst.data();
+}
+
+// Column c reduced to the selected rows (values, NULL flags, dictionary ids; dictionaries stay).
+void GatherColumn(const OutputColumn& col, ColumnData& c, const std::vector<uint32_t>& sel, DecodedBuffers& buf) {
+  if (c.nulls) c.nulls = static_cast<const uint8_t*>(Gather<uint8_t>(c.nulls, sel, buf.nulls));
+  switch (col.out) {
+    case Out::kSmallint:
+    case Out::kInteger:
+      c.values = Gather<int32_t>(c.values, sel, buf.values);
+      return;
+    case Out::kBigint:
+    case Out::kTimestampTz:
+    case Out::kTimestamp:
+    case Out::kFloat:
+    case Out::kDouble:
+      c.values = Gather<double>(c.values, sel, buf.values);
+      return;
+    case Out::kBoolean:
+      c.values = Gather<uint8_t>(c.values, sel, buf.values);
+      return;
+    default:
+      break;
+  }
+  switch (c.idxWidth) {
+    case 1: c.idx = Gather<uint8_t>(c.idx, sel, buf.idx); return;
+    case 2: c.idx = Gather<uint16_t>(c.idx, sel, buf.idx); return;
+    case 4: c.idx = Gather<uint32_t>(c.idx, sel, buf.idx); return;
+    default:  // no ids (row i is entry i): the selected rows are the ids
+      buf.idx.resize(sel.size() * 4 + 1);
+      if (!sel.empty()) std::memcpy(buf.idx.data(), sel.data(), sel.size() * 4);
+      c.idx = buf.idx.data();
+      c.idxWidth = 4;
+  }
+}
+
+// Makes the projected columns of a newly claimed batch readable (decoding sealed ones) and, when
+// the plan has ranges, reduces them to the rows inside every range (a superset of the matches).
+bool OpenBatch(const GlobalState& g, LocalState& l, const Batch& batch, std::string& error) {
+  const Plan& plan = *g.plan;
+  for (int64_t c : g.projection) {
+    if (c >= 0 && !OpenColumn(g, l, batch, static_cast<size_t>(c), error)) return false;
+  }
+  for (const RangeBound& b : plan.ranges) {
+    bool projected = std::find(g.projection.begin(), g.projection.end(), static_cast<int64_t>(b.column)) != g.projection.end();
+    if (batch.cols[b.column].present && !projected && !OpenColumn(g, l, batch, b.column, error)) return false;
+  }
+  l.rows = batch.rows;
+  if (SelectRows(g, l, batch)) {
+    l.rows = l.sel.size();
+    if (l.rows == 0) return true;
+    for (int64_t c : g.projection) {
+      if (c >= 0) GatherColumn(plan.columns[c], l.current[c], l.sel, l.gathered[c]);
+    }
+  }
   for (int64_t c : g.projection) {
     if (c < 0) continue;
     l.DropDict(c);
     const ColumnData& cur = l.current[c];
-    if (g.plan->columns[c].out == Out::kVarchar && cur.idx && cur.entries < batch.rows) {
+    if (g.plan->columns[c].out == Out::kVarchar && cur.idx && cur.entries < l.rows) {
       l.dicts[c] = DictionaryVector(cur, g.plan->columns[c].type);
     }
   }
@@ -464,7 +578,7 @@ void Scan(duckdb_function_info info, duckdb_data_chunk output) {
   auto* g = static_cast<GlobalState*>(duckdb_function_get_init_data(info));
   auto* l = static_cast<LocalState*>(duckdb_function_get_local_init_data(info));
   const Plan& plan = *g->plan;
-  while (!l->done && (l->batch == SIZE_MAX || l->row >= plan.batches[l->batch].rows)) {
+  while (!l->done && (l->batch == SIZE_MAX || l->row >= l->rows)) {
     size_t b = g->next.fetch_add(1);
     if (b >= plan.batches.size()) {
       l->done = true;
@@ -472,6 +586,7 @@ void Scan(duckdb_function_info info, duckdb_data_chunk output) {
     }
     l->batch = b;
     l->row = 0;
+    l->rows = 0;
     if (plan.batches[b].rows == 0) continue;
     std::string error;
     if (!OpenBatch(*g, *l, plan.batches[b], error)) {
@@ -485,8 +600,7 @@ void Scan(duckdb_function_info info, duckdb_data_chunk output) {
     duckdb_data_chunk_set_size(output, 0);
     return;
   }
-  const Batch& batch = plan.batches[l->batch];
-  size_t n = std::min<size_t>(duckdb_vector_size(), batch.rows - l->row);
+  size_t n = std::min<size_t>(duckdb_vector_size(), l->rows - l->row);
   for (size_t k = 0; k < g->projection.size(); k++) {
     duckdb_vector vec = duckdb_data_chunk_get_vector(output, k);
     int64_t c = g->projection[k];
@@ -804,6 +918,28 @@ class ScanRegistryWrap : public Napi::ObjectWrap<ScanRegistryWrap> {
       }
       plan->columns.push_back(std::move(col));
     }
+    Napi::Value rangesValue = spec.Get("ranges");
+    if (!rangesValue.IsUndefined() && !rangesValue.IsNull()) {
+      if (!rangesValue.IsArray()) throw Napi::TypeError::New(env, "ScanRegistry.add: ranges must be an array");
+      Napi::Array ranges = rangesValue.As<Napi::Array>();
+      for (uint32_t r = 0; r < ranges.Length(); r++) {
+        if (!ranges.Get(r).IsObject()) throw Napi::TypeError::New(env, "ScanRegistry.add: a range must be an object");
+        Napi::Object ro = ranges.Get(r).As<Napi::Object>();
+        double column = ro.Get("column").ToNumber().DoubleValue();
+        RangeBound b;
+        b.lo = ro.Get("lo").ToNumber().DoubleValue();
+        b.hi = ro.Get("hi").ToNumber().DoubleValue();
+        if (!(column >= 0 && column < plan->columns.size()) || b.lo != b.lo || b.hi != b.hi) {
+          throw Napi::RangeError::New(env, "ScanRegistry.add: a range needs a column index and numeric lo/hi");
+        }
+        b.column = static_cast<size_t>(column);
+        Out out = plan->columns[b.column].out;
+        if (out != Out::kSmallint && out != Out::kInteger && out != Out::kBigint && out != Out::kTimestampTz && out != Out::kTimestamp) {
+          throw Napi::TypeError::New(env, "ScanRegistry.add: range on " + plan->columns[b.column].name + ": only integer and time columns");
+        }
+        plan->ranges.push_back(b);
+      }
+    }
     Napi::Array batches = batchesValue.As<Napi::Array>();
     plan->batches.resize(batches.Length());
     PlanBuilder builder(env, *plan);
@@ -817,6 +953,13 @@ class ScanRegistryWrap : public Napi::ObjectWrap<ScanRegistryWrap> {
       plan->rows += batch.rows;
       if (batch.rows > 0) nonEmpty++;
       batch.cols.resize(plan->columns.size());
+      batch.inside.assign(plan->ranges.size(), 0);
+      Napi::Value inside = bo.Get("inside");
+      if (inside.IsArray()) {
+        Napi::Array in = inside.As<Napi::Array>();
+        if (in.Length() != plan->ranges.size()) throw Napi::TypeError::New(env, "ScanRegistry.add: batch inside needs one entry per range");
+        for (uint32_t r = 0; r < in.Length(); r++) batch.inside[r] = in.Get(r).ToBoolean() ? 1 : 0;
+      }
       Napi::Value bc = bo.Get("columns");
       if (!bc.IsArray() || bc.As<Napi::Array>().Length() != plan->columns.size()) {
         throw Napi::TypeError::New(env, "ScanRegistry.add: each batch needs one entry per column");
