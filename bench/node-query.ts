@@ -66,8 +66,19 @@ export default async function (args: string[]): Promise<object> {
   for (const [name, sql] of Object.entries(queries)) {
     const ours: number[] = [];
     const theirs: number[] = [];
+    // Q1s also without the native row prefilter, interleaved (the A/B in the same run).
+    const unfiltered: number[] = [];
+    const ab = name.startsWith('Q1');
     let same = true;
     for (let r = 0; r < runs; r++) {
+      if (ab) {
+        engine.rowPrefilter = false;
+        t = performance.now();
+        const u = await all(await engine.query(sql));
+        unfiltered.push(performance.now() - t);
+        engine.rowPrefilter = true;
+        same &&= JSON.stringify(u.map((row) => row.map(String))) === JSON.stringify((await all(await engine.query(sql))).map((row) => row.map(String)));
+      }
       t = performance.now();
       const a = await all(await engine.query(sql));
       ours.push(performance.now() - t);
@@ -81,6 +92,7 @@ export default async function (args: string[]): Promise<object> {
       storeMs: Math.round(median(ours)),
       residentMs: Math.round(median(theirs)),
       ratio: Number((median(ours) / median(theirs)).toFixed(2)),
+      ...(ab ? { storeMsNoPrefilter: Math.round(median(unfiltered)), ratioNoPrefilter: Number((median(unfiltered) / median(theirs)).toFixed(2)) } : {}),
       batchesScanned: scan ? `${scan.batchesScanned}/${scan.batchesTotal}` : undefined,
       sameResult: name === 'Q3' ? 'approximate' : same,
     };
