@@ -234,7 +234,8 @@ void Bind(duckdb_bind_info info) {
     return;
   }
   for (auto& c : plan->columns) duckdb_bind_add_result_column(info, c.name.c_str(), c.type);
-  duckdb_bind_set_cardinality(info, plan->rows, true);
+  // With a row prefilter the scan emits fewer rows than the plan holds: then only an estimate.
+  duckdb_bind_set_cardinality(info, plan->rows, plan->ranges.empty());
   duckdb_bind_set_bind_data(info, new std::shared_ptr<Plan>(plan), DeleteAs<std::shared_ptr<Plan>>);
 }
 
