@@ -96,6 +96,7 @@ test('statements that read no column (count(*)) over hot and sealed batches', as
     assert.deepEqual(await all(await e.query('select count(*) from http_events')), [[250n]]);
     assert.deepEqual(await all(await e.query('select 1 as one from http_events limit 2')), [[1], [1]]);
     assert.deepEqual(await all(await e.query('select count(*) from mysql_events')), [[0n]]);
+    assert.deepEqual(await all(await e.query('select count(resp_status), (select count(*) from http_events) from http_events where resp_status >= 500')), [[0n, 250n]]);
   } finally {
     await e.close();
   }

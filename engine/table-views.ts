@@ -100,8 +100,10 @@ export async function createViews(
     const needed = new Set(star ? defs.map((d) => d.name) : defs.filter((d) => names.has(d.name)).map((d) => d.name));
     // The view joins the process table on upid for hydrated columns.
     if (needMeta && hydrated.length > 0) needed.add(defs[ui]!.name);
-    // A statement that reads no column (count(*)) still makes DuckDB fetch one: the first.
-    if (needed.size === 0 && defs.length > 0) needed.add(defs[0]!.name);
+    // A scan that reads no column (count(*), also inside a subquery of a statement naming other
+    // columns) still makes DuckDB fetch one: the first. Preparing it only hands over buffers;
+    // they are decoded only if DuckDB asks.
+    if (defs.length > 0) needed.add(defs[0]!.name);
     const plan = new ScanPlan(table, defs, batches, needed, ctx.maxEnumEntries, sealed, ctx.prefilter === false ? [] : prefilter);
     const id = ctx.scans.add(plan);
     cleanup.push(() => ctx.scans.remove(id));
