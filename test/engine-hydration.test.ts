@@ -25,7 +25,8 @@ function cgroup2Mount(): string {
 }
 
 test('cmdline and container of real processes (root: creates a cgroup v2 group)', async () => {
-  const marker = `${300 + Math.floor(Math.random() * 1000)}.${process.pid}`;
+  // Three digits from 400: sorts after 'sleep 301' (the expected order below).
+  const marker = `${400 + Math.floor(Math.random() * 500)}.${process.pid}`;
   const child = spawn('sleep', [marker], { stdio: 'ignore' });
   const other = spawn('sleep', ['301'], { stdio: 'ignore' });
   await untilExeced(child.pid!, 'sleep');
