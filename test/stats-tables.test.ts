@@ -108,7 +108,8 @@ test('process_stats: the traced process sampled from /proc under its UPID', opts
 
 test('wiretap_stats: what was shipped, left out and lost, per interval', opts, async () => {
   const rs = await rows(`select events::int as e, ringbuf_drops::int as d, user_drops::int as ud,
-                                unshipped_calls::int as u, unshipped_bytes::int as ub, interval_ns::bigint as i
+                                unshipped_calls::int as u, unshipped_bytes::int as ub, interval_ns::bigint as i,
+                                tls_unmapped_calls::int as t, mmsg_lost::int as m
                            from wiretap_stats order by time_`);
   assert.equal(rs.length, 2);
   for (const r of rs) {
@@ -116,6 +117,7 @@ test('wiretap_stats: what was shipped, left out and lost, per interval', opts, a
     assert.equal(r.d, 0);
     assert.equal(r.ud, 0);
     assert.ok(Number(r.i) > 0);
+    assert.ok(typeof r.t === 'number' && typeof r.m === 'number', JSON.stringify(r));
   }
   // The 'other' connection's 12 calls (42 bytes) fall in the second interval.
   assert.ok((rs[1].u as number) >= 12, `unshipped ${rs[1].u}`);

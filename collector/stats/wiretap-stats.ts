@@ -16,6 +16,8 @@ export interface CaptureCounters {
   kernelSkipped?: number;
   kernelSkippedBytes?: number;
   disabledConnections?: number;
+  kernelTlsNoFd?: number;
+  kernelMmsgLost?: number;
 }
 
 type Counted = Omit<WiretapStatsRow, 'timeNs' | 'node' | 'intervalNs' | 'parseFailuresByProtocol'>;
@@ -35,6 +37,8 @@ function totals(k: CaptureCounters, c: CollectorStats): Counted {
     parseFailures: c.parseFailures,
     records: c.records,
     expiredRequests: c.expiredRequests,
+    tlsUnmappedCalls: k.kernelTlsNoFd ?? 0,
+    mmsgLost: k.kernelMmsgLost ?? 0,
   };
 }
 

@@ -20,6 +20,8 @@ export const wiretapStatsColumns: ColumnDef[] = [
   { name: 'disabled_connections', field: 'disabledConnections', type: 'int8', duck: 'BIGINT', doc: 'connections whose payload the collector switched off in the kernel' },
   { name: 'records', field: 'records', type: 'int8', duck: 'BIGINT', doc: 'rows produced by the protocol parsers' },
   { name: 'expired_requests', field: 'expiredRequests', type: 'int8', duck: 'BIGINT', doc: 'requests that never got a response' },
+  { name: 'tls_unmapped_calls', field: 'tlsUnmappedCalls', type: 'int8', duck: 'BIGINT', doc: 'SSL_read/SSL_write calls whose socket was not known yet: their plaintext was not captured' },
+  { name: 'mmsg_lost', field: 'mmsgLost', type: 'int8', duck: 'BIGINT', doc: 'sendmmsg/recvmmsg messages beyond the per-call limit: payload lost, positions kept (gaps)' },
 ];
 
 export interface WiretapStatsRow {
@@ -41,4 +43,6 @@ export interface WiretapStatsRow {
   disabledConnections: number;
   records: number;
   expiredRequests: number;
+  tlsUnmappedCalls: number;
+  mmsgLost: number;
 }
