@@ -139,6 +139,7 @@ test('date and time', () => {
   assert.equal(formatValue('date', -719162), '0001-01-01');
   assert.equal(formatValue('date', -719163), '0001-12-31 BC');
   assert.equal(formatValue('date', 2147483647), 'infinity');
+  assert.equal(formatValue('date', -2147483647), '-infinity');
   assert.equal(formatValue('time', 0n), '00:00:00');
   assert.equal(formatValue('time', 45296789000n), '12:34:56.789');
   assert.equal(formatValue('time', 86399999999n), '23:59:59.999999');

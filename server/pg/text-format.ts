@@ -10,7 +10,6 @@ type Interval = { months: number; days: number; micros: bigint };
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 const INT32_MAX = 2147483647;
-const INT32_MIN = -2147483648;
 
 /**
  * Text for one value of the given column type; null stays null (SQL NULL). timestamptz is shown
@@ -191,7 +190,7 @@ function formatWallClock(micros: bigint, suffix: string): string {
 /** Days since epoch → 'YYYY-MM-DD[ BC]'. */
 export function formatDate(days: number): string {
   if (days >= INT32_MAX) return 'infinity';
-  if (days <= INT32_MIN) return '-infinity';
+  if (days <= -INT32_MAX) return '-infinity'; // DuckDB's -infinity is -(2^31 - 1)
   const [ymd, bc] = formatYmd(days);
   return ymd + bc;
 }

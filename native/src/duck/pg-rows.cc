@@ -19,7 +19,6 @@ namespace {
 
 constexpr int64_t kInt64Max = INT64_MAX;
 constexpr int32_t kInt32Max = INT32_MAX;
-constexpr int32_t kInt32Min = INT32_MIN;
 constexpr int64_t kMicrosPerDay = 86400000000LL;
 // Unix epoch → PostgreSQL epoch (2000-01-01), as in binary-format.ts.
 constexpr int64_t kPgEpochMicros = 946684800000000LL;
@@ -324,7 +323,7 @@ class TimestampText {
 
 void DateText(Out& o, int32_t days) {
   if (days >= kInt32Max) return o.Str("infinity");
-  if (days <= kInt32Min) return o.Str("-infinity");
+  if (days <= -kInt32Max) return o.Str("-infinity");  // DuckDB: -(2^31 - 1)
   Ymd y = FormatYmd(days);
   o.Bytes(y.text, y.len);
   if (y.bc) o.Bytes(" BC", 3);
