@@ -37,11 +37,49 @@ const compareOps: Record<string, Op> = {
 };
 const flipped: Record<string, Op> = { '>': '<', '>=': '<=', '<': '>', '<=': '>=', '=': '=' };
 
+/** Longer texts are not kept: 256 of them could hold hundreds of MB. */
+const maxCachedKey = 64 * 1024;
+
+/** A Map that forgets its least recently used entry beyond `max`. */
+export class Lru<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(readonly max: number) {}
+  get size(): number {
+    return this.map.size;
+  }
+  get(key: K): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+  set(key: K, value: V): void {
+    if (typeof key === 'string' && key.length > maxCachedKey) return;
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
+  }
+}
+
+/**
+ * Parser results by text (json_serialize_sql / json_deserialize_sql depend on the text alone,
+ * never on data or time): dashboards resend the same statement, and each saves a round trip
+ * (~1 ms each at low load). Values are texts, parsed per use, so no caller sees another's edits.
+ */
+export const parseCache = new Lru<string, string>(256);
+
 export async function serialize(conn: DuckDBConnection, sql: string): Promise<Json | null> {
-  // Inlined as a literal, not a parameter: a prepared statement costs two more round trips.
-  const reader = await conn.runAndReadAll(`SELECT json_serialize_sql(${literal(sql)})`);
-  // Positions can exceed 2^53 and would not survive JSON.parse; they mean nothing here.
-  const text = String(reader.getRows()[0]?.[0] ?? '').replace(/"query_location":\s*\d+/g, '"query_location":0');
+  const key = `s:${sql}`;
+  let text = parseCache.get(key);
+  if (text === undefined) {
+    // Inlined as a literal, not a parameter: a prepared statement costs two more round trips.
+    const reader = await conn.runAndReadAll(`SELECT json_serialize_sql(${literal(sql)})`);
+    // Positions can exceed 2^53 and would not survive JSON.parse; they mean nothing here.
+    text = String(reader.getRows()[0]?.[0] ?? '').replace(/"query_location":\s*\d+/g, '"query_location":0');
+    parseCache.set(key, text);
+  }
   // Other integers beyond double precision would change meaning: then no pushdown at all.
   for (const m of text.matchAll(/[:[,]\s*(-?\d{16,})/g)) if (!Number.isSafeInteger(Number(m[1]))) return null;
   const parsed = JSON.parse(text) as Json;
@@ -154,8 +192,15 @@ export async function deserialize(conn: DuckDBConnection, template: string, patc
   }
   const stmt = JSON.parse(text) as Json;
   patch((stmt.statements as Json[])[0]!.node as Json);
-  const reader = await conn.runAndReadAll(`SELECT json_deserialize_sql(${literal(JSON.stringify(stmt))})`);
-  return String(reader.getRows()[0]?.[0]);
+  const json = JSON.stringify(stmt);
+  const key = `d:${json}`;
+  let out = parseCache.get(key);
+  if (out === undefined) {
+    const reader = await conn.runAndReadAll(`SELECT json_deserialize_sql(${literal(json)})`);
+    out = String(reader.getRows()[0]?.[0]);
+    parseCache.set(key, out);
+  }
+  return out;
 }
 
 /**
