@@ -211,6 +211,34 @@ export async function deserialize(conn: DuckDBConnection, template: string, patc
 export async function rangeBounds(
   conn: DuckDBConnection, ranges: Pushdown['ranges'], isTime: (column: string) => boolean,
 ): Promise<Map<string, { lo: number; hi: number }>> {
+  // Literals, casts and pure functions of literals only (TimeZone is locked to UTC): the same value on every run,
+  // so kept with the text. Anything with a function (now(), current_timestamp, 1+2) is evaluated
+  // again each time.
+  const key = ranges.every((t) => isLiteral(t.expr)) ? `b:${JSON.stringify(ranges.map((t) => [t.column, t.op, isTime(t.column), t.expr]))}` : null;
+  const hit = key === null ? undefined : boundsCache.get(key);
+  if (hit) return new Map(hit.map(([c, b]) => [c, { ...b }]));
+  const out = await evaluateBounds(conn, ranges, isTime);
+  if (key !== null) boundsCache.set(key, [...out].map(([c, b]) => [c, { ...b }]));
+  return out;
+}
+
+const boundsCache = new Lru<string, Array<[string, { lo: number; hi: number }]>>(256);
+
+/** Built-in functions whose value depends on their arguments alone. */
+const pureFunctions = new Set(['+', '-', '*', '/', 'make_timestamp', 'make_timestamptz', 'make_date', 'to_timestamp', 'epoch_ms']);
+
+function isLiteral(e: unknown): boolean {
+  if (Array.isArray(e)) return e.every(isLiteral);
+  if (!isObj(e)) return true;
+  if (e.class === 'FUNCTION') {
+    if (!pureFunctions.has(String(e.function_name)) || e.schema || e.catalog) return false;
+  } else if (typeof e.class === 'string' && e.class !== 'CONSTANT' && e.class !== 'CAST') return false;
+  return Object.values(e).every(isLiteral);
+}
+
+async function evaluateBounds(
+  conn: DuckDBConnection, ranges: Pushdown['ranges'], isTime: (column: string) => boolean,
+): Promise<Map<string, { lo: number; hi: number }>> {
   const out = new Map<string, { lo: number; hi: number }>();
   const values = ranges.length > 1 ? await allBounds(conn, ranges, isTime) : null;
   for (const [k, t] of ranges.entries()) {
