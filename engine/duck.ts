@@ -1,11 +1,11 @@
 // The node engine: rows go into the compressed table store (engine/store/); each query gets a
 // fresh connection to a locked-down in-memory DuckDB in which every table it names is a view over
 // the `wiretap_scan` table function reading a pruned snapshot of the store. Results stream.
-import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement, StatementType } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import type { RowSink, RowTypes, TableName } from './schema.ts';
-import { SqlError, SqlState, type QueryExecutor, type QueryResult, type Value } from './query.ts';
+import { SqlError, type QueryExecutor, type QueryResult, type Value } from './query.ts';
 import { readOnlyError, toSqlError } from './duck-errors.ts';
-import { streamedResult } from './duck-result.ts';
+import { extractOne, streamReadOnly } from './duck-result.ts';
 import { Store, defaultStoreOptions, type StoreOptions } from './store/store.ts';
 import type { TableStats } from './store/table-store.ts';
 import { ScanRegistry } from './scan/scan-function.ts';
@@ -153,22 +153,13 @@ export class DuckEngine implements QueryExecutor, RowSink {
       if (this.open.delete(conn)) conn.closeSync();
     };
     try {
-      const extracted = await conn.extractStatements(sql);
-      if (extracted.count !== 1) {
-        throw new SqlError(SqlState.syntaxError, `expected one statement, got ${extracted.count}`);
-      }
+      const extracted = await extractOne(conn, sql);
       // Refuse by leading keyword first: preparing e.g. COPY would already fail on file access.
       if (!readOnlyStart.test(sql)) throw readOnlyError();
       const ctx = { store: this.store, scans: this.scans, metadata: this.metadata, maxEnumEntries: this.maxEnumEntries, prefilter: this.rowPrefilter };
       this.lastScans = await createViews(ctx, conn, sql, cleanup);
       prepared = await extracted.prepare(0);
-      if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
-        throw readOnlyError();
-      }
-      if (signal?.aborted) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const result = await prepared.stream();
-      return streamedResult(result, release);
+      return await streamReadOnly(prepared, signal, onAbort, release);
     } catch (err) {
       release();
       throw toSqlError(err);

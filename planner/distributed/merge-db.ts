@@ -2,12 +2,12 @@
 // each query gets its own connection, its shipped inputs as temporary tables, and the merge SQL.
 import {
   DuckDBInstance, DuckDBDateValue, DuckDBIntervalValue, DuckDBTimeValue, DuckDBTimestampTZValue,
-  DuckDBTimestampValue, StatementType, type DuckDBAppender, type DuckDBConnection,
+  DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection,
 } from '@duckdb/node-api';
 import { lockedDownConfig } from '../../engine/duck.ts';
-import { readOnlyError, toSqlError } from '../../engine/duck-errors.ts';
-import { streamedResult } from '../../engine/duck-result.ts';
-import { SqlError, SqlState, type QueryResult, type ResultColumn, type Value } from '../../engine/query.ts';
+import { toSqlError } from '../../engine/duck-errors.ts';
+import { extractOne, streamReadOnly } from '../../engine/duck-result.ts';
+import { type QueryResult, type ResultColumn, type Value } from '../../engine/query.ts';
 import type { ColumnType } from '../../engine/schema.ts';
 import { quoteIdent } from './sql-ast.ts';
 
@@ -86,16 +86,8 @@ export class MergeDb {
     };
     try {
       for (const input of inputs) await load(conn, input);
-      const extracted = await conn.extractStatements(sql);
-      if (extracted.count !== 1) throw new SqlError(SqlState.syntaxError, `expected one statement, got ${extracted.count}`);
-      const prepared = await extracted.prepare(0);
-      if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
-        throw readOnlyError();
-      }
-      if (signal?.aborted) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const result = await prepared.stream();
-      return streamedResult(result, release);
+      const prepared = await (await extractOne(conn, sql)).prepare(0);
+      return await streamReadOnly(prepared, signal, onAbort, release);
     } catch (err) {
       release();
       throw toSqlError(err);
