@@ -1,9 +1,8 @@
 // Command-line parsing and --help for the wiretap CLI: one place that says what the flags are.
-import { parseArgs } from 'node:util';
 import { metadataCommandUsage, metadataOptionsUsage, parseMetadataArgs, type MetadataOptions } from './metadata/args.ts';
 import { agentCommandUsage, agentOptionsUsage, parseAgentArgs, type AgentOptions } from './agent/args.ts';
 import { brokerCommandUsage, brokerOptionsUsage, parseBrokerArgs, type BrokerOptions } from './broker/args.ts';
-import { intFlag } from './int-flag.ts';
+import { intFlag, parseFlags, pgServerFlags } from './flags.ts';
 
 export const usage = `wiretap — eBPF auto-telemetry you can query with SQL
 
@@ -142,40 +141,35 @@ export function parseCommand(argv: string[]): Command {
       ? { kind: 'agent', options: parseAgentArgs(argv.slice(1), (m) => new UsageError(m)) }
       : { kind: 'broker', options: parseBrokerArgs(argv.slice(1), (m) => new UsageError(m)) };
   }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
-        port: { type: 'string' },
-        bind: { type: 'string' },
-        source: { type: 'string' },
-        workload: { type: 'boolean' },
-        'workload-port': { type: 'string' },
-        'body-cap': { type: 'string' },
-        'query-cap': { type: 'string' },
-        'max-rows': { type: 'string' },
-        'memory-budget': { type: 'string' },
-        'table-shares': { type: 'string' },
-        'log-level': { type: 'string' },
-        'payload-cap': { type: 'string' },
-        'capture-all': { type: 'boolean' },
-        attach: { type: 'string' },
-        'scope-netns': { type: 'string' },
-        'scope-cgroup': { type: 'string' },
-        nice: { type: 'string' },
-        'stats-interval': { type: 'string' },
-        auth: { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseFlags({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+      port: { type: 'string' },
+      bind: { type: 'string' },
+      source: { type: 'string' },
+      workload: { type: 'boolean' },
+      'workload-port': { type: 'string' },
+      'body-cap': { type: 'string' },
+      'query-cap': { type: 'string' },
+      'max-rows': { type: 'string' },
+      'memory-budget': { type: 'string' },
+      'table-shares': { type: 'string' },
+      'log-level': { type: 'string' },
+      'payload-cap': { type: 'string' },
+      'capture-all': { type: 'boolean' },
+      attach: { type: 'string' },
+      'scope-netns': { type: 'string' },
+      'scope-cgroup': { type: 'string' },
+      nice: { type: 'string' },
+      'stats-interval': { type: 'string' },
+      auth: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+    },
+  }, (m) => new UsageError(m));
   const { values: v, positionals } = parsed;
   if (v.help) return { kind: 'help' };
   if (v.version) return { kind: 'version' };
@@ -189,11 +183,7 @@ export function parseCommand(argv: string[]): Command {
   if (source !== 'ebpf' && source !== 'demo') throw new UsageError(`--source must be ebpf or demo, got "${source}"`);
   const attach = v.attach ?? 'raw';
   if (attach !== 'raw' && attach !== 'syscalls') throw new UsageError(`--attach must be raw or syscalls, got "${attach}"`);
-  const auth = v.auth ?? 'scram-sha-256';
-  if (auth !== 'scram-sha-256' && auth !== 'md5' && auth !== 'password') {
-    throw new UsageError(`--auth must be scram-sha-256, md5 or password, got "${auth}"`);
-  }
-  if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const pg = pgServerFlags(v, (m) => new UsageError(m));
   const options: StartOptions = {
       port: int('port', v.port, 5433, 0, 65535),
       bind: v.bind ?? '127.0.0.1',
@@ -213,9 +203,7 @@ export function parseCommand(argv: string[]): Command {
       scopeCgroup: v['scope-cgroup'],
       nice: int('nice', v.nice, 19, 0, 19),
       statsIntervalS: int('stats-interval', v['stats-interval'], 10, 1, 3600),
-      auth,
-      tlsCert: v['tls-cert'],
-      tlsKey: v['tls-key'],
+      ...pg,
   };
   return file !== undefined ? { kind: 'import', file, options } : { kind: 'start', options };
 }

@@ -1,7 +1,6 @@
 // Flags of `wiretap agent` (server/cli-args.ts dispatches here and prints this usage).
-import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
-import { intFlag } from '../int-flag.ts';
+import { intFlag, parseFlags } from '../flags.ts';
 
 export const agentCommandUsage = `  wiretap agent [options]   cluster mode, one per node: capture + engine + a gRPC service running
                             node fragments for brokers; registers itself over NATS`;
@@ -38,21 +37,16 @@ export interface AgentOptions {
 }
 
 export function parseAgentArgs(argv: string[], makeError: (msg: string) => Error): AgentOptions {
-  let v;
-  try {
-    ({ values: v } = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: {
-        nats: { type: 'string' }, node: { type: 'string' }, 'grpc-bind': { type: 'string' }, 'grpc-port': { type: 'string' },
-        advertise: { type: 'string' }, 'health-port': { type: 'string' }, source: { type: 'string' }, rows: { type: 'string' },
-        seed: { type: 'string' }, 'heartbeat-ms': { type: 'string' }, 'body-cap': { type: 'string' },
-        'memory-budget': { type: 'string' }, 'log-level': { type: 'string' },
-      },
-    }));
-  } catch (err) {
-    throw makeError((err as Error).message);
-  }
+  const { values: v } = parseFlags({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      nats: { type: 'string' }, node: { type: 'string' }, 'grpc-bind': { type: 'string' }, 'grpc-port': { type: 'string' },
+      advertise: { type: 'string' }, 'health-port': { type: 'string' }, source: { type: 'string' }, rows: { type: 'string' },
+      seed: { type: 'string' }, 'heartbeat-ms': { type: 'string' }, 'body-cap': { type: 'string' },
+      'memory-budget': { type: 'string' }, 'log-level': { type: 'string' },
+    },
+  }, makeError);
   const int = intFlag(makeError);
   const source = v.source ?? 'ebpf';
   if (source !== 'ebpf' && source !== 'demo' && source !== 'synthetic') throw makeError(`--source must be ebpf, demo or synthetic, got "${source}"`);

@@ -1,6 +1,5 @@
 // Flags of `wiretap broker` (server/cli-args.ts dispatches here and prints this usage).
-import { parseArgs } from 'node:util';
-import { intFlag } from '../int-flag.ts';
+import { intFlag, parseFlags, pgServerFlags } from '../flags.ts';
 
 export const brokerCommandUsage = `  wiretap broker [options]  cluster mode: Postgres wire + distributed planner; fans node fragments
                             out to the agents registered over NATS and merges their answers`;
@@ -33,30 +32,21 @@ export interface BrokerOptions {
 }
 
 export function parseBrokerArgs(argv: string[], makeError: (msg: string) => Error): BrokerOptions {
-  let v;
-  try {
-    ({ values: v } = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: {
-        nats: { type: 'string' }, port: { type: 'string' }, bind: { type: 'string' }, auth: { type: 'string' },
-        'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'health-port': { type: 'string' },
-        'fragment-timeout': { type: 'string' }, 'max-shipped-mb': { type: 'string' }, 'no-cluster-metadata': { type: 'boolean' }, 'log-level': { type: 'string' },
-      },
-    }));
-  } catch (err) {
-    throw makeError((err as Error).message);
-  }
+  const { values: v } = parseFlags({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      nats: { type: 'string' }, port: { type: 'string' }, bind: { type: 'string' }, auth: { type: 'string' },
+      'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'health-port': { type: 'string' },
+      'fragment-timeout': { type: 'string' }, 'max-shipped-mb': { type: 'string' }, 'no-cluster-metadata': { type: 'boolean' }, 'log-level': { type: 'string' },
+    },
+  }, makeError);
   const int = intFlag(makeError);
-  const auth = v.auth ?? 'scram-sha-256';
-  if (auth !== 'scram-sha-256' && auth !== 'md5' && auth !== 'password') throw makeError(`--auth must be scram-sha-256, md5 or password, got "${auth}"`);
-  if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw makeError('--tls-cert and --tls-key go together');
   return {
     nats: v.nats ?? 'nats://127.0.0.1:4222',
     port: int('port', v.port, 5433, 0, 65535),
     bind: v.bind ?? '127.0.0.1',
-    auth,
-    ...(v['tls-cert'] ? { tlsCert: v['tls-cert'], tlsKey: v['tls-key'] } : {}),
+    ...pgServerFlags(v, makeError),
     healthPort: int('health-port', v['health-port'], 8083, 0, 65535),
     fragmentTimeoutS: int('fragment-timeout', v['fragment-timeout'], 60, 1, 86_400),
     maxShippedMb: int('max-shipped-mb', v['max-shipped-mb'], 256, 1, 1_048_576),

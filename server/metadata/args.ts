@@ -1,6 +1,5 @@
 // Flags of `wiretap metadata` (server/cli-args.ts dispatches here and prints this usage).
-import { parseArgs } from 'node:util';
-import { intFlag } from '../int-flag.ts';
+import { intFlag, parseFlags } from '../flags.ts';
 
 /** The command's line(s) under "Usage:". */
 export const metadataCommandUsage = `  wiretap metadata [options]  the cluster-mode metadata service: watches the Kubernetes API
@@ -30,20 +29,15 @@ export interface MetadataOptions {
 
 /** Parses the arguments after `metadata`; throws `makeError(message)` on a usage error. */
 export function parseMetadataArgs(argv: string[], makeError: (msg: string) => Error): MetadataOptions {
-  let v;
-  try {
-    ({ values: v } = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: {
-        nats: { type: 'string' }, 'data-dir': { type: 'string' }, 'kube-server': { type: 'string' },
-        kubeconfig: { type: 'string' }, 'retain-minutes': { type: 'string' }, 'health-port': { type: 'string' },
-        'log-level': { type: 'string' },
-      },
-    }));
-  } catch (err) {
-    throw makeError((err as Error).message);
-  }
+  const { values: v } = parseFlags({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      nats: { type: 'string' }, 'data-dir': { type: 'string' }, 'kube-server': { type: 'string' },
+      kubeconfig: { type: 'string' }, 'retain-minutes': { type: 'string' }, 'health-port': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  }, makeError);
   const int = intFlag(makeError);
   if (v['kube-server'] && v.kubeconfig) throw makeError('--kube-server and --kubeconfig exclude each other');
   return {
