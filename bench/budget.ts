@@ -5,7 +5,7 @@
 // Args: --seconds S (default 600), --budget SIZE in MiB (default 128), --factor F (default 10).
 import { parseArgs } from 'node:util';
 import { DuckEngine } from '../engine/duck.ts';
-import type { QueryResult, Value } from '../engine/query.ts';
+import { allRows } from '../engine/query.ts';
 import { tables } from '../engine/schema.ts';
 import { TableStore } from '../engine/store/table-store.ts';
 import { HttpWorkload } from './workload/http-events.ts';
@@ -19,12 +19,6 @@ import { HttpWorkload } from './workload/http-events.ts';
  * operators). Overhead = peak RSS − budget, measured 317 MiB; documented bound 384 MiB.
  */
 export const fixedOverheadBytes = 384 * 2 ** 20;
-
-async function all(r: QueryResult): Promise<Value[][]> {
-  const rows: Value[][] = [];
-  for await (const chunk of r.chunks) rows.push(...chunk);
-  return rows;
-}
 
 export default async function (args: string[]): Promise<object> {
   const { values: v } = parseArgs({ args, options: { seconds: { type: 'string' }, budget: { type: 'string' }, factor: { type: 'string' } } });
@@ -66,7 +60,7 @@ export default async function (args: string[]): Promise<object> {
     }
     if (now - lastQuery >= 10_000) {
       lastQuery = now;
-      await all(await engine.query('select req_path, count(*), avg(latency) from http_events group by 1 order by 2 desc limit 10'));
+      await allRows(await engine.query('select req_path, count(*), avg(latency) from http_events group by 1 order by 2 desc limit 10'));
       queries++;
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       process.stderr.write(`${Math.round(elapsed)} s: appended ${appended}, store ${(engine.store.bytes() / 2 ** 20).toFixed(1)} MiB, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`);
@@ -75,10 +69,10 @@ export default async function (args: string[]): Promise<object> {
     else await new Promise((r) => setImmediate(r));
   }
   const wallS = (performance.now() - start) / 1000;
-  const [[held, appendedSql, expired, bytes]] = (await all(await engine.query(
+  const [[held, appendedSql, expired, bytes]] = (await allRows(await engine.query(
     "select rows, rows_appended, rows_expired, bytes from wiretap_tables where table_name = 'http_events'",
   ))) as [[bigint, bigint, bigint, bigint]];
-  const [[counted]] = (await all(await engine.query('select count(*) from http_events'))) as [[bigint]];
+  const [[counted]] = (await allRows(await engine.query('select count(*) from http_events'))) as [[bigint]];
   await engine.close();
   const overhead = peakRss - budget;
   return {

@@ -4,17 +4,11 @@
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckEngine } from '../engine/duck.ts';
-import type { QueryResult, Value } from '../engine/query.ts';
+import { allRows } from '../engine/query.ts';
 import { tables } from '../engine/schema.ts';
 import { ScanRegistry, scanFunctionName } from '../engine/scan/scan-function.ts';
 import { ScanPlan } from '../engine/scan/scan-plan.ts';
 import { HttpWorkload } from './workload/http-events.ts';
-
-async function all(r: QueryResult): Promise<Value[][]> {
-  const rows: Value[][] = [];
-  for await (const chunk of r.chunks) rows.push(...chunk);
-  return rows;
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -52,7 +46,7 @@ export default async function (args: string[]): Promise<object> {
   const residentBytes = Number(size.getRows()[0]?.[0] ?? 0);
   process.stderr.write(`resident table built in ${Math.round(residentBuildMs)} ms, ${(residentBytes / rows).toFixed(1)} B/row\n`);
 
-  const span = await all(await engine.query('select min(time_), max(time_) from http_events'));
+  const span = await allRows(await engine.query('select min(time_), max(time_) from http_events'));
   const [lo, hi] = span[0] as [bigint, bigint];
   const x = lo + ((hi - lo) * 3n) / 4n; // the newest quarter
   const xs = `make_timestamp(${x}::BIGINT)::TIMESTAMPTZ`;
@@ -74,13 +68,13 @@ export default async function (args: string[]): Promise<object> {
       if (ab) {
         engine.rowPrefilter = false;
         t = performance.now();
-        const u = await all(await engine.query(sql));
+        const u = await allRows(await engine.query(sql));
         unfiltered.push(performance.now() - t);
         engine.rowPrefilter = true;
-        same &&= JSON.stringify(u.map((row) => row.map(String))) === JSON.stringify((await all(await engine.query(sql))).map((row) => row.map(String)));
+        same &&= JSON.stringify(u.map((row) => row.map(String))) === JSON.stringify((await allRows(await engine.query(sql))).map((row) => row.map(String)));
       }
       t = performance.now();
-      const a = await all(await engine.query(sql));
+      const a = await allRows(await engine.query(sql));
       ours.push(performance.now() - t);
       t = performance.now();
       const b = (await rc.runAndReadAll(sql)).getRows();

@@ -1,20 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DuckEngine } from './duck.ts';
-import { SqlError, type QueryResult, type Value } from './query.ts';
+import { allRows, SqlError, type QueryResult } from './query.ts';
 import { httpRow } from './testing/http-row.ts';
 import { upidToString } from './upid.ts';
-
-async function all(r: QueryResult): Promise<Value[][]> {
-  const rows: Value[][] = [];
-  for await (const chunk of r.chunks) rows.push(...chunk);
-  return rows;
-}
 
 async function sqlstate(p: Promise<unknown>): Promise<string> {
   try {
     const r = await p;
-    if (r && typeof r === 'object' && 'chunks' in r) await all(r as QueryResult);
+    if (r && typeof r === 'object' && 'chunks' in r) await allRows(r as QueryResult);
   } catch (err) {
     assert.ok(err instanceof SqlError, `expected SqlError, got ${String(err)}`);
     return err.sqlstate;
@@ -30,7 +24,7 @@ test('appended rows are queryable with their types', async () => {
     await e.flush();
     const r = await e.query('select time_, upid, req_path, resp_status, latency, encrypted from http_events order by time_ desc limit 3');
     assert.deepEqual(r.columns.map((c) => c.type), ['timestamptz', 'uuid', 'text', 'int4', 'int8', 'bool']);
-    const rows = await all(r);
+    const rows = await allRows(r);
     assert.equal(rows.length, 3);
     assert.deepEqual(rows[0], [(t0 + 9000n) / 1000n, upidToString({ asid: 0, pid: 4242, startTicks: 123456n }), '/p/9', 200, 1_500_000n, false]);
   } finally {
@@ -76,7 +70,7 @@ test('oldest rows expire beyond the row budget', async () => {
     const t0 = 1_700_000_000_000_000_000n;
     for (let i = 0; i < 3000; i++) e.append('http_events', httpRow({ timeNs: t0 + BigInt(i) * 1000n }));
     await e.flush();
-    const rows = await all(await e.query('select count(*), min(time_) from http_events'));
+    const rows = await allRows(await e.query('select count(*), min(time_) from http_events'));
     const count = Number(rows[0]![0]);
     assert.ok(count <= 1050 && count >= 1000, `count ${count}`);
     assert.ok((rows[0]![1] as bigint) > t0 / 1000n + 1000n);
@@ -91,12 +85,12 @@ test('statements that read no column (count(*)) over hot and sealed batches', as
   try {
     const t0 = 1_700_000_000_000_000_000n;
     for (let i = 0; i < 250; i++) e.append('http_events', httpRow({ timeNs: t0 + BigInt(i) * 1000n }));
-    assert.deepEqual(await all(await e.query('select count(*) from http_events')), [[250n]]);
+    assert.deepEqual(await allRows(await e.query('select count(*) from http_events')), [[250n]]);
     await e.flush();
-    assert.deepEqual(await all(await e.query('select count(*) from http_events')), [[250n]]);
-    assert.deepEqual(await all(await e.query('select 1 as one from http_events limit 2')), [[1], [1]]);
-    assert.deepEqual(await all(await e.query('select count(*) from mysql_events')), [[0n]]);
-    assert.deepEqual(await all(await e.query('select count(resp_status), (select count(*) from http_events) from http_events where resp_status >= 500')), [[0n, 250n]]);
+    assert.deepEqual(await allRows(await e.query('select count(*) from http_events')), [[250n]]);
+    assert.deepEqual(await allRows(await e.query('select 1 as one from http_events limit 2')), [[1], [1]]);
+    assert.deepEqual(await allRows(await e.query('select count(*) from mysql_events')), [[0n]]);
+    assert.deepEqual(await allRows(await e.query('select count(resp_status), (select count(*) from http_events) from http_events where resp_status >= 500')), [[0n, 250n]]);
   } finally {
     await e.close();
   }

@@ -73,3 +73,10 @@ export interface QueryExecutor {
   /** Runs one statement. Rejects with SqlError. The signal aborts a running query (57014). */
   query(sql: string, signal?: AbortSignal): Promise<QueryResult>;
 }
+
+/** Every row of a result, in order (tests, benches and small internal reads; the wire layer streams). */
+export async function allRows(r: QueryResult): Promise<Value[][]> {
+  const rows: Value[][] = [];
+  for await (const chunk of r.chunks) rows.push(...chunk);
+  return rows;
+}

@@ -7,16 +7,10 @@ import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { DuckEngine } from '../engine/duck.ts';
-import type { QueryResult, Value } from '../engine/query.ts';
+import { allRows } from '../engine/query.ts';
 import { httpRow } from '../engine/testing/http-row.ts';
 import { ProcessMetadataStore, observingSink } from '../collector/metadata/metadata-store.ts';
 import { startTicksOf, untilExeced } from './helpers/processes.ts';
-
-async function all(r: QueryResult): Promise<Value[][]> {
-  const rows: Value[][] = [];
-  for await (const chunk of r.chunks) rows.push(...chunk);
-  return rows;
-}
 
 function cgroup2Mount(): string {
   const line = readFileSync('/proc/mounts', 'utf8').split('\n').find((l) => l.split(' ')[2] === 'cgroup2');
@@ -45,18 +39,18 @@ test('cmdline and container of real processes (root: creates a cgroup v2 group)'
     const sink = observingSink(engine, metadata);
     for (let i = 0; i < 3000; i++) sink.append('http_events', httpRow({ upid: i % 3 ? upid : otherUpid, reqPath: `/h/${i}` }));
 
-    const rows = await all(await engine.query('select cmdline, container, pod, namespace, service, node, count(*) from http_events group by all order by cmdline'));
+    const rows = await allRows(await engine.query('select cmdline, container, pod, namespace, service, node, count(*) from http_events group by all order by cmdline'));
     assert.deepEqual(rows, [
       ['sleep 301', null, null, null, null, null, 1000n],
       [`sleep ${marker}`, containerId, null, null, null, null, 2000n],
     ]);
-    const [[n]] = (await all(await engine.query(`select count(*) from http_events where container = '${containerId}'`))) as [[bigint]];
+    const [[n]] = (await allRows(await engine.query(`select count(*) from http_events where container = '${containerId}'`))) as [[bigint]];
     assert.equal(n, 2000n);
 
     // Exited processes are remembered: the rows keep their metadata.
     child.kill();
     await once(child, 'exit');
-    const after = await all(await engine.query(`select distinct cmdline, container from http_events where cmdline like '%${marker}%'`));
+    const after = await allRows(await engine.query(`select distinct cmdline, container from http_events where cmdline like '%${marker}%'`));
     assert.deepEqual(after, [[`sleep ${marker}`, containerId]]);
     assert.equal(metadata.lookup(upid)?.cmdline, `sleep ${marker}`);
     // A store that never saw it has nothing to say (the pid is gone).

@@ -3,15 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DuckEngine } from '../engine/duck.ts';
-import type { QueryResult, Value } from '../engine/query.ts';
+import { allRows, type Value } from '../engine/query.ts';
 import { httpRow } from '../engine/testing/http-row.ts';
 import { upidToString } from '../engine/upid.ts';
-
-async function all(r: QueryResult): Promise<Value[][]> {
-  const rows: Value[][] = [];
-  for await (const chunk of r.chunks) rows.push(...chunk);
-  return rows;
-}
 
 const t0 = 1_700_000_000_000_000_000n;
 const sec = 1_000_000_000n;
@@ -58,16 +52,16 @@ test('a pruned scan returns exactly what a full scan filtered would', async () =
   try {
     for (const [where, prunes] of filters) {
       const cols = 'time_, upid, req_path, remote_port, resp_status, latency, req_body, cmdline, container';
-      const pruned = await all(await e.query(`select ${cols} from http_events where ${where} order by time_`));
+      const pruned = await allRows(await e.query(`select ${cols} from http_events where ${where} order by time_`));
       const scan = e.lastScans[0]!;
-      const full = await all(await e.query(`select ${cols} from (select * from http_events) t where ${where} order by time_`));
+      const full = await allRows(await e.query(`select ${cols} from (select * from http_events) t where ${where} order by time_`));
       assert.equal(e.lastScans[0]!.batchesScanned, e.lastScans[0]!.batchesTotal, 'subquery form scans everything');
       assert.deepEqual(pruned, full, where);
       if (prunes) assert.ok(scan.batchesScanned < scan.batchesTotal, `${where}: scanned ${scan.batchesScanned}/${scan.batchesTotal}`);
       else if (prunes === false) assert.equal(scan.batchesScanned, scan.batchesTotal, where);
     }
     // Sanity: the filters select something (or, for the 'now()' one, nothing).
-    const [[n]] = (await all(await e.query("select count(*) from http_events where cmdline like '%app-1003%'"))) as [[bigint]];
+    const [[n]] = (await allRows(await e.query("select count(*) from http_events where cmdline like '%app-1003%'"))) as [[bigint]];
     assert.equal(n, 2000n);
   } finally {
     await e.close();
@@ -81,7 +75,7 @@ test('select * lists stored then hydrated columns; metadata is per process', asy
     const names = r.columns.map((c) => c.name);
     assert.deepEqual(names.slice(-6), ['pod', 'namespace', 'service', 'node', 'container', 'cmdline']);
     assert.equal(names[0], 'time_');
-    const rows = await all(await e.query('select upid, cmdline, container, pod, count(*) from http_events group by all order by 2'));
+    const rows = await allRows(await e.query('select upid, cmdline, container, pod, count(*) from http_events group by all order by 2'));
     assert.deepEqual(rows.map((x) => [x[1], x[2], x[3], x[4]]), [
       ['/usr/bin/app-1001 --serve', 'c'.repeat(64), null, 2000n],
       ['/usr/bin/app-1002 --serve', null, null, 2000n],
@@ -110,7 +104,7 @@ test('a running query keeps its snapshot while rows are appended and expired', a
     const paths = new Set(seen.map((x) => x[1]));
     for (let i = 0; i < 5500; i++) assert.ok(paths.has(`/a/${i}`), `/a/${i}`);
     // The next query sees the new state.
-    const [[count, min]] = (await all(await e.query("select count(*), min(req_path) from http_events where req_path like '/a/%'"))) as [[bigint, string | null]];
+    const [[count, min]] = (await allRows(await e.query("select count(*), min(req_path) from http_events where req_path like '/a/%'"))) as [[bigint, string | null]];
     assert.equal(count, 0n);
     assert.equal(min, null);
   } finally {
@@ -128,13 +122,13 @@ test('the memory budget holds and wiretap_tables accounts for every row', async 
       if (i % 1000 === 0) peak = Math.max(peak, e.store.bytes());
     }
     assert.ok(peak <= budget, `peak ${peak}`);
-    const rows = await all(await e.query("select rows, rows_appended, rows_expired, bytes, budget_bytes, oldest_time from wiretap_tables where table_name = 'http_events'"));
+    const rows = await allRows(await e.query("select rows, rows_appended, rows_expired, bytes, budget_bytes, oldest_time from wiretap_tables where table_name = 'http_events'"));
     const [held, appended, expired, bytes, share, oldest] = rows[0] as [bigint, bigint, bigint, bigint, bigint, bigint];
     assert.equal(appended, 200_000n);
     assert.ok(expired > 0n);
     assert.equal(held + expired, appended);
     assert.ok(bytes <= share && share === BigInt(budget / 2), `${bytes} ${share}`);
-    const [[count, min]] = (await all(await e.query('select count(*), min(time_) from http_events'))) as [[bigint, bigint]];
+    const [[count, min]] = (await allRows(await e.query('select count(*), min(time_) from http_events'))) as [[bigint, bigint]];
     assert.equal(count, held);
     assert.equal(min, oldest);
   } finally {
@@ -151,9 +145,9 @@ for (const maxEnumEntries of [undefined, 0]) test(`mostly-distinct text columns 
       bodies.push(body as string);
       e.append('http_events', httpRow({ timeNs: t0 + BigInt(i) * 1000n, reqBody: body as string }));
     }
-    const rows = await all(await e.query('select req_body from http_events order by time_'));
+    const rows = await allRows(await e.query('select req_body from http_events order by time_'));
     assert.deepEqual(rows.map((r) => r[0]), bodies);
-    const [[distinct]] = (await all(await e.query('select count(distinct req_body) from http_events'))) as [[bigint]];
+    const [[distinct]] = (await allRows(await e.query('select count(distinct req_body) from http_events'))) as [[bigint]];
     assert.equal(distinct, BigInt(bodies.filter((b) => b !== null).length));
     const batches = e.store.tables.get('http_events')!.sealedBatches();
     const reqBody = 14;

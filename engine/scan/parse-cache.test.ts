@@ -4,15 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DuckEngine } from '../duck.ts';
-import type { QueryResult, Value } from '../query.ts';
+import { allRows } from '../query.ts';
 import { httpRow } from '../testing/http-row.ts';
 import { Lru, parseCache } from './analyze.ts';
-
-async function all(r: QueryResult): Promise<Value[][]> {
-  const rows: Value[][] = [];
-  for await (const chunk of r.chunks) rows.push(...chunk);
-  return rows;
-}
 
 test('the same text twice sees rows that arrived in between, and still prunes', async () => {
   const e = await DuckEngine.create({ flushRows: 4 });
@@ -21,23 +15,23 @@ test('the same text twice sees rows that arrived in between, and still prunes', 
     const q = `select count(*) from http_events where resp_status >= 500 and time_ > '2023-11-14 22:13:20.000005+00'`;
     for (let i = 0; i < 8; i++) e.append('http_events', httpRow({ timeNs: t0 + BigInt(i) * 1000n, respStatus: i % 2 ? 503 : 200 }));
     await e.flush();
-    assert.deepEqual(await all(await e.query(q)), [[1n]]);
+    assert.deepEqual(await allRows(await e.query(q)), [[1n]]);
     const before = parseCache.size;
     for (let i = 8; i < 16; i++) e.append('http_events', httpRow({ timeNs: t0 + BigInt(i) * 1000n, respStatus: i % 2 ? 503 : 200 }));
     await e.flush();
-    assert.deepEqual(await all(await e.query(q)), [[5n]]);
+    assert.deepEqual(await allRows(await e.query(q)), [[5n]]);
     assert.equal(parseCache.size, before, 'the second run added no entry');
     const scan = e.lastScans.find((s) => s.table === 'http_events')!;
     assert.ok(scan.batchesScanned < scan.batchesTotal, `pruned: ${JSON.stringify(scan)}`);
     // A bound computed by a pure function is kept with the text; the rows are not.
     const made = `select count(*) from http_events where time_ > make_timestamp(${t0 / 1000n + 5n}::BIGINT)::TIMESTAMPTZ and resp_status >= 500`;
-    assert.deepEqual(await all(await e.query(made)), [[5n]]);
+    assert.deepEqual(await allRows(await e.query(made)), [[5n]]);
     e.append('http_events', httpRow({ timeNs: t0 + 100_000n, respStatus: 500 }));
     await e.flush();
-    assert.deepEqual(await all(await e.query(made)), [[6n]]);
-    assert.deepEqual(await all(await e.query(q)), [[6n]]);
+    assert.deepEqual(await allRows(await e.query(made)), [[6n]]);
+    assert.deepEqual(await allRows(await e.query(q)), [[6n]]);
     // A different text is parsed on its own: its own bound, its own answer.
-    assert.deepEqual(await all(await e.query(q.replace('>= 500', '< 500'))), [[5n]]);
+    assert.deepEqual(await allRows(await e.query(q.replace('>= 500', '< 500'))), [[5n]]);
     assert.equal(parseCache.size > before, true);
   } finally {
     await e.close();
@@ -52,9 +46,9 @@ test('a now()-relative bound is evaluated again on each run of the same text', a
     for (let i = 0; i < 3; i++) e.append('http_events', httpRow({ timeNs: future + BigInt(i) }));
     await e.flush();
     const qs = ['select count(*) from http_events where time_ < now()', 'select count(*) from http_events where time_ < current_timestamp and resp_status > 1 + 2'];
-    for (const q of qs) assert.deepEqual(await all(await e.query(q)), [[0n]], q);
+    for (const q of qs) assert.deepEqual(await allRows(await e.query(q)), [[0n]], q);
     while (BigInt(Date.now()) * 1_000_000n <= future + 10_000_000n) await sleep(100);
-    for (const q of qs) assert.deepEqual(await all(await e.query(q)), [[3n]], q);
+    for (const q of qs) assert.deepEqual(await allRows(await e.query(q)), [[3n]], q);
   } finally {
     await e.close();
   }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { Rng } from '../../collector/synth/rng.ts';
 import { DuckEngine } from '../duck.ts';
-import type { QueryResult, Value } from '../query.ts';
+import { allRows } from '../query.ts';
 import type { ColumnDef, ColumnType } from '../schema.ts';
 import { TableStore } from '../store/table-store.ts';
 import { httpRow } from '../testing/http-row.ts';
@@ -119,12 +119,6 @@ for (const decode of ['native', 'js'] as const) {
   });
 }
 
-async function drain(r: QueryResult): Promise<Value[][]> {
-  const out: Value[][] = [];
-  for await (const chunk of r.chunks) out.push(...chunk);
-  return out;
-}
-
 test('engine queries with time and integer bounds give the same rows with and without the prefilter', async () => {
   const e = await DuckEngine.create({ flushRows: 1000, threads: 2 });
   const rng = new Rng(3);
@@ -146,22 +140,22 @@ test('engine queries with time and integer bounds give the same rows with and wi
   ];
   for (const q of queries) {
     e.rowPrefilter = true;
-    const on = await drain(await e.query(q));
+    const on = await allRows(await e.query(q));
     e.rowPrefilter = false;
-    const off = await drain(await e.query(q));
+    const off = await allRows(await e.query(q));
     assert.deepEqual(on, off, q);
   }
   e.rowPrefilter = true;
-  assert.deepEqual(await drain(await e.query(`select count(*) from http_events where time_ > ${at(4000)} and time_ <= ${at(4010)}`)), [[10n]]);
+  assert.deepEqual(await allRows(await e.query(`select count(*) from http_events where time_ > ${at(4000)} and time_ <= ${at(4010)}`)), [[10n]]);
   // Every reference to a table reads the same view: a second one must see all rows, so a
   // statement naming the table twice is neither pruned nor prefiltered.
-  const big = (await drain(await e.query('select count(*) from http_events where resp_status >= 500')))[0]![0];
+  const big = (await allRows(await e.query('select count(*) from http_events where resp_status >= 500')))[0]![0];
   assert.deepEqual(
-    await drain(await e.query(`select count(*), (select count(resp_status) from http_events) from http_events where resp_status >= 500 and time_ > ${at(3000)}`)),
-    (await drain(await e.query(`select count(*) from http_events where resp_status >= 500 and time_ > ${at(3000)}`))).map(([c]) => [c, BigInt(n)]),
+    await allRows(await e.query(`select count(*), (select count(resp_status) from http_events) from http_events where resp_status >= 500 and time_ > ${at(3000)}`)),
+    (await allRows(await e.query(`select count(*) from http_events where resp_status >= 500 and time_ > ${at(3000)}`))).map(([c]) => [c, BigInt(n)]),
   );
   assert.deepEqual(
-    await drain(await e.query(`select count(*) from http_events where resp_status >= 500 and exists (select 1 from http_events h where h.resp_status = 200 and h.time_ < ${at(10)})`)),
+    await allRows(await e.query(`select count(*) from http_events where resp_status >= 500 and exists (select 1 from http_events h where h.resp_status = 200 and h.time_ < ${at(10)})`)),
     [[big]],
   );
   await e.close();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { Rng } from '../../collector/synth/rng.ts';
 import { DuckEngine } from '../duck.ts';
-import type { QueryResult, Value } from '../query.ts';
+import { allRows, type Value } from '../query.ts';
 import type { ColumnDef, ColumnType } from '../schema.ts';
 import { TableStore } from '../store/table-store.ts';
 import { httpRow } from '../testing/http-row.ts';
@@ -173,12 +173,6 @@ test('plans are freed when their query finishes, fails or is cancelled', async (
   instance.closeSync();
 });
 
-async function drain(r: QueryResult): Promise<Value[][]> {
-  const out: Value[][] = [];
-  for await (const chunk of r.chunks) out.push(...chunk);
-  return out;
-}
-
 test('concurrent parallel queries stay consistent while rows are appended and expired', async () => {
   const e = await DuckEngine.create({ flushRows: 512, maxRowsPerTable: 6000, scanRowsPerThread: 1, threads: 4 });
   let seq = 0;
@@ -190,7 +184,7 @@ test('concurrent parallel queries stay consistent while rows are appended and ex
   for (let round = 0; round < 12; round++) {
     for (let q = 0; q < 3; q++) {
       checks.push(e.query('select count(*), count(distinct resp_body_size), min(resp_body_size), max(resp_body_size), sum(resp_body_size), count(distinct req_path) from http_events')
-        .then(drain).then(([[count, distinct, min, max, sum, paths]]) => {
+        .then(allRows).then(([[count, distinct, min, max, sum, paths]]) => {
           // The snapshot is always one contiguous run of sequence numbers (oldest expire first).
           const c = count as bigint;
           assert.equal(distinct, c);
