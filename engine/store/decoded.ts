@@ -40,3 +40,14 @@ export function indicesFor(dictSize: number, rows: number): Indices {
   if (dictSize <= 0x10000) return new Uint16Array(rows);
   return new Uint32Array(rows);
 }
+
+/** Row i of a decoded column as one value (null for NULL; bool as boolean, upid as its Upid). */
+export function decodedValue(c: DecodedColumn, i: number): unknown {
+  if (c.nulls?.[i]) return null;
+  switch (c.kind) {
+    case 'text': return c.dict[c.idx ? c.idx[i]! : i];
+    case 'upid': return c.upids[c.idx[i]!];
+    case 'bool': return c.values[i] === 1;
+    default: return c.values[i];
+  }
+}

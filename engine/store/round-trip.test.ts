@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ColumnDef } from '../schema.ts';
 import { Rng } from '../../collector/synth/rng.ts';
-import type { DecodedColumn, ScanBatch } from './decoded.ts';
+import { decodedValue, type ScanBatch } from './decoded.ts';
 import { bigintToNumber, timeUs } from './hot-batch.ts';
 import { TableStore } from './table-store.ts';
 
@@ -29,21 +29,11 @@ function stored(s: string): string {
   return Buffer.from(s, 'utf8').toString('utf8');
 }
 
-function value(c: DecodedColumn, i: number): unknown {
-  if (c.nulls?.[i]) return null;
-  switch (c.kind) {
-    case 'text': return c.dict[c.idx ? c.idx[i]! : i];
-    case 'upid': return c.upids[c.idx[i]!];
-    case 'bool': return c.values[i] === 1;
-    default: return c.values[i];
-  }
-}
-
 function readAll(batches: readonly ScanBatch[]): unknown[][] {
   const out: unknown[][] = [];
   for (const b of batches) {
     const cols = defs.map((_, c) => b.column(c));
-    for (let i = 0; i < b.rows; i++) out.push(cols.map((c) => value(c, i)));
+    for (let i = 0; i < b.rows; i++) out.push(cols.map((c) => decodedValue(c, i)));
   }
   return out;
 }

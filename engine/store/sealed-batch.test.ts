@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ColumnDef } from '../schema.ts';
 import { HotBatch } from './hot-batch.ts';
 import { SealedBatch } from './sealed-batch.ts';
-import type { DecodedColumn } from './decoded.ts';
+import { decodedValue } from './decoded.ts';
 
 const defs: ColumnDef[] = [
   { name: 'time_', field: 't', type: 'timestamptz', duck: 'TIMESTAMPTZ', doc: '' },
@@ -15,16 +15,6 @@ const defs: ColumnDef[] = [
   { name: 'flag', field: 'f', type: 'bool', duck: 'BOOLEAN', doc: '' },
   { name: 'text', field: 'x', type: 'text', duck: 'VARCHAR', doc: '' },
 ];
-
-function value(c: DecodedColumn, i: number): unknown {
-  if (c.nulls?.[i]) return null;
-  switch (c.kind) {
-    case 'text': return c.dict[c.idx ? c.idx[i]! : i];
-    case 'upid': return c.upids[c.idx[i]!];
-    case 'bool': return c.values[i] === 1;
-    default: return c.values[i];
-  }
-}
 
 test('a sealed batch decodes to exactly what was appended (all kinds, NULLs, wide ranges, unicode)', () => {
   const hot = new HotBatch(defs, 5000);
@@ -51,7 +41,7 @@ test('a sealed batch decodes to exactly what was appended (all kinds, NULLs, wid
   for (let c = 0; c < defs.length; c++) {
     const col = sealed.column(c);
     for (let i = 0; i < 3000; i++) {
-      assert.deepEqual(value(col, i), expected[i]![c], `column ${defs[c]!.name} row ${i}`);
+      assert.deepEqual(decodedValue(col, i), expected[i]![c], `column ${defs[c]!.name} row ${i}`);
     }
   }
   assert.equal(sealed.zone.upids.size, 2);
@@ -75,7 +65,7 @@ test('strings with lone surrogates and plain (non-dictionary) text columns round
     const values = ['a\ud800b', 'é', null, '\udc00', 'plain 🚀', ''];
     for (const x of values) hot.append({ x });
     const col = SealedBatch.seal(hot, { level: 1 }).open().column(0);
-    assert.deepEqual(values.map((_, i) => value(col, i)), values.map((v) => (v === null ? null : Buffer.from(Buffer.from(v, 'utf8').toString('utf8')).toString())), `plain=${plain}`);
+    assert.deepEqual(values.map((_, i) => decodedValue(col, i)), values.map((v) => (v === null ? null : Buffer.from(Buffer.from(v, 'utf8').toString('utf8')).toString())), `plain=${plain}`);
     assert.equal(col.kind === 'text' && col.idx === null, plain);
   }
 });
