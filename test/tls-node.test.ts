@@ -54,58 +54,12 @@ const code = ${JSON.stringify(`const { parentPort, workerData: args } = require(
 new Worker(code, { eval: true, workerData: process.argv.slice(1) }).on('message', (p) => process.stdout.write(p + '\\n'));
 `;
 
-// Prints "ready", then one line per response; exits when done.
-const CLIENT_REQUEST = `
+// Head of the https.request clients: post(agent, path, body) resolves to "status body".
+const HTTPS_POST = `
 const https = require('https');
 const [port, n] = process.argv.slice(1).map(Number);
-const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
-console.log('ready');
-(async () => {
-  for (let i = 0; i < n; i++) {
-    const body = 'req-body-' + i;
-    const line = await new Promise((resolve, reject) => {
-      const r = https.request({ host: '127.0.0.1', port, path: '/via-request-' + i, method: 'POST', agent,
-        rejectUnauthorized: false, headers: { 'content-length': body.length } }, (res) => {
-        let s = '';
-        res.on('data', (d) => (s += d));
-        res.on('end', () => resolve(res.statusCode + ' ' + s));
-      });
-      r.on('error', reject);
-      r.end(body);
-    });
-    console.log(line);
-  }
-  agent.destroy();
-})();
-`;
-
-// 4N requests at once over at most 4 keep-alive sockets.
-const CLIENT_CONCURRENT = `
-const https = require('https');
-const [port, n] = process.argv.slice(1).map(Number);
-const agent = new https.Agent({ keepAlive: true, maxSockets: 4 });
-console.log('ready');
-Promise.all(Array.from({ length: 4 * n }, (_, i) => new Promise((resolve, reject) => {
-  const body = 'many-body-' + i;
-  const r = https.request({ host: '127.0.0.1', port, path: '/via-many-' + i, method: 'POST', agent,
-    rejectUnauthorized: false, headers: { 'content-length': body.length } }, (res) => {
-    let s = '';
-    res.on('data', (d) => (s += d));
-    res.on('end', () => resolve(res.statusCode + ' ' + s));
-  });
-  r.on('error', reject);
-  r.end(body);
-}))).then((lines) => { for (const l of lines) console.log(l); agent.destroy(); });
-`;
-
-// One request before the tracer starts ("ready" after it), the rest once told to go (stdin).
-const CLIENT_PRE = `
-const https = require('https');
-const [port, n] = process.argv.slice(1).map(Number);
-const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
-const one = (i) => new Promise((resolve, reject) => {
-  const body = 'pre-body-' + i;
-  const r = https.request({ host: '127.0.0.1', port, path: '/via-pre-' + i, method: 'POST', agent,
+const post = (agent, path, body) => new Promise((resolve, reject) => {
+  const r = https.request({ host: '127.0.0.1', port, path, method: 'POST', agent,
     rejectUnauthorized: false, headers: { 'content-length': body.length } }, (res) => {
     let s = '';
     res.on('data', (d) => (s += d));
@@ -114,6 +68,30 @@ const one = (i) => new Promise((resolve, reject) => {
   r.on('error', reject);
   r.end(body);
 });
+`;
+
+// Prints "ready", then one line per response; exits when done.
+const CLIENT_REQUEST = `${HTTPS_POST}
+const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+console.log('ready');
+(async () => {
+  for (let i = 0; i < n; i++) console.log(await post(agent, '/via-request-' + i, 'req-body-' + i));
+  agent.destroy();
+})();
+`;
+
+// 4N requests at once over at most 4 keep-alive sockets.
+const CLIENT_CONCURRENT = `${HTTPS_POST}
+const agent = new https.Agent({ keepAlive: true, maxSockets: 4 });
+console.log('ready');
+Promise.all(Array.from({ length: 4 * n }, (_, i) => post(agent, '/via-many-' + i, 'many-body-' + i)))
+  .then((lines) => { for (const l of lines) console.log(l); agent.destroy(); });
+`;
+
+// One request before the tracer starts ("ready" after it), the rest once told to go (stdin).
+const CLIENT_PRE = `${HTTPS_POST}
+const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+const one = (i) => post(agent, '/via-pre-' + i, 'pre-body-' + i);
 (async () => {
   await one(0);
   console.log('ready');
