@@ -7,7 +7,7 @@
 // per-round ratios (on / preceding off), CPU µs per request of server and client (less
 // sensitive to a busy machine than throughput; uprobe traps are charged to the traced
 // process), rows per request (2 = both sides of each), and per-program BPF cost. Needs root.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { hasStaticOpenssl } from '../collector/tls/attach.ts';
 import type { RowSink } from '../engine/schema.ts';
 import { probe } from '../native/index.ts';
 import { addProgStats, enableBpfStats, median, missing, opt, optStr, progCost } from './_nginx.ts';
+import { selfSignedCert } from '../test/helpers/tls.ts';
 
 const log = (s: string) => process.stderr.write(`[tls-node-overhead] ${s}\n`);
 
@@ -88,9 +89,7 @@ export default async function tlsNodeOverhead(args: string[]): Promise<object> {
   const skip = probe() ?? missing(['openssl']) ?? (hasStaticOpenssl(process.execPath) ? null : `${process.execPath} links OpenSSL dynamically`);
   if (skip) return { skipped: skip };
   const dir = mkdtempSync(join(tmpdir(), 'wiretap-tls-bench-'));
-  const key = join(dir, 'key.pem');
-  const cert = join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  const { key, cert } = selfSignedCert(dir);
   const server = spawn(process.execPath, ['-e', SERVER, key, cert], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((r) => server.stdout!.once('data', (d: Buffer) => r(Number(String(d).trim()))));
   const restore = enableBpfStats();

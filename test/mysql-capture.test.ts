@@ -14,6 +14,7 @@ import { createLogger } from '../server/log.ts';
 import { execFileP, waitFor } from './helpers/processes.ts';
 import { pgQuery } from './helpers/sql.ts';
 import { freePort } from './helpers/net.ts';
+import { selfSignedCert } from './helpers/tls.ts';
 
 const BIG_ROWS = 20_000;
 
@@ -44,8 +45,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'wiretap-mariadb-'));
   port = await freePort();
   // A certificate so clients can turn on TLS (SSLRequest, then the queries inside TLS).
-  await execFileP('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`,
-    '-out', `${dir}/cert.pem`, '-days', '2', '-subj', '/CN=localhost']);
+  selfSignedCert(dir);
   await execFileP('mariadb-install-db', [`--datadir=${dir}/data`, '--user=root', '--skip-test-db', '--auth-root-authentication-method=socket']);
   mariadb = spawn('mariadbd', [
     `--datadir=${dir}/data`, `--socket=${dir}/sock`, `--port=${port}`, '--bind-address=127.0.0.1', '--user=root',

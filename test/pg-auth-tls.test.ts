@@ -3,19 +3,19 @@
 // made for the test; wrong passwords are FATAL 28P01; no certificate means SSLRequest → 'N'.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { SqlError, type QueryExecutor } from '../engine/query.ts';
 import { PgServer, type PgServerOptions } from '../server/pg/index.ts';
+import { selfSignedCert } from './helpers/tls.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'wiretap-tls-'));
-execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-  '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(tmp, 'key.pem'), '-out', join(tmp, 'cert.pem')], { stdio: 'ignore' });
-const cert = readFileSync(join(tmp, 'cert.pem'));
-const key = readFileSync(join(tmp, 'key.pem'));
+const paths = selfSignedCert(tmp);
+const cert = readFileSync(paths.cert);
+const key = readFileSync(paths.key);
 
 const servers: PgServer[] = [];
 after(async () => {

@@ -4,19 +4,18 @@
 // plaintext of every request and response on both sides, marked encrypted, and that no
 // ciphertext is shipped; then the same traffic through the collector as http_events rows.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { Collector } from '../collector/collector.ts';
 import { EventKind, type SocketEvent } from '../collector/events.ts';
 import { EbpfSource } from '../collector/sources/ebpf.ts';
 import type { HttpEventRow, RowSink, RowTypes, TableName } from '../engine/schema.ts';
 import { probe } from '../native/index.ts';
+import { selfSignedCert } from './helpers/tls.ts';
 
-const execFileP = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let skip: string | false = probe() ?? false;
 for (const bin of ['openssl', 'curl', 'nginx', 'python3']) {
@@ -71,9 +70,7 @@ async function curl(url: string): Promise<string> {
 before(async () => {
   if (skip) return;
   dir = mkdtempSync(join(tmpdir(), 'wiretap-tls-'));
-  const key = join(dir, 'key.pem');
-  const cert = join(dir, 'cert.pem');
-  await execFileP('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost']);
+  const { key, cert } = selfSignedCert(dir);
   source = new EbpfSource({});
   source.tap((evs) => events.push(...evs));
   const sink: RowSink = {

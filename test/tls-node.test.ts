@@ -23,7 +23,8 @@ import { EbpfSource } from '../collector/sources/ebpf.ts';
 import { hasStaticOpenssl } from '../collector/tls/attach.ts';
 import type { HttpEventRow, RowSink, RowTypes, TableName } from '../engine/schema.ts';
 import { probe } from '../native/index.ts';
-import { execFileP, startTicksOf } from './helpers/processes.ts';
+import { startTicksOf } from './helpers/processes.ts';
+import { selfSignedCert } from './helpers/tls.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const skip = probe() ?? (hasStaticOpenssl(process.execPath) ? false : `${process.execPath} links OpenSSL dynamically (covered by tls-capture)`);
@@ -166,9 +167,7 @@ const CASES = [
 before(async () => {
   if (skip) return;
   dir = mkdtempSync(join(tmpdir(), 'wiretap-tls-node-'));
-  const key = join(dir, 'key.pem');
-  const cert = join(dir, 'cert.pem');
-  await execFileP('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost']);
+  const { key, cert } = selfSignedCert(dir);
   // The connection older than the tracer: handshake and first exchange now.
   servers.pre = await startServer(SERVER, key, cert);
   const pre = spawn(process.execPath, ['-e', CLIENT_PRE, String(servers.pre.port), String(N)], {
