@@ -10,19 +10,10 @@ import { StandalonePlanner } from '../planner/standalone.ts';
 import { PgServer, isLoopback, type PasswordAuthMethod } from './pg/index.ts';
 import type { Logger } from './log.ts';
 
-export interface StandaloneOptions {
+/** A capture node (below) plus the Postgres wire server in front of it. */
+export interface StandaloneOptions extends Omit<NodeOptions, 'asid' | 'pods'> {
   port: number;
   bind: string;
-  source: EventSource;
-  bodyCap: number;
-  /** MySQL statement text kept per row (default 4096). */
-  queryCap?: number;
-  /** Rows kept per table (0: no row cap, the memory budget decides). */
-  maxRows: number;
-  /** Bytes the table store may hold (default 1 GiB). */
-  memoryBudget?: number;
-  /** Fraction of the memory budget per table (default http_events 0.4, the rest split equally). */
-  tableShares?: Partial<Record<string, number>>;
   /** Password required from clients (any user name); this or users is mandatory when not bound to loopback. */
   password?: string;
   /** Per-user passwords. */
@@ -34,8 +25,6 @@ export interface StandaloneOptions {
   logger: Logger;
   /** How often live counters are logged (ms); 0 turns them off. */
   statsIntervalMs?: number;
-  /** conn_stats / wiretap_stats interval (ms, default 10 s); process_stats is per second. */
-  captureStatsIntervalMs?: number;
 }
 
 export interface Standalone {
@@ -50,12 +39,17 @@ export interface Standalone {
 /** What a capture node is made of: the engine and what feeds it (standalone, and `wiretap agent`). */
 export interface NodeOptions {
   source: EventSource;
+  /** HTTP body bytes kept per row. */
   bodyCap: number;
   /** MySQL statement text kept per row (default 4096). */
   queryCap?: number;
+  /** Rows kept per table (0: no row cap, the memory budget decides). */
   maxRows: number;
+  /** Bytes the table store may hold (default 1 GiB). */
   memoryBudget?: number;
+  /** Fraction of the memory budget per table (default http_events 0.4, the rest split equally). */
   tableShares?: Partial<Record<string, number>>;
+  /** conn_stats / wiretap_stats interval (ms, default 10 s); process_stats is per second. */
   captureStatsIntervalMs?: number;
   /** The node's id in the cluster, the top 32 bits of its UPIDs (0 in standalone mode). */
   asid?: number;
