@@ -13,16 +13,10 @@ import { startAnnouncer, type Announcer } from '../registry/announcer.ts';
 import { followNodeMetadata } from '../metadata/subscribers.ts';
 import { PodStore } from '../../collector/k8s/pod-store.ts';
 import type { Logger } from '../log.ts';
+import type { AgentOptions } from './args.ts';
 import type { TimeRanges } from '../../planner/distributed/nodes.ts';
 
-export interface AgentStartOptions {
-  nats: string;
-  node: string;
-  grpcBind: string;
-  grpcPort: number;
-  advertise: string;
-  healthPort: number;
-  heartbeatMs: number;
+export interface AgentStartOptions extends Pick<AgentOptions, 'nats' | 'node' | 'grpcBind' | 'grpcPort' | 'advertise' | 'healthPort' | 'heartbeatMs'> {
   /** A capture source, or synthetic rows loaded at start. */
   source: { kind: 'capture'; events: EventSource; bodyCap: number; memoryBudget?: number } | { kind: 'synthetic'; rows: number; seed: number };
   log: Logger;
