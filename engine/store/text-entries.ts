@@ -140,8 +140,8 @@ const scratch = new Scratch();
  * byte length is known. ends[endsAt + k] receives string k's end; false when a string is not
  * well-formed.
  */
-function encodeStrings(p: readonly string[], out: Buffer, at: number, ends: Uint32Array, endsAt: number): boolean {
-  const n = p.length;
+function encodeStrings(p: readonly string[], n: number, out: Buffer, at: number, ends: Uint32Array, endsAt: number): boolean {
+  // Slots of p past n are '' and join to nothing.
   const text = n === 1 ? p[0]! : p.join('');
   const w = out as unknown as Utf8Writer;
   const written = w.utf8Write(text, at, text.length * 3);
@@ -159,13 +159,6 @@ function encodeStrings(p: readonly string[], out: Buffer, at: number, ends: Uint
   return wellFormed;
 }
 
-/** Total UTF-16 units of strings (room to reserve: 3 bytes each). */
-function charsOf(p: readonly string[]): number {
-  let n = 0;
-  for (let k = 0; k < p.length; k++) n += p[k]!.length;
-  return n;
-}
-
 /**
  * A text column's rows, fed one string per row (NULL rows as ''), encoded per chunk. Plain: the
  * rows themselves are the entries. Dictionary: each row's bytes are interned (entries in
@@ -173,7 +166,11 @@ function charsOf(p: readonly string[]): number {
  */
 export class TextBuilder {
   readonly entries: Utf8Entries;
-  private readonly pending: string[] = [];
+  // A fixed array reused for every chunk: emptying it with `length = 0` freed its backing store,
+  // and regrowing it allocated ~16 B per row per column (young garbage while the rows are live).
+  // Slots past `pendingRows` hold '' (they join to nothing).
+  private readonly pending: string[] = new Array<string>(chunkRows).fill('');
+  private pendingRows = 0;
   private pendingChars = 0;
   /** Rows encoded so far (the rest are pending). */
   rows = 0;
@@ -191,9 +188,9 @@ export class TextBuilder {
 
   /** Adds row `rows + pending` (rows arrive in order). */
   push(s: string): void {
-    this.pending.push(s);
+    this.pending[this.pendingRows++] = s;
     this.pendingChars += s.length;
-    if (this.pending.length === chunkRows || this.pendingChars >= chunkChars) this.flush();
+    if (this.pendingRows === chunkRows || this.pendingChars >= chunkChars) this.flush();
   }
 
   grow(capacity: number): void {
@@ -206,13 +203,13 @@ export class TextBuilder {
   /** Encodes the pending rows. */
   flush(): void {
     const p = this.pending;
-    const n = p.length;
+    const n = this.pendingRows;
     if (n === 0) return;
-    const room = charsOf(p) * 3;
+    const room = this.pendingChars * 3;
     const e = this.entries;
     if (this.plain) {
       e.reserve(room, n);
-      const ok = encodeStrings(p, e.utf8, e.used, e.ends, e.count);
+      const ok = encodeStrings(p, n, e.utf8, e.used, e.ends, e.count);
       for (let k = 0; k < n; k++) e.chars[e.count + k] = p[k]!.length;
       e.count += n;
       e.used = n > 0 ? e.ends[e.count - 1]! : e.used;
@@ -220,7 +217,7 @@ export class TextBuilder {
     } else {
       scratch.reserve(room);
       const ends = scratch.ends;
-      if (!encodeStrings(p, scratch.buf, 0, ends, 0)) e.wellFormed = false;
+      if (!encodeStrings(p, n, scratch.buf, 0, ends, 0)) e.wellFormed = false;
       const nulls = this.nulls();
       let s = 0;
       for (let k = 0; k < n; k++) {
@@ -231,7 +228,8 @@ export class TextBuilder {
       }
     }
     this.rows += n;
-    p.length = 0;
+    for (let k = 0; k < n; k++) p[k] = ''; // the rows' strings die with their rows
+    this.pendingRows = 0;
     this.pendingChars = 0;
   }
 
