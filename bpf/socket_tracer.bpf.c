@@ -397,27 +397,27 @@ static __always_inline __u8 guess_proto(const __u8 *p, __u64 n, __u64 total)
 
 /* ---- data syscalls ---------------------------------------------------------------- */
 
+/* The per-call filter: not the loader itself, in the scoped cgroup, fd is a TCP socket. */
+static __always_inline struct sock *traced_sock(__u64 id, __u64 fd)
+{
+	if ((__u32)(id >> 32) == self_tgid)
+		return NULL;
+	if (!in_cgroup_scope())
+		return NULL;
+	return tcp_sock_of(fd);
+}
+
+/* Keeps a call's arguments for its exit (sends, connect; receives too in "syscalls" mode).
+ * Everything else, TLS bookkeeping included, happens at exit and only for calls that moved
+ * bytes. */
 static __always_inline int enter_call(__u64 fd, __u64 buf, __u64 iovcnt, __u16 sys, __u8 dir,
 				      __u8 vec)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	if ((__u32)(id >> 32) == self_tgid)
-		return 0;
-	if (!in_cgroup_scope())
-		return 0;
-	struct sock *sk = tcp_sock_of(fd);
+	struct sock *sk = traced_sock(bpf_get_current_pid_tgid(), fd);
 	if (!sk)
 		return 0;
-	struct task_struct *task = bpf_get_current_task_btf();
-	/* Inside SSL_read/SSL_write: this socket is the SSL object's. */
-	struct tls_call *t = bpf_task_storage_get(&tls_calls, task, 0, 0);
-	__u8 bio_match = 0;
-	if (t) {
-		if (t->active)
-			t->fd = (__s32)fd;
-		bio_match = t->membio && dir == WT_SEND;
-	}
-	struct call_args *a = bpf_task_storage_get(&calls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct call_args *a = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
+						   BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!a)
 		return 0;
 	a->ts = bpf_ktime_get_ns();
@@ -427,7 +427,7 @@ static __always_inline int enter_call(__u64 fd, __u64 buf, __u64 iovcnt, __u16 s
 	a->fd = (__u32)fd;
 	a->sys = sys;
 	a->dir = dir;
-	a->vec = vec | (bio_match ? ARG_BIO : 0);
+	a->vec = vec;
 	return 0;
 }
 
@@ -573,18 +573,12 @@ static __always_inline void bio_bind(struct call_args *a, struct wt_conn *c, __u
 		st->tls_bio_bound++;
 }
 
-static __always_inline int exit_call(long ret, __u16 sys)
+/* A call that returned `ret` (> 0 for data calls), arguments in `a`, `now` = exit time. */
+static __always_inline int finish_call(struct call_args *ap, long ret, __u64 id, __u64 now)
 {
-	struct call_args *ap = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
-	if (!ap || !ap->sys)
-		return 0;
 	struct call_args a = *ap;
-	ap->sys = 0;
-	if (a.sys != sys)
-		return 0;
-	__u64 id = bpf_get_current_pid_tgid();
-	__u64 now = bpf_ktime_get_ns();
 	__u32 tgid = id >> 32;
+	__u16 sys = a.sys;
 
 	if (sys == WT_SYS_CONNECT) {
 		/* Non-blocking connect: EINPROGRESS means the handshake is under way. */
@@ -594,6 +588,15 @@ static __always_inline int exit_call(long ret, __u16 sys)
 	}
 	if (ret <= 0)
 		return 0;
+	/* Inside SSL_read/SSL_write: this socket is the SSL object's (the uprobe's return
+	 * learns it); a send by a memory-BIO TLS thread may bind one. */
+	struct tls_call *t = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+	if (t) {
+		if (t->active)
+			t->fd = (__s32)a.fd;
+		if (t->membio && a.dir == WT_SEND)
+			a.vec |= ARG_BIO;
+	}
 	struct wt_conn *c = conn_for(tgid, a.fd, a.sk, now);
 	if (!c)
 		return 0;
@@ -638,6 +641,70 @@ opened:;
 	bpf_map_update_elem(&conns, &k, &s->conn, BPF_ANY);
 	emit_ctl(s, WT_OPEN, id, a.fd, &s->conn, a.ts, now, WT_SYS_CONNECT);
 	return 0;
+}
+
+/* Exit of a call whose arguments enter_call kept. */
+static __always_inline int exit_call(long ret, __u16 sys)
+{
+	struct call_args *ap = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
+	if (!ap || !ap->sys)
+		return 0;
+	struct call_args a = *ap;
+	ap->sys = 0;
+	if (a.sys != sys)
+		return 0;
+	return finish_call(&a, ret, bpf_get_current_pid_tgid(), bpf_ktime_get_ns());
+}
+
+/* Raw mode: a receive is handled at its exit alone. Its arguments are still in pt_regs
+ * there (only ax holds the result), and ts_enter is not used for receives (the bytes
+ * arrived when the call returned), so the enter program does nothing for them: no task
+ * storage write per call, and a receive that moved nothing (EAGAIN) costs a compare. */
+static __always_inline int exit_recv(__u16 sys, long ret, __u64 fd, __u64 buf, __u64 a2, __u64 a3)
+{
+	if (ret <= 0)
+		return 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call_args a = { .buf = buf, .fd = (__u32)fd, .sys = sys, .dir = WT_RECV };
+	switch (sys) {
+	case WT_SYS_READ:
+		break;
+	case WT_SYS_READV:
+		a.iovcnt = a2;
+		a.vec = ARG_VEC;
+		break;
+	case WT_SYS_RECVFROM:
+		/* MSG_PEEK leaves the bytes in the socket: they will be read again. */
+		if (a3 & MSG_PEEK)
+			return 0;
+		break;
+	case WT_SYS_RECVMSG: {
+		if (a2 & MSG_PEEK)
+			return 0;
+		struct user_msghdr mh;
+		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)buf))
+			return 0;
+		a.buf = (__u64)mh.msg_iov;
+		a.iovcnt = mh.msg_iovlen;
+		a.vec = ARG_VEC;
+		break;
+	}
+	case WT_SYS_RECVMMSG:
+		if (a3 & MSG_PEEK)
+			return 0;
+		a.iovcnt = a2;
+		a.vec = ARG_VEC;
+		break;
+	default:
+		return 0;
+	}
+	struct sock *sk = traced_sock(id, fd);
+	if (!sk)
+		return 0;
+	a.sk = (__u64)sk;
+	__u64 now = bpf_ktime_get_ns();
+	a.ts = now;
+	return finish_call(&a, ret, id, now);
 }
 
 static __always_inline int enter_msg(__u64 fd, __u64 msgp, __u64 flags, __u16 sys, __u8 dir)
@@ -765,9 +832,19 @@ static __always_inline __u16 wt_sys(long nr)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(raw_enter, struct pt_regs *regs, long nr)
 {
-	__u16 sys = wt_sys(nr);
-	if (!sys)
-		return 0;
+	__u16 sys;
+	/* Receives: nothing to do before they return (exit_recv). */
+	switch (nr) {
+	case NR_write: sys = WT_SYS_WRITE; break;
+	case NR_writev: sys = WT_SYS_WRITEV; break;
+	case NR_sendto: sys = WT_SYS_SENDTO; break;
+	case NR_sendmsg: sys = WT_SYS_SENDMSG; break;
+	case NR_sendmmsg: sys = WT_SYS_SENDMMSG; break;
+	case NR_sendfile: sys = WT_SYS_SENDFILE; break;
+	case NR_connect: sys = WT_SYS_CONNECT; break;
+	case NR_close: sys = WT_SYS_CLOSE; break;
+	default: return 0;
+	}
 	return on_enter(sys, regs->di, regs->si, regs->dx, regs->r10);
 }
 
@@ -775,8 +852,17 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(raw_exit, struct pt_regs *regs, long ret)
 {
 	__u16 sys = wt_sys(regs->orig_ax);
-	if (!sys || sys == WT_SYS_CLOSE)
+	switch (sys) {
+	case 0:
+	case WT_SYS_CLOSE:
 		return 0;
+	case WT_SYS_READ:
+	case WT_SYS_READV:
+	case WT_SYS_RECVFROM:
+	case WT_SYS_RECVMSG:
+	case WT_SYS_RECVMMSG:
+		return exit_recv(sys, ret, regs->di, regs->si, regs->dx, regs->r10);
+	}
 	return on_exit(sys, ret);
 }
 

@@ -44,12 +44,14 @@ const get = (path) => new Promise((resolve, reject) => {
 })();
 `;
 
-// sendmsg/recvmsg and writev/readv with several iovecs (paths node and curl do not use).
+// sendmsg/recvmsg and writev/readv with several iovecs (paths node and curl do not use), and
+// MSG_PEEK receives (recvmsg, recvfrom) before the real ones: peeked bytes are read again.
 const PY_CLIENT = `
 import os, socket, sys
 port = int(sys.argv[1])
 s = socket.create_connection(('127.0.0.1', port))
 s.sendmsg([b'GET /py-sendmsg', b' HTTP/1.1\\r\\nHost: x\\r\\n', b'Connection: close\\r\\n\\r\\n'])
+s.recvmsg(16, 0, socket.MSG_PEEK)
 data = b''
 while True:
     d, _, _, _ = s.recvmsg(65536)
@@ -58,6 +60,7 @@ while True:
 s.close()
 s = socket.create_connection(('127.0.0.1', port))
 os.writev(s.fileno(), [b'GET /py-writev HTTP/1.1\\r\\n', b'Host: x\\r\\n', b'Connection: close\\r\\n\\r\\n'])
+s.recv(16, socket.MSG_PEEK)
 a, b = bytearray(7), bytearray(4096)
 got = b''
 while True:
@@ -261,6 +264,18 @@ test('vectored I/O: sendmsg and writev payload spans all iovecs', opts, () => {
   const recv = [...streams(clientEvents(clientPids.python), Direction.recv).values()];
   assert.equal(recv.length, 2);
   for (const r of recv) assert.ok(r.startsWith('HTTP/1.1 200 OK\r\n'), JSON.stringify(r.slice(0, 40)));
+});
+
+test('receives: recvmsg and readv payload spans all iovecs; MSG_PEEK is not shipped', opts, () => {
+  const recv = [...streams(clientEvents(clientPids.python), Direction.recv).values()];
+  assert.equal(recv.length, 2, 'both python connections received');
+  for (const body of ['ok /py-sendmsg', 'ok /py-writev']) {
+    const r = recv.find((x) => x.endsWith(body));
+    assert.ok(r, `response ending ${body}: ${JSON.stringify(recv)}`);
+    // A shipped peek would put the first 16 bytes in twice.
+    assert.equal(r.split('HTTP/1.1 200 OK').length - 1, 1, JSON.stringify(r));
+    assert.ok(r.startsWith('HTTP/1.1 200 OK\r\n'));
+  }
 });
 
 test('OPEN and CLOSE events on both sides', opts, () => {
