@@ -6,7 +6,7 @@ import {
   type DuckDBPreparedStatement, type DuckDBResult,
 } from '@duckdb/node-api';
 import type { ColumnType } from './schema.ts';
-import { SqlError, SqlState, type QueryResult, type Value } from './query.ts';
+import { SqlError, SqlState, type QueryOptions, type QueryResult, type Value } from './query.ts';
 import { columnTypeOf, toValue } from './duck-types.ts';
 import { readOnlyError, toSqlError } from './duck-errors.ts';
 
@@ -15,6 +15,49 @@ export async function extractOne(conn: DuckDBConnection, sql: string): Promise<D
   const extracted = await conn.extractStatements(sql);
   if (extracted.count !== 1) throw new SqlError(SqlState.syntaxError, `expected one statement, got ${extracted.count}`);
   return extracted;
+}
+
+/** `EXPLAIN`, `EXPLAIN ANALYZE` or `EXPLAIN (options)` with the comments around them. */
+const explainHead = /^(?:\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*explain\b(?:\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*(?:analy[sz]e\b|\([^)]*\))?/i;
+
+/**
+ * Statement 0 of `extracted` (the text `sql`) prepared. The engine and merge databases do not
+ * lock their configuration (each statement's connection is SET to the session's TimeZone), and
+ * EXPLAIN ANALYZE executes what it explains, so an EXPLAIN is refused unless it explains a query
+ * (`EXPLAIN ANALYZE SET threads = 1` would otherwise change the database). Anything that is not
+ * SELECT/EXPLAIN is refused later by streamReadOnly(), before it runs.
+ */
+export async function prepareQuery(conn: DuckDBConnection, extracted: DuckDBExtractedStatements, sql: string): Promise<DuckDBPreparedStatement> {
+  const prepared = await extracted.prepare(0);
+  if (prepared.statementType !== StatementType.EXPLAIN) return prepared;
+  let inner: DuckDBPreparedStatement | undefined;
+  try {
+    const head = explainHead.exec(sql);
+    if (!head) throw readOnlyError();
+    inner = await (await extractOne(conn, sql.slice(head[0].length))).prepare(0);
+    if (inner.statementType !== StatementType.SELECT) throw readOnlyError();
+    return prepared;
+  } catch {
+    prepared.destroySync();
+    throw readOnlyError(); // whatever the explained text is, it did not prepare as a query
+  } finally {
+    inner?.destroySync();
+  }
+}
+
+/**
+ * Applies the statement's session options to its fresh connection: the TimeZone DuckDB's ICU
+ * date/time functions (date_trunc, extract, ::date, strftime, text → timestamptz) run in.
+ * Connections start in UTC (SET GLOBAL at start), so UTC needs nothing.
+ */
+export async function applyQueryOptions(conn: DuckDBConnection, options: QueryOptions | undefined): Promise<void> {
+  const zone = options?.timeZone;
+  if (!zone || zone === 'UTC') return;
+  try {
+    await conn.run(`SET TimeZone = '${zone.replace(/'/g, "''")}'`);
+  } catch {
+    throw new SqlError('22023', `time zone "${zone}" is not known to the query engine`, undefined, 'Set TimeZone to another name of the zone, e.g. its tz database name.');
+  }
 }
 
 /**

@@ -3,9 +3,9 @@
 // the `wiretap_scan` table function reading a pruned snapshot of the store. Results stream.
 import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import type { RowSink, RowTypes, TableName } from './schema.ts';
-import { SqlError, type QueryExecutor, type QueryResult, type Value } from './query.ts';
+import { SqlError, type QueryExecutor, type QueryOptions, type QueryResult, type Value } from './query.ts';
 import { readOnlyError, toSqlError } from './duck-errors.ts';
-import { extractOne, streamReadOnly } from './duck-result.ts';
+import { applyQueryOptions, extractOne, prepareQuery, streamReadOnly } from './duck-result.ts';
 import { Store, defaultStoreOptions, type StoreOptions } from './store/store.ts';
 import type { TableStats } from './store/table-store.ts';
 import { ScanRegistry } from './scan/scan-function.ts';
@@ -99,9 +99,11 @@ export class DuckEngine implements QueryExecutor, RowSink {
   static async create(options: DuckEngineOptions = {}): Promise<DuckEngine> {
     const instance = await DuckDBInstance.create(':memory:', lockedDownConfig(options.threads ?? 2, options.memoryLimit ?? '2GB'));
     const admin = await instance.connect();
-    // TimeZone belongs to the ICU extension, so it is set after start; then configuration is locked.
+    // TimeZone belongs to the ICU extension, so it is set after start. Configuration is not
+    // locked: each statement's connection is SET to its session's TimeZone (applyQueryOptions);
+    // user SQL cannot SET (only SELECT/EXPLAIN of a query run: prepareQuery, streamReadOnly), and
+    // external access and unsigned/community extensions cannot be re-enabled while DuckDB runs.
     await admin.run("SET GLOBAL TimeZone = 'UTC'");
-    await admin.run('SET GLOBAL lock_configuration = true');
     const scans = new ScanRegistry(options.scanRowsPerThread);
     scans.register(admin);
     return new DuckEngine(instance, admin, new Store(storeOptions(options)), scans, options.metadata ?? null, options.maxEnumEntries);
@@ -136,7 +138,7 @@ export class DuckEngine implements QueryExecutor, RowSink {
     return this.store.stats();
   }
 
-  async query(sql: string, signal?: AbortSignal): Promise<QueryResult> {
+  async query(sql: string, signal?: AbortSignal, options?: QueryOptions): Promise<QueryResult> {
     if (this.closed) throw new SqlError('57P01', 'terminating connection due to administrator command');
     const conn = await this.instance.connect();
     this.open.add(conn);
@@ -156,9 +158,10 @@ export class DuckEngine implements QueryExecutor, RowSink {
       const extracted = await extractOne(conn, sql);
       // Refuse by leading keyword first: preparing e.g. COPY would already fail on file access.
       if (!readOnlyStart.test(sql)) throw readOnlyError();
-      const ctx = { store: this.store, scans: this.scans, metadata: this.metadata, maxEnumEntries: this.maxEnumEntries, prefilter: this.rowPrefilter };
+      await applyQueryOptions(conn, options); // before the views: range bounds are evaluated in the zone
+      const ctx = { store: this.store, scans: this.scans, metadata: this.metadata, maxEnumEntries: this.maxEnumEntries, prefilter: this.rowPrefilter, timeZone: options?.timeZone };
       this.lastScans = await createViews(ctx, conn, sql, cleanup);
-      prepared = await extracted.prepare(0);
+      prepared = await prepareQuery(conn, extracted, sql);
       return await streamReadOnly(prepared, signal, onAbort, release);
     } catch (err) {
       release();

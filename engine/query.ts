@@ -68,10 +68,20 @@ export const SqlState = {
   invalidPassword: '28P01',
 } as const;
 
+/** What a statement needs from its client session beyond its text. */
+export interface QueryOptions {
+  /**
+   * The session's TimeZone as an ICU zone id (`duckTimeZone()` in planner/session/time-zone.ts):
+   * DuckDB's date/time functions (date_trunc, extract, ::date, strftime, casts of text to
+   * timestamptz) run in it, as PostgreSQL's do. Absent: UTC.
+   */
+  timeZone?: string;
+}
+
 /** What the server needs from the layer below: run one SQL statement. */
 export interface QueryExecutor {
   /** Runs one statement. Rejects with SqlError. The signal aborts a running query (57014). */
-  query(sql: string, signal?: AbortSignal): Promise<QueryResult>;
+  query(sql: string, signal?: AbortSignal, options?: QueryOptions): Promise<QueryResult>;
 }
 
 /** Every row of a result, in order (tests, benches and small internal reads; the wire layer streams). */

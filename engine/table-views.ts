@@ -26,6 +26,8 @@ export interface ViewContext {
   maxEnumEntries?: number;
   /** false: no row prefilter in the native scan (tests and benchmarks compare with it off). */
   prefilter?: boolean;
+  /** The connection's TimeZone (QueryOptions.timeZone; absent: UTC): bounds such as '2025-11-21' depend on it. */
+  timeZone?: string;
 }
 
 /** Scan counts per table, for tests and benchmarks: how many batches pruning left. */
@@ -71,7 +73,7 @@ export async function createViews(
     // The same bounds prefilter rows in the native scan (batches that pass the zone maps).
     const prefilter: RangeBound[] = [];
     if (pd && pd.ranges.length) {
-      const bounds = await rangeBounds(conn, pd.ranges, (c) => rangeIndex.get(c) === ti);
+      const bounds = await rangeBounds(conn, pd.ranges, (c) => rangeIndex.get(c) === ti, ctx.timeZone);
       for (const [column, { lo, hi }] of bounds) {
         const i = rangeIndex.get(column)!;
         prefilter.push({ column: i, lo, hi });

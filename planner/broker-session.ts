@@ -88,7 +88,7 @@ export class BrokerSession implements QuerySession {
     }
     // telemetry (and anything that is not about the catalog) runs where the rows are
     if (readsTelemetry(tokens) || !readsCatalog(tokens)) {
-      return withPgColumnNames(await this.node.query(rewriteCatalogSql(sql, this.rewriteContext, true), signal));
+      return withPgColumnNames(await this.node.query(rewriteCatalogSql(sql, this.rewriteContext, true), signal, this.settings.queryOptions()));
     }
     const db = await this.catalog();
     return withPgColumnNames(await db.query(rewriteCatalogSql(sql, this.rewriteContext), signal));

@@ -23,9 +23,9 @@ async function aggregateNames(engine: QueryExecutor): Promise<Set<string>> {
 function throughPlanner(engine: QueryExecutor): QueryExecutor {
   let executor: Promise<DistributedExecutor> | null = null;
   return {
-    async query(sql, signal) {
+    async query(sql, signal, options) {
       executor ??= aggregateNames(engine).then((names) => DistributedExecutor.local(engine, names));
-      return (await executor).query(sql, signal);
+      return (await executor).query(sql, signal, options);
     },
   };
 }
@@ -51,7 +51,7 @@ export class StandalonePlanner implements QueryExecutor, SessionFactory {
   openSession(start: SessionStart): QuerySession {
     if (this.bindNode) {
       const bound = this.bindNode((name) => session.settings.get(name));
-      const session: BrokerSession = new BrokerSession({ query: (sql, signal) => bound.query(sql, signal) }, () => this.catalog(), start);
+      const session: BrokerSession = new BrokerSession({ query: (sql, signal, options) => bound.query(sql, signal, options) }, () => this.catalog(), start);
       return session;
     }
     return new BrokerSession(this.localNode, () => this.catalog(), start);

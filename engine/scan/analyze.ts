@@ -209,12 +209,13 @@ export async function deserialize(conn: DuckDBConnection, template: string, patc
  * cannot evaluate on its own is skipped (the statement will report it when it runs).
  */
 export async function rangeBounds(
-  conn: DuckDBConnection, ranges: Pushdown['ranges'], isTime: (column: string) => boolean,
+  conn: DuckDBConnection, ranges: Pushdown['ranges'], isTime: (column: string) => boolean, timeZone = 'UTC',
 ): Promise<Map<string, { lo: number; hi: number }>> {
-  // Literals, casts and pure functions of literals only (TimeZone is locked to UTC): the same value on every run,
-  // so kept with the text. Anything with a function (now(), current_timestamp, 1+2) is evaluated
+  // Literals, casts and pure functions of literals only: the same value on every run in the same
+  // TimeZone (the connection's: '2025-11-21'::TIMESTAMPTZ is local midnight), so kept with the
+  // text and the zone. Anything with a function (now(), current_timestamp, 1+2) is evaluated
   // again each time.
-  const key = ranges.every((t) => isLiteral(t.expr)) ? `b:${JSON.stringify(ranges.map((t) => [t.column, t.op, isTime(t.column), t.expr]))}` : null;
+  const key = ranges.every((t) => isLiteral(t.expr)) ? `b:${timeZone}:${JSON.stringify(ranges.map((t) => [t.column, t.op, isTime(t.column), t.expr]))}` : null;
   const hit = key === null ? undefined : boundsCache.get(key);
   if (hit) return new Map(hit.map(([c, b]) => [c, { ...b }]));
   const out = await evaluateBounds(conn, ranges, isTime);

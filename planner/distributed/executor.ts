@@ -2,7 +2,7 @@
 // parallel under one deadline, merge at the broker. A node that fails fails the query with its
 // name — or, with partial results on, is left out and named in a NOTICE.
 import { setMaxListeners } from 'node:events';
-import { SqlError, SqlState, type QueryExecutor, type QueryResult } from '../../engine/query.ts';
+import { SqlError, SqlState, type QueryExecutor, type QueryOptions, type QueryResult } from '../../engine/query.ts';
 import { planDistributed, shipTables, telemetryTablesIn } from './split.ts';
 import type { DistributedPlan, TimeFilter } from './plan.ts';
 import { NodeUnavailableError, type AgentNode, type FragmentChunk, type FragmentRunner, type NodeDirectory, type NodePruner } from './nodes.ts';
@@ -81,11 +81,11 @@ export class DistributedExecutor implements QueryExecutor {
    */
   static local(engine: QueryExecutor, aggregateNames: ReadonlySet<string>): DistributedExecutor {
     const runner: FragmentRunner = {
-      async *run(_node, sql, _deadline, signal) {
-        const r = await engine.query(sql, signal);
+      async *run(_node, sql, _deadline, signal, options) {
+        const r = await engine.query(sql, signal, options);
         for await (const rows of r.chunks) yield { columns: r.columns, rows, bytes: 0 };
       },
-      query: (_node, sql, signal) => engine.query(sql, signal),
+      query: (_node, sql, signal, options) => engine.query(sql, signal, options),
     };
     return new DistributedExecutor({ nodes: () => [localNode] }, runner, null, null, null, { fragmentTimeoutMs: 2 ** 31 - 1, aggregateNames });
   }
@@ -96,11 +96,11 @@ export class DistributedExecutor implements QueryExecutor {
 
   /** This executor with a session's setting lookup (wiretap.partial_results). */
   forSession(setting: (name: string) => string | undefined): QueryExecutor {
-    return { query: (sql, signal) => this.run(sql, signal, partialResultsOn(setting('wiretap.partial_results'))) };
+    return { query: (sql, signal, options) => this.run(sql, signal, partialResultsOn(setting('wiretap.partial_results')), options) };
   }
 
-  query(sql: string, signal?: AbortSignal): Promise<DistributedResult> {
-    return this.run(sql, signal, false);
+  query(sql: string, signal?: AbortSignal, options?: QueryOptions): Promise<DistributedResult> {
+    return this.run(sql, signal, false, options);
   }
 
   plan(sql: string): DistributedPlan {
@@ -159,7 +159,7 @@ export class DistributedExecutor implements QueryExecutor {
     choice.chosen = keep;
   }
 
-  private async run(sql: string, signal: AbortSignal | undefined, partial: boolean): Promise<DistributedResult> {
+  private async run(sql: string, signal: AbortSignal | undefined, partial: boolean, options?: QueryOptions): Promise<DistributedResult> {
     const explain = explainPrefix.exec(sql);
     const statement = explain ? sql.slice(explain[0].length) : sql;
     // Standalone: the one local node answers every statement whole whatever the split would be,
@@ -168,7 +168,7 @@ export class DistributedExecutor implements QueryExecutor {
       const [node] = this.directory.nodes();
       if (!node || !this.runner.query) throw new SqlError(SqlState.internalError, 'standalone executor without its local node');
       this.lastStats = null;
-      return this.runner.query(node, statement, signal);
+      return this.runner.query(node, statement, signal, options);
     }
     const plan = this.plan(statement);
     const choice = await this.choose(plan);
@@ -189,14 +189,14 @@ export class DistributedExecutor implements QueryExecutor {
       // One node can hold matching rows: its answer to the whole statement is the answer (no split,
       // no merge). Under partial results a node that is down leaves the empty answer below.
       if (choice.chosen.length === 1) {
-        const whole = await this.runWhole(choice.chosen[0]!, statement, deadlineMs, signal, partial, stats);
+        const whole = await this.runWhole(choice.chosen[0]!, statement, deadlineMs, signal, partial, stats, options);
         if (whole) return whole;
       }
       if (!this.merge) throw new SqlError(SqlState.internalError, 'no local node answered');
       const merge = this.merge;
       const asked = stats.nodesMissing.length ? [] : choice.chosen; // the one node already failed
       const inputs = await Promise.all(plan.inputs.map(async (input): Promise<MergeInput> => {
-        const perNode = await Promise.all(asked.map((node) => this.fetch(node, input.nodeSql, deadlineMs, abort, partial, stats, held)));
+        const perNode = await Promise.all(asked.map((node) => this.fetch(node, input.nodeSql, deadlineMs, abort, partial, stats, held, options)));
         const done = perNode.filter((r) => r !== null);
         const columns = done[0]?.columns ?? (await this.schemaOf(input.nodeSql, abort.signal));
         return { name: input.name, columns, rows: done.flatMap((r) => r.rows) };
@@ -230,11 +230,11 @@ export class DistributedExecutor implements QueryExecutor {
   }
 
   /** One node's whole answer; on failure aborts the statement, or under partial results records the node and returns null. */
-  private async fetch(node: AgentNode, sql: string, deadlineMs: number, abort: AbortController, partial: boolean, stats: DistributedStats, held: { bytes: number }) {
+  private async fetch(node: AgentNode, sql: string, deadlineMs: number, abort: AbortController, partial: boolean, stats: DistributedStats, held: { bytes: number }, options?: QueryOptions) {
     let columns: QueryResult['columns'] | null = null;
     const rows: unknown[][] = [];
     try {
-      for await (const chunk of this.runner.run(node, sql, deadlineMs, abort.signal)) {
+      for await (const chunk of this.runner.run(node, sql, deadlineMs, abort.signal, options)) {
         columns ??= chunk.columns;
         this.hold(held, chunk.bytes, abort);
         for (const r of chunk.rows) rows.push(r);
@@ -258,14 +258,16 @@ export class DistributedExecutor implements QueryExecutor {
    * The whole statement on one node, streamed to the client as the node sends it. Null when the node
    * is unavailable before answering and partial results are on (it is then recorded as missing).
    */
-  private async runWhole(node: AgentNode, sql: string, deadlineMs: number, signal: AbortSignal | undefined, partial: boolean, stats: DistributedStats): Promise<DistributedResult | null> {
-    if (this.runner.query) return this.runner.query(node, sql, signal);
+  private async runWhole(
+    node: AgentNode, sql: string, deadlineMs: number, signal: AbortSignal | undefined, partial: boolean, stats: DistributedStats, options?: QueryOptions,
+  ): Promise<DistributedResult | null> {
+    if (this.runner.query) return this.runner.query(node, sql, signal, options);
     // the deadline and the client's cancel follow the stream after this returns
     const abort = new AbortController();
     const onAbort = () => abort.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     const done = () => signal?.removeEventListener('abort', onAbort);
-    const it = this.runner.run(node, sql, deadlineMs, abort.signal)[Symbol.asyncIterator]();
+    const it = this.runner.run(node, sql, deadlineMs, abort.signal, options)[Symbol.asyncIterator]();
     let first: IteratorResult<FragmentChunk>;
     try {
       first = await it.next();

@@ -1,6 +1,6 @@
 // What the distributed planner needs from the cluster, as interfaces: server/ implements them
 // (NATS registry, gRPC client), so planner/ never imports server/.
-import { SqlError, type QueryResult, type ResultColumn, type Value } from '../../engine/query.ts';
+import { SqlError, type QueryOptions, type QueryResult, type ResultColumn, type Value } from '../../engine/query.ts';
 
 /** A registered agent: its node name, ASID (top 32 bits of its UPIDs) and gRPC address. */
 export interface AgentNode {
@@ -31,12 +31,12 @@ export interface FragmentChunk {
 
 export interface FragmentRunner {
   /** Runs a node fragment on one agent; rejects with an Error whose message names the node. */
-  run(node: AgentNode, sql: string, deadlineMs: number, signal: AbortSignal): AsyncIterable<FragmentChunk>;
+  run(node: AgentNode, sql: string, deadlineMs: number, signal: AbortSignal, options?: QueryOptions): AsyncIterable<FragmentChunk>;
   /**
    * In-process nodes (standalone mode): the engine's own result for a whole statement, streamed
    * as it is (nothing decoded or copied). Remote runners leave it out.
    */
-  query?(node: AgentNode, sql: string, signal?: AbortSignal): Promise<QueryResult>;
+  query?(node: AgentNode, sql: string, signal?: AbortSignal, options?: QueryOptions): Promise<QueryResult>;
 }
 
 /** Which nodes may hold rows for a pod/namespace/service filter (planner/cluster-metadata). */

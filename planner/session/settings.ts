@@ -2,7 +2,7 @@
 // broker, and never reach a node. Values a client may change freely are stored and reported;
 // values that would change how we encode results (client_encoding, DateStyle's ISO) are
 // refused when we cannot honour them, so a client never misreads what we send.
-import { SqlError, SqlState } from '../../engine/query.ts';
+import { SqlError, SqlState, type QueryOptions } from '../../engine/query.ts';
 import { resolveTimeZone } from './time-zone.ts';
 
 interface SettingDef {
@@ -187,6 +187,15 @@ export class SessionSettings {
       if (d?.report) changed.push([d.name, this.get(key)!]);
     }
     return changed;
+  }
+
+  /**
+   * What a statement of this session carries to the engine: the TimeZone its date/time
+   * functions run in (omitted for UTC, the engine's default, and for zones DuckDB cannot take).
+   */
+  queryOptions(): QueryOptions {
+    const zone = resolveTimeZone(this.get('TimeZone') ?? 'UTC');
+    return zone.utc || zone.engineId === null ? {} : { timeZone: zone.engineId };
   }
 
   /** SHOW ALL rows: name, setting, description. */

@@ -13,6 +13,13 @@ export interface TimeZone {
   readonly utc: boolean;
   /** Offset east of UTC, in seconds, at the instant `utcSeconds` (seconds since the epoch). */
   offsetAt(utcSeconds: number): number;
+  /**
+   * The ICU zone id DuckDB's date/time functions run in (`SET TimeZone` on the statement's
+   * connection): the tz database name, or Etc/GMT∓h for a whole-hour fixed offset. Null when
+   * DuckDB has no zone for it (fixed offsets that are not whole hours: its ICU refuses custom
+   * GMT+hh:mm ids) — those statements run in UTC.
+   */
+  readonly engineId: string | null;
 }
 
 const HOUR = 3600;
@@ -25,6 +32,12 @@ class FixedZone implements TimeZone {
   get utc(): boolean {
     return this.offset === 0;
   }
+  get engineId(): string | null {
+    const h = this.offset / HOUR;
+    // Etc/GMT zones are POSIX-signed (Etc/GMT+3 is UTC−3) and span UTC−12 … UTC+14
+    if (!Number.isInteger(h) || h < -12 || h > 14) return null;
+    return h === 0 ? 'UTC' : `Etc/GMT${h > 0 ? '-' : '+'}${Math.abs(h)}`;
+  }
   offsetAt(): number {
     return this.offset;
   }
@@ -36,12 +49,14 @@ class IanaZone implements TimeZone {
   private readonly days = new Map<number, number | null>();
   private readonly hours = new Map<number, number | null>();
   readonly utc: boolean;
+  readonly engineId: string;
 
   constructor(readonly name: string, id: string) {
     this.fmt = new Intl.DateTimeFormat('en-US', {
       timeZone: id, hourCycle: 'h23', era: 'short', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
     });
-    this.utc = this.fmt.resolvedOptions().timeZone === 'UTC';
+    this.engineId = this.fmt.resolvedOptions().timeZone;
+    this.utc = this.engineId === 'UTC';
   }
 
   offsetAt(utcSeconds: number): number {

@@ -1,7 +1,7 @@
 // The agent's gRPC service: ExecuteFragment runs one node fragment on the local engine and streams
 // the result back as Arrow IPC messages. Hand-written service definition (no .proto at run time):
 // the request is JSON, each response message is one Arrow IPC stream (arrow-codec.ts).
-//   rpc ExecuteFragment(FragmentRequest{sql, deadlineMs}) returns (stream ArrowIpc)
+//   rpc ExecuteFragment(FragmentRequest{sql, deadlineMs, timeZone?}) returns (stream ArrowIpc)
 import * as grpc from '@grpc/grpc-js';
 import type { QueryExecutor, ResultColumn, Value } from '../../engine/query.ts';
 import { SqlError } from '../../engine/query.ts';
@@ -12,6 +12,8 @@ export interface FragmentRequest {
   sql: string;
   /** Absolute deadline, ms since the epoch (gRPC's own deadline is set to the same instant). */
   deadlineMs: number;
+  /** The client session's TimeZone (QueryOptions.timeZone): the fragment's date/time functions run in it. */
+  timeZone?: string;
 }
 
 const json = {
@@ -65,7 +67,8 @@ export function fragmentHandlers(engine: QueryExecutor, log: Logger, counters: F
     timer.unref();
     void (async () => {
       try {
-        const result = await engine.query(call.request.sql, abort.signal);
+        const { timeZone } = call.request;
+        const result = await engine.query(call.request.sql, abort.signal, typeof timeZone === 'string' ? { timeZone } : undefined);
         let sent = false;
         for await (const chunk of result.chunks) {
           for (let i = 0; i < chunk.length; i += rowsPerMessage) {
