@@ -1,6 +1,6 @@
 // Broker side of ExecuteFragment: one gRPC channel per agent address, results decoded from Arrow.
 import * as grpc from '@grpc/grpc-js';
-import { SqlError } from '../../engine/query.ts';
+import { SqlError, type QueryOptions } from '../../engine/query.ts';
 import { NodeUnavailableError, type AgentNode, type FragmentChunk, type FragmentRunner } from '../../planner/distributed/nodes.ts';
 import { decodeChunk } from './arrow-codec.ts';
 import { fragmentServiceDefinition, maxMessageBytes, type FragmentRequest } from './fragment-service.ts';
@@ -22,8 +22,8 @@ export class GrpcFragmentRunner implements FragmentRunner {
     return c;
   }
 
-  async *run(node: AgentNode, sql: string, deadlineMs: number, signal: AbortSignal): AsyncIterable<FragmentChunk> {
-    const req: FragmentRequest = { sql, deadlineMs };
+  async *run(node: AgentNode, sql: string, deadlineMs: number, signal: AbortSignal, options?: QueryOptions): AsyncIterable<FragmentChunk> {
+    const req: FragmentRequest = { sql, deadlineMs, ...(options?.timeZone ? { timeZone: options.timeZone } : {}) };
     const call = this.client(node.address).makeServerStreamRequest(
       method.path, method.requestSerialize, method.responseDeserialize, req, new grpc.Metadata(), { deadline: deadlineMs },
     );
