@@ -35,6 +35,8 @@ export interface PreparedScan {
   table: string;
   batchesTotal: number;
   batchesScanned: number;
+  /** Batch columns sent as constants instead of decoded (ScanPlan.constants). */
+  constants: number;
 }
 
 function keyToUpid(key: string): Upid {
@@ -72,11 +74,15 @@ export async function createViews(
     let batches = snap.batches;
     // The same bounds prefilter rows in the native scan (batches that pass the zone maps).
     const prefilter: RangeBound[] = [];
+    // Columns only the range conjuncts read: where the zone map shows every row satisfies them,
+    // the scan sends a constant instead of decoding (strict bounds: inside by the slack).
+    const constants = new Map<number, { lo: number; hi: number }>();
     if (pd && pd.ranges.length) {
       const bounds = await rangeBounds(conn, pd.ranges, (c) => rangeIndex.get(c) === ti, ctx.timeZone);
-      for (const [column, { lo, hi }] of bounds) {
+      for (const [column, { lo, hi, slo, shi, terms }] of bounds) {
         const i = rangeIndex.get(column)!;
         prefilter.push({ column: i, lo, hi });
+        if (pd.rangeOnly.has(column) && terms === pd.ranges.filter((t) => t.column === column).length) constants.set(i, { lo: slo, hi: shi });
         batches = i === ti
           ? batches.filter((b) => b.zone.timeMax >= lo && b.zone.timeMin <= hi)
           : batches.filter((b) => b.zone.max[i]! >= lo && b.zone.min[i]! <= hi);
@@ -106,10 +112,10 @@ export async function createViews(
     // columns) still makes DuckDB fetch one: the first. Preparing it only hands over buffers;
     // they are decoded only if DuckDB asks.
     if (defs.length > 0) needed.add(defs[0]!.name);
-    const plan = new ScanPlan(table, defs, batches, needed, ctx.maxEnumEntries, sealed, ctx.prefilter === false ? [] : prefilter);
+    const plan = new ScanPlan(table, defs, batches, needed, ctx.maxEnumEntries, sealed, ctx.prefilter === false ? [] : prefilter, ctx.prefilter === false ? undefined : constants);
     const id = ctx.scans.add(plan);
     cleanup.push(() => ctx.scans.remove(id));
-    scans.push({ table, batchesTotal: snap.batches.length, batchesScanned: batches.length });
+    scans.push({ table, batchesTotal: snap.batches.length, batchesScanned: batches.length, constants: plan.constantsSent });
     const cols = defs.map((d, i) => (plan.outputs[i]!.cast ? `CAST(s.${ident(d.name)} AS VARCHAR) AS ${ident(d.name)}` : `s.${ident(d.name)}`));
     let from = `${scanFunctionName}(${id}) s`;
     if (hydrated.length > 0) {

@@ -36,6 +36,8 @@ export interface NativeScanColumn {
   offsets?: Uint32Array;
   /** A sealed column still compressed (engine/store/sealed-batch.ts layout), decoded by DuckDB threads. */
   encoded?: NativeEncodedColumn;
+  /** Integer/time columns: every row is this value (sent as a DuckDB constant vector; no buffers). */
+  constant?: number;
 }
 
 /** zstd frames of engine/store/sealed-batch.ts; widths are the packed integers' bytes. */

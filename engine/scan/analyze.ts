@@ -26,6 +26,13 @@ export interface Pushdown {
   ranges: Array<{ column: string; op: Op; expr: Json }>;
   /** Conjuncts that read only upid/metadata columns (qualifiers stripped). */
   meta: Json[];
+  /**
+   * Range columns the statement reads nowhere but in `ranges` (every reference to them is the
+   * column side of one of those comparisons; no `*`, no reference to the whole row): DuckDB uses
+   * their values for those comparisons alone, so in a batch whose every row satisfies them any
+   * value that satisfies them too gives the same result (the scan sends a constant).
+   */
+  rangeOnly: Set<string>;
 }
 
 const compareOps: Record<string, Op> = {
@@ -151,7 +158,8 @@ export function pushdownFor(stmt: Json, table: string, rangeColumns: ReadonlySet
     const n = (e.column_names as string[]).map((x) => x.toLowerCase());
     return mine(n) && rangeColumns.has(n.at(-1)!) ? n.at(-1)! : null;
   };
-  const out: Pushdown = { ranges: [], meta: [] };
+  const out: Pushdown = { ranges: [], meta: [], rangeOnly: new Set() };
+  const rangeConjuncts: unknown[] = [];
   for (const c of conjuncts(node.where_clause)) {
     const cols = columnsOf(c);
     if (!cols || cols.length === 0 || !cols.every(mine)) continue;
@@ -170,12 +178,38 @@ export function pushdownFor(stmt: Json, table: string, rangeColumns: ReadonlySet
       const r = rangeColumn(c.right);
       if (l && right.length === 0) out.ranges.push({ column: l, op, expr: c.right as Json });
       else if (r && left.length === 0) out.ranges.push({ column: r, op: flipped[op]!, expr: c.left as Json });
+      else continue;
+      rangeConjuncts.push(c);
     } else if (c.class === 'BETWEEN' && isObj(c.input) && c.input.class === 'COLUMN_REF' && rangeName(c.input)) {
       const column = rangeName(c.input)!;
-      if (columnsOf(c.lower)!.length === 0) out.ranges.push({ column, op: '>=', expr: c.lower as Json });
-      if (columnsOf(c.upper)!.length === 0) out.ranges.push({ column, op: '<=', expr: c.upper as Json });
+      const lower = columnsOf(c.lower)!.length === 0;
+      const upper = columnsOf(c.upper)!.length === 0;
+      if (lower) out.ranges.push({ column, op: '>=', expr: c.lower as Json });
+      if (upper) out.ranges.push({ column, op: '<=', expr: c.upper as Json });
+      if (lower && upper) rangeConjuncts.push(c);
     }
   }
+  const all = columnRefs(stmt);
+  if (all && ![...qualifiers].some((q) => all.has(q))) {
+    for (const [name, n] of columnRefs(rangeConjuncts)!) if (all.get(name) === n && rangeColumns.has(name)) out.rangeOnly.add(name);
+  }
+  return out;
+}
+
+/** References per column name (last part, lower-cased) in the tree; null if it holds a `*`/COLUMNS. */
+function columnRefs(e: unknown, out = new Map<string, number>()): Map<string, number> | null {
+  if (Array.isArray(e)) {
+    for (const x of e) if (columnRefs(x, out) === null) return null;
+    return out;
+  }
+  if (!isObj(e)) return out;
+  if (e.class === 'STAR') return null;
+  if (e.class === 'COLUMN_REF') {
+    const name = String((e.column_names as string[]).at(-1)).toLowerCase();
+    out.set(name, (out.get(name) ?? 0) + 1);
+    return out;
+  }
+  for (const v of Object.values(e)) if (columnRefs(v, out) === null) return null;
   return out;
 }
 
@@ -210,7 +244,7 @@ export async function deserialize(conn: DuckDBConnection, template: string, patc
  */
 export async function rangeBounds(
   conn: DuckDBConnection, ranges: Pushdown['ranges'], isTime: (column: string) => boolean, timeZone = 'UTC',
-): Promise<Map<string, { lo: number; hi: number }>> {
+): Promise<Map<string, Bound>> {
   // Literals, casts and pure functions of literals only: the same value on every run in the same
   // TimeZone (the connection's: '2025-11-21'::TIMESTAMPTZ is local midnight), so kept with the
   // text and the zone. Anything with a function (now(), current_timestamp, 1+2) is evaluated
@@ -223,7 +257,20 @@ export async function rangeBounds(
   return out;
 }
 
-const boundsCache = new Lru<string, Array<[string, { lo: number; hi: number }]>>(256);
+const boundsCache = new Lru<string, Array<[string, Bound]>>(256);
+
+/**
+ * What the evaluated conjuncts on one column imply: every value they accept is in [lo, hi]
+ * (outward by a slack for rounding); every value in [slo, shi] satisfies each of them (inward by
+ * the same slack; empty for `=`). `terms`: conjuncts evaluated (one that fails is left out).
+ */
+export interface Bound {
+  lo: number;
+  hi: number;
+  slo: number;
+  shi: number;
+  terms: number;
+}
 
 /** Built-in functions whose value depends on their arguments alone. */
 const pureFunctions = new Set(['+', '-', '*', '/', 'make_timestamp', 'make_timestamptz', 'make_date', 'to_timestamp', 'epoch_ms']);
@@ -239,8 +286,8 @@ function isLiteral(e: unknown): boolean {
 
 async function evaluateBounds(
   conn: DuckDBConnection, ranges: Pushdown['ranges'], isTime: (column: string) => boolean,
-): Promise<Map<string, { lo: number; hi: number }>> {
-  const out = new Map<string, { lo: number; hi: number }>();
+): Promise<Map<string, Bound>> {
+  const out = new Map<string, Bound>();
   const values = ranges.length > 1 ? await allBounds(conn, ranges, isTime) : null;
   for (const [k, t] of ranges.entries()) {
     let v: unknown;
@@ -258,9 +305,13 @@ async function evaluateBounds(
     const x = Number(v);
     if (Number.isNaN(x)) continue;
     const slack = Math.max(1, Math.abs(x) * 1e-15);
-    const b = out.get(t.column) ?? { lo: -Infinity, hi: Infinity };
+    const b = out.get(t.column) ?? { lo: -Infinity, hi: Infinity, slo: -Infinity, shi: Infinity, terms: 0 };
     if (t.op === '>' || t.op === '>=' || t.op === '=') b.lo = Math.max(b.lo, x - slack);
     if (t.op === '<' || t.op === '<=' || t.op === '=') b.hi = Math.min(b.hi, x + slack);
+    if (t.op === '>' || t.op === '>=') b.slo = Math.max(b.slo, x + slack);
+    if (t.op === '<' || t.op === '<=') b.shi = Math.min(b.shi, x - slack);
+    if (t.op === '=') b.slo = Infinity;
+    b.terms++;
     out.set(t.column, b);
   }
   return out;

@@ -151,6 +151,8 @@ function utf8Entries(dict: readonly string[]): { utf8: Uint8Array; offsets: Uint
 export class ScanPlan {
   readonly outputs: ColumnOutput[];
   readonly rows: number;
+  /** Batch columns the last nativePlan() sent as constants (tests and benchmarks). */
+  constantsSent = 0;
 
   constructor(
     readonly table: string,
@@ -163,10 +165,22 @@ export class ScanPlan {
     private readonly sealed: ReadonlyMap<ScanBatch, SealedBatch> = new Map(),
     /** Bounds the native scan prefilters rows with (integer and time columns only). */
     readonly ranges: readonly RangeBound[] = [],
+    /**
+     * Integer/time columns whose values the statement compares with constants and reads nowhere
+     * else, with the interval whose every value satisfies those comparisons (analyze.ts Bound
+     * slo/shi): a batch whose zone map lies inside it and that has no NULLs there sends its
+     * minimum as a constant instead of the column (nothing decoded, DuckDB's filter still runs).
+     */
+    readonly constants: ReadonlyMap<number, { lo: number; hi: number }> = new Map(),
   ) {
+    const rangeTypes = ['int2', 'int4', 'int8', 'timestamptz', 'timestamp'];
     for (const r of ranges) {
       const t = defs[r.column]?.type;
-      if (!t || !['int2', 'int4', 'int8', 'timestamptz', 'timestamp'].includes(t)) throw new Error(`ScanPlan: no range prefilter on column ${r.column}`);
+      if (!t || !rangeTypes.includes(t)) throw new Error(`ScanPlan: no range prefilter on column ${r.column}`);
+    }
+    for (const c of constants.keys()) {
+      const t = defs[c]?.type;
+      if (!t || !rangeTypes.includes(t)) throw new Error(`ScanPlan: no constant for column ${c}`);
     }
     this.rows = batches.reduce((s, b) => s + b.rows, 0);
     this.outputs = defs.map((d, i) => this.outputFor(d, i));
@@ -224,6 +238,7 @@ export class ScanPlan {
   nativePlan(rowsPerThread = defaultRowsPerThread): NativeScanPlan {
     const columns = this.defs.map((d, i) => ({ name: d.name, type: this.outputs[i]!.type, members: this.outputs[i]!.members }));
     const time = (i: number) => ['timestamptz', 'timestamp'].includes(this.defs[i]!.type);
+    this.constantsSent = 0;
     const batches = this.batches.map((b, bi) => ({
       rows: b.rows,
       inside: this.ranges.map((r) => zoneInside(b, r, time(r.column))),
@@ -232,7 +247,25 @@ export class ScanPlan {
     return { columns, batches, ranges: this.ranges.map((r) => ({ ...r })), maxThreads: Math.max(1, Math.floor(this.rows / Math.max(1, rowsPerThread))) };
   }
 
+  /** The value every row of column i may be sent as (see `constants`), or undefined. */
+  private constantFor(b: ScanBatch, i: number): number | undefined {
+    const c = this.constants.get(i);
+    if (!c) return undefined;
+    const min = b.zone.min[i]!;
+    const max = b.zone.max[i]!;
+    if (!(min >= c.lo && max <= c.hi) || !Number.isSafeInteger(min)) return undefined; // NaN: all NULL or unknown
+    const sealed = this.sealed.get(b);
+    const e = sealed && encodedColumn(sealed, i);
+    const nulls = sealed ? (e ? e.nulls : true) : b.column(i).nulls; // unknown layout: assume NULLs
+    return nulls ? undefined : min;
+  }
+
   private nativeColumn(b: ScanBatch, i: number, batch: number): NativeScanColumn {
+    const constant = this.constantFor(b, i);
+    if (constant !== undefined) {
+      this.constantsSent++;
+      return { nulls: null, constant };
+    }
     const o = this.outputs[i]!;
     const sealed = this.sealed.get(b);
     const e = sealed && o.type !== 'enum' ? encodedColumn(sealed, i) : undefined;

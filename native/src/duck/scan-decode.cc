@@ -69,6 +69,26 @@ inline uint32_t Get(const uint8_t* p, int width, size_t i) {
 
 bool ValidWidth(const Packed& p) { return p.width == 1 || p.width == 2 || p.width == 4; }
 
+// out[i] = base + packed[i] for every row, one loop per width (the switch hoisted out: the loops
+// vectorise).
+template <typename U, typename O, typename B>
+void AddBase(const uint8_t* p, size_t rows, B base, O* out) {
+  for (size_t i = 0; i < rows; i++) {
+    U u;
+    std::memcpy(&u, p + sizeof(U) * i, sizeof(U));
+    out[i] = static_cast<O>(base + u);
+  }
+}
+
+template <typename O, typename B>
+void AddBase(const uint8_t* p, int width, size_t rows, B base, O* out) {
+  switch (width) {
+    case 1: return AddBase<uint8_t>(p, rows, base, out);
+    case 2: return AddBase<uint16_t>(p, rows, base, out);
+    default: return AddBase<uint32_t>(p, rows, base, out);
+  }
+}
+
 // UTF-16 unit lengths → byte offsets into well-formed UTF-8 (what the seal wrote when `chars`).
 bool CharOffsets(const std::vector<uint8_t>& utf8, const std::vector<uint8_t>& lengths, int width, size_t entries,
                  std::vector<uint32_t>& offsets) {
@@ -114,8 +134,7 @@ bool DecodeColumn(ZSTD_DCtx* dctx, const EncodedColumn& e, size_t rows, DecodedB
       if (!ValidWidth(e.ints) || !Unz(dctx, e.ints, rows * e.ints.width, packed, error, "ints")) return false;
       buf.values.resize(rows * 4);
       auto* v = reinterpret_cast<int32_t*>(buf.values.data());
-      int64_t base = static_cast<int64_t>(e.base);
-      for (size_t i = 0; i < rows; i++) v[i] = static_cast<int32_t>(base + Get(packed.data(), e.ints.width, i));
+      AddBase(packed.data(), e.ints.width, rows, static_cast<int64_t>(e.base), v);
       out.values = v;
       return true;
     }
@@ -127,13 +146,15 @@ bool DecodeColumn(ZSTD_DCtx* dctx, const EncodedColumn& e, size_t rows, DecodedB
         std::memcpy(v, packed.data(), rows * 8);
       } else if (e.mode == EncodedColumn::kOffset) {
         if (!ValidWidth(e.ints) || !Unz(dctx, e.ints, rows * e.ints.width, packed, error, "ints")) return false;
-        for (size_t i = 0; i < rows; i++) v[i] = e.base + Get(packed.data(), e.ints.width, i);
+        AddBase(packed.data(), e.ints.width, rows, e.base, v);
       } else {
         // Zigzag deltas of integral values (exact below 2^53, as in JS).
         if (e.ints.width != 4 || !Unz(dctx, e.ints, rows * 4, packed, error, "deltas")) return false;
         int64_t prev = static_cast<int64_t>(e.base);
+        const uint8_t* p = packed.data();
         for (size_t i = 0; i < rows; i++) {
-          uint32_t zz = Get(packed.data(), 4, i);
+          uint32_t zz;
+          std::memcpy(&zz, p + 4 * i, 4);
           prev += (zz & 1) ? -static_cast<int64_t>((static_cast<uint64_t>(zz) + 1) >> 1) : static_cast<int64_t>(zz >> 1);
           v[i] = static_cast<double>(prev);
         }

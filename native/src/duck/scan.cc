@@ -11,8 +11,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <memory>
+#include <numeric>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -67,6 +69,10 @@ struct ColumnData {
   // Sealed columns arrive compressed: the thread that claims the batch decodes them.
   bool encoded = false;
   EncodedColumn enc;
+  // Every row holds a value only the WHERE's range conjuncts read, and the zone map shows each
+  // row satisfies them (engine/scan/scan-plan.ts): a constant vector instead of decoding.
+  bool constant = false;
+  double constValue = 0;
 };
 
 // AND-ed bound of the statement's WHERE on an integer or time column (engine/scan/analyze.ts's
@@ -203,6 +209,7 @@ struct LocalState {
   ZSTD_DCtx* dctx = nullptr;
   std::vector<DecodedBuffers> buffers;  // per plan column
   std::vector<ColumnData> current;      // per plan column: what the current batch reads
+  std::vector<uint8_t> opened;          // per plan column: made readable for the current batch
   // Per plan column: the batch's dictionary as a DuckDB vector (VARCHAR with ids), which output
   // vectors reference and slice: each string is copied once per batch, not once per row, and
   // DuckDB sees dictionary vectors. Its buffers are shared, so chunks outlive our handle.
@@ -281,7 +288,7 @@ bool OpenColumn(const GlobalState& g, LocalState& l, const Batch& batch, size_t 
   const ColumnData& src = batch.cols[c];
   ColumnData& cur = l.current[c];
   cur = src;
-  if (!src.encoded) return true;
+  if (!src.encoded || src.constant) return true;
   {
     DecodedView v;
     if (!DecodeColumn(l.dctx, src.enc, batch.rows, l.buffers[c], v, error)) {
@@ -301,42 +308,68 @@ bool OpenColumn(const GlobalState& g, LocalState& l, const Batch& batch, size_t 
   return true;
 }
 
-inline double NumberAt(const OutputColumn& col, const ColumnData& c, size_t row) {
-  return col.out == Out::kSmallint || col.out == Out::kInteger ? static_cast<const int32_t*>(c.values)[row]
-                                                              : static_cast<const double*>(c.values)[row];
+// Keeps the rows of `rows` (all of the batch when `all`) whose value lies in [lo, hi] and is not
+// NULL. Branch-free: every candidate is written, the count advances only for kept ones.
+template <typename T, typename B>
+size_t KeepInside(const T* v, const uint8_t* nulls, B lo, B hi, bool all, size_t count, uint32_t* sel) {
+  size_t n = 0;
+  if (all) {
+    if (nulls) {
+      for (size_t row = 0; row < count; row++) {
+        sel[n] = static_cast<uint32_t>(row);
+        n += (v[row] >= lo) & (v[row] <= hi) & (nulls[row] == 0);
+      }
+    } else {
+      for (size_t row = 0; row < count; row++) {
+        sel[n] = static_cast<uint32_t>(row);
+        n += (v[row] >= lo) & (v[row] <= hi);
+      }
+    }
+  } else {
+    for (size_t i = 0; i < count; i++) {
+      uint32_t row = sel[i];
+      sel[n] = row;
+      n += (v[row] >= lo) & (v[row] <= hi) & (!nulls || nulls[row] == 0);
+    }
+  }
+  return n;
 }
 
 // l.sel = rows of the batch inside every range that can drop rows; false: no selection needed.
 bool SelectRows(const GlobalState& g, LocalState& l, const Batch& batch) {
   const Plan& plan = *g.plan;
   bool first = true;
+  size_t n = 0;
   for (size_t r = 0; r < plan.ranges.size(); r++) {
     const RangeBound& b = plan.ranges[r];
     if (!batch.cols[b.column].present) continue;  // not prepared: DuckDB's filter alone decides
     const ColumnData& c = l.current[b.column];
     // Every row inside by the zone map and no NULLs: this bound drops nothing here.
     if (batch.inside[r] && !c.nulls) continue;
-    const OutputColumn& col = plan.columns[b.column];
-    auto keep = [&](size_t row) {
-      if (c.nulls && c.nulls[row]) return false;  // NULL compares to NULL: the WHERE drops it
-      double v = NumberAt(col, c, row);
-      return v >= b.lo && v <= b.hi;
-    };
-    if (first) {
-      l.sel.clear();
-      for (size_t row = 0; row < batch.rows; row++) {
-        if (keep(row)) l.sel.push_back(static_cast<uint32_t>(row));
-      }
+    if (first) l.sel.resize(batch.rows + 1);  // never empty: data() must not be null
+    if (c.constant) {
+      // JS sends only values inside, but a constant outside would drop every row.
+      if (!(c.constValue >= b.lo && c.constValue <= b.hi)) n = 0;
+      else if (first) n = batch.rows, std::iota(l.sel.begin(), l.sel.begin() + batch.rows, 0u);
       first = false;
-    } else {
-      size_t n = 0;
-      for (uint32_t row : l.sel) {
-        if (keep(row)) l.sel[n++] = row;
-      }
-      l.sel.resize(n);
+      continue;
     }
+    // NULL compares to NULL: the WHERE drops it, so NULL rows never pass.
+    Out out = plan.columns[b.column].out;
+    size_t count = first ? batch.rows : n;
+    if (out == Out::kSmallint || out == Out::kInteger) {
+      // Integer bounds in int64, so the comparison is exact and vectorises on int32 values.
+      auto clamp = [](double x) { return static_cast<int64_t>(std::min(std::max(x, -4294967296.0), 4294967296.0)); };
+      int64_t lo = clamp(std::ceil(b.lo));
+      int64_t hi = clamp(std::floor(b.hi));
+      n = KeepInside(static_cast<const int32_t*>(c.values), c.nulls, lo, hi, first, count, l.sel.data());
+    } else {
+      n = KeepInside(static_cast<const double*>(c.values), c.nulls, b.lo, b.hi, first, count, l.sel.data());
+    }
+    first = false;
   }
-  return !first && l.sel.size() < batch.rows;
+  if (!first) l.sel.resize(n);
+  return !first && n < batch.rows;
 }
 
 template <typename T>
@@ -350,6 +383,7 @@ const void* Gather(const void* src, const std::vector<uint32_t>& sel, std::vecto
 
 // Column c reduced to the selected rows (values, NULL flags, dictionary ids; dictionaries stay).
 void GatherColumn(const OutputColumn& col, ColumnData& c, const std::vector<uint32_t>& sel, DecodedBuffers& buf) {
+  if (c.constant) return;
   if (c.nulls) c.nulls = static_cast<const uint8_t*>(Gather<uint8_t>(c.nulls, sel, buf.nulls));
   switch (col.out) {
     case Out::kSmallint:
@@ -383,19 +417,28 @@ void GatherColumn(const OutputColumn& col, ColumnData& c, const std::vector<uint
 
 // Makes the projected columns of a newly claimed batch readable (decoding sealed ones) and, when
 // the plan has ranges, reduces them to the rows inside every range (a superset of the matches).
+// The bounded columns are decoded first: a batch with no row inside them decodes nothing else.
 bool OpenBatch(const GlobalState& g, LocalState& l, const Batch& batch, std::string& error) {
   const Plan& plan = *g.plan;
-  for (int64_t c : g.projection) {
-    if (c >= 0 && !OpenColumn(g, l, batch, static_cast<size_t>(c), error)) return false;
-  }
+  l.opened.assign(plan.columns.size(), 0);
+  auto open = [&](size_t c) {
+    if (l.opened[c]) return true;
+    l.opened[c] = 1;
+    return OpenColumn(g, l, batch, c, error);
+  };
   for (const RangeBound& b : plan.ranges) {
-    bool projected = std::find(g.projection.begin(), g.projection.end(), static_cast<int64_t>(b.column)) != g.projection.end();
-    if (batch.cols[b.column].present && !projected && !OpenColumn(g, l, batch, b.column, error)) return false;
+    if (batch.cols[b.column].present && !open(b.column)) return false;
   }
   l.rows = batch.rows;
-  if (SelectRows(g, l, batch)) {
+  bool selected = SelectRows(g, l, batch);
+  if (selected) {
     l.rows = l.sel.size();
     if (l.rows == 0) return true;
+  }
+  for (int64_t c : g.projection) {
+    if (c >= 0 && !open(static_cast<size_t>(c))) return false;
+  }
+  if (selected) {
     for (int64_t c : g.projection) {
       if (c >= 0) GatherColumn(plan.columns[c], l.current[c], l.sel, l.gathered[c]);
     }
@@ -575,6 +618,20 @@ bool FillVector(duckdb_vector vec, const OutputColumn& col, const ColumnData& c,
   return false;
 }
 
+// A constant vector (integer and time columns: what JS sends as a constant).
+void FillConstant(duckdb_vector vec, const OutputColumn& col, double v) {
+  duckdb_value value;
+  switch (col.out) {
+    case Out::kSmallint: value = duckdb_create_int16(static_cast<int16_t>(v)); break;
+    case Out::kInteger: value = duckdb_create_int32(static_cast<int32_t>(v)); break;
+    case Out::kTimestampTz: value = duckdb_create_timestamp_tz(duckdb_timestamp{static_cast<int64_t>(v)}); break;
+    case Out::kTimestamp: value = duckdb_create_timestamp(duckdb_timestamp{static_cast<int64_t>(v)}); break;
+    default: value = duckdb_create_int64(static_cast<int64_t>(v)); break;
+  }
+  duckdb_vector_reference_value(vec, value);
+  duckdb_destroy_value(&value);
+}
+
 void Scan(duckdb_function_info info, duckdb_data_chunk output) {
   auto* g = static_cast<GlobalState*>(duckdb_function_get_init_data(info));
   auto* l = static_cast<LocalState*>(duckdb_function_get_local_init_data(info));
@@ -607,6 +664,10 @@ void Scan(duckdb_function_info info, duckdb_data_chunk output) {
     int64_t c = g->projection[k];
     if (c < 0) {
       SetAllNull(vec, n);
+      continue;
+    }
+    if (l->current[c].constant) {
+      FillConstant(vec, plan.columns[c], l->current[c].constValue);
       continue;
     }
     bool ok = l->dicts[c] ? FillFromDictionary(vec, l->dicts[c], l->current[c], l->row, n)
@@ -743,6 +804,19 @@ class PlanBuilder {
 
   void Column(const OutputColumn& col, Napi::Object o, size_t rows, ColumnData& c) {
     c.present = true;
+    Napi::Value k = o.Get("constant");
+    if (!k.IsUndefined() && !k.IsNull()) {
+      double v = k.ToNumber().DoubleValue();
+      bool integral = col.out == Out::kSmallint || col.out == Out::kInteger || col.out == Out::kBigint ||
+                      col.out == Out::kTimestampTz || col.out == Out::kTimestamp;
+      double limit = col.out == Out::kSmallint ? 32767 : col.out == Out::kInteger ? 2147483647 : 9007199254740992.0;
+      if (!integral || !k.IsNumber() || v != std::floor(v) || v > limit || v < -limit - 1) {
+        throw Napi::TypeError::New(env_, "scan plan: " + col.name + ".constant must be an integer in range (integer and time columns only)");
+      }
+      c.constant = true;
+      c.constValue = v;
+      return;
+    }
     Napi::Value enc = o.Get("encoded");
     if (enc.IsObject()) {
       Encoded(col, enc.As<Napi::Object>(), c);
