@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProgStat } from '../native/index.ts';
+import { enableRunTimeStats, type ProgStat } from '../native/index.ts';
 import { freePort } from '../test/helpers/net.ts';
 export { freePort };
 
@@ -115,23 +115,10 @@ export function wrk(url: string, seconds: number, connections: number): Promise<
   });
 }
 
-/** Turns kernel.bpf_stats_enabled on; returns a function restoring the previous value. */
+/** Per-program BPF run-time counters on (refcounted, see native enableRunTimeStats); returns
+ *  the function that turns them off again. */
 export function enableBpfStats(): () => void {
-  const path = '/proc/sys/kernel/bpf_stats_enabled';
-  let prev = '0';
-  try {
-    prev = readFileSync(path, 'utf8').trim();
-    writeFileSync(path, '1');
-  } catch {
-    return () => {};
-  }
-  return () => {
-    try {
-      writeFileSync(path, prev);
-    } catch {
-      /* best effort */
-    }
-  };
+  return enableRunTimeStats();
 }
 
 /** Sums per-program counters over rounds: name → { runs, ns }. */

@@ -1,6 +1,6 @@
 // Typed loader for the native addon (native/build/Release/wiretap_native.node).
 // The addon embeds the BPF object, so the only run-time file is the .node itself.
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +96,7 @@ export interface NativeTracer {
 interface Addon {
   Tracer: new (opts: TracerOptions, onBatch: (buf: Buffer, events: number) => void) => NativeTracer;
   clockOffsetNs(): bigint;
+  enableRunTimeStats(): number;
   constants: { headerSize: number; maxPayload: number; defaultPayloadCap: number };
 }
 
@@ -129,6 +130,18 @@ export function constants(): Addon['constants'] {
 
 export function clockOffsetNs(): bigint {
   return load().clockOffsetNs();
+}
+
+/** Turns the kernel's per-program run-time counters (progStats) on until the returned
+ *  function is called or the process exits. Refcounted in the kernel: overlapping users
+ *  cannot leave it on (as saving/restoring kernel.bpf_stats_enabled could). */
+export function enableRunTimeStats(): () => void {
+  const fd = load().enableRunTimeStats();
+  let open = true;
+  return () => {
+    if (open) closeSync(fd);
+    open = false;
+  };
 }
 
 /**

@@ -576,10 +576,21 @@ Napi::Value ClockOffsetFn(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), ClockOffsetNs());
 }
 
+// enableRunTimeStats(): the kernel's per-program run-time counters, on while the returned fd
+// is open (BPF_ENABLE_STATS is refcounted and dropped with the process, unlike the
+// kernel.bpf_stats_enabled sysctl, which two overlapping save/restore users can leave on —
+// and then every BPF program on the machine pays two clock reads per run).
+Napi::Value EnableRunTimeStatsFn(const Napi::CallbackInfo& info) {
+  int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+  if (fd < 0) throw Napi::Error::New(info.Env(), std::string("enableRunTimeStats: ") + strerror(errno));
+  return Napi::Number::New(info.Env(), fd);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   libbpf_set_print(LibbpfPrint);
   exports.Set("Tracer", Tracer::Define(env));
   exports.Set("clockOffsetNs", Napi::Function::New(env, ClockOffsetFn));
+  exports.Set("enableRunTimeStats", Napi::Function::New(env, EnableRunTimeStatsFn));
   Napi::Object c = Napi::Object::New(env);
   c.Set("headerSize", double(sizeof(struct wt_event)));
   c.Set("maxPayload", double(WT_MAX_PAYLOAD));
