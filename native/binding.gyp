@@ -28,6 +28,26 @@
       ]
     },
     {
+      "target_name": "wiretap_store",
+      "sources": [
+        "src/store/intern.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")"
+      ],
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
+      ],
+      "defines": [
+        "NAPI_VERSION=8"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-O2",
+        "-Wall"
+      ]
+    },
+    {
       "target_name": "wiretap_duck",
       "sources": [
         "src/duck/addon.cc",

@@ -3,6 +3,7 @@
 // hashed over the bytes in typed arrays. Keying a Map by the strings instead flattens every
 // concatenated string, hashes it, and keeps each new one alive (promoted by the GC) until the
 // batch seals; here no string outlives its chunk.
+import { storeAddon, type StoreAddon } from './native-text.ts';
 
 /** Strings back to back: entry k is utf8[ends[k-1], ends[k]), chars[k] UTF-16 units long. */
 export interface TextEntries {
@@ -125,6 +126,8 @@ class Scratch {
   buf = Buffer.allocUnsafeSlow(chunkChars * 3);
   dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   ends = new Uint32Array(chunkRows);
+  chars = new Uint32Array(chunkRows);
+  state = new Uint32Array(2);
   reserve(bytes: number): void {
     if (bytes <= this.buf.length) return;
     this.buf = Buffer.allocUnsafeSlow(Math.max(bytes, this.buf.length * 2));
@@ -179,7 +182,11 @@ export class TextBuilder {
   private table: Int32Array;
   private hashes: Uint32Array;
 
-  constructor(readonly plain: boolean, capacity: number, private nulls: () => Uint8Array | null) {
+  /** addon: the native interner (null: intern in JS); one builder never mixes the two hashes. */
+  constructor(
+    readonly plain: boolean, capacity: number, private nulls: () => Uint8Array | null,
+    private readonly addon: StoreAddon | null = storeAddon,
+  ) {
     this.entries = new Utf8Entries(plain ? capacity : 16, plain ? capacity * 16 : 1024);
     this.idx = new Uint32Array(plain ? 0 : capacity);
     this.table = new Int32Array(plain ? 0 : 64);
@@ -219,6 +226,10 @@ export class TextBuilder {
       const ends = scratch.ends;
       if (!encodeStrings(p, n, scratch.buf, 0, ends, 0)) e.wellFormed = false;
       const nulls = this.nulls();
+      if (this.addon) {
+        this.internNative(this.addon, n, nulls);
+        return this.flushed(n);
+      }
       let s = 0;
       for (let k = 0; k < n; k++) {
         const row = this.rows + k;
@@ -227,10 +238,41 @@ export class TextBuilder {
         s = end;
       }
     }
+    this.flushed(n);
+  }
+
+  private flushed(n: number): void {
     this.rows += n;
+    const p = this.pending;
     for (let k = 0; k < n; k++) p[k] = ''; // the rows' strings die with their rows
     this.pendingRows = 0;
     this.pendingChars = 0;
+  }
+
+  /** Interns the n rows encoded in scratch with the addon (same entries and ids as intern()). */
+  private internNative(addon: StoreAddon, n: number, nulls: Uint8Array | null): void {
+    const p = this.pending;
+    const chars = scratch.chars;
+    for (let k = 0; k < n; k++) chars[k] = p[k]!.length;
+    const e = this.entries;
+    e.reserve(scratch.ends[n - 1]!, n);
+    const need = e.count + n;
+    if (need > this.hashes.length) {
+      const hashes = new Uint32Array(Math.max(need, this.hashes.length * 2));
+      hashes.set(this.hashes);
+      this.hashes = hashes;
+    }
+    if (need * 2 > this.table.length) {
+      let size = this.table.length * 2;
+      while (need * 2 > size) size *= 2;
+      this.rehash(size);
+    }
+    const st = scratch.state;
+    st[0] = e.count;
+    st[1] = e.used;
+    addon.intern(scratch.buf, scratch.ends, chars, n, nulls, this.rows, this.idx, e.utf8, e.ends, e.chars, this.table, this.hashes, st);
+    e.count = st[0]!;
+    e.used = st[1]!;
   }
 
   /** The entry id of scratch bytes [s, e), adding an entry when new. */

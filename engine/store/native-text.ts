@@ -1,0 +1,26 @@
+// The native interner (native/src/store/intern.cc, built by `npm run build:native` as
+// wiretap_store.node). Optional: without the build the JS interner in text-entries.ts runs; both
+// produce the same entries and ids (text-entries.test.ts compares them).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface StoreAddon {
+  /** See intern.cc: interns rows of src into the dictionary arrays; state = [count, used]. */
+  intern(
+    src: Uint8Array, srcEnds: Uint32Array, chars: Uint32Array, n: number, nulls: Uint8Array | null, row0: number,
+    idx: Uint32Array, utf8: Uint8Array, ends: Uint32Array, entryChars: Uint32Array, table: Int32Array, hashes: Uint32Array,
+    state: Uint32Array,
+  ): void;
+}
+
+const path = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release', 'wiretap_store.node');
+
+function load(): StoreAddon | null {
+  if (process.env.WIRETAP_STORE_NATIVE === '0' || !existsSync(path)) return null;
+  return createRequire(import.meta.url)(path) as StoreAddon;
+}
+
+/** The addon, or null (not built, or WIRETAP_STORE_NATIVE=0). */
+export const storeAddon: StoreAddon | null = load();

@@ -1,0 +1,139 @@
+// wiretap_store: the per-row hot path of the table store's text interning
+// (engine/store/text-entries.ts TextBuilder). JS encodes a chunk of rows to UTF-8 (one join, one
+// utf8Write); this interns each row's bytes into the batch dictionary, whose arrays all stay
+// JS-owned typed arrays (snapshots keep reading them in place, budget accounting is unchanged).
+// The JS interner was ~35% of the store's CPU per row (a hash and a compare of every byte through
+// DataView reads); here it is a word-at-a-time hash and memcmp.
+#include <napi.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace {
+
+template <typename T>
+T* Data(const Napi::Value& v, size_t& length, const char* what) {
+  if (!v.IsTypedArray()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a typed array");
+  auto a = v.As<Napi::TypedArray>();
+  length = a.ElementLength();
+  return reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
+}
+
+inline uint64_t Load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+inline uint64_t Mix(uint64_t a, uint64_t b) {
+  __uint128_t r = static_cast<__uint128_t>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+
+// wyhash-style: 8 bytes per step, a 64×64→128 multiply to mix. Only this file hashes a native
+// dictionary (JS rehash reuses the stored hashes), so it need not match the JS hash.
+uint32_t Hash(const uint8_t* p, size_t n) {
+  const uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull;
+  uint64_t h = Mix(n ^ k0, k1);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) h = Mix(h ^ Load64(p + i), k1);
+  if (i < n) {
+    uint64_t t = 0;
+    std::memcpy(&t, p + i, n - i);
+    h = Mix(h ^ t ^ k0, k1);
+  }
+  h = Mix(h, k0);
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
+/**
+ * intern(src, srcEnds, chars, n, nulls, row0, idx, utf8, ends, entryChars, table, hashes, state)
+ * Row k (0 ≤ k < n) is src[srcEnds[k-1] (0 for k = 0), srcEnds[k]), chars[k] UTF-16 units long;
+ * its entry id goes to idx[row0 + k] (0 without an entry when nulls[row0 + k] = 1). New entries
+ * are appended to utf8/ends/entryChars with hashes[id]; table is open addressing over id + 1.
+ * state = [count, used] in and out. The caller has reserved room for n more entries and their
+ * bytes, and table.length ≥ 2 × (count + n) (a power of two).
+ */
+Napi::Value Intern(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 13) throw Napi::TypeError::New(env, "intern: 13 arguments expected");
+  size_t srcLen, srcEndsLen, charsLen, idxLen, utf8Len, endsLen, entryCharsLen, tableLen, hashesLen, stateLen, nullsLen = 0;
+  const uint8_t* src = Data<uint8_t>(info[0], srcLen, "src");
+  const uint32_t* srcEnds = Data<uint32_t>(info[1], srcEndsLen, "srcEnds");
+  const uint32_t* chars = Data<uint32_t>(info[2], charsLen, "chars");
+  const uint32_t n = info[3].As<Napi::Number>().Uint32Value();
+  const uint8_t* nulls = info[4].IsNull() ? nullptr : Data<uint8_t>(info[4], nullsLen, "nulls");
+  const uint32_t row0 = info[5].As<Napi::Number>().Uint32Value();
+  uint32_t* idx = Data<uint32_t>(info[6], idxLen, "idx");
+  uint8_t* utf8 = Data<uint8_t>(info[7], utf8Len, "utf8");
+  uint32_t* ends = Data<uint32_t>(info[8], endsLen, "ends");
+  uint32_t* entryChars = Data<uint32_t>(info[9], entryCharsLen, "entryChars");
+  int32_t* table = Data<int32_t>(info[10], tableLen, "table");
+  uint32_t* hashes = Data<uint32_t>(info[11], hashesLen, "hashes");
+  uint32_t* state = Data<uint32_t>(info[12], stateLen, "state");
+  if (stateLen < 2) throw Napi::RangeError::New(env, "intern: state holds [count, used]");
+  uint32_t count = state[0];
+  uint32_t used = state[1];
+  // Every bound the loop relies on, checked once: bad input is an error, never a write past an array.
+  if (n > srcEndsLen || n > charsLen || static_cast<size_t>(row0) + n > idxLen ||
+      (nulls && static_cast<size_t>(row0) + n > nullsLen) || (n > 0 && srcEnds[n - 1] > srcLen) ||
+      static_cast<size_t>(count) + n > endsLen || static_cast<size_t>(count) + n > entryCharsLen ||
+      static_cast<size_t>(count) + n > hashesLen || tableLen < 2 * (static_cast<size_t>(count) + n) ||
+      (tableLen & (tableLen - 1)) != 0 || used > utf8Len || (n > 0 && used + srcEnds[n - 1] > utf8Len) ||
+      (count > 0 && ends[count - 1] != used)) {
+    throw Napi::RangeError::New(env, "intern: arrays too small for the chunk (reserve first)");
+  }
+  const uint32_t mask = static_cast<uint32_t>(tableLen) - 1;
+  uint32_t s = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    const uint32_t e = srcEnds[k];
+    if (e < s) throw Napi::RangeError::New(env, "intern: srcEnds must not decrease");
+    const uint32_t row = row0 + k;
+    if (nulls && nulls[row] == 1) {
+      idx[row] = 0;
+      s = e;
+      continue;
+    }
+    const uint8_t* b = src + s;
+    const uint32_t len = e - s;
+    const uint32_t h = Hash(b, len);
+    uint32_t slot = h & mask;
+    int64_t found = -1;
+    for (;;) {
+      const int32_t t = table[slot];
+      if (t == 0) break;
+      const uint32_t id = static_cast<uint32_t>(t - 1);
+      if (hashes[id] == h) {
+        const uint32_t fs = id == 0 ? 0 : ends[id - 1];
+        if (ends[id] - fs == len && std::memcmp(utf8 + fs, b, len) == 0) {
+          found = id;
+          break;
+        }
+      }
+      slot = (slot + 1) & mask;
+    }
+    if (found < 0) {
+      std::memcpy(utf8 + used, b, len);
+      used += len;
+      ends[count] = used;
+      entryChars[count] = chars[k];
+      hashes[count] = h;
+      table[slot] = static_cast<int32_t>(count + 1);
+      found = count++;
+    }
+    idx[row] = static_cast<uint32_t>(found);
+    s = e;
+  }
+  state[0] = count;
+  state[1] = used;
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("intern", Napi::Function::New(env, Intern, "intern"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(wiretap_store, Init)
