@@ -1,7 +1,13 @@
 // Node-side query speed: Q1–Q3 over the compressed store vs DuckDB over the same rows in a
 // resident, checkpointed table, same process, same thread count (target ≤ 1.5×).
-// Args: --rows N (default 2000000; 10000000 for the issue's size), --runs R (default 3).
+// Args: --rows N (default 2000000; 10000000 for the issue's size), --runs R (default 3),
+// --baseline DIR: also the engine of another checkout (e.g. a `git worktree` of an older commit
+// with its native addon built) over the same rows, interleaved with ours and resident in every
+// round (order rotated per round), so before/after ratios come from one run on a noisy machine.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckEngine } from '../engine/duck.ts';
 import { allRows } from '../engine/query.ts';
@@ -13,15 +19,25 @@ import { HttpWorkload } from './workload/http-events.ts';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export default async function (args: string[]): Promise<object> {
-  const { values: v } = parseArgs({ args, options: { rows: { type: 'string' }, runs: { type: 'string' } } });
+  const { values: v } = parseArgs({ args, options: { rows: { type: 'string' }, runs: { type: 'string' }, baseline: { type: 'string' } } });
   const rows = Number(v.rows ?? 2_000_000);
   const runs = Number(v.runs ?? 3);
   const threads = 2;
-  const engine = await DuckEngine.create({ memoryBudget: 64 * 2 ** 30, tableShares: { http_events: 1 }, threads, memoryLimit: '8GB' });
+  const options = { memoryBudget: 64 * 2 ** 30, tableShares: { http_events: 1 }, threads, memoryLimit: '8GB' };
+  const engine = await DuckEngine.create(options);
+  const Base = v.baseline
+    ? ((await import(pathToFileURL(join(v.baseline, 'engine', 'duck.ts')).href)) as { DuckEngine: typeof DuckEngine }).DuckEngine
+    : null;
+  const base = Base ? await Base.create(options) : null;
   const w = new HttpWorkload();
   let t = performance.now();
-  for (let i = 0; i < rows; i++) engine.append('http_events', w.next());
+  for (let i = 0; i < rows; i++) {
+    const row = w.next();
+    engine.append('http_events', row);
+    base?.append('http_events', row);
+  }
   await engine.flush();
+  await base?.flush();
   const ingestMs = performance.now() - t;
   const stats = engine.tableStats().find((s) => s.table === 'http_events')!;
   process.stderr.write(`ingested ${rows} rows in ${Math.round(ingestMs)} ms, ${stats.batches} batches, ${(stats.bytes / rows).toFixed(1)} B/row\n`);
@@ -60,6 +76,7 @@ export default async function (args: string[]): Promise<object> {
   for (const [name, sql] of Object.entries(queries)) {
     const ours: number[] = [];
     const theirs: number[] = [];
+    const before: number[] = [];
     // Q1s also without the native row prefilter, interleaved (the A/B in the same run).
     const unfiltered: number[] = [];
     const ab = name.startsWith('Q1');
@@ -73,12 +90,27 @@ export default async function (args: string[]): Promise<object> {
         engine.rowPrefilter = true;
         same &&= JSON.stringify(u.map((row) => row.map(String))) === JSON.stringify((await allRows(await engine.query(sql))).map((row) => row.map(String)));
       }
-      t = performance.now();
-      const a = await allRows(await engine.query(sql));
-      ours.push(performance.now() - t);
-      t = performance.now();
-      const b = (await rc.runAndReadAll(sql)).getRows();
-      theirs.push(performance.now() - t);
+      let a: unknown[][] = [];
+      let b: unknown[][] = [];
+      const steps = [
+        async () => {
+          t = performance.now();
+          a = await allRows(await engine.query(sql));
+          ours.push(performance.now() - t);
+        },
+        async () => {
+          t = performance.now();
+          b = (await rc.runAndReadAll(sql)).getRows();
+          theirs.push(performance.now() - t);
+        },
+        ...(base ? [async () => {
+          t = performance.now();
+          const c = await allRows(await base.query(sql));
+          before.push(performance.now() - t);
+          if (name !== 'Q3') same &&= JSON.stringify(c.map((row) => row.map(String))) === JSON.stringify((await allRows(await engine.query(sql))).map((row) => row.map(String)));
+        }] : []),
+      ];
+      for (let k = 0; k < steps.length; k++) await steps[(k + r) % steps.length]!();
       if (name !== 'Q3') same &&= JSON.stringify(a.map((row) => row.map(String))) === JSON.stringify(b.map((row) => row.map((x) => (typeof x === 'object' && x !== null ? String((x as { micros?: bigint }).micros ?? x) : String(x)))));
     }
     const scan = engine.lastScans[0];
@@ -86,6 +118,7 @@ export default async function (args: string[]): Promise<object> {
       storeMs: Math.round(median(ours)),
       residentMs: Math.round(median(theirs)),
       ratio: Number((median(ours) / median(theirs)).toFixed(2)),
+      ...(base ? { baselineMs: Math.round(median(before)), baselineRatio: Number((median(before) / median(theirs)).toFixed(2)), speedup: Number((median(before) / median(ours)).toFixed(2)) } : {}),
       ...(ab ? { storeMsNoPrefilter: Math.round(median(unfiltered)), ratioNoPrefilter: Number((median(unfiltered) / median(theirs)).toFixed(2)) } : {}),
       batchesScanned: scan ? `${scan.batchesScanned}/${scan.batchesTotal}` : undefined,
       sameResult: name === 'Q3' ? 'approximate' : same,
@@ -95,9 +128,12 @@ export default async function (args: string[]): Promise<object> {
   rc.closeSync();
   resident.closeSync();
   await engine.close();
+  await base?.close();
   return {
     rows,
     threads,
+    ...(v.baseline ? { baseline: v.baseline } : {}),
+    loadavg: readFileSync('/proc/loadavg', 'utf8').trim(),
     targetRatio: 1.5,
     storeBytesPerRow: Number((stats.bytes / rows).toFixed(1)),
     residentBytesPerRow: Number((residentBytes / rows).toFixed(1)),
