@@ -39,6 +39,15 @@ export interface StreamReader {
    * or body bytes they count): no copy of the bytes behind it.
    */
   firstChunk(): Buffer;
+  /**
+   * firstChunk() without making a Buffer of its own: the buffer holding the first piece, whose
+   * bytes at head are [pieceStart, pieceEnd) (set by this call; empty when head is a gap). For
+   * parsers that read at an offset: a message consumed from the middle of an event's payload
+   * costs no view of the rest.
+   */
+  piece(): Buffer;
+  readonly pieceStart: number;
+  readonly pieceEnd: number;
   /** True when a gap follows the contiguous bytes (so waiting will not extend them). */
   gapFollows(): boolean;
   /** Drops n bytes (data or gap) from head; n <= available(). */

@@ -1,7 +1,8 @@
 // One direction of a connection: captured bytes ordered by stream position, with known gaps
 // (bytes moved but not copied) kept as markers, a small reorder window for events that arrive
 // out of order (different CPUs), and event time markers so a parser can ask "when did byte X
-// arrive". Data is concatenated lazily, only when a parser asks for contiguous bytes.
+// arrive". Data is concatenated lazily, only when a parser asks for contiguous bytes; consuming
+// part of a piece moves an offset into it (a Buffer view is made only if a parser asks for one).
 import type { SocketEvent } from '../events.ts';
 import type { StreamReader } from '../protocol.ts';
 import type { CollectorStats } from '../stats.ts';
@@ -9,8 +10,9 @@ import type { CollectorStats } from '../stats.ts';
 interface Segment {
   pos: number;
   len: number;
-  /** null: a gap of `len` bytes. */
+  /** null: a gap of `len` bytes. Else the bytes are data[off, off + len). */
   data: Buffer | null;
+  off: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -24,11 +26,17 @@ export class ByteStream implements StreamReader {
   ended = false;
   /** Captured bytes currently held (segments + reorder window). */
   buffered = 0;
+  /** Parse driver state: scanning for the next frame start after a failure or a gap. */
+  resyncing = false;
+  /** Set by piece(): where its bytes are in the buffer it returned. */
+  pieceStart = 0;
+  pieceEnd = 0;
 
   private segs: Segment[] = [];
   private first = 0;
-  private markPos: number[] = [];
-  private markTime: bigint[] = [];
+  /** Event time marks, flat: position, time, position, time… (one array: one allocation). */
+  private marks: (number | bigint)[] = [];
+  /** Index in `marks` of the first live mark's position. */
   private markFirst = 0;
   /** Events ahead of `end`, sorted by position, waiting for the bytes before them. */
   private held: SocketEvent[] = [];
@@ -104,12 +112,23 @@ export class ByteStream implements StreamReader {
     if (s === undefined || s.data === null) return EMPTY;
     const next = this.segs[this.first + 1];
     if (next !== undefined && next.data !== null) this.mergeRun();
-    return (this.segs[this.first] as Segment).data as Buffer;
+    return view(this.segs[this.first] as Segment);
   }
 
   firstChunk(): Buffer {
     const s = this.segs[this.first];
-    return s === undefined || s.data === null ? EMPTY : s.data;
+    return s === undefined || s.data === null ? EMPTY : view(s);
+  }
+
+  piece(): Buffer {
+    const s = this.segs[this.first];
+    if (s === undefined || s.data === null) {
+      this.pieceStart = this.pieceEnd = 0;
+      return EMPTY;
+    }
+    this.pieceStart = s.off;
+    this.pieceEnd = s.off + s.len;
+    return s.data;
   }
 
   gapFollows(): boolean {
@@ -134,7 +153,7 @@ export class ByteStream implements StreamReader {
         s.pos += n;
         s.len -= n;
         if (s.data !== null) {
-          s.data = s.data.subarray(n);
+          s.off += n;
           this.buffered -= n;
         }
         n = 0;
@@ -149,16 +168,18 @@ export class ByteStream implements StreamReader {
 
   timeAt(offset: number): bigint {
     const p = this.head + offset;
-    let lo = this.markFirst;
-    let hi = this.markPos.length - 1;
+    const marks = this.marks;
+    // Mark indexes (k: position at 2k, time at 2k + 1).
+    let lo = this.markFirst >> 1;
+    let hi = (marks.length >> 1) - 1;
     if (hi < lo) return 0n;
     // Last mark with position <= p.
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if ((this.markPos[mid] as number) <= p) lo = mid;
+      if ((marks[2 * mid] as number) <= p) lo = mid;
       else hi = mid - 1;
     }
-    return this.markTime[lo] as bigint;
+    return marks[2 * lo + 1] as bigint;
   }
 
   // --- internals ---
@@ -210,7 +231,7 @@ export class ByteStream implements StreamReader {
     const dataEnd = pos + plen;
     if (this.end < dataEnd) {
       const from = this.end - pos;
-      this.addData(from === 0 && plen === payload.length ? payload : payload.subarray(from, plen));
+      this.addData(payload, from, plen - from);
     }
     if (this.end < evEnd) {
       this.stats.gapBytes += evEnd - this.end;
@@ -218,10 +239,10 @@ export class ByteStream implements StreamReader {
     }
   }
 
-  private addData(buf: Buffer): void {
-    this.segs.push({ pos: this.end, len: buf.length, data: buf });
-    this.end += buf.length;
-    this.buffered += buf.length;
+  private addData(buf: Buffer, off: number, len: number): void {
+    this.segs.push({ pos: this.end, len, data: buf, off });
+    this.end += len;
+    this.buffered += len;
   }
 
   private addGap(len: number, timeNs: bigint): void {
@@ -230,27 +251,26 @@ export class ByteStream implements StreamReader {
       last.len += len;
     } else {
       this.mark(this.end, timeNs);
-      this.segs.push({ pos: this.end, len, data: null });
+      this.segs.push({ pos: this.end, len, data: null, off: 0 });
     }
     this.end += len;
   }
 
   private mark(pos: number, timeNs: bigint): void {
-    const n = this.markPos.length;
-    if (n > this.markFirst && this.markPos[n - 1] === pos) {
-      this.markTime[n - 1] = timeNs;
+    const marks = this.marks;
+    const n = marks.length;
+    if (n > this.markFirst && marks[n - 2] === pos) {
+      marks[n - 1] = timeNs;
       return;
     }
-    this.markPos.push(pos);
-    this.markTime.push(timeNs);
+    marks.push(pos, timeNs);
   }
 
   private pruneMarks(): void {
-    const mp = this.markPos;
-    while (this.markFirst + 1 < mp.length && (mp[this.markFirst + 1] as number) <= this.head) this.markFirst++;
-    if (this.markFirst > 64 && this.markFirst * 2 > mp.length) {
-      this.markPos = mp.slice(this.markFirst);
-      this.markTime = this.markTime.slice(this.markFirst);
+    const marks = this.marks;
+    while (this.markFirst + 2 < marks.length && (marks[this.markFirst + 2] as number) <= this.head) this.markFirst += 2;
+    if (this.markFirst > 128 && this.markFirst * 2 > marks.length) {
+      this.marks = marks.slice(this.markFirst);
       this.markFirst = 0;
     }
   }
@@ -260,14 +280,25 @@ export class ByteStream implements StreamReader {
     const segs = this.segs;
     let j = this.first;
     let total = 0;
-    const parts: Buffer[] = [];
-    while (j < segs.length && (segs[j] as Segment).data !== null) {
-      const s = segs[j] as Segment;
-      parts.push(s.data as Buffer);
-      total += s.len;
-      j++;
+    while (j < segs.length && (segs[j] as Segment).data !== null) total += (segs[j++] as Segment).len;
+    const out = Buffer.allocUnsafe(total);
+    let at = 0;
+    for (let k = this.first; k < j; k++) {
+      const s = segs[k] as Segment;
+      (s.data as Buffer).copy(out, at, s.off, s.off + s.len);
+      at += s.len;
     }
     const head = segs[this.first] as Segment;
-    segs.splice(this.first, j - this.first, { pos: head.pos, len: total, data: Buffer.concat(parts, total) });
+    segs.splice(this.first, j - this.first, { pos: head.pos, len: total, data: out, off: 0 });
   }
+}
+
+/** A segment's bytes as a Buffer of their own; the view replaces data/off so it is made once. */
+function view(s: Segment): Buffer {
+  const data = s.data as Buffer;
+  if (s.off === 0 && data.length === s.len) return data;
+  const b = data.subarray(s.off, s.off + s.len);
+  s.data = b;
+  s.off = 0;
+  return b;
 }

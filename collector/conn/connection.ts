@@ -5,20 +5,19 @@ import { Direction, type SocketEvent } from '../events.ts';
 import type { ConnectionInfo, Protocol, ProtocolConnection } from '../protocol.ts';
 import type { CollectorStats } from '../stats.ts';
 import { ByteStream } from './byte-stream.ts';
-import type { DirectionState } from './parse-driver.ts';
 
 export class Connection implements ConnectionInfo {
   readonly upid: { asid: number; pid: number; startTicks: bigint };
   readonly startTicks: bigint;
   readonly connGen: bigint;
+  readonly fd: number;
   localAddr: string;
   localPort: number;
   remoteAddr: string;
   remotePort: number;
   role: TraceRoleValue;
-  /** Indexed by Direction (send 0, recv 1). */
+  /** Indexed by Direction (send 0, recv 1); each also holds the parse driver's state of its direction. */
   readonly streams: [ByteStream, ByteStream];
-  readonly dirs: [DirectionState, DirectionState] = [{ resyncing: false }, { resyncing: false }];
   proto: Protocol | null = null;
   pc: ProtocolConnection | null = null;
   lastActivityNs: bigint;
@@ -46,6 +45,7 @@ export class Connection implements ConnectionInfo {
     this.upid = { asid, pid: ev.tgid, startTicks: ev.startTicks };
     this.startTicks = ev.startTicks;
     this.connGen = ev.connGen;
+    this.fd = ev.fd;
     this.localAddr = ev.localAddr;
     this.localPort = ev.localPort;
     this.remoteAddr = ev.remoteAddr;

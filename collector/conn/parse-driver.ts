@@ -6,25 +6,18 @@ import { ParseStatus, type MessageType, type Protocol, type ProtocolConnection }
 import type { CollectorStats } from '../stats.ts';
 import type { ByteStream } from './byte-stream.ts';
 
-/** Per-direction driver state, kept on the connection. */
-export interface DirectionState {
-  /** Scanning for the next frame start after a failure or a gap. */
-  resyncing: boolean;
-}
-
 export function drainStream(
   proto: Protocol,
   pc: ProtocolConnection,
   type: MessageType,
   stream: ByteStream,
-  dir: DirectionState,
   stats: CollectorStats,
 ): void {
   for (;;) {
     if (pc.disabled) return;
     if (stream.available() === 0) break;
 
-    if (dir.resyncing) {
+    if (stream.resyncing) {
       const gap = stream.headGap();
       if (gap > 0) {
         stream.consume(gap);
@@ -43,12 +36,12 @@ export function drainStream(
       }
       stats.droppedBytes += at;
       stream.consume(at);
-      dir.resyncing = false;
+      stream.resyncing = false;
     }
 
     if (!pc.midFrame(type) && stream.headGap() > 0) {
       // The start of a message was not captured: skip to the next plausible start.
-      failed(pc, type, stream, dir, stats);
+      failed(pc, type, stream, stats);
       continue;
     }
 
@@ -57,12 +50,12 @@ export function drainStream(
     if (status === ParseStatus.frame) {
       if (stream.head === before && !pc.midFrame(type)) {
         // A frame made of no bytes would loop forever; treat as garbage.
-        failed(pc, type, stream, dir, stats);
+        failed(pc, type, stream, stats);
       }
       continue;
     }
     if (status === ParseStatus.needMore) break;
-    failed(pc, type, stream, dir, stats);
+    failed(pc, type, stream, stats);
   }
   if (stream.ended && !pc.disabled) {
     // Nothing more will arrive: whatever could not be parsed is dropped.
@@ -78,7 +71,6 @@ function failed(
   pc: ProtocolConnection,
   type: MessageType,
   stream: ByteStream,
-  dir: DirectionState,
   stats: CollectorStats,
 ): void {
   stats.parseFailures++;
@@ -91,5 +83,5 @@ function failed(
     stats.droppedBytes++;
     stream.consume(1);
   }
-  dir.resyncing = true;
+  stream.resyncing = true;
 }

@@ -50,9 +50,14 @@ export const defaultTrackerOptions: TrackerOptions = {
   kafka: {},
 };
 
-/** fd < 2^31 and tgid < 2^22 (Linux PID_MAX_LIMIT), so the key is an exact integer. */
+/**
+ * The connection's map key. Usually (fd < 256) below 2^30: a small integer, which V8 keeps
+ * unboxed and hashes cheaply (a boxed double key costs an allocation and a slower hash per
+ * lookup). Else above 2^30, exact as fd < 2^31 and tgid < 2^22 (Linux PID_MAX_LIMIT).
+ */
 function keyOf(tgid: number, fd: number): number {
-  return tgid * 2147483648 + (fd >>> 0);
+  const f = fd >>> 0;
+  return f < 256 ? tgid * 256 + f : 1073741824 + tgid * 2147483648 + f;
 }
 
 export class ConnectionTracker {
@@ -192,7 +197,7 @@ export class ConnectionTracker {
     }
     for (let d = 0; d < 2; d++) {
       this.stats.ignoredBytes += c.streams[d]!.restart(0);
-      c.dirs[d]!.resyncing = false;
+      c.streams[d]!.resyncing = false;
     }
     if (c.pc !== null && c.proto !== null && c.pc.startTls?.() !== true) {
       c.pc.release();
@@ -230,7 +235,7 @@ export class ConnectionTracker {
         c.pc = proto.newConnection();
         // Joined mid-connection: the other direction may be mid-message, so it starts by
         // looking for a frame start (not a failure). Seen from open, both start at byte 0.
-        if (!c.sawOpen) c.dirs[dir === 0 ? 1 : 0].resyncing = true;
+        if (!c.sawOpen) c.streams[dir === 0 ? 1 : 0].resyncing = true;
         this.markDirty(c);
         return;
       }
@@ -271,8 +276,8 @@ export class ConnectionTracker {
     const rs = rq === 0 ? 1 : 0;
     const failuresBefore = this.stats.parseFailures;
     const recordsBefore = this.stats.records;
-    drainStream(proto, pc, 'request', c.streams[rq], c.dirs[rq], this.stats);
-    drainStream(proto, pc, 'response', c.streams[rs], c.dirs[rs], this.stats);
+    drainStream(proto, pc, 'request', c.streams[rq], this.stats);
+    drainStream(proto, pc, 'response', c.streams[rs], this.stats);
     pc.stitch(c, this.sink, this.stats);
     const failed = this.stats.parseFailures - failuresBefore;
     if (failed > 0) {
@@ -289,7 +294,7 @@ export class ConnectionTracker {
       } else if (pc.disabled || c.gaveUp) {
         if (!c.disableReported) {
           c.disableReported = true;
-          this.options.onDisable?.(c.upid.pid, c.key % 2147483648, c.connGen);
+          this.options.onDisable?.(c.upid.pid, c.fd, c.connGen);
         }
         this.stats.ignoredBytes += s.dropAll();
       } else if (s.buffered > this.options.maxBufferedBytes) {
@@ -297,7 +302,7 @@ export class ConnectionTracker {
         this.stats.bufferOverflows++;
         this.stats.droppedBytes += s.dropAll();
         pc.onParseFailure(d === rq ? 'request' : 'response', s.timeAt(0));
-        c.dirs[d]!.resyncing = true;
+        s.resyncing = true;
       }
     }
   }

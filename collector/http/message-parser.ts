@@ -38,30 +38,52 @@ function newMessage(): HttpMessage {
   };
 }
 
+type Slicer = { utf8Slice(s: number, e: number): string };
+
 const enum Phase { idle, length, chunkSize, chunkData, chunkCrlf, trailers, untilClose }
 
 const MAX_CHUNK_LINE = 1024;
 
+// Reads at an offset: the bytes at head are at[buf][atStart, atEnd) (module scratch: parsing is
+// synchronous), so reading the rest of an event's payload makes no Buffer view of it.
+let atStart = 0;
+let atEnd = 0;
+
 /** The bytes at head: the first piece when it holds `n` bytes, else all contiguous ones. */
 function atLeast(stream: StreamReader, n: number): Buffer {
-  const first = stream.firstChunk();
-  return first.length >= n ? first : stream.contiguous();
+  const first = stream.piece();
+  atStart = stream.pieceStart;
+  atEnd = stream.pieceEnd;
+  if (atEnd - atStart >= n) return first;
+  const all = stream.contiguous();
+  atStart = 0;
+  atEnd = all.length;
+  return all;
 }
 
 /** The bytes at head: the first piece when it holds a whole chunk-size line, else all contiguous ones. */
 function lineAtHead(stream: StreamReader): Buffer {
-  const first = stream.firstChunk();
-  const limit = first.length < MAX_CHUNK_LINE ? first.length : MAX_CHUNK_LINE;
-  for (let i = 0; i < limit; i++) if (first[i] === 10) return first;
-  return first.length >= MAX_CHUNK_LINE ? first : stream.contiguous();
+  const first = stream.piece();
+  atStart = stream.pieceStart;
+  atEnd = stream.pieceEnd;
+  const len = atEnd - atStart;
+  const limit = atStart + (len < MAX_CHUNK_LINE ? len : MAX_CHUNK_LINE);
+  for (let i = atStart; i < limit; i++) if (first[i] === 10) return first;
+  if (len >= MAX_CHUNK_LINE) return first;
+  const all = stream.contiguous();
+  atStart = 0;
+  atEnd = all.length;
+  return all;
 }
 
 export class HttpMessageParser {
   private phase = Phase.idle;
   private msg: HttpMessage | null = null;
   private remaining = 0;
-  /** Captured body pieces (copies), decoded at finish; reused across messages. */
+  /** Captured body pieces of a gzip/deflate body (copies), decoded at finish; reused across messages. */
   private parts: Buffer[] = [];
+  /** Captured body bytes of an uncoded body that came in several pieces (bodyCap bytes, made once). */
+  private scratch: Buffer | null = null;
   private captured = 0;
   /** The whole captured body when it came in one piece: decoded straight from the stream. */
   private bodyText: string | null = null;
@@ -117,10 +139,12 @@ export class HttpMessageParser {
         case Phase.chunkCrlf: {
           if (stream.headGap() > 0) return this.gapInFraming();
           const buf = atLeast(stream, 2);
+          const len = atEnd - atStart;
+          const b0 = buf[atStart];
           let n = 0;
-          if (buf.length >= 1 && buf[0] === 10) n = 1;
-          else if (buf.length >= 2 && buf[0] === 13 && buf[1] === 10) n = 2;
-          else if (buf.length >= 2 || (buf.length === 1 && buf[0] !== 13)) return ParseStatus.invalid;
+          if (len >= 1 && b0 === 10) n = 1;
+          else if (len >= 2 && b0 === 13 && buf[atStart + 1] === 10) n = 2;
+          else if (len >= 2 || (len === 1 && b0 !== 13)) return ParseStatus.invalid;
           else return this.starved(stream);
           this.msg!.endNs = stream.timeAt(n - 1);
           stream.consume(n);
@@ -259,9 +283,11 @@ export class HttpMessageParser {
         k = untilClose ? gap : Math.min(gap, this.remaining);
       } else {
         // Piece by piece: body bytes are counted and capped, never concatenated.
-        const buf = stream.firstChunk();
-        k = untilClose ? buf.length : Math.min(buf.length, this.remaining);
-        this.capture(buf, k, this.phase === Phase.length && k === this.remaining);
+        const buf = stream.piece();
+        const start = stream.pieceStart;
+        const len = stream.pieceEnd - start;
+        k = untilClose ? len : Math.min(len, this.remaining);
+        this.capture(buf, start, k, this.phase === Phase.length && k === this.remaining);
       }
       msg.endNs = stream.timeAt(k - 1);
       stream.consume(k);
@@ -274,29 +300,40 @@ export class HttpMessageParser {
     }
   }
 
-  /** Keeps the first bytes of a body piece (up to the cap); `last`: no more body follows. */
-  private capture(buf: Buffer, k: number, last: boolean): void {
+  /** Keeps the first bytes of a body piece buf[start, start + k) (up to the cap); `last`: no more body follows. */
+  private capture(buf: Buffer, start: number, k: number, last: boolean): void {
     const room = (this.coding === null ? this.opts.bodyCap : this.opts.maxCompressedCapture) - this.captured;
     if (room <= 0) return;
     const take = k < room ? k : room;
-    this.captured += take;
-    if (this.coding === null && this.parts.length === 0 && (last || take === room)) {
-      // The whole capture is this piece: decode it now, no copy.
-      this.bodyText = (buf as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(0, take);
-      return;
+    // Copies, never views: a view would pin the (possibly large) stream buffer.
+    if (this.coding === null) {
+      if (this.captured === 0 && (last || take === room)) {
+        // The whole capture is this piece: decode it now, no copy.
+        this.bodyText = (buf as unknown as Slicer).utf8Slice(start, start + take);
+      } else {
+        // Gathered in a bodyCap scratch of this parser, reused by its later messages.
+        if (this.scratch === null) this.scratch = Buffer.allocUnsafe(this.opts.bodyCap);
+        buf.copy(this.scratch, this.captured, start, start + take);
+      }
+    } else {
+      const part = Buffer.allocUnsafe(take);
+      buf.copy(part, 0, start, start + take);
+      this.parts.push(part);
     }
-    // Copy: a slice would pin the (possibly large) merged stream buffer.
-    this.parts.push(Buffer.from(buf.subarray(0, take)));
+    this.captured += take;
   }
 
   private chunkSize(stream: StreamReader): ParseStatusValue {
     if (stream.headGap() > 0) return this.gapInFraming();
     const buf = lineAtHead(stream);
-    const limit = Math.min(buf.length, MAX_CHUNK_LINE);
+    // Offsets below are relative to the line start at buf[b].
+    const b = atStart;
+    const len = atEnd - b;
+    const limit = Math.min(len, MAX_CHUNK_LINE);
     let i = 0;
     let size = 0;
     while (i < limit) {
-      const c = buf[i]!;
+      const c = buf[b + i]!;
       const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
       if (d < 0) break;
       size = size * 16 + d;
@@ -305,14 +342,15 @@ export class HttpMessageParser {
     }
     if (i === limit) return limit >= MAX_CHUNK_LINE ? ParseStatus.invalid : this.starved(stream);
     if (i === 0) return ParseStatus.invalid;
-    const c = buf[i]!;
+    const c = buf[b + i]!;
     if (c !== 59 && c !== 13 && c !== 10 && c !== 32 && c !== 9) return ParseStatus.invalid;
     // Chunk extensions (";name=value") are skipped up to the line end.
-    const lf = buf.indexOf(10, i);
-    if (lf < 0 || lf >= MAX_CHUNK_LINE) {
-      return buf.length >= MAX_CHUNK_LINE ? ParseStatus.invalid : this.starved(stream);
+    let lf = i;
+    while (lf < limit && buf[b + lf] !== 10) lf++;
+    if (lf === limit) {
+      return len >= MAX_CHUNK_LINE ? ParseStatus.invalid : this.starved(stream);
     }
-    for (let k = i; k < lf - 1; k++) if (buf[k] === 13 || buf[k] === 0) return ParseStatus.invalid;
+    for (let k = i; k < lf - 1; k++) if (buf[b + k] === 13 || buf[b + k] === 0) return ParseStatus.invalid;
     const msg = this.msg!;
     msg.endNs = stream.timeAt(lf);
     stream.consume(lf + 1);
@@ -331,13 +369,14 @@ export class HttpMessageParser {
     const msg = this.msg!;
     const parts = this.parts;
     if (this.bodyText !== null) msg.body = this.bodyText;
-    else if (this.coding !== null && parts.length > 0) {
-      const raw = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, this.captured);
-      const o = this.opts;
-      const decoded = decodeBody(this.coding, raw, o.bodyCap, o.maxDecodedBytes);
-      msg.body = (decoded ?? raw.subarray(0, o.bodyCap)).toString('utf8');
-    } else if (parts.length === 1) msg.body = (parts[0] as Buffer).toString('utf8');
-    else if (parts.length > 1) msg.body = Buffer.concat(parts, this.captured).toString('utf8');
+    else if (this.coding !== null) {
+      if (parts.length > 0) {
+        const raw = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, this.captured);
+        const o = this.opts;
+        const decoded = decodeBody(this.coding, raw, o.bodyCap, o.maxDecodedBytes);
+        msg.body = (decoded ?? raw.subarray(0, o.bodyCap)).toString('utf8');
+      }
+    } else if (this.captured > 0) msg.body = (this.scratch as unknown as Slicer).utf8Slice(0, this.captured);
     this.done = msg;
     this.msg = null;
     if (parts.length !== 0) parts.length = 0;
