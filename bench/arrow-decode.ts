@@ -1,11 +1,12 @@
 // `npm run bench -- arrow-decode [--rounds N]`: the broker's Arrow decode of agent messages,
-// apache-arrow's per-value get() (how server/agent/arrow-codec.ts decoded before) vs
-// decodeChunk's direct buffer reads, on two messages: a partial group-by answer (48 groups × 6
+// apache-arrow's per-value get() (how server/agent/arrow-codec.ts decoded first), tableFromIPC +
+// direct reads of its vectors (decodeWithArrowJs, the decoder until the direct reader) and
+// decodeChunk (the direct IPC reader: flatbuffers and body read in place, schema cached), on two messages: a partial group-by answer (48 groups × 6
 // partial columns, what each of 100 nodes sends in cluster-scale's group-by) and 2,048 shipped
 // http rows. Rounds alternate the two decoders; reports median µs per message and the ratio.
 import { parseArgs } from 'node:util';
 import { tableFromIPC } from 'apache-arrow';
-import { decodeChunk, encodeChunk } from '../server/agent/arrow-codec.ts';
+import { decodeChunk, decodeWithArrowJs, encodeChunk } from '../server/agent/arrow-codec.ts';
 import type { ResultColumn, Value } from '../engine/query.ts';
 import type { ColumnType } from '../engine/schema.ts';
 
@@ -44,15 +45,19 @@ export default async function arrowDecode(args: string[]): Promise<object> {
   ]));
   const out: Record<string, object> = {};
   for (const [name, msg, reps] of [['partialGroupBy48', partial, 200], ['shippedRows2048', shipped, 5]] as const) {
-    const us: Record<'get' | 'direct', number[]> = { get: [], direct: [] };
+    const us: Record<'get' | 'arrowJs' | 'direct', number[]> = { get: [], arrowJs: [], direct: [] };
+    const decoders = { get: decodeByGet, arrowJs: decodeWithArrowJs, direct: decodeChunk };
     for (let r = 0; r < rounds; r++) {
-      for (const v of r % 2 ? (['get', 'direct'] as const) : (['direct', 'get'] as const)) {
+      for (const v of r % 2 ? (['get', 'arrowJs', 'direct'] as const) : (['direct', 'arrowJs', 'get'] as const)) {
         const t0 = performance.now();
-        for (let i = 0; i < reps; i++) { if (v === 'get') decodeByGet(msg); else decodeChunk(msg); }
+        for (let i = 0; i < reps; i++) decoders[v](msg);
         us[v].push(((performance.now() - t0) * 1000) / reps);
       }
     }
-    out[name] = { bytes: msg.byteLength, getUs: +median(us.get).toFixed(1), directUs: +median(us.direct).toFixed(1), ratio: +(median(us.direct) / median(us.get)).toFixed(3) };
+    out[name] = {
+      bytes: msg.byteLength, getUs: +median(us.get).toFixed(1), arrowJsUs: +median(us.arrowJs).toFixed(1), directUs: +median(us.direct).toFixed(1),
+      ratioDirectVsGet: +(median(us.direct) / median(us.get)).toFixed(3), ratioDirectVsArrowJs: +(median(us.direct) / median(us.arrowJs)).toFixed(3),
+    };
   }
   return { rounds, ...out };
 }

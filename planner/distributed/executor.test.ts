@@ -178,3 +178,45 @@ test('shipped rows over the broker cap fail the statement with 53200 naming the 
   assert.deepEqual(await rows(capped, 'select count(latency) from http_events'), await rows(all, 'select count(latency) from http_events'));
   assert.deepEqual(await rows(capped, 'select count(distinct req_path) from http_events where latency < 20000'), await rows(all, 'select count(distinct req_path) from http_events where latency < 20000'));
 });
+
+test('a decimal partial sum (numeric with a fraction) merges as DOUBLE; integral ones stay exact', async () => {
+  nodes = ['a', 'b', 'c'].map((name, i) => ({ name, asid: i + 1, address: 'in-process' }));
+  const [[d, n]] = await rows(executor, 'select sum(latency * 1.5), sum(latency) from http_events') as [[number, bigint | string]];
+  const [[e, m]] = await rows(all, 'select sum(latency * 1.5), sum(latency) from http_events');
+  assert.ok(Math.abs(Number(d) - Number(e)) < 1e-6 * Number(e), `${String(d)} vs ${String(e)}`);
+  assert.equal(String(n), String(m));
+});
+
+test('joins and subqueries: each table asks only the nodes its own time_ bounds can match (EXPLAIN per input)', async () => {
+  const asked: string[] = [];
+  const counting: FragmentRunner = { run: (node, sql, d, s) => { asked.push(`${node.name}:${/FROM (\w+)/.exec(sql)?.[1]}`); return runner.run(node, sql, d, s); } };
+  const timed = new DistributedExecutor({ nodes: () => nodes }, counting, merge, schema, null, { fragmentTimeoutMs: 30_000 });
+  const t0 = 1_767_225_600_000_000;
+  // http_events: a 0–299 ms, b 0–349 ms, c 0–399 ms; process_stats (no rows here, ranges as if): a and b early, c late
+  nodes = ['a', 'b', 'c'].map((name, i) => ({ name, asid: i + 1, address: 'in-process', timeRanges: {
+    http_events: { minUs: t0, maxUs: t0 + (299 + 50 * i) * 1000 },
+    process_stats: i < 2 ? { minUs: t0, maxUs: t0 + 100_000 } : { minUs: t0 + 3_600_000_000, maxUs: t0 + 3_700_000_000 },
+  } }));
+  const join = "select h.req_path, count(*) from http_events h left join process_stats p on h.upid = p.upid and p.time_ > h.time_ "
+    + "where h.time_ > '2026-01-01 00:00:00.320+00' and p.time_ < '2026-01-01 00:30:00+00' group by 1";
+  const plan = (await rows(timed, `explain ${join}`)).map((r) => String(r[0])).join('\n');
+  assert.match(plan, /nodes chosen \(3\): a, b, c/);
+  assert.match(plan, /time_ bounds of http_events: \[>= '2026-01-01 00:00:00.320\+00'; <= \(none\)\]/);
+  assert.match(plan, /node fragment -> http_events \[asked: b, c; not asked: a \[2026-01-01T00:00:00.000Z, 2026-01-01T00:00:00.299Z\] by time_: the query asks \[2026-01-01T00:00:00.320Z, …\], their http_events rows lie outside\]/);
+  assert.match(plan, /node fragment -> process_stats \[asked: a, b; not asked: c \[2026-01-01T01:00:00.000Z, 2026-01-01T01:01:40.000Z\] by time_: the query asks \[…, 2026-01-01T00:30:00.000Z\], their process_stats rows lie outside\]/);
+  asked.length = 0;
+  assert.deepEqual(await rows(timed, join), await rows(all, join));
+  assert.deepEqual(asked.sort(), ['a:process_stats', 'b:http_events', 'b:process_stats', 'c:http_events']);
+  // a subquery and a CTE: the table's reads are both bounded, a node outside both is not asked;
+  // the one node left then runs the whole statement
+  const sub = "with late as (select req_path from http_events where time_ >= '2026-01-01 00:00:00.360+00') "
+    + "select count(*) from late where req_path in (select req_path from http_events where time_ between '2026-01-01 00:00:00.350+00' and '2026-01-01 00:00:01+00')";
+  const subPlan = (await rows(timed, `explain ${sub}`)).map((r) => String(r[0])).join('\n');
+  assert.match(subPlan, /nodes chosen \(1\): c\n.*nodes pruned \(2\): a \[[^\]]*\], b \[[^\]]*\] by time_: the query asks \[2026-01-01T00:00:00.360Z, …\] or \[2026-01-01T00:00:00.350Z, 2026-01-01T00:00:01.000Z\], their http_events rows lie outside/);
+  asked.length = 0;
+  assert.deepEqual(await rows(timed, sub), await rows(all, sub));
+  assert.deepEqual(asked, ['c:undefined']); // the whole statement (WITH …), on c alone
+  // one read without bounds: every node is asked for the table
+  const open = "select count(*) from http_events where req_path in (select req_path from http_events where time_ > '2026-01-01 00:00:00.360+00')";
+  assert.match((await rows(timed, `explain ${open}`)).map((r) => String(r[0])).join('\n'), /nodes chosen \(3\)/);
+});

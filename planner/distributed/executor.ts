@@ -6,7 +6,7 @@ import { SqlError, SqlState, type QueryExecutor, type QueryOptions, type QueryRe
 import { planDistributed, shipTables, telemetryTablesIn } from './split.ts';
 import type { DistributedPlan, TimeFilter } from './plan.ts';
 import { NodeUnavailableError, type AgentNode, type FragmentChunk, type FragmentRunner, type NodeDirectory, type NodePruner } from './nodes.ts';
-import type { MergeDb, MergeInput } from './merge-db.ts';
+import type { MergeDb, MergeRun } from './merge-db.ts';
 import { explainRows } from './explain.ts';
 
 export interface DistributedOptions {
@@ -34,7 +34,10 @@ export interface DistributedResult extends QueryResult {
   notices?: string[];
 }
 
-/** What the last query did (tests, bench, logs). */
+/**
+ * What the last query did (tests, bench, logs; the broker's /stats shows it). Times are ms from the
+ * statement's start on the broker; sums (decodeMs, loadMs) may overlap the waits they run in.
+ */
 export interface DistributedStats {
   strategy: DistributedPlan['strategy'];
   nodesContacted: string[];
@@ -42,18 +45,44 @@ export interface DistributedStats {
   nodesMissing: string[];
   rowsShipped: number;
   bytesShipped: number;
-  /** Fan-out until the last node answered (ms). */
+  /** Plan (cached by text) and node choice done. */
+  planMs: number;
+  /** Every node's call issued. */
+  callsIssuedMs: number;
+  /** First and last message from any node (0 when none came). */
+  firstResponseMs: number;
+  lastResponseMs: number;
+  /** Decoding Arrow messages, summed over nodes (done while other nodes are still working). */
+  decodeMs: number;
+  /** Appending decoded rows into the merge database, summed (also while others work). */
+  loadMs: number;
+  /** Fan-out until the last node answered and its rows were loaded. */
   fetchMs: number;
-  /** Loading shipped rows into the merge database until the merged result is ready to stream (ms). */
+  /** From then until the merged result is ready to stream. */
   mergeMs: number;
+  /** Until the client drained the result (0 while it streams). */
+  totalMs: number;
+  /**
+   * The broker process's CPU time (user + system, all threads) from the statement's start until
+   * its result was drained: the broker's own cost, apart from waiting for nodes or for a CPU.
+   * Other statements running at the same time are counted too.
+   */
+  cpuMs: number;
 }
 
 export interface NodeChoice {
   chosen: AgentNode[];
   pruned: AgentNode[];
   /** Why each pruned node was left out, by node name (EXPLAIN groups nodes by `by`). */
-  reasons: Map<string, { by: string; detail?: string }>;
+  reasons: Map<string, PruneReason>;
+  /**
+   * Joins and subqueries whose tables carry their own time_ bounds: per input, the chosen nodes
+   * asked for it and those skipped (with why). Inputs not listed go to every chosen node.
+   */
+  perInput?: Map<string, { nodes: AgentNode[]; skipped: AgentNode[]; reasons: Map<string, PruneReason> }>;
 }
+
+export interface PruneReason { by: string; detail?: string }
 
 const explainPrefix = /^\s*explain\s+(?!analyze\b)(?:\(\s*[^)]*\)\s*)?/i;
 
@@ -122,7 +151,7 @@ export class DistributedExecutor implements QueryExecutor {
     return plan;
   }
 
-  async choose(plan: DistributedPlan): Promise<NodeChoice> {
+  async choose(plan: DistributedPlan, options?: QueryOptions): Promise<NodeChoice> {
     // without a merge database (standalone) the local node also answers statements naming no table
     const all = plan.inputs.length === 0 && this.merge ? [] : this.directory.nodes();
     const choice: NodeChoice = { chosen: all, pruned: [], reasons: new Map() };
@@ -134,32 +163,66 @@ export class DistributedExecutor implements QueryExecutor {
       choice.pruned = all.filter((n) => !keep.has(n.name));
       for (const n of choice.pruned) choice.reasons.set(n.name, { by });
     }
-    if (plan.timeFilter && choice.chosen.length && this.merge) await this.pruneByTime(plan.timeFilter, choice);
+    if (plan.timeFilter && choice.chosen.length && this.merge) {
+      const split = await this.splitByTime([plan.timeFilter], choice.chosen, options);
+      if (split) {
+        choice.chosen = split.keep;
+        for (const [n, why] of split.out) choice.reasons.set(n.name, why);
+        choice.pruned.push(...split.out.keys());
+      }
+    }
+    if (plan.inputs.some((i) => i.timeFilters?.length) && choice.chosen.length && this.merge) {
+      // per input: a node is asked for a table only if that table's rows there can match one of its reads
+      const perInput: NonNullable<NodeChoice['perInput']> = new Map();
+      for (const input of plan.inputs) {
+        const split = input.timeFilters?.length ? await this.splitByTime(input.timeFilters, choice.chosen, options) : null;
+        if (split) perInput.set(input.name, { nodes: split.keep, skipped: [...split.out.keys()], reasons: new Map([...split.out].map(([n, why]) => [n.name, why])) });
+      }
+      const used = new Set(plan.inputs.flatMap((i) => (perInput.get(i.name)?.nodes ?? choice.chosen).map((n) => n.name)));
+      for (const n of choice.chosen.filter((x) => !used.has(x.name))) {
+        // asked for no input: pruned, with each table's reason
+        const whys = [...perInput.values()].map((p) => p.reasons.get(n.name)).filter((w) => w !== undefined);
+        choice.pruned.push(n);
+        choice.reasons.set(n.name, { by: whys.map((w) => w.by).join(' and '), detail: whys.map((w) => w.detail).filter(Boolean).join(' ') || undefined });
+      }
+      choice.chosen = choice.chosen.filter((n) => used.has(n.name));
+      choice.perInput = perInput;
+    }
     return choice;
   }
 
-  /** Leaves out nodes whose rows of the table (as of their last heartbeat) lie outside the time_ bounds. */
-  private async pruneByTime(filter: TimeFilter, choice: NodeChoice): Promise<void> {
-    const bounds = await this.merge!.timeBoundsUs(filter.lower, filter.upper);
-    if (!bounds) return; // bounds the broker cannot evaluate: the nodes decide
-    const { lower, upper } = bounds;
-    const iso = (us: number | null) => (us === null ? '…' : new Date(Math.floor(us / 1000)).toISOString());
-    const asked = `[${iso(lower)}, ${iso(upper)}]`;
-    const keep: AgentNode[] = [];
-    for (const n of choice.chosen) {
-      const r = n.timeRanges?.[filter.table];
-      // 1 µs of slack on both sides: the heartbeat's range and the bounds are both rounded to µs
-      const outside = r === null
-        || (r !== undefined && ((upper !== null && upper < r.minUs - 1) || (lower !== null && r.maxUs !== null && lower > r.maxUs + 1)));
-      if (!outside) { keep.push(n); continue; }
-      choice.pruned.push(n);
-      choice.reasons.set(n.name, r === null ? { by: `by time_: no ${filter.table} rows` }
-        : { by: `by time_: the query asks ${asked}, their ${filter.table} rows lie outside`, detail: `[${iso(r!.minUs)}, ${iso(r!.maxUs)}]` });
+  /**
+   * Splits nodes by time_: those whose rows of the table (as of their last heartbeat) lie outside
+   * every one of the bounds are out (with why); null when the broker cannot evaluate the bounds.
+   */
+  private async splitByTime(filters: TimeFilter[], nodes: AgentNode[], options?: QueryOptions): Promise<{ keep: AgentNode[]; out: Map<AgentNode, PruneReason> } | null> {
+    // in the session's zone: a bound such as '2025-11-21 00:00' means local midnight
+    const bounds: Array<{ lower: number | null; upper: number | null }> = [];
+    for (const f of filters) {
+      const b = await this.merge!.timeBoundsUs(f.lower, f.upper, options);
+      if (!b) return null; // bounds the broker cannot evaluate: the nodes decide
+      bounds.push(b);
     }
-    choice.chosen = keep;
+    const table = filters[0]!.table;
+    const iso = (us: number | null) => (us === null ? '…' : new Date(Math.floor(us / 1000)).toISOString());
+    const asked = bounds.map((b) => `[${iso(b.lower)}, ${iso(b.upper)}]`).join(' or ');
+    const keep: AgentNode[] = [];
+    const out = new Map<AgentNode, PruneReason>();
+    for (const n of nodes) {
+      const r = n.timeRanges?.[table];
+      // 1 µs of slack on both sides: the heartbeat's range and the bounds are both rounded to µs
+      const outside = r === null || (r !== undefined && bounds.every(({ lower, upper }) =>
+        (upper !== null && upper < r.minUs - 1) || (lower !== null && r.maxUs !== null && lower > r.maxUs + 1)));
+      if (!outside) { keep.push(n); continue; }
+      out.set(n, r === null ? { by: `by time_: no ${table} rows` }
+        : { by: `by time_: the query asks ${asked}, their ${table} rows lie outside`, detail: `[${iso(r!.minUs)}, ${iso(r!.maxUs)}]` });
+    }
+    return { keep, out };
   }
 
   private async run(sql: string, signal: AbortSignal | undefined, partial: boolean, options?: QueryOptions): Promise<DistributedResult> {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
     const explain = explainPrefix.exec(sql);
     const statement = explain ? sql.slice(explain[0].length) : sql;
     // Standalone: the one local node answers every statement whole whatever the split would be,
@@ -171,7 +234,7 @@ export class DistributedExecutor implements QueryExecutor {
       return this.runner.query(node, statement, signal, options);
     }
     const plan = this.plan(statement);
-    const choice = await this.choose(plan);
+    const choice = await this.choose(plan, options);
     if (explain) return explainResult(explainRows(plan, choice, this.pruner !== null));
     const deadlineMs = Date.now() + this.options.fragmentTimeoutMs;
     const abort = new AbortController();
@@ -180,11 +243,17 @@ export class DistributedExecutor implements QueryExecutor {
     signal?.addEventListener('abort', onAbort, { once: true });
     const stats: DistributedStats = {
       strategy: plan.strategy, nodesContacted: choice.chosen.map((n) => n.name), nodesPruned: choice.pruned.map((n) => n.name),
-      nodesMissing: [], rowsShipped: 0, bytesShipped: 0, fetchMs: 0, mergeMs: 0,
+      nodesMissing: [], rowsShipped: 0, bytesShipped: 0, planMs: performance.now() - t0, callsIssuedMs: 0, firstResponseMs: 0, lastResponseMs: 0,
+      decodeMs: 0, loadMs: 0, fetchMs: 0, mergeMs: 0, totalMs: 0, cpuMs: 0,
     };
-    const t0 = performance.now();
     this.lastStats = stats;
-    const held: { bytes: number; closed?: boolean } = { bytes: 0 };
+    const finished = () => {
+      stats.totalMs = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      stats.cpuMs = (cpu.user + cpu.system) / 1000;
+    };
+    const held: Held = { bytes: 0 };
+    let opening: Promise<MergeRun> | null = null;
     try {
       // One node can hold matching rows: its answer to the whole statement is the answer (no split,
       // no merge). Under partial results a node that is down leaves the empty answer below.
@@ -193,21 +262,33 @@ export class DistributedExecutor implements QueryExecutor {
         if (whole) return whole;
       }
       if (!this.merge) throw new SqlError(SqlState.internalError, 'no local node answered');
-      const merge = this.merge;
       const asked = stats.nodesMissing.length ? [] : choice.chosen; // the one node already failed
-      const inputs = await Promise.all(plan.inputs.map(async (input): Promise<MergeInput> => {
-        const perNode = await Promise.all(asked.map((node) => this.fetch(node, input.nodeSql, deadlineMs, abort, partial, stats, held, options)));
-        const done = perNode.filter((r) => r !== null);
-        const columns = done[0]?.columns ?? (await this.schemaOf(input.nodeSql, abort.signal));
-        return { name: input.name, columns, rows: done.flatMap((r) => r.rows) };
-      }));
+      // the merge connection opens while the fragments run; each node's rows go in as they arrive
+      opening = this.merge.open(options);
+      const fetching = Promise.all(plan.inputs.flatMap((input) => (asked.length ? choice.perInput?.get(input.name)?.nodes ?? asked : []).map((node) =>
+        this.fetch(node, input.name, input.nodeSql, deadlineMs, abort, partial, stats, held, opening!, t0, options))));
+      stats.callsIssuedMs = performance.now() - t0;
+      const [merging] = await Promise.all([opening, fetching]);
       stats.fetchMs = performance.now() - t0;
-      const result: DistributedResult = await merge.run(inputs, plan.mergeSql, signal);
+      const schemaOf = (name: string) => this.schemaOf(plan.inputs.find((i) => i.name === name)!.nodeSql, abort.signal, options);
+      const result: DistributedResult = await merging.result(plan.inputs.map((i) => i.name), schemaOf, plan.mergeSql, signal);
       this.buffered -= held.bytes; // loaded into the merge database (its own memory_limit applies there)
       held.bytes = 0;
       stats.mergeMs = performance.now() - t0 - stats.fetchMs;
       if (stats.nodesMissing.length) result.notices = [`partial results: nodes did not answer and are left out: ${[...new Set(stats.nodesMissing)].join(', ')}`];
+      const chunks = result.chunks;
+      result.chunks = (async function* () {
+        try {
+          yield* chunks;
+        } finally {
+          finished();
+        }
+      })();
       return result;
+    } catch (err) {
+      abort.abort(); // fragments still running stop
+      void opening?.then((m) => m.close(), () => {});
+      throw err;
     } finally {
       held.closed = true;
       this.buffered -= held.bytes;
@@ -216,7 +297,7 @@ export class DistributedExecutor implements QueryExecutor {
   }
 
   /** Counts a chunk against the broker's cap; over it, stops the statement's fragments and fails it (53200). */
-  private hold(held: { bytes: number; closed?: boolean }, bytes: number, abort: AbortController): void {
+  private hold(held: Held, bytes: number, abort: AbortController): void {
     // a fragment still streaming after its statement failed: nothing more is kept or counted
     if (held.closed || abort.signal.aborted) throw new SqlError(SqlState.queryCanceled, 'canceling statement: another fragment failed');
     held.bytes += bytes;
@@ -229,24 +310,37 @@ export class DistributedExecutor implements QueryExecutor {
       + `all running statements ${mb(this.buffered)}); add filters, aggregate on the nodes, or raise the cap`);
   }
 
-  /** One node's whole answer; on failure aborts the statement, or under partial results records the node and returns null. */
-  private async fetch(node: AgentNode, sql: string, deadlineMs: number, abort: AbortController, partial: boolean, stats: DistributedStats, held: { bytes: number }, options?: QueryOptions) {
-    let columns: QueryResult['columns'] | null = null;
-    const rows: unknown[][] = [];
+  /**
+   * One node's answer to one input, appended to the statement's merge as it arrives — or, under
+   * partial results, once the node has answered in full (a node that fails midway is left out
+   * whole). On failure aborts the statement, or under partial results records the node.
+   */
+  private async fetch(node: AgentNode, name: string, sql: string, deadlineMs: number, abort: AbortController, partial: boolean,
+    stats: DistributedStats, held: Held, opening: Promise<MergeRun>, t0: number, options?: QueryOptions): Promise<void> {
+    const pending: FragmentChunk[] = [];
+    const load = async (c: FragmentChunk) => {
+      const merge = await opening;
+      const t = performance.now();
+      await merge.append(name, c.columns, c.rows);
+      stats.loadMs += performance.now() - t;
+    };
     try {
       for await (const chunk of this.runner.run(node, sql, deadlineMs, abort.signal, options)) {
-        columns ??= chunk.columns;
+        stats.lastResponseMs = performance.now() - t0;
+        stats.firstResponseMs ||= stats.lastResponseMs;
         this.hold(held, chunk.bytes, abort);
-        for (const r of chunk.rows) rows.push(r);
         stats.rowsShipped += chunk.rows.length;
         stats.bytesShipped += chunk.bytes;
+        stats.decodeMs += chunk.decodeMs ?? 0;
+        if (partial) pending.push(chunk);
+        else await load(chunk);
       }
-      return { columns: columns ?? [], rows: rows as MergeInput['rows'] };
+      for (const c of pending) await load(c);
     } catch (err) {
       // a SQL error is the statement's, not the node's: it fails the query even under partial results
       if (partial && err instanceof NodeUnavailableError && !abort.signal.aborted) {
         stats.nodesMissing.push(node.name);
-        return null;
+        return;
       }
       abort.abort(); // the other nodes stop working on a statement that has failed
       if (err instanceof SqlError) throw err;
@@ -303,13 +397,16 @@ export class DistributedExecutor implements QueryExecutor {
     };
   }
 
-  private async schemaOf(nodeSql: string, signal: AbortSignal) {
+  private async schemaOf(nodeSql: string, signal: AbortSignal, options?: QueryOptions) {
     if (!this.schemaNode) throw new SqlError(SqlState.internalError, 'no schema node');
-    const r = await this.schemaNode.query(nodeSql, signal);
+    const r = await this.schemaNode.query(nodeSql, signal, options);
     for await (const _ of r.chunks) { /* no rows: the engine is empty */ }
     return r.columns;
   }
 }
+
+/** Shipped wire bytes a statement holds against the broker's cap; closed once it is over. */
+interface Held { bytes: number; closed?: boolean }
 
 function partialResultsOn(v: string | undefined): boolean {
   return /^(on|true|yes|1)$/i.test(v ?? '');

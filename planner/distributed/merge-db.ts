@@ -1,20 +1,19 @@
 // The broker's merge database: a locked-down in-memory DuckDB (engine/duck.ts settings) in which
-// each query gets its own connection, its shipped inputs as temporary tables, and the merge SQL.
+// each query gets its own connection, its shipped inputs as temporary tables (appended to as the
+// nodes answer), and the merge SQL.
 import {
   DuckDBInstance, DuckDBDateValue, DuckDBIntervalValue, DuckDBTimeValue, DuckDBTimestampTZValue,
-  DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection,
+  DuckDBTimestampValue, StatementType, type DuckDBAppender, type DuckDBConnection,
 } from '@duckdb/node-api';
 import { lockedDownConfig } from '../../engine/duck.ts';
 import { toSqlError } from '../../engine/duck-errors.ts';
-import { extractOne, streamReadOnly } from '../../engine/duck-result.ts';
-import { type QueryResult, type ResultColumn, type Value } from '../../engine/query.ts';
+import { applyQueryOptions, extractOne, prepareQuery, streamReadOnly } from '../../engine/duck-result.ts';
+import { SqlError, SqlState, type QueryOptions, type QueryResult, type ResultColumn, type Value } from '../../engine/query.ts';
 import type { ColumnType } from '../../engine/schema.ts';
 import { quoteIdent } from './sql-ast.ts';
 
-export interface MergeInput { name: string; columns: ResultColumn[]; rows: Value[][] }
-
-/** How a wire column is stored at the broker; uuid/json come back through a casting view. */
-function storageType(t: ColumnType, values: () => Iterable<Value>): string {
+/** How a wire column is stored at the broker; uuid/json/numeric come back through a casting view. */
+function storageType(t: ColumnType): string {
   switch (t) {
     case 'bool': return 'BOOLEAN';
     case 'int2': return 'SMALLINT';
@@ -28,11 +27,7 @@ function storageType(t: ColumnType, values: () => Iterable<Value>): string {
     case 'timestamp': return 'TIMESTAMP';
     case 'timestamptz': return 'TIMESTAMPTZ';
     case 'interval': return 'INTERVAL';
-    case 'numeric': {
-      // partial sums of integers are HUGEINT on the nodes; keep them exact
-      for (const v of values()) if (v !== null && !/^-?\d+$/.test(String(v))) return 'DOUBLE';
-      return 'HUGEINT';
-    }
+    case 'numeric': return 'NUMERIC'; // appended as text; partial sums of integers (HUGEINT on the nodes) stay exact
     default: return 'VARCHAR'; // text, json, uuid
   }
 }
@@ -44,7 +39,6 @@ function appendValue(a: DuckDBAppender, storage: string, v: Value): void {
     case 'SMALLINT': return a.appendSmallInt(v as number);
     case 'INTEGER': return a.appendInteger(v as number);
     case 'BIGINT': return a.appendBigInt(BigInt(v as bigint));
-    case 'HUGEINT': return a.appendHugeInt(BigInt(v as string));
     case 'FLOAT': return a.appendFloat(v as number);
     case 'DOUBLE': return a.appendDouble(Number(v));
     case 'BLOB': return a.appendBlob(v as Uint8Array);
@@ -66,43 +60,38 @@ export class MergeDb {
   static async create(threads = 2, memoryLimit = '1GB'): Promise<MergeDb> {
     const instance = await DuckDBInstance.create(':memory:', lockedDownConfig(threads, memoryLimit));
     const admin = await instance.connect();
+    // not locked (as the node engine's): each statement's connection takes its session's TimeZone
     await admin.run("SET GLOBAL TimeZone = 'UTC'");
-    await admin.run('SET GLOBAL lock_configuration = true');
     const names = (await admin.runAndReadAll("SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE function_type = 'aggregate'")).getRows();
     admin.closeSync();
     return new MergeDb(instance, new Set(names.map((r) => String(r[0]))));
   }
 
-  /** Loads the inputs into a fresh connection and runs the merge SQL; the connection closes with the result. */
-  async run(inputs: MergeInput[], sql: string, signal?: AbortSignal): Promise<QueryResult> {
+  /**
+   * A statement's merge: its own connection, opened while the fragments run, so each node's rows
+   * are appended as they arrive and only the last node's rows and the merge SQL remain after it.
+   */
+  async open(options?: QueryOptions): Promise<MergeRun> {
     const conn = await this.instance.connect();
-    let released = false;
-    const onAbort = () => conn.interrupt();
-    const release = () => {
-      if (released) return;
-      released = true;
-      signal?.removeEventListener('abort', onAbort);
-      conn.closeSync();
-    };
     try {
-      for (const input of inputs) await load(conn, input);
-      const prepared = await (await extractOne(conn, sql)).prepare(0);
-      return await streamReadOnly(prepared, signal, onAbort, release);
+      await applyQueryOptions(conn, options); // the merge's date/time functions run in the session's TimeZone
     } catch (err) {
-      release();
-      throw toSqlError(err);
+      conn.closeSync();
+      throw err;
     }
+    return new MergeRun(conn);
   }
 
   /**
    * The tightest bounds (µs since the epoch) of time_ lower/upper bound expressions, evaluated here
-   * (now(), intervals, literals in the broker's UTC); null when one cannot be evaluated.
+   * (now(), intervals, literals in the session's TimeZone); null when one cannot be evaluated.
    */
-  async timeBoundsUs(lower: string[], upper: string[]): Promise<{ lower: number | null; upper: number | null } | null> {
+  async timeBoundsUs(lower: string[], upper: string[], options?: QueryOptions): Promise<{ lower: number | null; upper: number | null } | null> {
     const all = [...lower, ...upper];
     if (all.length === 0) return { lower: null, upper: null };
     const conn = await this.instance.connect();
     try {
+      await applyQueryOptions(conn, options);
       const row = (await conn.runAndReadAll(`SELECT ${all.map((e) => `epoch_us(CAST((${e}) AS TIMESTAMPTZ))`).join(', ')}`)).getRows()[0]!;
       const us = row.map((v) => (v === null ? null : Number(v)));
       if (us.some((v) => v === null)) return null;
@@ -122,19 +111,127 @@ export class MergeDb {
 }
 
 /** One shipped input as a temporary table (per connection, so concurrent queries never meet). */
-async function load(conn: DuckDBConnection, input: MergeInput): Promise<void> {
-  const storage = input.columns.map((c, i) => storageType(c.type, function* () { for (const r of input.rows) yield r[i]!; }));
-  const raw = quoteIdent(`${input.name}__raw`);
-  await conn.run(`CREATE TEMP TABLE ${raw} (${input.columns.map((c, i) => `${quoteIdent(c.name)} ${storage[i]}`).join(', ')})`);
-  const appender = await conn.createAppender(`${input.name}__raw`, 'main', 'temp');
-  for (const row of input.rows) {
-    for (let i = 0; i < storage.length; i++) appendValue(appender, storage[i]!, row[i]!);
-    appender.endRow();
+class MergeTable {
+  /** numeric columns travel as text: all-integer ones become HUGEINT (exact partial sums), others DOUBLE. */
+  private readonly integral: boolean[];
+  rows = 0;
+
+  constructor(readonly name: string, readonly columns: ResultColumn[], readonly storage: string[], private readonly appender: DuckDBAppender) {
+    this.integral = columns.map(() => true);
   }
-  appender.closeSync();
-  // uuid and json travel as text; the view gives them their types back
-  const select = input.columns.map((c) =>
-    c.type === 'uuid' ? `CAST(${quoteIdent(c.name)} AS UUID) AS ${quoteIdent(c.name)}`
-      : c.type === 'json' ? `CAST(${quoteIdent(c.name)} AS JSON) AS ${quoteIdent(c.name)}` : quoteIdent(c.name));
-  await conn.run(`CREATE TEMP VIEW ${quoteIdent(input.name)} AS SELECT ${select.join(', ') || '1 AS "?column?"'} FROM ${raw}`);
+
+  add(columns: ResultColumn[], rows: Value[][]): void {
+    if (columns.length !== this.columns.length) {
+      throw new SqlError(SqlState.internalError, `nodes answered ${this.name} with different columns (${this.columns.length} vs ${columns.length})`);
+    }
+    const { storage, appender: a, integral } = this;
+    const n = storage.length;
+    for (const row of rows) {
+      for (let i = 0; i < n; i++) {
+        const v = row[i]!;
+        if (storage[i] === 'NUMERIC' && v !== null && integral[i] && !/^-?\d+$/.test(String(v))) integral[i] = false;
+        appendValue(a, storage[i]!, v);
+      }
+      a.endRow();
+    }
+    this.rows += rows.length;
+  }
+
+  /**
+   * The view the merge SQL reads (uuid/json/numeric get their types back). Created with the table,
+   * numeric as HUGEINT; `finish` replaces it when a numeric column turned out not to be integral.
+   */
+  viewSql(replace = false): string {
+    const select = this.columns.map((c, i) => {
+      const col = quoteIdent(c.name);
+      if (c.type === 'uuid') return `CAST(${col} AS UUID) AS ${col}`;
+      if (c.type === 'json') return `CAST(${col} AS JSON) AS ${col}`;
+      if (c.type === 'numeric') return `CAST(${col} AS ${this.integral[i] ? 'HUGEINT' : 'DOUBLE'}) AS ${col}`;
+      return col;
+    });
+    return `CREATE ${replace ? 'OR REPLACE ' : ''}TEMP VIEW ${quoteIdent(this.name)} AS SELECT ${select.join(', ') || '1 AS "?column?"'} FROM ${quoteIdent(`${this.name}__raw`)}`;
+  }
+
+  /** Flushes the appended rows; the SQL to fix the view, when the one made at creation no longer fits. */
+  finish(): string | null {
+    this.appender.closeSync();
+    return this.integral.every((x) => x) ? null : this.viewSql(true);
+  }
+}
+
+/**
+ * One statement's merge connection. Inputs are appended as nodes answer (`append`, in any order,
+ * concurrently: connection work is chained); `result` runs the merge SQL once every node is in.
+ */
+export class MergeRun {
+  private readonly tables = new Map<string, Promise<MergeTable>>();
+  /** DuckDB work on this connection runs one step at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly conn: DuckDBConnection) {}
+
+  /** Appends one node's rows (of `columns`) to input `name`; the first call creates its table. */
+  async append(name: string, columns: ResultColumn[], rows: Value[][]): Promise<void> {
+    let table = this.tables.get(name);
+    if (!table) {
+      table = this.serial(() => this.create(name, columns));
+      table.catch(() => {}); // the caller awaiting it below sees the error
+      this.tables.set(name, table);
+    }
+    const t = await table;
+    if (this.closed) return; // the statement failed meanwhile
+    t.add(columns, rows);
+  }
+
+  /**
+   * Runs the merge SQL over the inputs (an input no node answered gets `columnsOf(name)` and no
+   * rows). The connection closes when the result is drained, fails or is abandoned.
+   */
+  async result(names: string[], columnsOf: (name: string) => Promise<ResultColumn[]>, sql: string, signal?: AbortSignal): Promise<QueryResult> {
+    const conn = this.conn;
+    const onAbort = () => conn.interrupt();
+    const release = () => {
+      signal?.removeEventListener('abort', onAbort);
+      this.close();
+    };
+    try {
+      for (const name of names) if (!this.tables.has(name)) this.tables.set(name, this.serial(async () => this.create(name, await columnsOf(name))));
+      await this.queue;
+      const fixes = (await Promise.all(names.map(async (n) => (await this.tables.get(n)!).finish()))).filter((v) => v !== null);
+      if (fixes.length) await conn.run(fixes.join('; '));
+      // one round trip for the usual merge SQL; an EXPLAIN takes prepareQuery's checks
+      let prepared = await conn.prepare(sql); // one statement: DuckDB refuses to prepare several
+      if (prepared.statementType === StatementType.EXPLAIN) {
+        prepared.destroySync();
+        prepared = await prepareQuery(conn, await extractOne(conn, sql), sql);
+      }
+      return await streamReadOnly(prepared, signal, onAbort, release);
+    } catch (err) {
+      release();
+      throw toSqlError(err);
+    }
+  }
+
+  /** Frees the connection (the statement failed, or its result is done). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.conn.closeSync();
+  }
+
+  private serial<T>(step: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(step);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private async create(name: string, columns: ResultColumn[]): Promise<MergeTable> {
+    const storage = columns.map((c) => storageType(c.type));
+    const raw = `${name}__raw`;
+    await this.conn.run(`CREATE TEMP TABLE ${quoteIdent(raw)} (${columns.map((c, i) => `${quoteIdent(c.name)} ${storage[i] === 'NUMERIC' ? 'VARCHAR' : storage[i]}`).join(', ')})`);
+    const table = new MergeTable(name, columns, storage, await this.conn.createAppender(raw, 'main', 'temp'));
+    await this.conn.run(table.viewSql());
+    return table;
+  }
 }

@@ -27,6 +27,8 @@ export interface FragmentChunk {
   rows: Value[][];
   /** Bytes this chunk took on the wire. */
   bytes: number;
+  /** Time spent decoding it at the broker (ms), for the phase stats. */
+  decodeMs?: number;
 }
 
 export interface FragmentRunner {

@@ -11,6 +11,11 @@ export interface ShippedInput {
   name: string;
   /** SQL every chosen node runs. */
   nodeSql: string;
+  /**
+   * Joins and subqueries: the time_ bounds of each read of this table (any one may match); nodes
+   * whose rows lie outside all of them are not asked for this input.
+   */
+  timeFilters?: TimeFilter[];
 }
 
 export interface PodFilter { pod?: string[]; namespace?: string[]; service?: string[] }

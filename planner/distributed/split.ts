@@ -6,7 +6,7 @@ import { telemetryTableNames } from '../catalog/catalog-objects.ts';
 import { tokenize } from '../sql/lexer.ts';
 import { contains, exprSql, hasAggregate, parseOne, type Ast } from './sql-ast.ts';
 import type { DistributedPlan } from './plan.ts';
-import { podFilterOf, pushedPredicates, timeFilterOf } from './predicate-pushdown.ts';
+import { podFilterOf, pushedPredicates, tableTimeFilters, timeFilterOf } from './predicate-pushdown.ts';
 import { splitPartialAggregate } from './partial-aggregate.ts';
 import { splitTopN } from './top-n.ts';
 import { joinInputs } from './join-inputs.ts';
@@ -54,9 +54,15 @@ export function planDistributed(sql: string, aggregateNames: ReadonlySet<string>
   if (!ast) return shipTables(sql, tables, 'the planner could not parse the statement');
   const table = singleTable(ast);
   if (!table || from0Alias(ast) || contains(ast.where, 'select') || contains(ast.columns, 'select')) {
-    const join = joinInputs(ast, tables, telemetryOccurrences(sql), (t) => telemetryTableNames.has(t));
-    if (join) return { ...shipTables(sql, tables, 'inner join: each table shipped with its own predicates, joined at the broker'), inputs: join.inputs, pushedPredicates: join.pushed, podFilter: null };
-    return shipTables(sql, tables, 'outer joins, subqueries and CTEs run at the broker over shipped tables');
+    const occurrences = telemetryOccurrences(sql);
+    const isTelemetry = (t: string) => telemetryTableNames.has(t);
+    const join = joinInputs(ast, tables, occurrences, isTelemetry);
+    const plan = join
+      ? { ...shipTables(sql, tables, 'inner join: each table shipped with its own predicates, joined at the broker'), inputs: join.inputs, pushedPredicates: join.pushed, podFilter: null }
+      : shipTables(sql, tables, 'outer joins, subqueries and CTEs run at the broker over shipped tables');
+    // each table's nodes pruned by the time_ bounds of its own reads
+    const times = tableTimeFilters(ast, occurrences, isTelemetry);
+    return { ...plan, inputs: plan.inputs.map((i) => (times.has(i.name) ? { ...i, timeFilters: times.get(i.name)! } : i)) };
   }
   const whereSql = ast.where ? exprSql(ast.where) : null;
   const pushed = ast.where ? pushedPredicates(ast.where) : [];

@@ -1,7 +1,8 @@
 // Arrow IPC messages between agent and broker give back exactly the engine's Values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeChunk, encodeChunk } from './arrow-codec.ts';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { decodeChunk, decodeDirect, decodeWithArrowJs, encodeChunk } from './arrow-codec.ts';
 import type { ResultColumn, Value } from '../../engine/query.ts';
 
 test('every wire column type round-trips, nulls included', () => {
@@ -39,4 +40,22 @@ test('thousands of rows with scattered nulls decode to the same values', () => {
     }
   }));
   assert.deepEqual(decodeChunk(encodeChunk(columns, rows)).rows, rows);
+});
+
+test('the direct reader decodes what encodeChunk writes (apache-arrow only for other writers); a cut message is a clear error', () => {
+  const columns: ResultColumn[] = [{ name: 'k', type: 'text' }, { name: 'n', type: 'int8' }, { name: 's', type: 'numeric' }, { name: 'b', type: 'bool' }];
+  const rows: Value[][] = Array.from({ length: 48 }, (_, i) => [`/p${i}`, BigInt(i), i % 5 ? String(i * 1000) : null, i % 2 === 0]);
+  const msg = encodeChunk(columns, rows);
+  for (const bytes of [msg, Buffer.concat([Buffer.from([1, 2, 3]), msg]).subarray(3)]) { // any alignment
+    assert.deepEqual(decodeDirect(bytes), { columns, rows });
+    assert.deepEqual(decodeWithArrowJs(bytes), { columns, rows });
+  }
+  assert.deepEqual(decodeDirect(encodeChunk(columns, [])), { columns, rows: [] });
+  // a schema without wiretap types (another writer): not the direct reader's; apache-arrow's fails clearly
+  const foreign = tableToIPC(tableFromArrays({ x: Int32Array.from([1, 2]) }), 'stream');
+  assert.equal(decodeDirect(foreign), null);
+  assert.throws(() => decodeChunk(foreign), /malformed Arrow message from the node/); // untyped columns
+  for (const cut of [msg.byteLength - 20, msg.byteLength >> 1]) {
+    assert.throws(() => decodeChunk(msg.subarray(0, cut)), /malformed Arrow message from the node/);
+  }
 });
