@@ -52,6 +52,12 @@ const volatile __u32 scope_netns = 0;
 const volatile __u64 scope_cgroup = 0;
 const volatile __u32 scope_cgroup_level = 0;
 
+/* TLS gates for the plain syscall path (finish_call): threads inside an SSL_read/SSL_write
+ * call right now (incremented at the uprobe, decremented at its return; a return that never
+ * comes only leaves the gate open), and whether any BIO_write of an SSL call was seen. */
+__u64 tls_inflight = 0;
+__u8 tls_membio = 0;
+
 /* Size is set by the loader before load (power of two). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -216,10 +222,9 @@ static __always_inline int in_cgroup_scope(void)
  * Runs on every traced syscall (file I/O included), so it uses direct BTF-pointer loads (no
  * helper call each) wherever the verifier allows; only the fd array slot needs
  * bpf_probe_read_kernel. */
-static __always_inline struct sock *tcp_sock_of(__u64 fd64)
+static __always_inline struct sock *tcp_sock_of(struct task_struct *task, __u64 fd64)
 {
 	__u32 fd = fd64;
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct files_struct *files = task->files;
 	if (!files)
 		return NULL;
@@ -397,14 +402,22 @@ static __always_inline __u8 guess_proto(const __u8 *p, __u64 n, __u64 total)
 
 /* ---- data syscalls ---------------------------------------------------------------- */
 
-/* The per-call filter: not the loader itself, in the scoped cgroup, fd is a TCP socket. */
-static __always_inline struct sock *traced_sock(__u64 id, __u64 fd)
+/* bpf_get_current_pid_tgid() from the task pointer the caller holds anyway: helper calls are
+ * the dearest part of these programs here (each call and return goes through the
+ * speculation-safe return thunk), loads from the task are not. */
+static __always_inline __u64 task_id(struct task_struct *task)
 {
-	if ((__u32)(id >> 32) == self_tgid)
+	return ((__u64)(__u32)task->tgid << 32) | (__u32)task->pid;
+}
+
+/* The per-call filter: not the loader itself, in the scoped cgroup, fd is a TCP socket. */
+static __always_inline struct sock *traced_sock(struct task_struct *task, __u64 fd)
+{
+	if ((__u32)task->tgid == self_tgid)
 		return NULL;
 	if (!in_cgroup_scope())
 		return NULL;
-	return tcp_sock_of(fd);
+	return tcp_sock_of(task, fd);
 }
 
 /* Keeps a call's arguments for its exit (sends, connect; receives too in "syscalls" mode).
@@ -413,11 +426,11 @@ static __always_inline struct sock *traced_sock(__u64 id, __u64 fd)
 static __always_inline int enter_call(__u64 fd, __u64 buf, __u64 iovcnt, __u16 sys, __u8 dir,
 				      __u8 vec)
 {
-	struct sock *sk = traced_sock(bpf_get_current_pid_tgid(), fd);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct sock *sk = traced_sock(task, fd);
 	if (!sk)
 		return 0;
-	struct call_args *a = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
-						   BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct call_args *a = bpf_task_storage_get(&calls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!a)
 		return 0;
 	a->ts = bpf_ktime_get_ns();
@@ -574,9 +587,11 @@ static __always_inline void bio_bind(struct call_args *a, struct wt_conn *c, __u
 }
 
 /* A call that returned `ret` (> 0 for data calls), arguments in `a`, `now` = exit time. */
-static __always_inline int finish_call(struct call_args *ap, long ret, __u64 id, __u64 now)
+static __always_inline int finish_call(struct call_args *ap, long ret, struct task_struct *task,
+				       __u64 now)
 {
 	struct call_args a = *ap;
+	__u64 id = task_id(task);
 	__u32 tgid = id >> 32;
 	__u16 sys = a.sys;
 
@@ -589,8 +604,12 @@ static __always_inline int finish_call(struct call_args *ap, long ret, __u64 id,
 	if (ret <= 0)
 		return 0;
 	/* Inside SSL_read/SSL_write: this socket is the SSL object's (the uprobe's return
-	 * learns it); a send by a memory-BIO TLS thread may bind one. */
-	struct tls_call *t = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+	 * learns it); a send by a memory-BIO TLS thread may bind one. Looked up only while some
+	 * thread is in an SSL call or memory-BIO TLS was seen at all: otherwise it is a helper
+	 * call per data call that finds nothing. */
+	struct tls_call *t = NULL;
+	if (tls_inflight || (tls_membio && a.dir == WT_SEND))
+		t = bpf_task_storage_get(&tls_calls, task, 0, 0);
 	if (t) {
 		if (t->active)
 			t->fd = (__s32)a.fd;
@@ -646,14 +665,15 @@ opened:;
 /* Exit of a call whose arguments enter_call kept. */
 static __always_inline int exit_call(long ret, __u16 sys)
 {
-	struct call_args *ap = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct call_args *ap = bpf_task_storage_get(&calls, task, 0, 0);
 	if (!ap || !ap->sys)
 		return 0;
 	struct call_args a = *ap;
 	ap->sys = 0;
 	if (a.sys != sys)
 		return 0;
-	return finish_call(&a, ret, bpf_get_current_pid_tgid(), bpf_ktime_get_ns());
+	return finish_call(&a, ret, task, bpf_ktime_get_ns());
 }
 
 /* Raw mode: a receive is handled at its exit alone. Its arguments are still in pt_regs
@@ -664,7 +684,6 @@ static __always_inline int exit_recv(__u16 sys, long ret, __u64 fd, __u64 buf, _
 {
 	if (ret <= 0)
 		return 0;
-	__u64 id = bpf_get_current_pid_tgid();
 	struct call_args a = { .buf = buf, .fd = (__u32)fd, .sys = sys, .dir = WT_RECV };
 	switch (sys) {
 	case WT_SYS_READ:
@@ -698,13 +717,14 @@ static __always_inline int exit_recv(__u16 sys, long ret, __u64 fd, __u64 buf, _
 	default:
 		return 0;
 	}
-	struct sock *sk = traced_sock(id, fd);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct sock *sk = traced_sock(task, fd);
 	if (!sk)
 		return 0;
 	a.sk = (__u64)sk;
 	__u64 now = bpf_ktime_get_ns();
 	a.ts = now;
-	return finish_call(&a, ret, id, now);
+	return finish_call(&a, ret, task, now);
 }
 
 static __always_inline int enter_msg(__u64 fd, __u64 msgp, __u64 flags, __u16 sys, __u8 dir)
@@ -728,7 +748,7 @@ static __always_inline int on_accept(long ret, __u16 sys)
 		return 0;
 	if (!in_cgroup_scope())
 		return 0;
-	struct sock *sk = tcp_sock_of(ret);
+	struct sock *sk = tcp_sock_of(bpf_get_current_task_btf(), ret);
 	if (!sk)
 		return 0;
 	__u64 now = bpf_ktime_get_ns();
@@ -910,6 +930,8 @@ static __always_inline int tls_enter(__u64 ssl, __u64 buf, __u64 outlen, __u8 di
 	t->fd = -1;
 	t->dir = dir;
 	t->ex = ex;
+	if (!t->active)
+		__sync_fetch_and_add(&tls_inflight, 1);
 	t->active = 1;
 	return 0;
 }
@@ -921,6 +943,7 @@ static __always_inline int tls_exit(long ret)
 		return 0;
 	struct tls_call t = *tp;
 	tp->active = 0;
+	__sync_fetch_and_add(&tls_inflight, -1);
 	/* SSL_read/SSL_write(_ex) return int: rax's upper half is not part of it (-1 would
 	 * otherwise read as 4294967295 bytes). */
 	ret = (int)ret;
@@ -941,7 +964,7 @@ static __always_inline int tls_exit(long ret)
 	struct sock *sk;
 	if (fd >= 0) {
 		/* The library did socket I/O inside the call (socket BIO): learn or refresh. */
-		sk = tcp_sock_of(fd);
+		sk = tcp_sock_of(bpf_get_current_task_btf(), fd);
 		if (!sk)
 			return 0;
 		struct ssl_sock v = { .fd = fd, .sk = (__u64)sk };
@@ -950,7 +973,7 @@ static __always_inline int tls_exit(long ret)
 		/* Served from the library's buffer, or a memory BIO: the binding learnt before,
 		 * if its socket is still the same one. */
 		struct ssl_sock *v = bpf_map_lookup_elem(&ssl_fds, &k);
-		sk = v ? tcp_sock_of(v->fd) : NULL;
+		sk = v ? tcp_sock_of(bpf_get_current_task_btf(), v->fd) : NULL;
 		if (!v || !sk || (__u64)sk != v->sk) {
 			struct wt_stats *st = stats_slot();
 			if (st)
@@ -1013,6 +1036,7 @@ static __always_inline int bio_write(__u64 data, __s64 len)
 	if (!t || !t->active)
 		return 0;
 	t->membio = 1;
+	tls_membio = 1;
 	if (len < WT_TLS_HEAD)
 		return 0;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
