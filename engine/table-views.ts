@@ -126,7 +126,7 @@ export async function createViews(
         cols.push(...hydrated.map((h) => `NULL::VARCHAR AS ${ident(h.name)}`));
       }
     }
-    await conn.run(`CREATE TEMP VIEW ${ident(table)} AS SELECT ${cols.join(', ')} FROM ${from}`);
+    ctx.scans.run(conn, `CREATE TEMP VIEW ${ident(table)} AS SELECT ${cols.join(', ')} FROM ${from}`);
   }
   if (names.has('wiretap_tables')) await createTablesView(ctx, conn);
   return scans;

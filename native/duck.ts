@@ -66,6 +66,11 @@ export interface NativeScanRegistry {
   add(plan: NativeScanPlan): number;
   /** Drops the registry's hold; the buffers go when DuckDB's bound plans are gone too. */
   remove(id: number): void;
+  /**
+   * Runs a statement that returns no rows (CREATE VIEW …) synchronously on the JS thread, on a
+   * connection's external (`connectionExternal`); throws DuckDB's error message.
+   */
+  run(connection: unknown, sql: string): void;
   readonly size: number;
   /** Plans not yet freed (registered, or still held by a DuckDB plan). */
   readonly livePlans: number;
