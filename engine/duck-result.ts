@@ -17,6 +17,20 @@ export async function extractOne(conn: DuckDBConnection, sql: string): Promise<D
   return extracted;
 }
 
+/**
+ * `sql` prepared without splitting it first (one thread-pool round trip less than extractOne +
+ * prepare): DuckDB refuses to prepare several statements, and then extractOne gives the error
+ * it would have given (`expected one statement, got N`).
+ */
+async function prepareOne(conn: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
+  try {
+    return await conn.prepare(sql);
+  } catch (err) {
+    await extractOne(conn, sql);
+    throw err;
+  }
+}
+
 /** `EXPLAIN`, `EXPLAIN ANALYZE` or `EXPLAIN (options)` with the comments around them. */
 const explainHead = /^(?:\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*explain\b(?:\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*(?:analy[sz]e\b|\([^)]*\))?/i;
 
@@ -27,8 +41,8 @@ const explainHead = /^(?:\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*explain\b(?:\s|--[^\n]*
  * (`EXPLAIN ANALYZE SET threads = 1` would otherwise change the database). Anything that is not
  * SELECT/EXPLAIN is refused later by streamReadOnly(), before it runs.
  */
-export async function prepareQuery(conn: DuckDBConnection, extracted: DuckDBExtractedStatements, sql: string): Promise<DuckDBPreparedStatement> {
-  const prepared = await extracted.prepare(0);
+export async function prepareQuery(conn: DuckDBConnection, extracted: DuckDBExtractedStatements | null, sql: string): Promise<DuckDBPreparedStatement> {
+  const prepared = extracted ? await extracted.prepare(0) : await prepareOne(conn, sql);
   if (prepared.statementType !== StatementType.EXPLAIN) return prepared;
   let inner: DuckDBPreparedStatement | undefined;
   try {

@@ -47,6 +47,10 @@ test('only SELECT runs; files, network and DDL are refused with SQLSTATEs', asyn
     assert.equal(await sqlstate(e.query("set enable_external_access = true")), '25006');
     assert.equal(await sqlstate(e.query("attach ':memory:' as x")), '25006');
     assert.equal(await sqlstate(e.query('select 1')), 'no error');
+    // A query is prepared without splitting it first: several statements still fail as one error.
+    await assert.rejects(e.query('select 1; select 2'), { sqlstate: '42601', message: 'expected one statement, got 2' });
+    await assert.rejects(e.query('select count(*) from http_events; delete from http_events'), { sqlstate: '42601', message: 'expected one statement, got 2' });
+    await assert.rejects(e.query('select 1 from'), { sqlstate: '42601' });
   } finally {
     await e.close();
   }

@@ -155,13 +155,17 @@ export class DuckEngine implements QueryExecutor, RowSink {
       if (this.open.delete(conn)) conn.closeSync();
     };
     try {
-      const extracted = await extractOne(conn, sql);
-      // Refuse by leading keyword first: preparing e.g. COPY would already fail on file access.
-      if (!readOnlyStart.test(sql)) throw readOnlyError();
+      // Refuse by leading keyword first: preparing e.g. COPY would already fail on file access
+      // (a syntax error or several statements still get their own error). A query is split by
+      // prepareQuery only if it fails to prepare: one round trip less.
+      if (!readOnlyStart.test(sql)) {
+        await extractOne(conn, sql);
+        throw readOnlyError();
+      }
       await applyQueryOptions(conn, options); // before the views: range bounds are evaluated in the zone
       const ctx = { store: this.store, scans: this.scans, metadata: this.metadata, maxEnumEntries: this.maxEnumEntries, prefilter: this.rowPrefilter, timeZone: options?.timeZone };
       this.lastScans = await createViews(ctx, conn, sql, cleanup);
-      prepared = await prepareQuery(conn, extracted, sql);
+      prepared = await prepareQuery(conn, null, sql);
       return await streamReadOnly(prepared, signal, onAbort, release);
     } catch (err) {
       release();
