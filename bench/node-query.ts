@@ -4,6 +4,7 @@
 // --baseline DIR: also the engine of another checkout (e.g. a `git worktree` of an older commit
 // with its native addon built) over the same rows, interleaved with ours and resident in every
 // round (order rotated per round), so before/after ratios come from one run on a noisy machine.
+// --only Q1,Q2: run just these queries (Q3's approx_quantile takes ~10 s a run at 10M rows).
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,7 +20,7 @@ import { HttpWorkload } from './workload/http-events.ts';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export default async function (args: string[]): Promise<object> {
-  const { values: v } = parseArgs({ args, options: { rows: { type: 'string' }, runs: { type: 'string' }, baseline: { type: 'string' } } });
+  const { values: v } = parseArgs({ args, options: { rows: { type: 'string' }, runs: { type: 'string' }, baseline: { type: 'string' }, only: { type: 'string' } } });
   const rows = Number(v.rows ?? 2_000_000);
   const runs = Number(v.runs ?? 3);
   const threads = 2;
@@ -73,7 +74,9 @@ export default async function (args: string[]): Promise<object> {
     Q3: 'select req_path, count(*) as n, avg(latency), approx_quantile(latency, 0.99) as p99 from http_events group by req_path order by 2 desc, 1 limit 10',
   };
   const out: Record<string, object> = {};
+  const only = v.only ? new Set(v.only.split(',')) : null;
   for (const [name, sql] of Object.entries(queries)) {
+    if (only && !only.has(name)) continue;
     const ours: number[] = [];
     const theirs: number[] = [];
     const before: number[] = [];
