@@ -7,13 +7,15 @@
 //   http            one curl per request: a new connection per pair (plus a 100 KB body)
 //   http-keepalive  node's keep-alive agent: 150 calls per connection, as services talk
 // --rounds N (3): best of N.
+// --decode: the events as eBPF ring records, decoded in the timed loop (decodeBatch + tracker:
+//   the collector's whole user-space path per event).
 // pairsPerCpuSec divides by process CPU time instead of wall time (steadier on a busy machine).
 import os from 'node:os';
 import { ConnectionTracker } from '../collector/conn/tracker.ts';
 import type { SocketEvent } from '../collector/events.ts';
 import { FIXTURES } from '../collector/fuzz/corpus.ts';
 import { PcapSource } from '../collector/sources/pcap.ts';
-import { CountingSink, timeReplay } from './_replay.ts';
+import { CountingSink, encodeBatch, timeReplay, type RingBatch } from './_replay.ts';
 
 /** The recording's events, without connections that carried no data (the recorder's probes). */
 async function recorded(name: string): Promise<SocketEvent[]> {
@@ -47,7 +49,7 @@ function replicate(events: SocketEvent[], copies: number): SocketEvent[][] {
   return batches;
 }
 
-function run(name: string, batches: SocketEvent[][], expected: number, rounds: number): object {
+function run(name: string, batches: SocketEvent[][] | RingBatch[], expected: number, rounds: number): object {
   const best = { wall: Infinity, cpu: Infinity };
   let events = 0;
   for (let round = 0; round < rounds; round++) events = keepBest(best, name, timeReplay(batches, 1), expected);
@@ -75,13 +77,19 @@ export default async function (args: string[]): Promise<object> {
   const only = j >= 0 ? args[j + 1] : undefined;
   const k = args.indexOf('--rounds');
   const rounds = k >= 0 ? Number(args[k + 1]) : 3;
+  const decode = args.includes('--decode');
   const results = [];
   for (const name of ['http', 'http-keepalive', 'mysql', 'kafka']) {
     if (only !== undefined && only !== name) continue;
     const events = await recorded(name);
     const once = pairsOf(events);
     const copies = Math.max(1, Math.ceil(target / once));
-    results.push(run(name, replicate(events, copies), once * copies, rounds));
+    let batches: SocketEvent[][] | RingBatch[] = replicate(events, copies);
+    if (decode) {
+      const offset = events[0]!.timeNs - 1_000_000_000n;
+      batches = batches.map((b) => encodeBatch(b, offset));
+    }
+    results.push(run(name, batches, once * copies, rounds));
   }
-  return { node: process.version, loadavg: os.loadavg(), targets: { http: 200_000, mysql: 100_000, kafka: 100_000 }, results };
+  return { node: process.version, loadavg: os.loadavg(), decode, targets: { http: 200_000, mysql: 100_000, kafka: 100_000 }, results };
 }
