@@ -220,3 +220,22 @@ test('joins and subqueries: each table asks only the nodes its own time_ bounds 
   const open = "select count(*) from http_events where req_path in (select req_path from http_events where time_ > '2026-01-01 00:00:00.360+00')";
   assert.match((await rows(timed, `explain ${open}`)).map((r) => String(r[0])).join('\n'), /nodes chosen \(3\)/);
 });
+
+test('sketches with FILTER (WHERE …): sketched over the filtered rows on the nodes, within their bounds of the exact filtered answer', async () => {
+  nodes = ['a', 'b', 'c'].map((name, i) => ({ name, asid: i + 1, address: 'in-process' }));
+  const sql = "select req_path, approx_count_distinct(remote_port) filter (where resp_status >= 500) as e, "
+    + "approx_quantile(latency, 0.5) filter (where req_method = 'GET') as q, count(*) from http_events group by 1 order by 1";
+  assert.equal(executor.plan(sql).strategy, 'partial-aggregate');
+  const exact = await rows(all, "select req_path, count(distinct remote_port) filter (where resp_status >= 500), "
+    + "list_sort(list(latency) filter (where req_method = 'GET'))[cast(floor(0.5 * (count(*) filter (where req_method = 'GET') - 1)) as bigint) + 1], count(*) from http_events group by 1 order by 1");
+  const got = await rows(executor, sql);
+  assert.equal(got.length, exact.length);
+  got.forEach((r, i) => {
+    const e = exact[i]!;
+    assert.equal(r[0], e[0]);
+    assert.ok(Math.abs(Number(r[1]) - Number(e[1])) <= 4 * hllStandardError * Number(e[1]), `${String(r[1])} vs ${String(e[1])}`);
+    assert.ok(Math.abs(Number(r[2]) - Number(e[2])) <= ddsketchAlpha * Number(e[2]) + 1, `${String(r[2])} vs ${String(e[2])}`);
+    assert.equal(r[3], e[3]);
+  });
+  assert.ok(got.some((r) => Number(r[1]) > 0) && got.some((r) => Number(r[1]) < Number(r[3])), 'the filter keeps some rows and drops others');
+});

@@ -5,6 +5,7 @@
 // approx_count_distinct and approx_quantile become mergeable sketches (sketches.ts): the node
 // query reduces each sketch to text in an outer SELECT, the merge finalizes it in an outer SELECT.
 import { columnName, contains, exprSql, quoteIdent, type Ast } from './sql-ast.ts';
+import { nextSignificant, tokenize, type Token } from '../sql/lexer.ts';
 import { partsTable, type ShippedInput } from './plan.ts';
 import { mergeOrderLimit, outputName } from './output-columns.ts';
 import { ddFinalize, ddNodeAggregate, ddNodeReduce, hllFinalize, hllNodeAggregate, hllNodeReduce } from './sketches.ts';
@@ -29,6 +30,58 @@ function aggregate(expr: Ast): { fn: string; arg: Ast; filter: string } | null {
 const functionKeys = new Set(['type', 'name', 'args', 'over', 'loc', 'suffix']);
 const numericDuck: Record<string, string> = { SMALLINT: 'SMALLINT', INTEGER: 'INTEGER', BIGINT: 'BIGINT', UBIGINT: 'UBIGINT', DOUBLE: 'DOUBLE', FLOAT: 'FLOAT' };
 
+const sketchNames = new Set(['approx_count_distinct', 'approx_quantile']);
+
+/** Index of the parenthesis closing the one at `open`, or -1. */
+function closing(tokens: Token[], open: number): number {
+  let depth = 0;
+  for (let i = open; i < tokens.length; i++) {
+    if (tokens[i]!.kind !== 'punct') continue;
+    if (tokens[i]!.text === '(') depth++;
+    else if (tokens[i]!.text === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * `approx_count_distinct(x) FILTER (WHERE c)` → `approx_count_distinct(CASE WHEN c THEN x END)`, and
+ * the same for approx_quantile's value: the parser rejects FILTER on functions it does not know as
+ * aggregates, and both ignore NULLs, so the rewrite means the same rows (a NULL condition drops the
+ * row as FILTER does). The sketch then runs over the filtered rows on the nodes.
+ */
+export function sketchFiltersAsArguments(sql: string): string {
+  if (!/filter/i.test(sql)) return sql;
+  const t = tokenize(sql);
+  const text = (from: number, to: number) => t.slice(from, to).map((x) => x.text).join('');
+  const out: string[] = [];
+  for (let i = 0; i < t.length; i++) {
+    const open = nextSignificant(t, i + 1);
+    const close = t[i]!.kind === 'ident' && sketchNames.has(t[i]!.value) && t[open]?.text === '(' ? closing(t, open) : -1;
+    const filter = close > 0 ? nextSignificant(t, close + 1) : -1;
+    const paren = filter > 0 && t[filter]?.kind === 'ident' && t[filter]!.value === 'filter' ? nextSignificant(t, filter + 1) : -1;
+    const where = paren > 0 && t[paren]?.text === '(' ? nextSignificant(t, paren + 1) : -1;
+    const end = where > 0 && t[where]?.kind === 'ident' && t[where]!.value === 'where' ? closing(t, paren) : -1;
+    if (end < 0) { out.push(t[i]!.text); continue; }
+    // the first argument ends at the call's first top-level comma
+    let comma = close;
+    for (let j = open + 1, depth = 0; j < close; j++) {
+      if (t[j]!.kind !== 'punct') continue;
+      if (t[j]!.text === '(') depth++;
+      else if (t[j]!.text === ')') depth--;
+      else if (t[j]!.text === ',' && depth === 0) { comma = j; break; }
+    }
+    out.push(`${t[i]!.text}(CASE WHEN ${text(where + 1, end).trim()} THEN ${text(open + 1, comma).trim()} END${text(comma, close)})`);
+    i = end;
+  }
+  return out.join('');
+}
+
+/** The column of `col` or of `CASE WHEN … THEN col END` (a FILTER rewritten), else null. */
+function valueColumn(e: Ast): string | null {
+  if (e?.type === 'case' && !e.expr && e.args?.length === 1 && e.args[0]?.type === 'when') return columnName(e.args[0].result);
+  return columnName(e);
+}
+
 /** approx_count_distinct(x) / approx_quantile(col, q) as a sketch; null when it is neither or has parts we do not split. */
 function sketch(expr: Ast, table: string): { kind: 'hll'; arg: string } | { kind: 'quantile'; arg: string; q: number; duck: string } | null {
   if (expr?.type !== 'function' || Object.entries(expr).some(([k, v]) => !functionKeys.has(k) && v !== null && v !== undefined) || expr.over || expr.suffix) return null;
@@ -40,7 +93,7 @@ function sketch(expr: Ast, table: string): { kind: 'hll'; arg: string } | { kind
   if (name === 'approx_quantile' && args.length === 2 && args[1]?.type === 'number') {
     const q = Number(args[1].value);
     // a plain numeric column: the estimate gets its type back, as DuckDB's approx_quantile does
-    const col = columnName(args[0]);
+    const col = valueColumn(args[0]);
     const def = col && table in tables ? visibleColumns(table as TableName).find((c) => c.name === col) : undefined;
     const duck = def ? numericDuck[def.duck] : undefined;
     if (!(q >= 0 && q <= 1) || !duck) return null;

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planDistributed } from './split.ts';
+import { sketchFiltersAsArguments } from './partial-aggregate.ts';
 
 const aggregates = new Set(['count', 'sum', 'min', 'max', 'avg', 'quantile_disc', 'quantile_cont', 'median', 'approx_quantile', 'approx_count_distinct', 'reservoir_quantile', 'string_agg']);
 const plan = (sql: string) => planDistributed(sql, aggregates);
@@ -33,6 +34,18 @@ test('approx_count_distinct / approx_quantile become sketches reduced on the nod
   assert.equal(p.strategy, 'partial-aggregate');
   assert.match(p.inputs[0]!.nodeSql, /^SELECT \* REPLACE \(.* AS _p0, .* AS _p1\) FROM \(SELECT req_path AS _g0, list\(DISTINCT .*hash\(remote_addr\).* AS _p0, histogram\(.*\) AS _p1 FROM http_events GROUP BY req_path\)$/);
   assert.match(p.mergeSql, /^SELECT _o0 AS "req_path", \(SELECT .*\) AS "d", CAST\(round\(.*\) AS BIGINT\) AS "approx_quantile" FROM \(SELECT _g0 AS _o0, string_agg\(_p0, ','\) AS _o1, string_agg\(_p1, ','\) AS _o2 FROM __wt_parts GROUP BY _g0\) ORDER BY "d" DESC LIMIT 3$/);
+});
+
+test('a sketch with FILTER (WHERE …) is sketched over the filtered rows on the nodes (the filter moves into its argument)', () => {
+  const p = plan("select req_path, approx_count_distinct(remote_addr) filter (where resp_status >= 500) as e, approx_quantile(latency, 0.9) FILTER (WHERE req_method = 'GET' and (latency > 0)) from http_events group by 1");
+  assert.equal(p.strategy, 'partial-aggregate');
+  assert.match(p.inputs[0]!.nodeSql, /hash\(CASE WHEN resp_status >= 500 THEN remote_addr END\)/);
+  assert.match(p.inputs[0]!.nodeSql, /histogram\(.*CAST\(CASE WHEN req_method = 'GET' AND \(latency > 0\) THEN latency END AS DOUBLE\).*\) FILTER/);
+  assert.match(p.mergeSql, /AS "e", CAST\(round\(.*\) AS BIGINT\) AS "approx_quantile" FROM/);
+  // the rewrite leaves strings, other functions and FILTERs on built-in aggregates alone
+  assert.equal(sketchFiltersAsArguments("select count(*) filter (where x = 'approx_count_distinct(a) filter (where b)') from t"),
+    "select count(*) filter (where x = 'approx_count_distinct(a) filter (where b)') from t");
+  assert.equal(sketchFiltersAsArguments('select approx_quantile(f(a, b), 0.5) filter (where g(c)) from t'), 'select approx_quantile(CASE WHEN g(c) THEN f(a, b) END, 0.5) from t');
 });
 
 test('what the rules cannot split ships filtered rows or whole tables and runs the query at the broker', () => {

@@ -7,7 +7,7 @@ import { tokenize } from '../sql/lexer.ts';
 import { contains, exprSql, hasAggregate, parseOne, type Ast } from './sql-ast.ts';
 import type { DistributedPlan } from './plan.ts';
 import { podFilterOf, pushedPredicates, tableTimeFilters, timeFilterOf } from './predicate-pushdown.ts';
-import { splitPartialAggregate } from './partial-aggregate.ts';
+import { sketchFiltersAsArguments, splitPartialAggregate } from './partial-aggregate.ts';
 import { splitTopN } from './top-n.ts';
 import { joinInputs } from './join-inputs.ts';
 
@@ -50,7 +50,8 @@ function singleTable(ast: Ast): string | null {
 export function planDistributed(sql: string, aggregateNames: ReadonlySet<string>): DistributedPlan {
   const tables = telemetryTablesIn(sql);
   if (tables.length === 0) return shipTables(sql, tables, '');
-  const ast = parseOne(sql);
+  // a sketch's FILTER becomes part of its argument (the parser knows FILTER on built-in aggregates only)
+  const ast = parseOne(sketchFiltersAsArguments(sql));
   if (!ast) return shipTables(sql, tables, 'the planner could not parse the statement');
   const table = singleTable(ast);
   if (!table || from0Alias(ast) || contains(ast.where, 'select') || contains(ast.columns, 'select')) {
