@@ -92,13 +92,21 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   requests: number;
+  /** CPU time wrk used (user + system, 10 ms ticks). */
+  clientCpuMs: number;
+}
+
+/** CPU time a running process has used so far, ns (/proc/PID/schedstat: on-CPU time). */
+export function cpuNs(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
 }
 
 /** wrk, asynchronously (the tracer's poller needs this event loop). */
 export function wrk(url: string, seconds: number, connections: number): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    // Always at nice 0, whatever the (possibly reniced) caller thread runs at.
-    const w = spawn('sh', ['-c', 'renice -n 0 -p $$ >/dev/null; exec wrk "$@"', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], {
+    // Always at nice 0, whatever the (possibly reniced) caller thread runs at. The shell
+    // stays to print its children's CPU ticks (/proc/self/stat fields 16-17) after wrk.
+    const w = spawn('sh', ['-c', 'renice -n 0 -p $$ >/dev/null; wrk "$@" && echo "wrk-cpu $(cat /proc/$$/stat)"', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -109,8 +117,10 @@ export function wrk(url: string, seconds: number, connections: number): Promise<
       const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)\s*$/m.exec(out);
       const p50 = /^\s+50%\s+([\d.]+)(us|ms|s)\s*$/m.exec(out);
       const reqs = /(\d+) requests in/.exec(out);
-      if (code !== 0 || !rps || !p99 || !p50 || !reqs) return reject(new Error(`wrk failed (${code}): ${out}`));
-      resolve({ rps: Number(rps[1]), p99Ms: toMs(p99[1], p99[2]), p50Ms: toMs(p50[1], p50[2]), requests: Number(reqs[1]) });
+      const stat = /^wrk-cpu .*\) (.*)$/m.exec(out)?.[1].split(' '); // stat[0] is field 3
+      if (code !== 0 || !rps || !p99 || !p50 || !reqs || !stat) return reject(new Error(`wrk failed (${code}): ${out}`));
+      const ticks = Number(stat[16 - 3]) + Number(stat[17 - 3]);
+      resolve({ rps: Number(rps[1]), p99Ms: toMs(p99[1], p99[2]), p50Ms: toMs(p50[1], p50[2]), requests: Number(reqs[1]), clientCpuMs: ticks * 10 });
     });
   });
 }

@@ -6,8 +6,10 @@
 // Maximum-throughput cost of capture: wrk against a private nginx (1 worker, 40-byte body) on
 // 127.0.0.1, rounds alternating "off" and each variant (attach mode), short rounds so the
 // noise of a shared machine hits both sides alike. Reports per variant the median of
-// per-round ratios (with / preceding off round), the ratio of medians, collector CPU, and
-// with --bpf-stats the kernel's per-program BPF cost (the counters' own clock reads slow
+// per-round ratios (with / preceding off round), the ratio of medians, collector CPU, the
+// CPU time nginx and wrk spent per request (the traced programs' own cost, which the
+// scheduler's placement of nginx and wrk on 2 busy cores does not move the way it moves
+// throughput) with its per-round ratios, and with --bpf-stats the kernel's per-program BPF cost (the counters' own clock reads slow
 // every program run, so they are off by default).
 // Target (issue 3): throughput loss ≤ 10%. Needs root, nginx and wrk.
 import { Collector } from '../collector/collector.ts';
@@ -16,13 +18,23 @@ import type { RowSink } from '../engine/schema.ts';
 import { setPriority } from 'node:os';
 import { probe } from '../native/index.ts';
 import {
-  addProgStats, enableBpfStats, median, missing, opt, optStr, progCost, startNginx, wrk, type LoadResult,
+  addProgStats, cpuNs, enableBpfStats, median, missing, opt, optStr, progCost, startNginx, wrk, type LoadResult,
 } from './_nginx.ts';
 
 const log = (s: string) => process.stderr.write(`[overhead-max] ${s}\n`);
 
-interface OnRound extends LoadResult {
+/** A wrk round plus the CPU both traced processes spent per request (µs): throughput on
+ *  this shared 2-core VM swings with where the scheduler puts nginx and wrk, CPU per request
+ *  is what capture adds to the traced programs. */
+interface Round extends LoadResult {
+  serverUsPerReq: number;
+  clientUsPerReq: number;
+}
+
+interface OnRound extends Round {
   ratio: number;
+  serverCpuRatio: number;
+  clientCpuRatio: number;
   events: number;
   rows: number;
   drops: number;
@@ -43,16 +55,22 @@ export default async function overheadMax(args: string[]): Promise<object> {
   // which would count as capture overhead.
   const bpfStats = args.includes('--bpf-stats');
   const restore = bpfStats ? enableBpfStats() : () => {};
-  const off: LoadResult[] = [];
+  const off: Round[] = [];
+  const load = async (): Promise<Round> => {
+    const c0 = cpuNs(nginx.pid);
+    const res = await wrk(nginx.url, seconds, connections);
+    const serverUsPerReq = Number(((cpuNs(nginx.pid) - c0) / 1000 / res.requests).toFixed(2));
+    return { ...res, serverUsPerReq, clientUsPerReq: Number(((res.clientCpuMs * 1000) / res.requests).toFixed(2)) };
+  };
   const on: Record<string, OnRound[]> = {};
   const cost: Record<string, Record<string, { runs: number; ns: number }>> = {};
   try {
     log(`nginx on ${nginx.url}; warm-up`);
     await wrk(nginx.url, 1, connections);
     for (let r = 0; r < rounds; r++) {
-      const base = await wrk(nginx.url, seconds, connections);
+      const base = await load();
       off.push(base);
-      log(`round ${r + 1} off: ${base.rps.toFixed(0)} req/s p99 ${base.p99Ms} ms`);
+      log(`round ${r + 1} off: ${base.rps.toFixed(0)} req/s p99 ${base.p99Ms} ms, cpu/req nginx ${base.serverUsPerReq} µs wrk ${base.clientUsPerReq} µs`);
       for (const v of variants) {
         let events = 0;
         let rows = 0;
@@ -70,7 +88,7 @@ export default async function overheadMax(args: string[]): Promise<object> {
         } else {
           await source.start((evs) => (events += evs.length));
         }
-        const res = await wrk(nginx.url, seconds, connections);
+        const res = await load();
         addProgStats((cost[v] ??= {}), source.native?.progStats() ?? []);
         if (collector) await collector.stop();
         else await source.stop();
@@ -80,10 +98,12 @@ export default async function overheadMax(args: string[]): Promise<object> {
         if (collector) events = collector.stats().events;
         const round: OnRound = {
           ...res, ratio: Number((res.rps / base.rps).toFixed(3)), events, rows, drops: source.stats().drops,
+          serverCpuRatio: Number((res.serverUsPerReq / base.serverUsPerReq).toFixed(3)),
+          clientCpuRatio: Number((res.clientUsPerReq / base.clientUsPerReq).toFixed(3)),
           cpuCores: Number(((cpu.user + cpu.system) / wallUs).toFixed(3)),
         };
         (on[v] ??= []).push(round);
-        log(`round ${r + 1} ${v}: ${res.rps.toFixed(0)} req/s (×${round.ratio}) p99 ${res.p99Ms} ms, ${events} events, ${rows} rows, cpu ${round.cpuCores}`);
+        log(`round ${r + 1} ${v}: ${res.rps.toFixed(0)} req/s (×${round.ratio}) p99 ${res.p99Ms} ms, ${events} events, ${rows} rows, cpu ${round.cpuCores}, cpu/req nginx ${res.serverUsPerReq} µs (×${round.serverCpuRatio}) wrk ${res.clientUsPerReq} µs (×${round.clientCpuRatio})`);
       }
     }
   } finally {
@@ -94,7 +114,10 @@ export default async function overheadMax(args: string[]): Promise<object> {
   const result: Record<string, unknown> = {
     seconds, rounds, connections, pipeline, bpfStats,
     server: 'nginx (1 worker), return 200 with a 40-byte body; wrk -t1 on 127.0.0.1',
-    off: { rpsMedian: offRps, p99MsMedian: median(off.map((x) => x.p99Ms)), rps: off.map((x) => Math.round(x.rps)) },
+    off: {
+      rpsMedian: offRps, p99MsMedian: median(off.map((x) => x.p99Ms)), rps: off.map((x) => Math.round(x.rps)),
+      serverUsPerReqMedian: median(off.map((x) => x.serverUsPerReq)), clientUsPerReqMedian: median(off.map((x) => x.clientUsPerReq)),
+    },
   };
   for (const v of variants) {
     const xs = on[v];
@@ -103,6 +126,11 @@ export default async function overheadMax(args: string[]): Promise<object> {
       ratioMedianOfRounds: median(xs.map((x) => x.ratio)),
       ratioOfMedians: Number((median(xs.map((x) => x.rps)) / offRps).toFixed(3)),
       p99MsMedian: median(xs.map((x) => x.p99Ms)),
+      // CPU per request of the traced programs, median of per-round ratios to the preceding off round.
+      serverUsPerReqMedian: median(xs.map((x) => x.serverUsPerReq)),
+      serverCpuRatioMedianOfRounds: median(xs.map((x) => x.serverCpuRatio)),
+      clientUsPerReqMedian: median(xs.map((x) => x.clientUsPerReq)),
+      clientCpuRatioMedianOfRounds: median(xs.map((x) => x.clientCpuRatio)),
       collectorCpuCores: median(xs.map((x) => x.cpuCores)),
       eventsPerRequest: Number((xs.reduce((a, x) => a + x.events, 0) / xs.reduce((a, x) => a + x.requests, 0)).toFixed(2)),
       drops: xs.reduce((a, x) => a + x.drops, 0),
