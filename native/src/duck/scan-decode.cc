@@ -121,8 +121,32 @@ bool CharOffsets(const std::vector<uint8_t>& utf8, const std::vector<uint8_t>& l
 
 }  // namespace
 
+void UnpackI32(const uint8_t* packed, int width, size_t rows, double base, int32_t* out) {
+  AddBase(packed, width, rows, static_cast<int64_t>(base), out);
+}
+
+namespace {
+template <typename U>
+void GatherBase(const uint8_t* p, int64_t base, const uint32_t* sel, size_t n, int32_t* out) {
+  for (size_t i = 0; i < n; i++) {
+    U u;
+    std::memcpy(&u, p + sizeof(U) * sel[i], sizeof(U));
+    out[i] = static_cast<int32_t>(base + u);
+  }
+}
+}  // namespace
+
+void GatherI32(const uint8_t* packed, int width, double base, const uint32_t* sel, size_t n, int32_t* out) {
+  int64_t b = static_cast<int64_t>(base);
+  switch (width) {
+    case 1: return GatherBase<uint8_t>(packed, b, sel, n, out);
+    case 2: return GatherBase<uint16_t>(packed, b, sel, n, out);
+    default: return GatherBase<uint32_t>(packed, b, sel, n, out);
+  }
+}
+
 bool DecodeColumn(ZSTD_DCtx* dctx, const EncodedColumn& e, size_t rows, DecodedBuffers& buf, DecodedView& out,
-                  std::string& error) {
+                  std::string& error, bool keepPacked) {
   out = DecodedView();
   if (e.nulls.present()) {
     if (!Unz(dctx, e.nulls, rows, buf.nulls, error, "nulls")) return false;
@@ -132,6 +156,12 @@ bool DecodeColumn(ZSTD_DCtx* dctx, const EncodedColumn& e, size_t rows, DecodedB
   switch (e.kind) {
     case EncodedColumn::kI32: {
       if (!ValidWidth(e.ints) || !Unz(dctx, e.ints, rows * e.ints.width, packed, error, "ints")) return false;
+      if (keepPacked) {
+        out.packed = packed.data();
+        out.packedWidth = e.ints.width;
+        out.base = e.base;
+        return true;
+      }
       buf.values.resize(rows * 4);
       auto* v = reinterpret_cast<int32_t*>(buf.values.data());
       AddBase(packed.data(), e.ints.width, rows, static_cast<int64_t>(e.base), v);

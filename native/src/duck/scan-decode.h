@@ -50,10 +50,21 @@ struct DecodedView {
   const char* utf8 = nullptr;  // text
   const uint32_t* offsets = nullptr;
   size_t entries = 0;
+  // i32 asked to stay packed: value i = base + packed[i] (packedWidth bytes each); values null.
+  const uint8_t* packed = nullptr;
+  int packedWidth = 0;
+  double base = 0;
 };
 
-// Decodes `rows` rows of a column; on malformed input returns false with `error` set.
+// Decodes `rows` rows of a column; on malformed input returns false with `error` set. With
+// `keepPacked`, an i32 column is only decompressed (see DecodedView::packed): a row filter can
+// read the narrow offsets and only the rows it keeps get unpacked (UnpackI32/GatherI32).
 bool DecodeColumn(ZSTD_DCtx* dctx, const EncodedColumn& e, size_t rows, DecodedBuffers& buf, DecodedView& out,
-                  std::string& error);
+                  std::string& error, bool keepPacked = false);
+
+// out[i] = base + packed[i], i < rows.
+void UnpackI32(const uint8_t* packed, int width, size_t rows, double base, int32_t* out);
+// out[i] = base + packed[sel[i]], i < n.
+void GatherI32(const uint8_t* packed, int width, double base, const uint32_t* sel, size_t n, int32_t* out);
 
 }  // namespace wiretap_duck
