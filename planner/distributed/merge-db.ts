@@ -3,7 +3,8 @@
 // nodes answer), and the merge SQL.
 import {
   DuckDBInstance, DuckDBDateValue, DuckDBIntervalValue, DuckDBTimeValue, DuckDBTimestampTZValue,
-  DuckDBTimestampValue, StatementType, type DuckDBAppender, type DuckDBConnection,
+  DuckDBTimestampValue, StatementType, DuckDBDataChunk, BOOLEAN, SMALLINT, INTEGER, BIGINT, FLOAT, DOUBLE, DATE, TIME,
+  TIMESTAMP, TIMESTAMPTZ, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
 import { lockedDownConfig } from '../../engine/duck.ts';
 import { toSqlError } from '../../engine/duck-errors.ts';
@@ -51,6 +52,34 @@ function appendValue(a: DuckDBAppender, storage: string, v: Value): void {
       return a.appendInterval(new DuckDBIntervalValue(i.months, i.days, i.micros));
     }
     default: return a.appendVarchar(String(v));
+  }
+}
+
+/** Rows per data chunk (DuckDB's vector size). */
+const chunkRows = 2048;
+
+const chunkTypeOf: Record<string, DuckDBType> = {
+  BOOLEAN, SMALLINT, INTEGER, BIGINT, FLOAT, DOUBLE, DATE, TIME, TIMESTAMP, TIMESTAMPTZ, VARCHAR, NUMERIC: VARCHAR,
+};
+
+/** The data chunk types of a table's storage; null when one is appended value by value (BLOB, INTERVAL). */
+function chunkTypes(storage: string[]): DuckDBType[] | null {
+  const types = storage.map((s) => chunkTypeOf[s]);
+  return types.every((t) => t !== undefined) ? (types as DuckDBType[]) : null;
+}
+
+/** A wire Value as the data chunk vector of its storage takes it. */
+function chunkValue(storage: string, v: Value): DuckDBValue {
+  if (v === null) return null;
+  switch (storage) {
+    case 'BIGINT': return BigInt(v as bigint);
+    case 'DOUBLE': return Number(v);
+    case 'DATE': return new DuckDBDateValue(v as number);
+    case 'TIME': return new DuckDBTimeValue(v as bigint);
+    case 'TIMESTAMP': return new DuckDBTimestampValue(v as bigint);
+    case 'TIMESTAMPTZ': return new DuckDBTimestampTZValue(v as bigint);
+    case 'BOOLEAN': case 'SMALLINT': case 'INTEGER': case 'FLOAT': return v as DuckDBValue;
+    default: return String(v);
   }
 }
 
@@ -126,13 +155,26 @@ class MergeTable {
     }
     const { storage, appender: a, integral } = this;
     const n = storage.length;
-    for (const row of rows) {
-      for (let i = 0; i < n; i++) {
-        const v = row[i]!;
-        if (storage[i] === 'NUMERIC' && v !== null && integral[i] && !/^-?\d+$/.test(String(v))) integral[i] = false;
-        appendValue(a, storage[i]!, v);
+    for (let i = 0; i < n; i++) {
+      if (storage[i] !== 'NUMERIC' || !integral[i]) continue;
+      for (const row of rows) if (row[i] !== null && !/^-?\d+$/.test(String(row[i]))) { integral[i] = false; break; }
+    }
+    const types = chunkTypes(storage);
+    if (types) {
+      // column by column into data chunks: fixed-width values are written into the vectors in JS
+      // and copied once, instead of one native call per value (a 4,800-row × 7-column partial
+      // group-by: 9.9 vs 15.8 ms, 0.62×, alternating rounds at load 15)
+      for (let off = 0; off < rows.length; off += chunkRows) {
+        const part = rows.length <= chunkRows ? rows : rows.slice(off, off + chunkRows);
+        const chunk = DuckDBDataChunk.create(types, part.length);
+        for (let i = 0; i < n; i++) chunk.setColumnValues(i, part.map((r) => chunkValue(storage[i]!, r[i]!)));
+        a.appendDataChunk(chunk);
       }
-      a.endRow();
+    } else {
+      for (const row of rows) {
+        for (let i = 0; i < n; i++) appendValue(a, storage[i]!, row[i]!);
+        a.endRow();
+      }
     }
     this.rows += rows.length;
   }
