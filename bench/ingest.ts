@@ -3,7 +3,7 @@
 // number is per core whatever else the machine runs.
 //
 // Rows reach the store as objects built by the collector, so the append API taking a row object
-// is what is measured. Two ways to count, both reported:
+// is what is measured. Three ways to count, all reported:
 // - marginal (the headline): rows are generated in chunks of --chunk (default 4096, about what a
 //   collector holds in flight) and appended right away; the same generation without the store is
 //   timed alternately, and the store's cost is the difference. GC work the store causes is in it,
@@ -11,10 +11,23 @@
 // - pregenerated: all --rows rows are built first and only appends are timed (how this bench
 //   measured before). Every full GC then also marks the whole pregenerated heap (~0.9 GB for 1M
 //   rows), which an agent never holds, so this undercounts the store on a real heap.
-// Args: --rows N (default 1000000), --rounds R (default 3), --chunk C, --level L.
+// - timed appends: chunks generated outside the timed spans, only the appends (and seal) timed.
+// Args: --rows N (default 1000000), --rounds R (default 3), --chunk C, --level L,
+// --pregenerated false (skip that method),
+// --baseline DIR: also measure the store of another checkout (e.g. a `git worktree` of an older
+// commit) in the same process, rounds alternating with this tree's, and report the ratios — the
+// machine's load moves between separate runs more than the change being measured.
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Store, defaultStoreOptions } from '../engine/store/store.ts';
 import { HttpWorkload } from './workload/http-events.ts';
+
+/** The parts of a store module this bench uses (this tree's or a baseline checkout's). */
+interface StoreModule {
+  Store: new (options: typeof defaultStoreOptions) => { append(table: string, row: object): void; sealAll(): void; close(): void };
+  defaultStoreOptions: typeof defaultStoreOptions;
+}
 
 function cpuMs(): number {
   const c = process.cpuUsage();
@@ -37,7 +50,7 @@ function generateOnly(rows: number, chunk: number): number {
 }
 
 /** CPU ms to generate the same rows in chunks, append each chunk and seal. */
-function generateAndStore(rows: number, chunk: number, store: Store): number {
+function generateAndStore(rows: number, chunk: number, store: { append(table: string, row: object): void; sealAll(): void }): number {
   const w = new HttpWorkload();
   globalThis.gc?.();
   const t0 = cpuMs();
@@ -49,8 +62,57 @@ function generateAndStore(rows: number, chunk: number, store: Store): number {
   return cpuMs() - t0;
 }
 
-function newStore(level: number): Store {
-  return new Store({ ...defaultStoreOptions, memoryBudget: 1e15, compressionLevel: level, sealAfterMs: 1e9 });
+function newStore(m: StoreModule, level: number) {
+  return new m.Store({ ...m.defaultStoreOptions, memoryBudget: 1e15, compressionLevel: level, sealAfterMs: 1e9 });
+}
+
+/** One marginal round: generation alone, then generation + this store (fresh), CPU ms each. */
+function marginalRound(m: StoreModule, rows: number, chunk: number, level: number) {
+  const store = newStore(m, level);
+  const gen = generateOnly(rows, chunk);
+  const both = generateAndStore(rows, chunk, store);
+  store.close();
+  const storeMs = both - gen;
+  return {
+    generateCpuMs: Math.round(gen), generateAndStoreCpuMs: Math.round(both), storeCpuMs: Math.round(storeMs),
+    rowsPerSecPerCore: Math.round(rows / (storeMs / 1000)),
+  };
+}
+
+/**
+ * CPU ms of the appends (and the final seal) only, rows generated in chunks outside the timed
+ * spans: less noisy than the marginal subtraction of two runs; GC that the generator triggers is
+ * not counted, GC that the store triggers (with the chunk alive) is.
+ */
+function timedAppendsRound(m: StoreModule, rows: number, chunk: number, level: number) {
+  const store = newStore(m, level);
+  const w = new HttpWorkload();
+  let cpu = 0;
+  for (let done = 0; done < rows; done += chunk) {
+    const data = w.take(Math.min(chunk, rows - done));
+    const t0 = cpuMs();
+    for (let i = 0; i < data.length; i++) store.append('http_events', data[i]!);
+    cpu += cpuMs() - t0;
+  }
+  const t0 = cpuMs();
+  store.sealAll();
+  cpu += cpuMs() - t0;
+  store.close();
+  return { storeCpuMs: Math.round(cpu), rowsPerSecPerCore: Math.round(rows / (cpu / 1000)) };
+}
+
+/** CPU ms to append pregenerated rows and seal. */
+function pregeneratedRound(m: StoreModule, data: readonly object[], level: number) {
+  const store = newStore(m, level);
+  globalThis.gc?.();
+  const t0 = cpuMs();
+  const w0 = performance.now();
+  for (let i = 0; i < data.length; i++) store.append('http_events', data[i]!);
+  store.sealAll();
+  const wallMs = performance.now() - w0;
+  const cpu = cpuMs() - t0;
+  store.close();
+  return { wallMs: Math.round(wallMs), cpuMs: Math.round(cpu), rowsPerSecPerCore: Math.round(data.length / (cpu / 1000)) };
 }
 
 function median(xs: number[]): number {
@@ -59,46 +121,60 @@ function median(xs: number[]): number {
 }
 
 export default async function (args: string[]): Promise<object> {
-  const { values: v } = parseArgs({ args, options: { rows: { type: 'string' }, level: { type: 'string' }, rounds: { type: 'string' }, chunk: { type: 'string' } } });
+  const { values: v } = parseArgs({ args, options: { rows: { type: 'string' }, level: { type: 'string' }, rounds: { type: 'string' }, chunk: { type: 'string' }, baseline: { type: 'string' }, pregenerated: { type: 'string' } } });
   const rows = Number(v.rows ?? 1_000_000);
   const rounds = Number(v.rounds ?? 3);
   const chunk = Number(v.chunk ?? 4096);
   const level = Number(v.level ?? defaultStoreOptions.compressionLevel);
+  if (!(rows > 0 && rounds > 0 && chunk > 0)) throw new Error('--rows, --rounds and --chunk must be positive numbers');
+  const ours: StoreModule = { Store, defaultStoreOptions };
+  const base = v.baseline === undefined ? null
+    : await import(pathToFileURL(resolve(v.baseline, 'engine/store/store.ts')).href) as StoreModule;
+  const impls: [string, StoreModule][] = base ? [['baseline', base], ['this', ours]] : [['this', ours]];
 
-  const marginal = [];
+  const marginal: Record<string, ReturnType<typeof marginalRound>[]> = {};
   for (let round = 0; round < rounds; round++) {
-    const store = newStore(level);
-    const gen = generateOnly(rows, chunk);
-    const both = generateAndStore(rows, chunk, store);
-    store.close();
-    const storeMs = both - gen;
-    marginal.push({
-      generateCpuMs: Math.round(gen), generateAndStoreCpuMs: Math.round(both), storeCpuMs: Math.round(storeMs),
-      rowsPerSecPerCore: Math.round(rows / (storeMs / 1000)),
-    });
-    process.stderr.write(`marginal round ${round}: ${JSON.stringify(marginal.at(-1))}\n`);
+    for (const [name, m] of impls) {
+      (marginal[name] ??= []).push(marginalRound(m, rows, chunk, level));
+      process.stderr.write(`marginal round ${round} ${name}: ${JSON.stringify(marginal[name]!.at(-1))}\n`);
+    }
   }
 
-  const data = new HttpWorkload().take(rows);
-  const pregenerated = [];
+  const timedAppends: Record<string, ReturnType<typeof timedAppendsRound>[]> = {};
   for (let round = 0; round < rounds; round++) {
-    const store = newStore(level);
-    globalThis.gc?.();
-    const t0 = cpuMs();
-    const w0 = performance.now();
-    for (let i = 0; i < rows; i++) store.append('http_events', data[i]!);
-    store.sealAll();
-    const wallMs = performance.now() - w0;
-    const cpu = cpuMs() - t0;
-    store.close();
-    pregenerated.push({ wallMs: Math.round(wallMs), cpuMs: Math.round(cpu), rowsPerSecPerCore: Math.round(rows / (cpu / 1000)) });
-    process.stderr.write(`pregenerated round ${round}: ${JSON.stringify(pregenerated.at(-1))}\n`);
+    for (const [name, m] of impls) {
+      (timedAppends[name] ??= []).push(timedAppendsRound(m, rows, chunk, level));
+      process.stderr.write(`timed appends round ${round} ${name}: ${JSON.stringify(timedAppends[name]!.at(-1))}\n`);
+    }
   }
 
+  const data = v.pregenerated === 'false' ? [] : new HttpWorkload().take(rows);
+  const pregenerated: Record<string, ReturnType<typeof pregeneratedRound>[]> = {};
+  for (let round = 0; round < rounds && data.length > 0; round++) {
+    for (const [name, m] of impls) {
+      (pregenerated[name] ??= []).push(pregeneratedRound(m, data, level));
+      process.stderr.write(`pregenerated round ${round} ${name}: ${JSON.stringify(pregenerated[name]!.at(-1))}\n`);
+    }
+  }
+
+  const rate = (xs: { rowsPerSecPerCore: number }[] | undefined) => median((xs ?? []).map((r) => r.rowsPerSecPerCore));
+  // Per round, this tree's rate over the baseline's measured next to it; the median of those.
+  const ratio = (xs: Record<string, { rowsPerSecPerCore: number }[]>) =>
+    base ? Math.round(100 * median(xs.this!.map((r, i) => r.rowsPerSecPerCore / xs.baseline![i]!.rowsPerSecPerCore))) / 100 : undefined;
   return {
     rows, zstdLevel: level, chunk, targetRowsPerSecPerCore: 500_000,
-    medianRowsPerSecPerCore: median(marginal.map((r) => r.rowsPerSecPerCore)),
-    pregeneratedMedianRowsPerSecPerCore: median(pregenerated.map((r) => r.rowsPerSecPerCore)),
-    marginal, pregenerated,
+    medianRowsPerSecPerCore: rate(marginal.this),
+    timedAppendsMedianRowsPerSecPerCore: rate(timedAppends.this),
+    pregeneratedMedianRowsPerSecPerCore: data.length ? rate(pregenerated.this) : undefined,
+    ...(base ? {
+      baseline: v.baseline,
+      baselineMedianRowsPerSecPerCore: rate(marginal.baseline),
+      baselineTimedAppendsMedianRowsPerSecPerCore: rate(timedAppends.baseline),
+      baselinePregeneratedMedianRowsPerSecPerCore: data.length ? rate(pregenerated.baseline) : undefined,
+      ratioMarginal: ratio(marginal), ratioTimedAppends: ratio(timedAppends),
+      ratioPregenerated: data.length ? ratio(pregenerated) : undefined,
+    } : {}),
+    marginal: base ? marginal : marginal.this, timedAppends: base ? timedAppends : timedAppends.this,
+    pregenerated: base ? pregenerated : pregenerated.this,
   };
 }
