@@ -204,11 +204,27 @@ struct GlobalState {
   std::atomic<size_t> next{0};
 };
 
+// Rows of a batch a bound keeps. The buffer only grows (a std::vector shrunk to the kept rows
+// zero-filled its tail again for every batch).
+struct Selection {
+  std::vector<uint32_t> buf{0};
+  size_t n = 0;
+  uint32_t* Reserve(size_t rows) {
+    if (buf.size() < rows + 1) buf.resize(rows + 1);
+    return buf.data();
+  }
+  uint32_t* data() { return buf.data(); }
+  const uint32_t* data() const { return buf.data(); }
+  size_t size() const { return n; }
+  bool empty() const { return n == 0; }
+  uint32_t operator[](size_t i) const { return buf[i]; }
+};
+
 struct LocalState {
   size_t batch = SIZE_MAX;
   size_t row = 0;
   size_t rows = 0;  // rows the current batch emits (its selection, or all of it)
-  std::vector<uint32_t> sel;
+  Selection sel;
   std::vector<DecodedBuffers> gathered;  // per plan column: its selected rows
   bool done = false;
   ZSTD_DCtx* dctx = nullptr;
@@ -367,11 +383,11 @@ bool SelectRows(const GlobalState& g, LocalState& l, const Batch& batch) {
     const ColumnData& c = l.current[b.column];
     // Every row inside by the zone map and no NULLs: this bound drops nothing here.
     if (batch.inside[r] && !c.nulls) continue;
-    if (first) l.sel.resize(batch.rows + 1);  // never empty: data() must not be null
+    if (first) l.sel.Reserve(batch.rows);
     if (c.constant) {
       // JS sends only values inside, but a constant outside would drop every row.
       if (!(c.constValue >= b.lo && c.constValue <= b.hi)) n = 0;
-      else if (first) n = batch.rows, std::iota(l.sel.begin(), l.sel.begin() + batch.rows, 0u);
+      else if (first) n = batch.rows, std::iota(l.sel.data(), l.sel.data() + batch.rows, 0u);
       first = false;
       continue;
     }
@@ -405,12 +421,12 @@ bool SelectRows(const GlobalState& g, LocalState& l, const Batch& batch) {
     }
     first = false;
   }
-  if (!first) l.sel.resize(n);
+  if (!first) l.sel.n = n;
   return !first && n < batch.rows;
 }
 
 template <typename T>
-const void* Gather(const void* src, const std::vector<uint32_t>& sel, std::vector<uint8_t>& dst) {
+const void* Gather(const void* src, const Selection& sel, std::vector<uint8_t>& dst) {
   dst.resize(sel.size() * sizeof(T) + 1);  // never empty: data() must not be null
   auto* out = reinterpret_cast<T*>(dst.data());
   const T* in = static_cast<const T*>(src);
@@ -419,7 +435,7 @@ const void* Gather(const void* src, const std::vector<uint32_t>& sel, std::vecto
 }
 
 // Column c reduced to the selected rows (values, NULL flags, dictionary ids; dictionaries stay).
-void GatherColumn(const OutputColumn& col, ColumnData& c, const std::vector<uint32_t>& sel, DecodedBuffers& buf) {
+void GatherColumn(const OutputColumn& col, ColumnData& c, const Selection& sel, DecodedBuffers& buf) {
   if (c.constant) return;
   if (c.nulls) c.nulls = static_cast<const uint8_t*>(Gather<uint8_t>(c.nulls, sel, buf.nulls));
   switch (col.out) {
