@@ -193,3 +193,40 @@ test('appends to the given array', () => {
     [EventKind.open, EventKind.close],
   );
 });
+
+test('every event has the same fields (one object shape); close carries its totals, TLS flag on all', () => {
+  const close = record({ kind: EventKind.close, pos: 5_000_000_000n, size: 0 });
+  close.writeBigUInt64LE(1234n, Off.aux);
+  close[Off.proto] = 1;
+  close[Off.flags] = 2;
+  const ev = decodeBatch(
+    batch(record({ kind: EventKind.open }), record({ kind: EventKind.data, payload: Buffer.from('x') }), close),
+    0n,
+  );
+  const keys = ev.map((e) => Object.keys(e).join());
+  assert.equal(new Set(keys).size, 1, keys.join(' | '));
+  assert.deepEqual(
+    ev.map((e) => [e.encrypted, e.bytesSent, e.bytesRecv, e.protocolGuess]),
+    [[false, 0, 0, 0], [false, 0, 0, 0], [true, 5_000_000_000, 1234, 1]],
+  );
+});
+
+test('u64 fields beyond 2^53 and repeated start ticks / generations decode exactly', () => {
+  const big = (1n << 63n) + 12345n;
+  const ev = decodeBatch(
+    batch(
+      record({ kind: EventKind.data, startTicks: big, gen: big - 1n, pos: big - 2n, tsExit: 10n, direction: 1 }),
+      record({ kind: EventKind.data, startTicks: big, gen: big - 1n, pos: 7n, tsExit: 11n, direction: 1 }),
+      record({ kind: EventKind.data, startTicks: 9n, gen: big - 1n + (1n << 32n), pos: 8n, tsExit: 12n, direction: 1 }),
+    ),
+    1n << 60n,
+  );
+  assert.deepEqual(
+    ev.map((e) => [e.startTicks, e.connGen, e.pos, e.timeNs]),
+    [
+      [big, big - 1n, big - 2n, (1n << 60n) + 10n],
+      [big, big - 1n, 7n, (1n << 60n) + 11n],
+      [9n, big - 1n + (1n << 32n), 8n, (1n << 60n) + 12n],
+    ],
+  );
+});
