@@ -1,12 +1,14 @@
 // `npm run bench -- arrow-decode [--rounds N]`: the broker's Arrow decode of agent messages,
 // apache-arrow's per-value get() (how server/agent/arrow-codec.ts decoded first), tableFromIPC +
 // direct reads of its vectors (decodeWithArrowJs, the decoder until the direct reader) and
-// decodeChunk (the direct IPC reader: flatbuffers and body read in place, schema cached), on two messages: a partial group-by answer (48 groups × 6
-// partial columns, what each of 100 nodes sends in cluster-scale's group-by) and 2,048 shipped
-// http rows. Rounds alternate the two decoders; reports median µs per message and the ratio.
+// decodeChunk (the direct IPC reader: flatbuffers and body read in place, schema cached), on two
+// messages: a partial group-by answer (48 groups × 6 partial columns, what each of 100 nodes sends
+// in cluster-scale's group-by) and 2,048 shipped http rows. Rounds alternate the decoders; reports
+// median µs per message and the ratios. `encode`: the agent side, apache-arrow's writer
+// (encodeWithArrowJs) vs encodeChunk (cached schema message, record batch laid out directly).
 import { parseArgs } from 'node:util';
 import { tableFromIPC } from 'apache-arrow';
-import { decodeChunk, decodeWithArrowJs, encodeChunk } from '../server/agent/arrow-codec.ts';
+import { decodeChunk, decodeWithArrowJs, encodeChunk, encodeWithArrowJs } from '../server/agent/arrow-codec.ts';
 import type { ResultColumn, Value } from '../engine/query.ts';
 import type { ColumnType } from '../engine/schema.ts';
 
@@ -59,5 +61,19 @@ export default async function arrowDecode(args: string[]): Promise<object> {
       ratioDirectVsGet: +(median(us.direct) / median(us.get)).toFixed(3), ratioDirectVsArrowJs: +(median(us.direct) / median(us.arrowJs)).toFixed(3),
     };
   }
-  return { rounds, ...out };
+  // the agent side: apache-arrow's writer vs the direct one (cached schema, hand-laid record batch)
+  const enc: Record<string, object> = {};
+  const partialRows = Array.from({ length: 48 }, (_, i) => [`/api/items/${i % 16}`, i % 3 ? 200 : 500, BigInt(i * 104), String(i * 1_000_003), BigInt(i * 104), BigInt(i * 7_919)]);
+  for (const [name, cols, rows, reps] of [['count1', [{ name: '_p0', type: 'int8' }], [[12345n]], 200], ['partialGroupBy48', partialCols, partialRows, 100]] as const) {
+    const us: Record<'arrowJs' | 'direct', number[]> = { arrowJs: [], direct: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const v of r % 2 ? (['arrowJs', 'direct'] as const) : (['direct', 'arrowJs'] as const)) {
+        const t0 = performance.now();
+        for (let i = 0; i < reps; i++) (v === 'direct' ? encodeChunk : encodeWithArrowJs)(cols as ResultColumn[], rows as Value[][]);
+        us[v].push(((performance.now() - t0) * 1000) / reps);
+      }
+    }
+    enc[name] = { arrowJsUs: +median(us.arrowJs).toFixed(1), directUs: +median(us.direct).toFixed(1), ratio: +(median(us.direct) / median(us.arrowJs)).toFixed(3) };
+  }
+  return { rounds, ...out, encode: enc };
 }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
-import { decodeChunk, decodeDirect, decodeWithArrowJs, encodeChunk } from './arrow-codec.ts';
+import { decodeChunk, decodeDirect, decodeWithArrowJs, encodeChunk, encodeWithArrowJs } from './arrow-codec.ts';
 import type { ResultColumn, Value } from '../../engine/query.ts';
 
 test('every wire column type round-trips, nulls included', () => {
@@ -18,6 +18,9 @@ test('every wire column type round-trips, nulls included', () => {
   const decoded = decodeChunk(encodeChunk(columns, rows));
   assert.deepEqual(decoded.columns, columns);
   assert.deepEqual(decoded.rows, rows);
+  // the direct writer's messages read the same through apache-arrow's reader (it checks the layout)
+  assert.deepEqual(decodeWithArrowJs(encodeChunk(columns, rows)), { columns, rows });
+  assert.deepEqual(decodeChunk(encodeWithArrowJs(columns, rows)), { columns, rows });
   assert.deepEqual(decodeChunk(encodeChunk(columns, [])).rows, []);
 });
 
@@ -40,6 +43,7 @@ test('thousands of rows with scattered nulls decode to the same values', () => {
     }
   }));
   assert.deepEqual(decodeChunk(encodeChunk(columns, rows)).rows, rows);
+  assert.deepEqual(decodeWithArrowJs(encodeChunk(columns, rows)).rows, rows);
 });
 
 test('the direct reader decodes what encodeChunk writes (apache-arrow only for other writers); a cut message is a clear error', () => {
