@@ -230,3 +230,11 @@ test('u64 fields beyond 2^53 and repeated start ticks / generations decode exact
     ],
   );
 });
+
+test('ipv6 text cache: repeated and evicted addresses format the same', () => {
+  const addr = (i: number) => `2001:0db8:0000:0000:0000:0000:${(i >> 8).toString(16).padStart(4, '0')}:${(i & 0xff).toString(16).padStart(4, '0')}`;
+  const want = (i: number) => `2001:db8::${(i >> 8).toString(16)}:${(i & 0xff).toString(16)}`;
+  for (let round = 0; round < 3; round++) {
+    for (let i = 1; i < 40; i += round + 1) assert.equal(ipv6(Buffer.from(v6(addr(i * 257))), 0), want(i * 257));
+  }
+});

@@ -107,6 +107,34 @@ function genAt(v: DataView<ArrayBufferLike>, o: number): bigint {
  *  v4-mapped addresses (::ffff:a.b.c.d) come back as dotted IPv4. */
 export function ipv6(b: Buffer, o: number): string {
   if (isV4Mapped(b, o)) return ipv4(b, o + 12);
+  // The last few addresses' text, found by their four 32-bit words (formatting costs ~1 µs).
+  const w0 = b.readInt32LE(o);
+  const w1 = b.readInt32LE(o + 4);
+  const w2 = b.readInt32LE(o + 8);
+  const w3 = b.readInt32LE(o + 12);
+  for (let k = 0; k < V6_CACHE; k++) {
+    const at = k * 4;
+    if (v6Words[at] === w0 && v6Words[at + 1] === w1 && v6Words[at + 2] === w2 && v6Words[at + 3] === w3 && v6Text[k] !== '') {
+      return v6Text[k]!;
+    }
+  }
+  const text = formatIpv6(b, o);
+  const at = v6Next * 4;
+  v6Words[at] = w0;
+  v6Words[at + 1] = w1;
+  v6Words[at + 2] = w2;
+  v6Words[at + 3] = w3;
+  v6Text[v6Next] = text;
+  v6Next = (v6Next + 1) % V6_CACHE;
+  return text;
+}
+
+const V6_CACHE = 16;
+const v6Words = new Int32Array(V6_CACHE * 4);
+const v6Text: string[] = new Array<string>(V6_CACHE).fill('');
+let v6Next = 0;
+
+function formatIpv6(b: Buffer, o: number): string {
   const g: number[] = new Array(8);
   for (let i = 0; i < 8; i++) g[i] = (b[o + 2 * i] << 8) | b[o + 2 * i + 1];
   let bestAt = -1;
