@@ -3,7 +3,7 @@
 // same chunks are offered undecoded (QueryResult.duck) for the wire server's native encoder.
 import {
   StatementType, type DuckDBConnection, type DuckDBDataChunk, type DuckDBExtractedStatements,
-  type DuckDBPreparedStatement, type DuckDBResult,
+  type DuckDBMaterializedResult, type DuckDBPreparedStatement, type DuckDBResult,
 } from '@duckdb/node-api';
 import type { ColumnType } from './schema.ts';
 import { SqlError, SqlState, type QueryOptions, type QueryResult, type Value } from './query.ts';
@@ -80,23 +80,39 @@ export async function applyQueryOptions(conn: DuckDBConnection, options: QueryOp
  */
 export async function streamReadOnly(
   prepared: DuckDBPreparedStatement, signal: AbortSignal | undefined, onAbort: () => void, release: () => void,
+  oneRow = false,
 ): Promise<QueryResult> {
   if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
     throw readOnlyError();
   }
   if (signal?.aborted) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
   signal?.addEventListener('abort', onAbort, { once: true });
+  if (oneRow) return materializedResult(await prepared.run(), release);
   return streamedResult(await prepared.stream(), release);
 }
 
 /** `release` runs once the rows are exhausted, fail, or the consumer stops early. */
 export function streamedResult(result: DuckDBResult, release: () => void): QueryResult {
+  return resultOf(result, release, async () => result.fetchChunk());
+}
+
+/**
+ * A result DuckDB has already materialized (`oneRow` above: a statement known to give one row):
+ * its chunks are read without a thread-pool round trip each (a stream costs two more: execute
+ * until the first chunk, then the empty chunk that ends it).
+ */
+export function materializedResult(result: DuckDBMaterializedResult, release: () => void): QueryResult {
+  let next = 0;
+  return resultOf(result, release, () => Promise.resolve(next < result.chunkCount ? result.getChunk(next++) : null));
+}
+
+function resultOf(result: DuckDBResult, release: () => void, fetch: () => Promise<DuckDBDataChunk | null>): QueryResult {
   const columns = result.columnNames().map((name, i) => ({ name, type: columnTypeOf(result.columnType(i)) }));
   const types = columns.map((c) => c.type);
   async function* raw(): AsyncGenerator<DuckDBDataChunk> {
     try {
       for (;;) {
-        const chunk = await result.fetchChunk();
+        const chunk = await fetch();
         if (!chunk || chunk.rowCount === 0) return;
         yield chunk;
       }

@@ -63,6 +63,18 @@ test('abort signal cancels a running query with 57014', async () => {
     const p = e.query('select count(*) from range(100000000000)', ac.signal);
     setTimeout(() => ac.abort(), 200);
     assert.equal(await sqlstate(p), '57014');
+    // A one-row aggregate over a stored table is materialized, not streamed: same cancellation,
+    // and its scan is freed.
+    e.append('http_events', httpRow());
+    const one = new AbortController();
+    const q = e.query('select count(*), max(r.range) from http_events, range(100000000000) r', one.signal);
+    setTimeout(() => one.abort(), 200);
+    assert.equal(await sqlstate(q), '57014');
+    const scans = (e as unknown as { scans: { size: number; livePlans: number } }).scans;
+    assert.deepEqual(await allRows(await e.query('select count(*), min(resp_status), max(time_) is not null from http_events')), [[1n, 200, true]]);
+    assert.deepEqual([scans.size, scans.livePlans], [0, 0]);
+    const grouped = await e.query('select resp_status, count(*) from http_events group by 1');
+    assert.deepEqual(await allRows(grouped), [[200, 1n]]);
   } finally {
     await e.close();
   }

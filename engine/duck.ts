@@ -10,6 +10,7 @@ import { Store, defaultStoreOptions, type StoreOptions } from './store/store.ts'
 import type { TableStats } from './store/table-store.ts';
 import { ScanRegistry } from './scan/scan-function.ts';
 import { createViews, type MetadataProvider, type PreparedScan } from './table-views.ts';
+import { isOneRowAggregate } from './scan/analyze.ts';
 
 export type { MetadataProvider } from './table-views.ts';
 
@@ -164,9 +165,10 @@ export class DuckEngine implements QueryExecutor, RowSink {
       }
       await applyQueryOptions(conn, options); // before the views: range bounds are evaluated in the zone
       const ctx = { store: this.store, scans: this.scans, metadata: this.metadata, maxEnumEntries: this.maxEnumEntries, prefilter: this.rowPrefilter, timeZone: options?.timeZone };
-      this.lastScans = await createViews(ctx, conn, sql, cleanup);
+      const { scans, stmt } = await createViews(ctx, conn, sql, cleanup);
+      this.lastScans = scans;
       prepared = await prepareQuery(conn, null, sql);
-      return await streamReadOnly(prepared, signal, onAbort, release);
+      return await streamReadOnly(prepared, signal, onAbort, release, isOneRowAggregate(stmt ?? null));
     } catch (err) {
       release();
       throw toSqlError(err);

@@ -50,10 +50,14 @@ function upidsOf(batches: readonly ScanBatch[]): Set<string> {
   return keys;
 }
 
-/** Creates the temp views the statement needs on its connection; returns cleanups and scan info. */
+/**
+ * Creates the temp views the statement needs on its connection (cleanups pushed); returns scan
+ * info and the parsed statement when it was parsed for pushdown (null: not parsable as JSON,
+ * undefined: not parsed: it names no stored table).
+ */
 export async function createViews(
   ctx: ViewContext, conn: DuckDBConnection, sql: string, cleanup: Array<() => void>,
-): Promise<PreparedScan[]> {
+): Promise<{ scans: PreparedScan[]; stmt: Record<string, unknown> | null | undefined }> {
   const { names, star } = referencedNames(sql);
   const scans: PreparedScan[] = [];
   let stmt: Record<string, unknown> | null | undefined;
@@ -129,7 +133,7 @@ export async function createViews(
     ctx.scans.run(conn, `CREATE TEMP VIEW ${ident(table)} AS SELECT ${cols.join(', ')} FROM ${from}`);
   }
   if (names.has('wiretap_tables')) await createTablesView(ctx, conn);
-  return scans;
+  return { scans, stmt };
 }
 
 /** A temp table of the snapshot's processes and their metadata; returns uuid text → upid key. */

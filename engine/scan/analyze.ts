@@ -213,6 +213,26 @@ function columnRefs(e: unknown, out = new Map<string, number>()): Map<string, nu
   return out;
 }
 
+/** Aggregates: a SELECT whose every item is one of these, without GROUP BY, gives one row. */
+const aggregates = new Set([
+  'count_star', 'count', 'sum', 'avg', 'mean', 'min', 'max', 'median', 'quantile', 'quantile_cont', 'quantile_disc',
+  'approx_quantile', 'approx_count_distinct', 'any_value', 'first', 'last', 'arg_min', 'arg_max', 'string_agg',
+  'stddev', 'stddev_pop', 'stddev_samp', 'variance', 'var_pop', 'var_samp', 'bool_and', 'bool_or', 'mode',
+]);
+
+/**
+ * The statement is a single SELECT of aggregate calls only (each item `agg(...)`, no GROUP BY,
+ * no QUALIFY): its result is one row, so it can be materialized instead of streamed.
+ */
+export function isOneRowAggregate(stmt: Json | null): boolean {
+  const statements = stmt?.statements as Json[] | undefined;
+  const node = statements?.length === 1 ? (statements[0]!.node as Json | undefined) : undefined;
+  if (!node || node.type !== 'SELECT_NODE' || node.qualify) return false;
+  if ((node.group_expressions as unknown[] | undefined)?.length || (node.group_sets as unknown[] | undefined)?.length) return false;
+  const items = node.select_list as unknown[] | undefined;
+  return !!items?.length && items.every((e) => isObj(e) && e.class === 'FUNCTION' && !e.schema && !e.catalog && aggregates.has(String(e.function_name)));
+}
+
 /** Parsed templates by SQL text (a handful: one round trip saved per pushed-down conjunct). */
 const templates = new Map<string, string>();
 
