@@ -102,11 +102,13 @@ export function cpuNs(pid: number): number {
 }
 
 /** wrk, asynchronously (the tracer's poller needs this event loop). */
-export function wrk(url: string, seconds: number, connections: number): Promise<LoadResult> {
+export function wrk(url: string, seconds: number, connections: number, cpu?: number): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     // Always at nice 0, whatever the (possibly reniced) caller thread runs at. The shell
     // stays to print its children's CPU ticks (/proc/self/stat fields 16-17) after wrk.
-    const w = spawn('sh', ['-c', 'renice -n 0 -p $$ >/dev/null; wrk "$@" && echo "wrk-cpu $(cat /proc/$$/stat)"', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], {
+    // cpu: wrk pinned to that CPU (taskset).
+    const pin = cpu === undefined ? '' : `taskset -c ${cpu} `;
+    const w = spawn('sh', ['-c', `renice -n 0 -p $$ >/dev/null; ${pin}wrk "$@" && echo "wrk-cpu $(cat /proc/$$/stat)"`, 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

@@ -1,8 +1,10 @@
 // `npm run bench -- overhead-max [--seconds 3] [--rounds 7] [--connections 16]
-//                                [--variants raw,syscalls,raw-nice] [--pipeline collector|source]
+//                                [--variants raw,syscalls,raw-nice,raw-idle,raw-batch]
+//                                [--pipeline collector|source] [--pin]
 //                                [--bpf-stats]`
 // Variants: attach mode ('raw' tp_btf pair | 'syscalls' per-syscall tracepoints), '-nice' =
-// the collector's threads at nice 19 (as `wiretap start --nice 19`).
+// the collector's threads at nice 19 (as `wiretap start --nice 19`), '-idle' / '-batch' = nice
+// 19 and SCHED_IDLE / SCHED_BATCH for the JS thread and the poller thread.
 // Maximum-throughput cost of capture: wrk against a private nginx (1 worker, 40-byte body) on
 // 127.0.0.1, rounds alternating "off" and each variant (attach mode), short rounds so the
 // noise of a shared machine hits both sides alike. Reports per variant the median of
@@ -11,12 +13,16 @@
 // scheduler's placement of nginx and wrk on 2 busy cores does not move the way it moves
 // throughput) with its per-round ratios, and with --bpf-stats the kernel's per-program BPF cost (the counters' own clock reads slow
 // every program run, so they are off by default).
-// Target (issue 3): throughput loss ≤ 10%. Needs root, nginx and wrk.
+// --pin: nginx's worker on CPU 0 and wrk on CPU 1 in every round (the collector is not pinned):
+// unpinned, the scheduler sometimes puts both on one CPU, where 16 pipelined connections
+// batch better, and throughput then swings ×0.5-×2 between rounds for that alone.
+// Target (issue 3): throughput loss ≤ 10%. Needs root, nginx and wrk (and taskset for --pin).
 import { Collector } from '../collector/collector.ts';
 import { EbpfSource } from '../collector/sources/ebpf.ts';
 import type { RowSink } from '../engine/schema.ts';
+import { spawnSync } from 'node:child_process';
 import { setPriority } from 'node:os';
-import { probe } from '../native/index.ts';
+import { probe, setThreadSched } from '../native/index.ts';
 import {
   addProgStats, cpuNs, enableBpfStats, median, missing, opt, optStr, progCost, startNginx, wrk, type LoadResult,
 } from './_nginx.ts';
@@ -51,6 +57,8 @@ export default async function overheadMax(args: string[]): Promise<object> {
   if (skip) return { skipped: skip };
 
   const nginx = await startNginx();
+  const pin = args.includes('--pin');
+  if (pin) spawnSync('taskset', ['-p', '-c', '0', String(nginx.pid)], { stdio: 'ignore' });
   // Off by default: the counters cost every program run two clock reads (~45 ns per run here),
   // which would count as capture overhead.
   const bpfStats = args.includes('--bpf-stats');
@@ -58,7 +66,7 @@ export default async function overheadMax(args: string[]): Promise<object> {
   const off: Round[] = [];
   const load = async (): Promise<Round> => {
     const c0 = cpuNs(nginx.pid);
-    const res = await wrk(nginx.url, seconds, connections);
+    const res = await wrk(nginx.url, seconds, connections, pin ? 1 : undefined);
     const serverUsPerReq = Number(((cpuNs(nginx.pid) - c0) / 1000 / res.requests).toFixed(2));
     return { ...res, serverUsPerReq, clientUsPerReq: Number(((res.clientCpuMs * 1000) / res.requests).toFixed(2)) };
   };
@@ -77,8 +85,11 @@ export default async function overheadMax(args: string[]): Promise<object> {
         const attach = v.startsWith('syscalls') ? 'syscalls' : 'raw';
         // Threads inherit the nice value of the thread that creates them (the poller thread
         // is created in start()); wrk is spawned at nice 0 regardless (see wrk()).
-        setPriority(v.endsWith('-nice') ? 19 : 0);
-        const source = new EbpfSource({ attach });
+        // '-idle' / '-batch': nice 19 and that scheduling policy for the JS and poller threads.
+        const policy = v.endsWith('-idle') ? 'idle' : v.endsWith('-batch') ? 'batch' : undefined;
+        setPriority(v.endsWith('-nice') || policy ? 19 : 0);
+        if (policy) setThreadSched(policy);
+        const source = new EbpfSource({ attach, pollerSched: policy });
         const sink: RowSink = { append: () => void rows++ };
         const collector = pipeline === 'collector' ? new Collector(source, sink) : undefined;
         const cpu0 = process.cpuUsage();
@@ -92,6 +103,7 @@ export default async function overheadMax(args: string[]): Promise<object> {
         addProgStats((cost[v] ??= {}), source.native?.progStats() ?? []);
         if (collector) await collector.stop();
         else await source.stop();
+        if (policy) setThreadSched('other');
         setPriority(0);
         const cpu = process.cpuUsage(cpu0);
         const wallUs = Number(process.hrtime.bigint() - t0) / 1000;
@@ -112,7 +124,7 @@ export default async function overheadMax(args: string[]): Promise<object> {
   }
   const offRps = median(off.map((x) => x.rps));
   const result: Record<string, unknown> = {
-    seconds, rounds, connections, pipeline, bpfStats,
+    seconds, rounds, connections, pipeline, bpfStats, pin,
     server: 'nginx (1 worker), return 200 with a 40-byte body; wrk -t1 on 127.0.0.1',
     off: {
       rpsMedian: offRps, p99MsMedian: median(off.map((x) => x.p99Ms)), rps: off.map((x) => Math.round(x.rps)),

@@ -35,7 +35,12 @@ export interface TracerOptions {
   /** Only processes in this cgroup v2 subtree: id (inode of its directory) and level. */
   scopeCgroupId?: number;
   scopeCgroupLevel?: number;
+  /** Scheduling policy of the poller thread (default: inherited from the creating thread). */
+  pollerSched?: SchedPolicy;
 }
+
+/** SCHED_OTHER, SCHED_BATCH (no wakeup preemption) or SCHED_IDLE (runs only on idle CPUs). */
+export type SchedPolicy = 'other' | 'batch' | 'idle';
 
 export interface TracerStats {
   /** Records / bytes handed to JS (bytes include the 4-byte framing). */
@@ -97,6 +102,7 @@ interface Addon {
   Tracer: new (opts: TracerOptions, onBatch: (buf: Buffer, events: number) => void) => NativeTracer;
   clockOffsetNs(): bigint;
   enableRunTimeStats(): number;
+  setThreadSched(policy: SchedPolicy): void;
   constants: { headerSize: number; maxPayload: number; defaultPayloadCap: number };
 }
 
@@ -130,6 +136,11 @@ export function constants(): Addon['constants'] {
 
 export function clockOffsetNs(): bigint {
   return load().clockOffsetNs();
+}
+
+/** Scheduling policy of the calling thread (the JS thread); its nice value is kept. */
+export function setThreadSched(policy: SchedPolicy): void {
+  load().setThreadSched(policy);
 }
 
 /** Turns the kernel's per-program run-time counters (progStats) on until the returned

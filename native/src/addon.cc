@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <linux/types.h>
 #include <stdarg.h>
@@ -60,6 +61,20 @@ void ClearLog() {
 }
 
 bool Exists(const char* path) { return access(path, F_OK) == 0; }
+
+// "other" | "batch" | "idle" → SCHED_*; -1 for anything else.
+int SchedPolicy(const std::string& name) {
+  if (name == "other") return SCHED_OTHER;
+  if (name == "batch") return SCHED_BATCH;
+  if (name == "idle") return SCHED_IDLE;
+  return -1;
+}
+
+// The calling thread only (Linux: pid 0 = this thread); the nice value is kept.
+int SetThreadPolicy(int policy) {
+  struct sched_param sp = {};
+  return sched_setscheduler(0, policy, &sp) == 0 ? 0 : errno;
+}
 
 // libbpf resolves tracepoint ids through tracefs (or debugfs/tracing when that exists).
 void EnsureTracefs() {
@@ -132,6 +147,11 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     std::string attach = attach_v.IsString() ? attach_v.As<Napi::String>().Utf8Value() : "raw";
     if (attach != "raw" && attach != "syscalls")
       throw Napi::RangeError::New(env, "attach must be 'raw' or 'syscalls'");
+    Napi::Value sched_v = o.Get("pollerSched");
+    if (sched_v.IsString()) {
+      poller_policy_ = SchedPolicy(sched_v.As<Napi::String>().Utf8Value());
+      if (poller_policy_ < 0) throw Napi::RangeError::New(env, "pollerSched must be 'other', 'batch' or 'idle'");
+    }
     Napi::Value infer_v = o.Get("inferProtocols");
     bool infer = infer_v.IsBoolean() ? infer_v.As<Napi::Boolean>().Value() : true;
     uint32_t scope_netns = uint32_t(num("scopeNetns", 0));
@@ -296,6 +316,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   }
 
   void PollLoop() {
+    if (poller_policy_ >= 0) SetThreadPolicy(poller_policy_);  // best effort
     for (;;) {
       bool stopping = !running_.load();
       batch_full_ = false;
@@ -567,6 +588,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   size_t batch_bytes_ = 4 << 20;
   uint32_t batch_events_ = 8192;
   int poll_ms_ = 10;
+  int poller_policy_ = -1;  // SCHED_* for the poller thread; -1: inherited
 
   std::atomic<uint64_t> events_{0}, bytes_{0}, batches_{0}, user_drops_{0};
   struct wt_stats last_kernel_ = {};
@@ -586,11 +608,21 @@ Napi::Value EnableRunTimeStatsFn(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
+// setThreadSched(policy): scheduling policy of the calling (JS) thread.
+Napi::Value SetThreadSchedFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int policy = info.Length() > 0 && info[0].IsString() ? SchedPolicy(info[0].As<Napi::String>().Utf8Value()) : -1;
+  if (policy < 0) throw Napi::RangeError::New(env, "setThreadSched('other' | 'batch' | 'idle')");
+  if (int e = SetThreadPolicy(policy)) throw Napi::Error::New(env, std::string("setThreadSched: ") + strerror(e));
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   libbpf_set_print(LibbpfPrint);
   exports.Set("Tracer", Tracer::Define(env));
   exports.Set("clockOffsetNs", Napi::Function::New(env, ClockOffsetFn));
   exports.Set("enableRunTimeStats", Napi::Function::New(env, EnableRunTimeStatsFn));
+  exports.Set("setThreadSched", Napi::Function::New(env, SetThreadSchedFn));
   Napi::Object c = Napi::Object::New(env);
   c.Set("headerSize", double(sizeof(struct wt_event)));
   c.Set("maxPayload", double(WT_MAX_PAYLOAD));
