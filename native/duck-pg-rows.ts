@@ -3,8 +3,16 @@
 import { duckAddon } from './duck.ts';
 
 export interface PgRowEncoder {
-  /** Rows [start, end) of a chunk as DataRow messages (chunk: a DuckDBDataChunk's `chunk` external). */
-  encode(chunk: unknown, start: number, end: number): Buffer;
+  /**
+   * Rows [start, end) of a chunk as DataRow messages (chunk: a DuckDBDataChunk's `chunk` external);
+   * timestamptz text at `utcOffset` seconds east of UTC (default 0: '+00').
+   */
+  encode(chunk: unknown, start: number, end: number, utcOffset?: number): Buffer;
+  /**
+   * [min, max] seconds since the epoch of the finite timestamptz values those rows write as text
+   * (±Infinity beyond Intl's range), null if none. Absent in builds before it (then no offsets).
+   */
+  timestamptzSpan?(chunk: unknown, start: number, end: number): [number, number] | null;
 }
 
 export interface PgRowsAddon {

@@ -20,6 +20,11 @@ export interface TimeZone {
    * GMT+hh:mm ids) — those statements run in UTC.
    */
   readonly engineId: string | null;
+  /**
+   * The offset if it is the same at every instant of [fromSeconds, toSeconds], else null (the
+   * span crosses a change, or is longer than this checks: 62 days, or 48 hours around a change).
+   */
+  constantOffset(fromSeconds: number, toSeconds: number): number | null;
 }
 
 const HOUR = 3600;
@@ -39,6 +44,9 @@ class FixedZone implements TimeZone {
     return h === 0 ? 'UTC' : `Etc/GMT${h > 0 ? '-' : '+'}${Math.abs(h)}`;
   }
   offsetAt(): number {
+    return this.offset;
+  }
+  constantOffset(): number {
     return this.offset;
   }
 }
@@ -66,6 +74,22 @@ class IanaZone implements TimeZone {
     const daily = this.known(this.days, day, DAY);
     if (daily !== null) return daily;
     return this.known(this.hours, Math.floor(s / HOUR), HOUR) ?? this.exactOffset(s);
+  }
+
+  constantOffset(fromSeconds: number, toSeconds: number): number | null {
+    if (this.utc) return 0;
+    if (!(fromSeconds <= toSeconds) || fromSeconds < -MAX_SECONDS || toSeconds > MAX_SECONDS) return null;
+    // whole UTC days (or, inside one day that has a change, whole hours) with one offset each,
+    // all equal: the offset cannot change between them either
+    for (const [cache, size, most] of [[this.days, DAY, 62], [this.hours, HOUR, 48]] as const) {
+      const first = Math.floor(fromSeconds / size);
+      const last = Math.floor(toSeconds / size);
+      if (last - first >= most) continue;
+      let offset: number | null = this.known(cache, first, size);
+      for (let k = first + 1; k <= last && offset !== null; k++) if (this.known(cache, k, size) !== offset) offset = null;
+      if (offset !== null) return offset;
+    }
+    return null;
   }
 
   /** The offset for all of bucket `key` (of `size` seconds), or null when it changes inside it. */

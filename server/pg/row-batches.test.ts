@@ -8,7 +8,8 @@ import { pgRowsAddon } from '../../native/duck-pg-rows.ts';
 import { BackendWriter } from './backend-messages.ts';
 import { encodeBinary } from './binary-format.ts';
 import { formatValue } from './text-format.ts';
-import { batchLength, batchValues, DuckRows, nativeDataRows, nativeRefusal, resultBatches, sliceBatch } from './row-batches.ts';
+import { batchLength, batchValues, DuckRows, nativeDataRows, nativeRefusal, nativeStats, resultBatches, sliceBatch } from './row-batches.ts';
+import { resolveTimeZone } from '../../planner/session/time-zone.ts';
 
 const addon = pgRowsAddon();
 
@@ -149,6 +150,56 @@ test('native DataRows equal the JS encoders for every type, format and edge valu
   instance.closeSync();
 });
 
+test('timestamptz text in a session TimeZone: native (one offset per batch) equals the JS encoders, value by value', async () => {
+  assert.ok(addon, 'wiretap_duck.node is built (npm run build:native)');
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  // per zone: one batch per DuckDB chunk (2048 rows); minutes around New York's spring-forward and
+  // Berlin's fall-back, a day in 1890 (LMT, offsets with seconds), ±infinity, NULLs, the epoch,
+  // values far apart (a batch spanning years), and a text column beside
+  const sql = `select t, i::varchar as s from (
+      select case when i % 97 = 0 then null when i = 5 then 'infinity'::timestamptz when i = 6 then '-infinity'::timestamptz
+        else timestamptz '2025-03-09 06:00:00+00' + (i - 1024) * interval '61 seconds 7 microseconds' end as t, i from range(4096) t(i)
+      union all select timestamptz '2025-10-26 00:30:00+00' + i * interval '1 second', 5000 + i from range(2048) t(i)
+      union all select timestamptz '1890-06-01 12:00:00+00' + i * interval '17 seconds', 8000 + i from range(2048) t(i)
+      union all select timestamptz '1970-01-01 00:00:00+00' + i * interval '3 days 1 microsecond', 11000 + i from range(2048) t(i)
+    ) order by i`;
+  for (const name of ['America/New_York', 'Europe/Berlin', 'Asia/Kolkata', 'Europe/Amsterdam', '<-04:56:02>+04:56:02', '-7']) {
+    const zone = resolveTimeZone(name);
+    const setting = (n: string) => (n === 'TimeZone' ? name : undefined);
+    const before = { ...nativeStats };
+    let batches = 0;
+    for (const layout of [[0, 0], [0, 1]]) { // binary timestamptz is UTC (and refuses -infinity): the other test
+      const result = streamedResult(await conn.stream(sql), () => {});
+      for await (const b of resultBatches(result)) {
+        batches++;
+        const native = nativeDataRows(b, layout, setting);
+        if (native === null) continue; // a span with an offset change: the JS encoders write it
+        const out = new BackendWriter();
+        for (const row of batchValues(b)) {
+          out.dataRow(row.map((v, i) => (layout[i] === 1 ? encodeBinary(i === 0 ? 'timestamptz' : 'text', v) : formatValue(i === 0 ? 'timestamptz' : 'text', v, zone))));
+        }
+        const js = out.take();
+        if (!js.equals(native)) {
+          const [a, n] = [splitDataRows(js), splitDataRows(native)];
+          const r = a.findIndex((m, k) => !m.equals(n[k]!));
+          assert.fail(`${name} ${layout}: row ${r}: JS ${JSON.stringify(a[r]?.toString('latin1'))} native ${JSON.stringify(n[r]?.toString('latin1'))}`);
+        }
+      }
+    }
+    const native = nativeStats.batches - before.batches;
+    const fallbacks = nativeStats.zoneFallbacks - before.zoneFallbacks;
+    assert.equal(native + fallbacks, batches, name);
+    // most batches lie within one offset; the DST/LMT-free fixed offsets never fall back
+    assert.ok(native >= batches / 2, `${name}: ${native} of ${batches} native`);
+    if (!zone.name.includes('/')) assert.equal(fallbacks, 0, name);
+    // the chunks across New York's and Berlin's changes, and the one spanning years, must fall back
+    if (name === 'America/New_York' || name === 'Europe/Berlin') assert.ok(fallbacks >= 2, `${name}: ${fallbacks} fallbacks`);
+  }
+  conn.closeSync();
+  instance.closeSync();
+});
+
 test('one place decides native vs JS: unsupported types and session settings fall back', async () => {
   assert.ok(addon, 'wiretap_duck.node is built (npm run build:native)');
   const instance = await DuckDBInstance.create(':memory:');
@@ -163,9 +214,10 @@ test('one place decides native vs JS: unsupported types and session settings fal
   assert.match(nativeRefusal(await typeIds("select timestamp_ns '2020-01-01'"), defaults)!, /DuckDB type/);
   const tz = await typeIds("select timestamptz '2020-01-01 00:00:00+00'");
   assert.equal(nativeRefusal(tz, (n) => (n === 'TimeZone' ? 'Etc/UTC' : undefined)), null);
-  assert.equal(nativeRefusal(tz, (n) => (n === 'TimeZone' ? 'Europe/Berlin' : undefined)), 'TimeZone');
-  // TimeZone matters only for timestamptz; extra_float_digits only for floats
+  // a zone is written natively (one offset per batch, next test)
+  assert.equal(nativeRefusal(tz, (n) => (n === 'TimeZone' ? 'Europe/Berlin' : undefined)), null);
   assert.equal(nativeRefusal(await typeIds("select timestamp '2020-01-01'"), (n) => (n === 'TimeZone' ? 'Europe/Berlin' : undefined)), null);
+  // extra_float_digits matters only for floats
   assert.equal(nativeRefusal(await typeIds('select 1.5::double'), (n) => (n === 'extra_float_digits' ? '0' : undefined)), 'extra_float_digits');
   assert.equal(nativeRefusal(await typeIds('select 1.5::double'), (n) => (n === 'extra_float_digits' ? '3' : undefined)), null);
 
@@ -178,8 +230,8 @@ test('one place decides native vs JS: unsupported types and session settings fal
   }
   assert.deepEqual(lists, [['[0, 1]'], ['[1, 2]'], ['[2, 3]']]);
 
-  // a timestamptz result in a non-UTC session goes the JS way too
-  const zoned = streamedResult(await conn.stream("select timestamptz '2020-01-01 00:00:00+00' as t"), () => {});
+  // a timestamptz batch whose values span a change of the session zone's offset goes the JS way
+  const zoned = streamedResult(await conn.stream("select timestamptz '2020-03-29 00:59:00+00' + i * interval '1 minute' as t from range(3) t(i)"), () => {});
   for await (const b of resultBatches(zoned)) assert.equal(nativeDataRows(b, [0], (n) => (n === 'TimeZone' ? 'Europe/Berlin' : undefined)), null);
 
   // DuckRows slice exactly where a row limit falls, and encode to the same bytes either way

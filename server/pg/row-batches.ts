@@ -9,7 +9,7 @@ import type { DuckDBDataChunk } from '@duckdb/node-api';
 import type { QueryResult, Value } from '../../engine/query.ts';
 import type { ColumnType } from '../../engine/schema.ts';
 import { chunkValues } from '../../engine/duck-result.ts';
-import { resolveTimeZone } from '../../planner/session/time-zone.ts';
+import { resolveTimeZone, type TimeZone } from '../../planner/session/time-zone.ts';
 import { pgRowsAddon, type PgRowEncoder } from '../../native/duck-pg-rows.ts';
 
 /** What a result's DuckDB chunks share: column types and the encoders made for them. */
@@ -121,8 +121,10 @@ const FLOAT = 10, DOUBLE = 11, TIMESTAMP = 12, DATE = 13, INTERVAL = 15, TIMESTA
 
 /**
  * Why the native encoder cannot write these columns as the session wants them, or null if it
- * can. It writes timestamptz in UTC, DateStyle ISO, IntervalStyle postgres, bytea hex and
- * shortest-exact floats (extra_float_digits ≥ 1), like the JS encoders with those settings.
+ * can. It writes timestamptz text in the session TimeZone (at one UTC offset per batch: a batch
+ * whose values span an offset change goes the JS way, nativeDataRows), DateStyle ISO,
+ * IntervalStyle postgres, bytea hex and shortest-exact floats (extra_float_digits ≥ 1), like
+ * the JS encoders with those settings.
  */
 export function nativeRefusal(typeIds: number[], setting: OutputSetting): string | null {
   const addon = pgRowsAddon();
@@ -130,7 +132,7 @@ export function nativeRefusal(typeIds: number[], setting: OutputSetting): string
   if (process.env.WIRETAP_PG_NATIVE_ROWS === '0') return 'disabled by WIRETAP_PG_NATIVE_ROWS=0';
   for (const id of typeIds) {
     if (!addon.pgRowTypeSupported(id)) return `DuckDB type ${id}`;
-    if (id === TIMESTAMP_TZ && !utcZone(setting('TimeZone'))) return 'TimeZone';
+    if (id === TIMESTAMP_TZ && sessionZone(setting) !== null && !addon.PgRowEncoder.prototype.timestamptzSpan) return 'TimeZone';
     if ((id === FLOAT || id === DOUBLE) && !(Number(setting('extra_float_digits') ?? '1') >= 1)) return 'extra_float_digits';
     if ((id === DATE || id === TIMESTAMP || id === TIMESTAMP_TZ) && !/^\s*iso\b/i.test(setting('DateStyle') ?? 'ISO')) return 'DateStyle';
     if (id === INTERVAL && (setting('IntervalStyle') ?? 'postgres').toLowerCase() !== 'postgres') return 'IntervalStyle';
@@ -138,12 +140,15 @@ export function nativeRefusal(typeIds: number[], setting: OutputSetting): string
   return null;
 }
 
-function utcZone(name: string | undefined): boolean {
-  if (name === undefined || name === 'UTC') return true;
+/** The session's TimeZone unless it is UTC (null); an unreadable one counts as UTC, as connection.ts reads it. */
+function sessionZone(setting: OutputSetting): TimeZone | null {
+  const name = setting('TimeZone');
+  if (name === undefined || name === 'UTC') return null;
   try {
-    return resolveTimeZone(name).utc;
+    const zone = resolveTimeZone(name);
+    return zone.utc ? null : zone;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -153,11 +158,27 @@ function utcZone(name: string | undefined): boolean {
  */
 export function nativeDataRows(batch: RowBatch, formats: number[], setting: OutputSetting): Buffer | null {
   if (!(batch instanceof DuckRows) || nativeRefusal(batch.source.typeIds, setting) !== null) return null;
-  const bytes = batch.source.encoder(formats).encode((batch.chunk as unknown as { chunk: unknown }).chunk, batch.start, batch.end);
+  const encoder = batch.source.encoder(formats);
+  const chunk = (batch.chunk as unknown as { chunk: unknown }).chunk;
+  let offset: number | undefined;
+  const zone = batch.source.typeIds.includes(TIMESTAMP_TZ) ? sessionZone(setting) : null;
+  if (zone) {
+    // one offset for the whole batch, if the zone keeps one over the span of its values
+    const span = encoder.timestamptzSpan!(chunk, batch.start, batch.end);
+    if (span) {
+      const o = zone.constantOffset(span[0], span[1]);
+      if (o === null) {
+        nativeStats.zoneFallbacks++;
+        return null; // the JS encoders give each value its own offset
+      }
+      offset = o;
+    }
+  }
+  const bytes = encoder.encode(chunk, batch.start, batch.end, offset);
   nativeStats.batches++;
   nativeStats.rows += batch.count;
   return bytes;
 }
 
 /** Rows and batches this process encoded natively (tests check which path a result took). */
-export const nativeStats = { batches: 0, rows: 0 };
+export const nativeStats = { batches: 0, rows: 0, zoneFallbacks: 0 };

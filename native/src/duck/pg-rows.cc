@@ -294,12 +294,25 @@ void Hms(Out& o, uint64_t hours, int minutes, int seconds, int micros) {
   }
 }
 
-// formatTimestamp (text-format.ts). The day of the previous row is cached like the JS does.
+// formatUtcOffset (planner/session/time-zone.ts): +05:30, -04, -04:56:02.
+void UtcOffsetText(Out& o, int32_t seconds) {
+  int32_t a = seconds < 0 ? -seconds : seconds;
+  o.Byte(seconds < 0 ? '-' : '+');
+  Pad2(o, a / 3600);
+  int mm = a / 60 % 60, ss = a % 60;
+  if (mm != 0 || ss != 0) o.Byte(':'), Pad2(o, mm);
+  if (ss != 0) o.Byte(':'), Pad2(o, ss);
+}
+
+// formatTimestamp / formatTimestamptz (text-format.ts); timestamptz at a UTC offset the caller
+// knows holds for every value it passes (the session zone's over the rows' span). The day of the
+// previous row is cached like the JS does.
 class TimestampText {
  public:
-  void Write(Out& o, int64_t micros, bool with_zone) {
+  void Write(Out& o, int64_t micros, bool with_zone, int32_t offset = 0) {
     if (micros >= kInt64Max) return o.Str("infinity");
     if (micros <= -kInt64Max) return o.Str("-infinity");
+    micros += int64_t(offset) * 1000000;  // the caller keeps |micros| far from the int64 edges
     int64_t days = micros / kMicrosPerDay;
     int64_t rem = micros % kMicrosPerDay;
     if (rem < 0) rem += kMicrosPerDay, days -= 1;
@@ -311,7 +324,10 @@ class TimestampText {
     o.Byte(' ');
     int64_t secs = rem / 1000000;
     Hms(o, uint64_t(secs / 3600), int(secs / 60 % 60), int(secs % 60), int(rem % 1000000));
-    if (with_zone) o.Bytes("+00", 3);
+    if (with_zone) {
+      if (offset == 0) o.Bytes("+00", 3);
+      else UtcOffsetText(o, offset);
+    }
     if (ymd_.bc) o.Bytes(" BC", 3);
   }
 
@@ -438,7 +454,8 @@ struct Column {
 class PgRowEncoder : public Napi::ObjectWrap<PgRowEncoder> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "PgRowEncoder", {InstanceMethod("encode", &PgRowEncoder::Encode)});
+    return DefineClass(env, "PgRowEncoder", {InstanceMethod("encode", &PgRowEncoder::Encode),
+                                             InstanceMethod("timestamptzSpan", &PgRowEncoder::TimestamptzSpan)});
   }
 
   explicit PgRowEncoder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PgRowEncoder>(info) {
@@ -460,8 +477,8 @@ class PgRowEncoder : public Napi::ObjectWrap<PgRowEncoder> {
   }
 
  private:
-  // encode(chunk external, start, end) → Buffer of the DataRows of rows [start, end).
-  Napi::Value Encode(const Napi::CallbackInfo& info) {
+  // The chunk of info[0] and rows [info[1], info[2]) of it, checked.
+  duckdb_data_chunk RowsArg(const Napi::CallbackInfo& info, size_t* first, size_t* rows) {
     Napi::Env env = info.Env();
     duckdb_data_chunk chunk = DataChunkFromJs(env, info[0]);
     size_t ncols = duckdb_data_chunk_get_column_count(chunk);
@@ -475,7 +492,61 @@ class PgRowEncoder : public Napi::ObjectWrap<PgRowEncoder> {
     if (!(from >= 0 && from <= to && to <= double(size))) {
       throw Napi::RangeError::New(env, "PgRowEncoder: rows [start, end) must lie within the chunk's " + std::to_string(size));
     }
-    size_t first = size_t(from), rows = size_t(to);
+    *first = size_t(from), *rows = size_t(to);
+    return chunk;
+  }
+
+  // Seconds since the epoch (floored) of the earliest and latest finite timestamptz among rows
+  // [start, end) of the columns written as text: [min, max], or null when there is none. Values
+  // beyond ±8.64e12 s (where Intl's offsets end) → [-Infinity, Infinity]: the caller then does
+  // not pass an offset.
+  Napi::Value TimestamptzSpan(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    size_t first, rows;
+    duckdb_data_chunk chunk = RowsArg(info, &first, &rows);
+    bool any = false;
+    int64_t lo = 0, hi = 0;
+    for (size_t c = 0; c < columns_.size(); c++) {
+      if (columns_[c].binary) continue;
+      duckdb_vector vector = duckdb_data_chunk_get_vector(chunk, c);
+      Bind(env, columns_[c], vector, c);
+      if (columns_[c].type != DUCKDB_TYPE_TIMESTAMP_TZ) continue;
+      auto* data = static_cast<const int64_t*>(duckdb_vector_get_data(vector));
+      uint64_t* validity = duckdb_vector_get_validity(vector);
+      for (size_t r = first; r < rows; r++) {
+        if (validity && !(validity[r >> 6] & (uint64_t(1) << (r & 63)))) continue;
+        int64_t v = data[r];
+        if (v >= kInt64Max || v <= -kInt64Max) continue;  // ±infinity print without an offset
+        int64_t s = v / 1000000 - (v % 1000000 < 0 ? 1 : 0);
+        if (!any || s < lo) lo = s;
+        if (!any || s > hi) hi = s;
+        any = true;
+      }
+    }
+    if (!any) return env.Null();
+    const int64_t kMaxSeconds = 8640000000000LL - 86400;
+    auto span = Napi::Array::New(env, 2);
+    span.Set(uint32_t(0), lo < -kMaxSeconds ? -INFINITY : double(lo));
+    span.Set(uint32_t(1), hi > kMaxSeconds ? INFINITY : double(hi));
+    return span;
+  }
+
+  // encode(chunk external, start, end[, offset]) → Buffer of the DataRows of rows [start, end);
+  // offset: seconds east of UTC at which timestamptz text is written (the session zone's, which
+  // the caller checked holds over timestamptzSpan), else UTC.
+  Napi::Value Encode(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    size_t first, rows;
+    duckdb_data_chunk chunk = RowsArg(info, &first, &rows);
+    size_t ncols = columns_.size();
+    tz_offset_ = 0;
+    if (info.Length() > 3 && !info[3].IsUndefined()) {
+      double offset = info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : NAN;
+      if (!(offset >= -86400 && offset <= 86400) || offset != std::floor(offset)) {
+        throw Napi::RangeError::New(env, "PgRowEncoder: the UTC offset must be whole seconds within a day");
+      }
+      tz_offset_ = int32_t(offset);
+    }
     std::vector<duckdb_vector> vectors(ncols);
     std::vector<const void*> data(ncols);
     std::vector<uint64_t*> validity(ncols);
@@ -653,7 +724,7 @@ class PgRowEncoder : public Napi::ObjectWrap<PgRowEncoder> {
       case DUCKDB_TYPE_DATE: return DateText(out_, static_cast<const int32_t*>(data)[r]);
       case DUCKDB_TYPE_TIME: return TimeText(out_, static_cast<const int64_t*>(data)[r]);
       case DUCKDB_TYPE_TIMESTAMP: return ts_.Write(out_, static_cast<const int64_t*>(data)[r], false);
-      case DUCKDB_TYPE_TIMESTAMP_TZ: return ts_.Write(out_, static_cast<const int64_t*>(data)[r], true);
+      case DUCKDB_TYPE_TIMESTAMP_TZ: return ts_.Write(out_, static_cast<const int64_t*>(data)[r], true, tz_offset_);
       case DUCKDB_TYPE_INTERVAL: return IntervalText(out_, static_cast<const duckdb_interval*>(data)[r]);
       case DUCKDB_TYPE_UUID: {
         u128 v = UuidBits(data, r);
@@ -762,6 +833,7 @@ class PgRowEncoder : public Napi::ObjectWrap<PgRowEncoder> {
   std::vector<Column> columns_;
   Out out_;
   TimestampText ts_;
+  int32_t tz_offset_ = 0;
 };
 
 Napi::Value TypeSupported(const Napi::CallbackInfo& info) {
