@@ -4,8 +4,11 @@
 // the rows costs it, apart from waiting for the server or for a CPU on a loaded machine.
 import pg from 'pg';
 
-const [port, user, sql] = process.argv.slice(2);
-const c = new pg.Client({ host: '127.0.0.1', port: Number(port), user, database: user === 'postgres' ? 'postgres' : 'wiretap' });
+const [port, user, sql, timeZone] = process.argv.slice(2);
+const c = new pg.Client({
+  host: '127.0.0.1', port: Number(port), user, database: user === 'postgres' ? 'postgres' : 'wiretap',
+  ...(timeZone ? { options: `-c TimeZone=${timeZone}` } : {}),
+});
 await c.connect();
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();

@@ -1,4 +1,4 @@
-// `npm run bench -- pg-stream [--rows N] [--runs R]`: a 1M-row, 10-column result streamed to node-pg
+// `npm run bench -- pg-stream [--rows N] [--runs R] [--time-zone Z]`: a 1M-row, 10-column result streamed to node-pg
 // and to psql, from wiretap (engine → planner → wire server, in this process) and from a real
 // PostgreSQL 15 (own throwaway cluster) serving the same rows from a table. Clients run as
 // separate processes. Reports rows/s and wiretap / PostgreSQL (target ≥ 1.0), and wiretap with its
@@ -8,6 +8,7 @@
 // how the bytes are delivered and by the machine's load. Each run therefore also reports CPU
 // seconds, steadier than wall time on a shared machine: the client's own (node-pg's parsing,
 // psql) and the server's (wiretap's whole process; PostgreSQL's postmaster and backends).
+// --time-zone: every client session sets TimeZone (startup options), so timestamptz is text in it.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -25,8 +26,10 @@ const run = promisify(execFile);
 
 interface ClientRun { seconds: number; cpuSeconds: number }
 
+let timeZone: string | undefined;
+
 async function nodePg(port: number, user: string, sql: string): Promise<ClientRun & { rows: number }> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '_pg-client.ts'), String(port), user, sql],
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '_pg-client.ts'), String(port), user, sql, ...(timeZone ? [timeZone] : [])],
     { encoding: 'utf8', maxBuffer: 1 << 20, timeout: 600_000 });
   return JSON.parse(stdout.trim().split('\n').pop()!);
 }
@@ -35,7 +38,8 @@ async function nodePg(port: number, user: string, sql: string): Promise<ClientRu
 async function psql(port: number, user: string, sql: string): Promise<ClientRun> {
   const t0 = performance.now();
   const { stdout } = await run('/bin/bash', ['-c', '/usr/bin/psql "$@" && times', 'psql', '-X', '-A', '-t', '-o', '/dev/null', '-h', '127.0.0.1', '-p', String(port),
-    '-U', user, '-d', user === 'postgres' ? 'postgres' : 'wiretap', '-c', sql], { encoding: 'utf8', timeout: 600_000 });
+    '-U', user, '-d', user === 'postgres' ? 'postgres' : 'wiretap', '-c', sql],
+  { encoding: 'utf8', timeout: 600_000, env: { ...process.env, ...(timeZone ? { PGOPTIONS: `-c TimeZone=${timeZone}` } : {}) } });
   const seconds = (performance.now() - t0) / 1000;
   const [user_, system] = stdout.trim().split('\n').pop()!.match(/\d+m[\d.]+s/g)!.map((t) => {
     const [m, s] = t.slice(0, -1).split('m');
@@ -52,7 +56,7 @@ interface WireSummary { types: string; dataRows: number; dataBytes: number; hash
  */
 async function wireSummary(port: number, user: string, sql: string): Promise<WireSummary> {
   const s = connect(port, '127.0.0.1');
-  const params = Buffer.from(`user\0${user}\0database\0${user === 'postgres' ? 'postgres' : 'wiretap'}\0\0`);
+  const params = Buffer.from(`user\0${user}\0database\0${user === 'postgres' ? 'postgres' : 'wiretap'}\0${timeZone ? `options\0-c TimeZone=${timeZone}\0` : ''}\0`);
   const start = Buffer.alloc(8);
   start.writeInt32BE(8 + params.length, 0);
   start.writeInt32BE(196608, 4); // protocol 3.0
@@ -112,7 +116,8 @@ function median(xs: number[]): number {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export default async function pgStream(args: string[]): Promise<object> {
-  const { values } = parseArgs({ args, options: { rows: { type: 'string' }, runs: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { rows: { type: 'string' }, runs: { type: 'string' }, 'time-zone': { type: 'string' } } });
+  timeZone = values['time-zone'];
   const rows = Number(values.rows ?? 1_000_000);
   const runs = Number(values.runs ?? 3);
   const sql = `select ${columns} from http_events limit ${rows}`;
@@ -197,7 +202,7 @@ export default async function pgStream(args: string[]): Promise<object> {
       return { nodePg: of('nodePg'), psql: of('psql') };
     };
     return {
-      rows, columns: 10, runs, sameBytes: { dataRows: ours.dataRows, dataBytes: ours.dataBytes, sha1: ours.hash, types: ours.types }, ...out,
+      rows, columns: 10, runs, timeZone: timeZone ?? 'UTC', sameBytes: { dataRows: ours.dataRows, dataBytes: ours.dataBytes, sha1: ours.hash, types: ours.types }, ...out,
       // PostgreSQL's / wiretap's seconds: > 1 means wiretap is faster or cheaper
       ratio: ratios(out.wiretap, out.postgres15),
       ratioJsEncoders: ratios(out.wiretapJsEncoders, out.postgres15),
