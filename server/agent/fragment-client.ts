@@ -53,7 +53,7 @@ export class GrpcFragmentRunner implements FragmentRunner {
     let stream: http2.ClientHttp2Stream;
     try {
       stream = this.session(node.address).request({
-        ':method': 'POST', ':path': method.path, 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': `${left}m`,
+        ':method': 'POST', ':path': method.path, 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': grpcTimeout(left),
       });
     } catch (err) {
       throw new NodeUnavailableError(node.name, '58000', `node ${node.name} (${node.address}) failed: ${(err as Error).message}`);
@@ -104,6 +104,13 @@ export class GrpcFragmentRunner implements FragmentRunner {
     for (const s of this.sessions.values()) s.destroy();
     this.sessions.clear();
   }
+}
+
+/** grpc-timeout: at most 8 digits, so long deadlines go in seconds (or hours). */
+function grpcTimeout(ms: number): string {
+  if (ms < 1e8) return `${ms}m`;
+  const sec = Math.ceil(ms / 1000);
+  return sec < 1e8 ? `${sec}S` : `${Math.min(99_999_999, Math.ceil(sec / 3600))}H`;
 }
 
 /** A failed fragment as a SqlError naming the node (SQLSTATE from the agent when it sent one). */
