@@ -17,10 +17,19 @@ export interface StoreAddon {
 
 const path = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release', 'wiretap_store.node');
 
+/** Why a present build could not be loaded (e.g. built for another Node ABI); null otherwise. */
+export let storeAddonError: Error | null = null;
+
 function load(): StoreAddon | null {
   if (process.env.WIRETAP_STORE_NATIVE === '0' || !existsSync(path)) return null;
-  return createRequire(import.meta.url)(path) as StoreAddon;
+  try {
+    return createRequire(import.meta.url)(path) as StoreAddon;
+  } catch (e) {
+    // An accelerator only: the JS interner gives the same results, so the store keeps working.
+    storeAddonError = e as Error;
+    return null;
+  }
 }
 
-/** The addon, or null (not built, or WIRETAP_STORE_NATIVE=0). */
+/** The addon, or null (not built, not loadable, or WIRETAP_STORE_NATIVE=0). */
 export const storeAddon: StoreAddon | null = load();

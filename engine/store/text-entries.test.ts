@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../collector/synth/rng.ts';
-import { storeAddon } from './native-text.ts';
+import { storeAddon, storeAddonError } from './native-text.ts';
 import { TextBuilder } from './text-entries.ts';
 
 const words = ['', 'GET', 'é', 'ünïcødé 🚀', '\ud800', 'a\udc00b', '日本語', 'x'.repeat(700), 'tab\there', '\u0000nul', 'y'.repeat(20_000)];
@@ -31,7 +31,7 @@ function build(addon: typeof storeAddon, rows: readonly (string | null)[]) {
 }
 
 test('native and JS interning give the same dictionary and ids', () => {
-  assert.ok(storeAddon, 'wiretap_store.node is built (npm run build:native)');
+  assert.ok(storeAddon, `wiretap_store.node is built (npm run build:native) and loads: ${storeAddonError?.message ?? 'not built'}`);
   const rng = new Rng(5);
   const cases: (string | null)[][] = [
     [],
@@ -44,7 +44,7 @@ test('native and JS interning give the same dictionary and ids', () => {
 });
 
 test('the native interner refuses arrays too small for the chunk instead of writing past them', () => {
-  assert.ok(storeAddon, 'wiretap_store.node is built (npm run build:native)');
+  assert.ok(storeAddon, `wiretap_store.node is built (npm run build:native) and loads: ${storeAddonError?.message ?? 'not built'}`);
   const src = Buffer.from('abcdef');
   const ends = Uint32Array.of(3, 6);
   const chars = Uint32Array.of(3, 3);
