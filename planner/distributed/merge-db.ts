@@ -159,7 +159,8 @@ class MergeTable {
       if (storage[i] !== 'NUMERIC' || !integral[i]) continue;
       for (const row of rows) if (row[i] !== null && !/^-?\d+$/.test(String(row[i]))) { integral[i] = false; break; }
     }
-    const types = chunkTypes(storage);
+    // a data chunk costs ~0.1 ms to create: small answers (a count, a few groups) go value by value
+    const types = rows.length * n >= 256 ? chunkTypes(storage) : null;
     if (types) {
       // column by column into data chunks: fixed-width values are written into the vectors in JS
       // and copied once, instead of one native call per value (a 4,800-row × 7-column partial
