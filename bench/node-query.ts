@@ -124,6 +124,7 @@ export default async function (args: string[]): Promise<object> {
       ...(base ? { baselineMs: Math.round(median(before)), baselineRatio: Number((median(before) / median(theirs)).toFixed(2)), speedup: Number((median(before) / median(ours)).toFixed(2)) } : {}),
       ...(ab ? { storeMsNoPrefilter: Math.round(median(unfiltered)), ratioNoPrefilter: Number((median(unfiltered) / median(theirs)).toFixed(2)) } : {}),
       batchesScanned: scan ? `${scan.batchesScanned}/${scan.batchesTotal}` : undefined,
+      constantColumns: scan?.constants,
       sameResult: name === 'Q3' ? 'approximate' : same,
     };
     process.stderr.write(`${name}: ${JSON.stringify(out[name])}\n`);
