@@ -587,13 +587,20 @@ static __always_inline void bio_bind(struct call_args *a, struct wt_conn *c, __u
 }
 
 /* A call that returned `ret` (> 0 for data calls), arguments in `a`, `now` = exit time. */
-static __always_inline int finish_call(struct call_args *ap, long ret, struct task_struct *task,
-				       __u64 now)
+static __always_inline int finish_call(struct call_args *ap, __u16 sys, long ret,
+				       struct task_struct *task, __u64 now)
 {
+	/* `sys` (= a.sys) is passed in because it is a constant in each per-syscall exit
+	 * program: the paths of other syscalls (the mmsg loop) are compiled out there; with
+	 * a.sys the verifier walks them all and gives up on exit_recvmmsg. */
 	struct call_args a = *ap;
 	__u64 id = task_id(task);
 	__u32 tgid = id >> 32;
-	__u16 sys = a.sys;
+	/* Known bits for the verifier: ARG_BIO is only ever set below, and the direction
+	 * follows from sys (constant in the per-syscall programs, as above). */
+	a.vec &= ARG_VEC;
+	a.dir = (sys == WT_SYS_READ || sys == WT_SYS_READV || sys == WT_SYS_RECVFROM ||
+		 sys == WT_SYS_RECVMSG || sys == WT_SYS_RECVMMSG) ? WT_RECV : WT_SEND;
 
 	if (sys == WT_SYS_CONNECT) {
 		/* Non-blocking connect: EINPROGRESS means the handshake is under way. */
@@ -673,7 +680,7 @@ static __always_inline int exit_call(long ret, __u16 sys)
 	ap->sys = 0;
 	if (a.sys != sys)
 		return 0;
-	return finish_call(&a, ret, task, bpf_ktime_get_ns());
+	return finish_call(&a, sys, ret, task, bpf_ktime_get_ns());
 }
 
 /* Raw mode: a receive is handled at its exit alone. Its arguments are still in pt_regs
@@ -724,7 +731,7 @@ static __always_inline int exit_recv(__u16 sys, long ret, __u64 fd, __u64 buf, _
 	a.sk = (__u64)sk;
 	__u64 now = bpf_ktime_get_ns();
 	a.ts = now;
-	return finish_call(&a, ret, task, now);
+	return finish_call(&a, sys, ret, task, now);
 }
 
 static __always_inline int enter_msg(__u64 fd, __u64 msgp, __u64 flags, __u16 sys, __u8 dir)
