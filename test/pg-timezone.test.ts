@@ -3,8 +3,8 @@
 // through node-pg and psql against the real engine, with expected values computed independently
 // from Node's Intl (not from planner/session/time-zone.ts). Instants straddle New York's DST
 // changes (spring forward, fall back) and Kolkata's midnight. The same statements through the
-// distributed executor (in-process nodes, the broker's merge database, time pruning) must give the
-// standalone answers.
+// distributed executor (nodes behind the agents' gRPC service, the broker's merge database, time
+// pruning) must give the standalone answers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
@@ -14,7 +14,10 @@ import { httpRow } from '../engine/testing/http-row.ts';
 import { StandalonePlanner } from '../planner/standalone.ts';
 import { DistributedExecutor } from '../planner/distributed/executor.ts';
 import { MergeDb } from '../planner/distributed/merge-db.ts';
-import type { AgentNode, FragmentRunner } from '../planner/distributed/nodes.ts';
+import type { AgentNode } from '../planner/distributed/nodes.ts';
+import { GrpcFragmentRunner } from '../server/agent/fragment-client.ts';
+import { startFragmentServer, type FragmentServer } from '../server/agent/fragment-service.ts';
+import { pino } from 'pino';
 import { PgServer } from '../server/pg/index.ts';
 import { execFileP } from './helpers/processes.ts';
 
@@ -182,24 +185,22 @@ test('the engine configuration cannot be changed through EXPLAIN ANALYZE (it is 
   assert.equal(await threads(), before);
 });
 
-test('through the distributed executor (nodes, merge database, time pruning) as through one engine', async () => {
-  // three in-process nodes behind a runner that calls their engines (as planner/distributed's own
-  // tests do), a merge database, node time ranges for pruning; the broker's session plumbing
-  const nodeEngines = new Map<string, DuckEngine>();
+test('through the distributed executor (nodes over gRPC, merge database, time pruning) as through one engine', async () => {
+  // three nodes: engines in this process behind the agents' real ExecuteFragment gRPC service (the
+  // session's TimeZone travels in the request), a merge database, node time ranges for pruning
+  const nodeEngines: DuckEngine[] = [];
+  const services: FragmentServer[] = [];
   const nodes: AgentNode[] = [];
   const parts = [instants.slice(0, 5), instants.slice(5, 6), instants.slice(6)];
   for (const [k, part] of parts.entries()) {
     const e = await DuckEngine.create({ threads: 1 });
     for (const ms of part) e.append('http_events', httpRow({ timeNs: BigInt(ms) * 1_000_000n, upid: { asid: k + 1, pid: 10, startTicks: 1n } }));
-    nodeEngines.set(`n${k}`, e);
-    nodes.push({ name: `n${k}`, asid: k + 1, address: 'in-process', timeRanges: { http_events: { minUs: Math.min(...part) * 1000, maxUs: Math.max(...part) * 1000 } } });
+    nodeEngines.push(e);
+    const service = await startFragmentServer(e, '127.0.0.1', 0, pino({ level: 'silent' }));
+    services.push(service);
+    nodes.push({ name: `n${k}`, asid: k + 1, address: service.address, timeRanges: { http_events: { minUs: Math.min(...part) * 1000, maxUs: Math.max(...part) * 1000 } } });
   }
-  const runner: FragmentRunner = {
-    async *run(node, sql, _deadline, signal, options) {
-      const r = await nodeEngines.get(node.name)!.query(sql, signal, options);
-      for await (const rows of r.chunks) yield { columns: r.columns, rows, bytes: 0 };
-    },
-  };
+  const runner = new GrpcFragmentRunner();
   const schema = await DuckEngine.create({ threads: 1 });
   const merge = await MergeDb.create(1, '256MB');
   const executor = new DistributedExecutor({ nodes: () => nodes }, runner, merge, schema, { nodesFor: () => null }, { fragmentTimeoutMs: 30_000 });
@@ -235,7 +236,9 @@ test('through the distributed executor (nodes, merge database, time pruning) as 
   } finally {
     await brokerServer.close();
     await broker.close();
-    for (const e of [...nodeEngines.values(), schema]) await e.close();
+    runner.close();
+    for (const s of services) await s.close();
+    for (const e of [...nodeEngines, schema]) await e.close();
     merge.close();
   }
 });
