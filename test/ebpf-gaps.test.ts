@@ -3,11 +3,14 @@
 // following small requests on the same keep-alive connection must come out exact. The lost
 // bytes show up in the counters (collector gapBytes, kernel truncated).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { Collector } from '../collector/collector.ts';
 import { EbpfSource } from '../collector/sources/ebpf.ts';
+import { EventKind } from '../collector/events.ts';
 import type { HttpEventRow, RowSink, RowTypes, TableName } from '../engine/schema.ts';
 import { probe } from '../native/index.ts';
 
@@ -68,20 +71,22 @@ test('a head longer than the cap: gap counted, parser resyncs, later requests ex
   assert.ok(source.nativeStats()!.kernelTruncated >= 2, 'kernel counted the truncated sends/recvs');
 });
 
-// A connection that starts like HTTP, then keeps sending request lines that do not parse.
+// A connection that starts like HTTP, then keeps sending request lines that do not parse. The
+// peer prints its port, then waits for a line on stdin before the last request: the test sends
+// it only once the collector has given the connection up, so no timing decides the outcome.
 const BAD_PEER = `
-import socket, json, time
+import socket, json, sys, time
 ls = socket.socket(); ls.bind(('127.0.0.1', 0)); ls.listen(1)
 c = socket.create_connection(ls.getsockname()); s, _ = ls.accept()
+print(json.dumps({'port': ls.getsockname()[1]}), flush=True)
 c.sendall(b'GET /ok HTTP/1.1\\r\\n\\r\\n'); s.recv(100)
 s.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok'); c.recv(100)
 for i in range(40):
     c.sendall(b'GET \\x01\\x02 \\x00\\x00\\r\\n\\r\\n'); s.recv(100)
     time.sleep(0.01)
-time.sleep(0.3)
+sys.stdin.readline()
 c.sendall(b'GET /after-give-up HTTP/1.1\\r\\n\\r\\n'); s.recv(100)
 c.close(); s.close()
-print(json.dumps({'port': ls.getsockname()[1]}))
 `;
 
 test('repeated parse failures: the connection is given up, disabled in the kernel, counted per protocol', { skip: unavailable ?? false }, async () => {
@@ -104,11 +109,27 @@ test('repeated parse failures: the connection is given up, disabled in the kerne
   await collector.start();
   producers.start();
   let port = 0;
+  let closes = 0; // close events of the peer's two sockets
+  source.tap((evs) => {
+    for (const e of evs) if (e.kind === EventKind.close && port > 0 && (e.localPort === port || e.remotePort === port)) closes++;
+  });
+  const until = async (what: string, ok: () => boolean, state = () => '') => {
+    for (let i = 0; i < 300 && !ok(); i++) await sleep(50);
+    assert.ok(ok(), `timed out waiting: ${what} ${state()}`);
+  };
+  const peer = spawn('python3', ['-c', BAD_PEER], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((r) => peer.on('exit', r));
   try {
-    const { stdout } = await execFileP('python3', ['-c', BAD_PEER], { timeout: 20_000 });
-    port = JSON.parse(stdout).port;
-    await sleep(500);
+    const [line] = (await once(createInterface({ input: peer.stdout! }), 'line')) as [string];
+    port = JSON.parse(line).port;
+    const disabledBefore = source.disabledConnections;
+    await until('both ends disabled', () => source.disabledConnections >= disabledBefore + 2, () => `disabled +${source.disabledConnections - disabledBefore}, failures ${JSON.stringify(collector.stats().parseFailuresByProtocol)}`);
+    peer.stdin!.end('go\n');
+    assert.equal(await exited, 0, 'peer exited cleanly');
+    // The close events come after the last request's events in each socket's stream.
+    await until('close events of both ends', () => closes >= 2);
   } finally {
+    peer.kill();
     producers.stop();
     await collector.stop();
   }
