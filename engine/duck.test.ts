@@ -111,3 +111,24 @@ test('statements that read no column (count(*)) over hot and sealed batches', as
     await e.close();
   }
 });
+
+test('a whole-row reference (SELECT h FROM http_events h) reads every column', async () => {
+  const e = await DuckEngine.create({ flushRows: 100 });
+  try {
+    const t0 = 1_700_000_000_000_000_000n;
+    for (let i = 0; i < 150; i++) e.append('http_events', httpRow({ timeNs: t0 + BigInt(i) * 1000n, reqPath: `/w/${i}` }));
+    await e.flush();
+    const viaRow = await allRows(await e.query("select h.req_path, to_json(h)->>'resp_status', (h).upid from http_events h where h.req_path = '/w/7'"));
+    const whole = await allRows(await e.query("select to_json(h) from http_events h where req_path = '/w/7'"));
+    const plain = await allRows(await e.query("select req_path, resp_status::varchar, upid from http_events where req_path = '/w/7'"));
+    assert.deepEqual(viaRow, plain);
+    const json = JSON.parse(String(whole[0]![0])) as Record<string, unknown>;
+    assert.equal(json.req_path, '/w/7');
+    assert.equal(json.resp_status, 200);
+    assert.ok('cmdline' in json && 'latency' in json, Object.keys(json).join());
+    // Unqualified by alias too: the table's own name as a row value.
+    assert.equal((await allRows(await e.query('select count(http_events) from http_events')))[0]![0], 150n);
+  } finally {
+    await e.close();
+  }
+});

@@ -3,7 +3,7 @@
 // and `wiretap_tables` over the store's statistics.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { engineViews, hydratedColumns, tables, type ColumnDef, type ProcessMetadata, type TableName } from './schema.ts';
-import { deserialize, pushdownFor, rangeBounds, referencedNames, serialize } from './scan/analyze.ts';
+import { deserialize, pushdownFor, rangeBounds, readsWholeRow, referencedNames, serialize } from './scan/analyze.ts';
 import { ScanPlan, sealedBatchesOf, type RangeBound } from './scan/scan-plan.ts';
 import { scanFunctionName, type ScanRegistry } from './scan/scan-function.ts';
 import { timeColumnIndex, upidColumnIndex } from './store/column-kind.ts';
@@ -92,7 +92,9 @@ export async function createViews(
           : batches.filter((b) => b.zone.max[i]! >= lo && b.zone.min[i]! <= hi);
       }
     }
-    const hydrated = hydratedColumns.filter((h) => star || names.has(h.name));
+    // `*` or a whole-row reference (`SELECT h FROM http_events h`) reads every column.
+    const all = star || (stmt != null && readsWholeRow(stmt, table, new Set(defs.map((d) => d.name))));
+    const hydrated = hydratedColumns.filter((h) => all || names.has(h.name));
     const metaTable = `wiretap_meta_${table}`;
     const needMeta = ui >= 0 && (hydrated.length > 0 || (pd?.meta.length ?? 0) > 0);
     if (needMeta) {
@@ -109,7 +111,7 @@ export async function createViews(
         batches = batches.filter((b) => [...b.zone.upids].some((k) => keep.has(k)));
       }
     }
-    const needed = new Set(star ? defs.map((d) => d.name) : defs.filter((d) => names.has(d.name)).map((d) => d.name));
+    const needed = new Set(all ? defs.map((d) => d.name) : defs.filter((d) => names.has(d.name)).map((d) => d.name));
     // The view joins the process table on upid for hydrated columns.
     if (needMeta && hydrated.length > 0) needed.add(defs[ui]!.name);
     // A scan that reads no column (count(*), also inside a subquery of a statement naming other

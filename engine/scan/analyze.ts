@@ -196,6 +196,28 @@ export function pushdownFor(stmt: Json, table: string, rangeColumns: ReadonlySet
   return out;
 }
 
+/**
+ * Whether the statement reads a whole row of `table` as a value (`SELECT h FROM http_events h`,
+ * `row_to_json(h)`): a one-part column reference naming the table or one of its aliases that is
+ * not also one of its columns. Such a statement needs every column, like `*`.
+ */
+export function readsWholeRow(stmt: Json, table: string, columns: ReadonlySet<string>): boolean {
+  const qualifiers = new Set<string>();
+  const refs: string[] = [];
+  const walk = (e: unknown): void => {
+    if (Array.isArray(e)) return e.forEach(walk);
+    if (!isObj(e)) return;
+    if (e.type === 'BASE_TABLE' && String(e.table_name).toLowerCase() === table) {
+      qualifiers.add(table);
+      if (e.alias) qualifiers.add(String(e.alias).toLowerCase());
+    }
+    if (e.class === 'COLUMN_REF' && (e.column_names as string[]).length === 1) refs.push(String((e.column_names as string[])[0]).toLowerCase());
+    for (const v of Object.values(e)) walk(v);
+  };
+  walk(stmt);
+  return refs.some((r) => qualifiers.has(r) && !columns.has(r));
+}
+
 /** References per column name (last part, lower-cased) in the tree; null if it holds a `*`/COLUMNS. */
 function columnRefs(e: unknown, out = new Map<string, number>()): Map<string, number> | null {
   if (Array.isArray(e)) {
