@@ -10,16 +10,14 @@ import { join } from 'node:path';
 import pg from 'pg';
 import postgres from 'postgres';
 import { DuckEngine } from '../engine/duck.ts';
+import { servePg, type ServedEngine } from './helpers/pg-standalone.ts';
 import { httpRow } from '../engine/testing/http-row.ts';
-import { StandalonePlanner } from '../planner/standalone.ts';
-import { PgServer } from '../server/pg/index.ts';
 import { grafanaMetadata, grafanaPanelQueries } from './clients/grafana-queries.ts';
 
 const ROWS = 50;
 const START_NS = 1_763_700_000_000_000_000n; // 2025-11-21T04:40:00Z
 let engine: DuckEngine;
-let planner: StandalonePlanner;
-let server: PgServer;
+let served: ServedEngine | undefined;
 let port: number;
 const tmp = mkdtempSync(join(tmpdir(), 'wiretap-clients-'));
 
@@ -35,15 +33,12 @@ before(async () => {
     }));
   }
   await engine.flush();
-  planner = new StandalonePlanner(engine);
-  server = new PgServer({ executor: planner, host: '127.0.0.1', port: 0 });
-  ({ port } = await server.listen());
+  served = await servePg(engine);
+  ({ port } = served);
 });
 
 after(async () => {
-  await server?.close();
-  await planner?.close();
-  await engine?.close();
+  await (served?.close() ?? engine?.close());
   rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -6,15 +6,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DuckEngine } from '../engine/duck.ts';
+import { servePg, type ServedEngine } from './helpers/pg-standalone.ts';
 import { httpRow } from '../engine/testing/http-row.ts';
-import { StandalonePlanner } from '../planner/standalone.ts';
-import { PgServer } from '../server/pg/index.ts';
 import { nativeStats } from '../server/pg/row-batches.ts';
 import { RawClient, frontend, errorFields, type BackendMessage } from '../server/pg/wire-test-client.ts';
 
 let engine: DuckEngine;
-let planner: StandalonePlanner;
-let server: PgServer;
+let served: ServedEngine | undefined;
 let port: number;
 
 before(async () => {
@@ -31,15 +29,12 @@ before(async () => {
     }));
   }
   await engine.flush();
-  planner = new StandalonePlanner(engine);
-  server = new PgServer({ executor: planner, host: '127.0.0.1', port: 0 });
-  ({ port } = await server.listen());
+  served = await servePg(engine);
+  ({ port } = served);
 });
 
 after(async () => {
-  await server?.close();
-  await planner?.close();
-  await engine?.close();
+  await (served?.close() ?? engine?.close());
 });
 
 const events = 'select time_, upid, remote_addr, req_method, req_path, resp_status, latency from http_events order by time_';

@@ -9,6 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { DuckEngine } from '../engine/duck.ts';
+import { servePg, type ServedEngine } from './helpers/pg-standalone.ts';
 import { allRows, type SqlError } from '../engine/query.ts';
 import { httpRow } from '../engine/testing/http-row.ts';
 import { StandalonePlanner } from '../planner/standalone.ts';
@@ -32,8 +33,7 @@ const instants = [
 ].map((s) => Date.parse(s));
 
 let engine: DuckEngine;
-let planner: StandalonePlanner;
-let server: PgServer;
+let served: ServedEngine | undefined;
 let port: number;
 
 before(async () => {
@@ -42,15 +42,12 @@ before(async () => {
     engine.append('http_events', httpRow({ timeNs: BigInt(ms) * 1_000_000n, upid: { asid: 0, pid: 1000 + i, startTicks: 1n }, reqPath: `/r/${i}` }));
   }
   await engine.flush();
-  planner = new StandalonePlanner(engine);
-  server = new PgServer({ executor: planner, host: '127.0.0.1', port: 0 });
-  ({ port } = await server.listen());
+  served = await servePg(engine);
+  ({ port } = served);
 });
 
 after(async () => {
-  await server?.close();
-  await planner?.close();
-  await engine?.close();
+  await (served?.close() ?? engine?.close());
 });
 
 /** Local wall-clock fields of instant `ms` in `zone`, by Intl. */
