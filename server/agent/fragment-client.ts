@@ -67,22 +67,35 @@ export class GrpcFragmentRunner implements FragmentRunner {
     signal.addEventListener('abort', onAbort, { once: true });
     stream.end(frame);
     try {
-      // one length-prefixed message at a time; a slow broker pauses the agent (flow control)
+      // one length-prefixed message at a time; a slow broker pauses the agent (flow control).
+      // Frames are kept in a list and joined once a whole message is there: joining on every
+      // 16 KB frame would copy a large message quadratically.
+      const parts: Buffer[] = [];
+      let have = 0;
       let pending: Buffer = Buffer.alloc(0);
       for await (const data of stream as AsyncIterable<Buffer>) {
-        pending = pending.length ? Buffer.concat([pending, data]) : data;
-        while (pending.length >= 5) {
-          if (pending[0] !== 0) throw new Error('compressed message (not negotiated)');
-          const len = pending.readUInt32BE(1);
+        parts.push(data);
+        have += data.length;
+        for (;;) {
+          if (have < 5) break;
+          if (parts[0]!.length < 5) parts.splice(0, parts.length, Buffer.concat(parts, have));
+          const head = parts[0]!;
+          if (head[0] !== 0) throw new Error('compressed message (not negotiated)');
+          const len = head.readUInt32BE(1);
           if (len > maxMessageBytes) throw new Error(`message of ${len} bytes exceeds ${maxMessageBytes}`);
-          if (pending.length < 5 + len) break;
+          if (have < 5 + len) break;
+          pending = parts.length === 1 ? head : Buffer.concat(parts, have);
           const msg = pending.subarray(5, 5 + len);
-          pending = pending.subarray(5 + len);
+          const rest = pending.subarray(5 + len);
+          parts.length = 0;
+          if (rest.length) parts.push(rest);
+          have = rest.length;
           const t = performance.now();
           const { columns, rows } = decodeChunk(msg);
           yield { columns, rows, bytes: len, decodeMs: performance.now() - t };
         }
       }
+      pending = parts.length ? Buffer.concat(parts, have) : Buffer.alloc(0);
       if (pending.length && !failure) failure = new Error('the answer ended inside a message');
     } catch (err) {
       failure ??= err as Error;
