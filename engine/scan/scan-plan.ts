@@ -5,7 +5,7 @@
 // reads on DuckDB's threads.
 import type { ColumnDef } from '../schema.ts';
 import type { DecodedColumn, ScanBatch } from '../store/decoded.ts';
-import type { SealedBatch } from '../store/sealed-batch.ts';
+import type { EncodedColumn, SealedBatch } from '../store/sealed-batch.ts';
 import type { TableStore } from '../store/table-store.ts';
 import type { Upid } from '../upid.ts';
 import type { NativeScanColumn, NativeScanPlan, NativeScanType } from '../../native/duck.ts';
@@ -68,15 +68,6 @@ export function uuidWords(u: Upid): [number, number, number, number] {
   return [Number(ticks & 0xffff_ffffn), Number(ticks >> 32n), u.pid >>> 0, ((u.asid >>> 0) ^ 0x8000_0000) >>> 0];
 }
 
-/** A sealed column's compressed buffers (sealed-batch.ts's frozen layout), as the seal left them. */
-type Packed = { width: 1 | 2 | 4; data: Uint8Array };
-type Encoded =
-  | { kind: 'i32'; base: number; ints: Packed; nulls: Uint8Array | null }
-  | { kind: 'f64' | 'time'; mode: 'offset' | 'delta' | 'raw'; base: number; ints: Packed | null; raw: Uint8Array | null; nulls: Uint8Array | null }
-  | { kind: 'bool'; data: Uint8Array; nulls: Uint8Array | null }
-  | { kind: 'text'; dictSize: number; dictUtf8: Uint8Array; dictLengths: Packed; chars: boolean; idx: Packed | null; nulls: Uint8Array | null }
-  | { kind: 'upid'; upids: readonly Upid[]; idx: Packed; nulls: Uint8Array | null };
-
 /**
  * The sealed batch behind each batch of a snapshot, so the native scan can decode on DuckDB's
  * threads. A snapshot lists the sealed batches in order, then the hot one; taken in the same tick
@@ -90,22 +81,6 @@ export function sealedBatchesOf(table: TableStore | undefined, batches: readonly
   return out;
 }
 
-/** Column i of a sealed batch, compressed; undefined when its shape is not the one known here. */
-function encodedColumn(batch: SealedBatch, i: number): Encoded | undefined {
-  const e = (batch as unknown as { cols?: unknown[] }).cols?.[i] as Encoded | undefined;
-  const packed = (p: unknown) => p instanceof Object && [1, 2, 4].includes((p as Packed).width) && (p as Packed).data instanceof Uint8Array;
-  if (!e || !(e.nulls === null || e.nulls instanceof Uint8Array)) return undefined;
-  switch (e.kind) {
-    case 'i32': return packed(e.ints) ? e : undefined;
-    case 'f64':
-    case 'time': return (e.mode === 'raw' ? e.raw instanceof Uint8Array : packed(e.ints)) ? e : undefined;
-    case 'bool': return e.data instanceof Uint8Array ? e : undefined;
-    case 'text': return e.dictUtf8 instanceof Uint8Array && packed(e.dictLengths) && (e.idx === null || packed(e.idx)) ? e : undefined;
-    case 'upid': return Array.isArray(e.upids) && packed(e.idx) ? e : undefined;
-    default: return undefined;
-  }
-}
-
 function upidWords(upids: readonly Upid[]): Uint32Array {
   const out = new Uint32Array(upids.length * 4);
   upids.forEach((u, k) => out.set(uuidWords(u), k * 4));
@@ -113,7 +88,7 @@ function upidWords(upids: readonly Upid[]): Uint32Array {
 }
 
 /** What the native scan decodes itself (all but ENUM text, whose dictionary JS merges). */
-function nativeEncoded(e: Encoded): NativeScanColumn {
+function nativeEncoded(e: EncodedColumn): NativeScanColumn {
   const nulls = e.nulls;
   switch (e.kind) {
     case 'i32': return { nulls: null, encoded: { kind: 'i32', base: e.base, ints: e.ints.data, width: e.ints.width, nulls } };
@@ -194,7 +169,7 @@ export class ScanPlan {
     for (const b of this.batches) {
       // Sealed batches know their dictionary size without decoding it.
       const sealed = this.sealed.get(b);
-      const e = sealed && encodedColumn(sealed, i);
+      const e = sealed && sealed.encoded(i);
       if (e?.kind === 'text') entries += e.dictSize;
       else {
         const c = b.column(i);
@@ -255,7 +230,7 @@ export class ScanPlan {
     const max = b.zone.max[i]!;
     if (!(min >= c.lo && max <= c.hi) || !Number.isSafeInteger(min)) return undefined; // NaN: all NULL or unknown
     const sealed = this.sealed.get(b);
-    const e = sealed && encodedColumn(sealed, i);
+    const e = sealed && sealed.encoded(i);
     const nulls = sealed ? (e ? e.nulls : true) : b.column(i).nulls; // unknown layout: assume NULLs
     return nulls ? undefined : min;
   }
@@ -268,7 +243,7 @@ export class ScanPlan {
     }
     const o = this.outputs[i]!;
     const sealed = this.sealed.get(b);
-    const e = sealed && o.type !== 'enum' ? encodedColumn(sealed, i) : undefined;
+    const e = sealed && o.type !== 'enum' ? sealed.encoded(i) : undefined;
     if (e) return nativeEncoded(e);
     const c: DecodedColumn = b.column(i);
     switch (c.kind) {

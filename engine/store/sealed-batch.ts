@@ -8,9 +8,11 @@ import type { DecodedColumn, Indices, ScanBatch, ZoneMap } from './decoded.ts';
 import type { HotBatch, TextRows } from './hot-batch.ts';
 import { entryLengths, splitUtf8 } from './text-entries.ts';
 
-type Packed = { width: 1 | 2 | 4; data: Uint8Array };
+/** Integers packed at 1, 2 or 4 bytes each (offsets from a base). */
+export type Packed = { width: 1 | 2 | 4; data: Uint8Array };
 
-type EncodedColumn =
+/** One sealed column's buffers in the frozen layout (the native scan decodes them too). */
+export type EncodedColumn =
   | { kind: 'i32'; base: number; ints: Packed; nulls: Uint8Array | null }
   | { kind: 'f64' | 'time'; mode: 'offset' | 'delta' | 'raw'; base: number; ints: Packed | null; raw: Uint8Array | null; nulls: Uint8Array | null }
   | { kind: 'bool'; data: Uint8Array; nulls: Uint8Array | null }
@@ -222,6 +224,11 @@ export class SealedBatch {
   distinctRatio(i: number): number {
     const c = this.cols[i]!;
     return c.kind === 'text' && c.idx ? c.dictSize / this.rows : NaN;
+  }
+
+  /** Column i's compressed buffers, as sealed (read-only: the native scan decodes them itself). */
+  encoded(i: number): EncodedColumn | undefined {
+    return this.cols[i];
   }
 
   /** Compressed bytes per column (for benchmarks and stats). */
