@@ -74,34 +74,24 @@ function viewOf(buf: Buffer): DataView<ArrayBufferLike> {
 
 // Process start ticks and connection generations repeat from event to event (one process, one
 // connection's burst): the last value's BigInt is reused instead of made again.
-let lastTicksLo = -1;
-let lastTicksHi = -1;
-let lastTicks = 0n;
-let lastGenLo = -1;
-let lastGenHi = -1;
-let lastGen = 0n;
+class RepeatedU64 {
+  private lo = -1;
+  private hi = -1;
+  private last = 0n;
 
-function startTicksAt(v: DataView<ArrayBufferLike>, o: number): bigint {
-  const lo = v.getUint32(o, true);
-  const hi = v.getUint32(o + 4, true);
-  if (lo !== lastTicksLo || hi !== lastTicksHi) {
-    lastTicks = v.getBigUint64(o, true);
-    lastTicksLo = lo;
-    lastTicksHi = hi;
+  at(v: DataView<ArrayBufferLike>, o: number): bigint {
+    const lo = v.getUint32(o, true);
+    const hi = v.getUint32(o + 4, true);
+    if (lo !== this.lo || hi !== this.hi) {
+      this.last = v.getBigUint64(o, true);
+      this.lo = lo;
+      this.hi = hi;
+    }
+    return this.last;
   }
-  return lastTicks;
 }
-
-function genAt(v: DataView<ArrayBufferLike>, o: number): bigint {
-  const lo = v.getUint32(o, true);
-  const hi = v.getUint32(o + 4, true);
-  if (lo !== lastGenLo || hi !== lastGenHi) {
-    lastGen = v.getBigUint64(o, true);
-    lastGenLo = lo;
-    lastGenHi = hi;
-  }
-  return lastGen;
-}
+const startTicks = new RepeatedU64();
+const generations = new RepeatedU64();
 
 /** IPv6 text (RFC 5952: lowercase, longest zero run compressed) from 16 bytes at `o`;
  *  v4-mapped addresses (::ffff:a.b.c.d) come back as dotted IPv4. */
@@ -246,9 +236,9 @@ export function decodeRecord(buf: Buffer, o: number, len: number, clockOffsetNs:
     kind: kind as SocketEvent['kind'],
     timeNs: v.getBigUint64(o + (useEnter ? Off.tsEnter : Off.tsExit), true) + clockOffsetNs,
     tgid: v.getUint32(o + Off.tgid, true),
-    startTicks: startTicksAt(v, o + Off.startTicks),
+    startTicks: startTicks.at(v, o + Off.startTicks),
     fd: v.getUint32(o + Off.fd, true),
-    connGen: genAt(v, o + Off.gen),
+    connGen: generations.at(v, o + Off.gen),
     role: role === 1 || role === 2 ? role : 0,
     direction: dir,
     family,
