@@ -6,24 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { Rng } from '../../collector/synth/rng.ts';
-import { DuckEngine } from '../duck.ts';
 import { allRows } from '../query.ts';
 import type { ColumnDef, ColumnType } from '../schema.ts';
 import { TableStore } from '../store/table-store.ts';
-import { httpRow } from '../testing/http-row.ts';
+import { engineWithSteppedRows } from '../testing/stepped-rows.ts';
 import { ScanRegistry, scanFunctionName } from './scan-function.ts';
 import { ScanPlan, sealedBatchesOf } from './scan-plan.ts';
 
 test('engine: range-only columns go as constants where zone maps allow, with the answers of an unfiltered scan', async () => {
-  const e = await DuckEngine.create({ flushRows: 1000, threads: 2 });
-  const rng = new Rng(5);
-  const base = 1_800_000_000_000n * 1_000_000n;
-  const n = 4500; // 4 sealed batches and a hot one
-  for (let i = 0; i < n; i++) {
-    e.append('http_events', httpRow({ timeNs: base + BigInt(i) * 1_000_000n, respStatus: [200, 404, 500, 503][Math.floor(rng.next() * 4)]!, respBodySize: i }));
-  }
-  const at = (i: number) => `make_timestamptz(${Number((base + BigInt(i) * 1_000_000n) / 1000n)}::BIGINT)`;
+  const { e, at } = await engineWithSteppedRows(5); // 4 sealed batches of 1000 rows and a hot one
   // [query, batch columns sent as constants]: sealed batches of 1000 rows, the hot one holds 4000–4499.
   const cases: Array<[string, number]> = [
     [`select count(*) from http_events where time_ > ${at(1500)}`, 3], // batches 2, 3 and the hot one; 1 straddles

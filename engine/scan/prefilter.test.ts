@@ -6,11 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { Rng } from '../../collector/synth/rng.ts';
-import { DuckEngine } from '../duck.ts';
 import { allRows } from '../query.ts';
 import type { ColumnDef, ColumnType } from '../schema.ts';
 import { TableStore } from '../store/table-store.ts';
-import { httpRow } from '../testing/http-row.ts';
+import { engineWithSteppedRows, steppedRowCount } from '../testing/stepped-rows.ts';
 import { ScanRegistry, scanFunctionName } from './scan-function.ts';
 import { ScanPlan, sealedBatchesOf, type RangeBound } from './scan-plan.ts';
 
@@ -120,14 +119,8 @@ for (const decode of ['native', 'js'] as const) {
 }
 
 test('engine queries with time and integer bounds give the same rows with and without the prefilter', async () => {
-  const e = await DuckEngine.create({ flushRows: 1000, threads: 2 });
-  const rng = new Rng(3);
-  const base = 1_800_000_000_000n * 1_000_000n;
-  const n = 4500; // 4 sealed batches and a hot one
-  for (let i = 0; i < n; i++) {
-    e.append('http_events', httpRow({ timeNs: base + BigInt(i) * 1_000_000n, respStatus: [200, 404, 500, 503][Math.floor(rng.next() * 4)]!, respBodySize: i }));
-  }
-  const at = (i: number) => `make_timestamptz(${Number((base + BigInt(i) * 1_000_000n) / 1000n)}::BIGINT)`;
+  const { e, at } = await engineWithSteppedRows(3); // 4 sealed batches of 1000 rows and a hot one
+  const n = steppedRowCount;
   const queries = [
     `select count(*) from http_events where resp_status >= 500 and time_ > ${at(3000)}`,
     `select count(*) from http_events where resp_status > 500 and time_ >= ${at(3000)}`,
