@@ -1,11 +1,9 @@
 // Typed loader for wiretap_duck.node: native hot paths over @duckdb/node-api's DuckDB
 // (native/src/duck). Loaded lazily so processes that never query do not map it.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtAddonPath, loadAddon } from './built.ts';
 import type { DuckDBConnection } from '@duckdb/node-api';
 
-export const duckAddonPath = join(dirname(fileURLToPath(import.meta.url)), 'build', 'Release', 'wiretap_duck.node');
+export const duckAddonPath = builtAddonPath('wiretap_duck');
 
 export interface DuckAddon {
   /** Runs `select 42` through the C API on the connection's DuckDB: proves the bridge works. */
@@ -79,7 +77,7 @@ export interface NativeScanRegistry {
 let addon: DuckAddon | undefined;
 
 export function duckAddon(): DuckAddon {
-  addon ??= createRequire(import.meta.url)(duckAddonPath) as DuckAddon;
+  addon ??= loadAddon<DuckAddon>(duckAddonPath);
   return addon;
 }
 

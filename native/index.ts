@@ -1,13 +1,11 @@
 // Typed loader for the native addon (native/build/Release/wiretap_native.node).
 // The addon embeds the BPF object, so the only run-time file is the .node itself.
 import { closeSync, existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtAddonPath, loadAddon } from './built.ts';
 
 /** WIRETAP_NATIVE_ADDON: another build of the addon (benchmarks compare a baseline build). */
 export const addonPath =
-  process.env.WIRETAP_NATIVE_ADDON || join(dirname(fileURLToPath(import.meta.url)), 'build', 'Release', 'wiretap_native.node');
+  process.env.WIRETAP_NATIVE_ADDON || builtAddonPath('wiretap_native');
 
 export interface TracerOptions {
   /** Payload bytes captured per data event (default 16384, clamped to maxPayload = 30720). */
@@ -117,7 +115,7 @@ function load(): Addon {
     throw new Error(loadError);
   }
   try {
-    cached = createRequire(import.meta.url)(addonPath) as Addon;
+    cached = loadAddon<Addon>(addonPath);
     return cached;
   } catch (e) {
     loadError = `eBPF unavailable: cannot load native addon: ${(e as Error).message}`;

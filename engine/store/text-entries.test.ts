@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../collector/synth/rng.ts';
-import { storeAddon, storeAddonError } from './native-text.ts';
+import { storeAddon, storeAddonError } from '../../native/store.ts';
 import { TextBuilder } from './text-entries.ts';
 
 const words = ['', 'GET', 'é', 'ünïcødé 🚀', '\ud800', 'a\udc00b', '日本語', 'x'.repeat(700), 'tab\there', '\u0000nul', 'y'.repeat(20_000)];

@@ -3,7 +3,7 @@
 // hashed over the bytes in typed arrays. Keying a Map by the strings instead flattens every
 // concatenated string, hashes it, and keeps each new one alive (promoted by the GC) until the
 // batch seals; here no string outlives its chunk.
-import { storeAddon, type StoreAddon } from './native-text.ts';
+import { storeAddon, type StoreAddon } from '../../native/store.ts';
 
 /** Strings back to back: entry k is utf8[ends[k-1], ends[k]), chars[k] UTF-16 units long. */
 export interface TextEntries {

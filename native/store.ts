@@ -1,10 +1,8 @@
-// The native interner (native/src/store/intern.cc, built by `npm run build:native` as
-// wiretap_store.node). Optional: without the build the JS interner in text-entries.ts runs; both
-// produce the same entries and ids (text-entries.test.ts compares them).
+// Typed loader for wiretap_store.node, the native interner (native/src/store/intern.cc).
+// Optional: without the build the JS interner in engine/store/text-entries.ts runs; both produce
+// the same entries and ids (engine/store/text-entries.test.ts compares them).
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtAddonPath, loadAddon } from './built.ts';
 
 export interface StoreAddon {
   /** See intern.cc: interns rows of src into the dictionary arrays; state = [count, used]. */
@@ -15,7 +13,7 @@ export interface StoreAddon {
   ): void;
 }
 
-const path = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release', 'wiretap_store.node');
+const path = builtAddonPath('wiretap_store');
 
 /** Why a present build could not be loaded (e.g. built for another Node ABI); null otherwise. */
 export let storeAddonError: Error | null = null;
@@ -23,7 +21,7 @@ export let storeAddonError: Error | null = null;
 function load(): StoreAddon | null {
   if (process.env.WIRETAP_STORE_NATIVE === '0' || !existsSync(path)) return null;
   try {
-    return createRequire(import.meta.url)(path) as StoreAddon;
+    return loadAddon<StoreAddon>(path);
   } catch (e) {
     // An accelerator only: the JS interner gives the same results, so the store keeps working.
     storeAddonError = e as Error;
