@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startWiretap } from './_pg-fixture.ts';
-import { startPgCluster } from './_pg-cluster.ts';
+import { startPgCluster } from '../test/helpers/pg-cluster.ts';
 
 const columns = 'time_, upid, remote_addr, remote_port, local_port, req_method, req_path, resp_status, latency, resp_body_size';
 

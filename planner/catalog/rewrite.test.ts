@@ -66,3 +66,15 @@ test('set-returning and array-valued functions in FROM get a column alias', () =
   assert.equal(rw('select generate_subscripts(a, 1) ord from t'), 'select unnest(wt_subscripts(a, 1)) ord from t');
   assert.equal(rw("select json_build_object('a', 1)"), "select json_object('a', 1)");
 });
+
+test('to_char with a literal format: translated in place, named to_char only as a bare select item', () => {
+  assert.equal(rw("select to_char(time_, 'YYYY') from http_events"), "select strftime((time_), '%Y') AS to_char from http_events");
+  assert.equal(rw("select to_char(time_, 'YYYY') as y, 1"), "select strftime((time_), '%Y') as y, 1");
+  assert.equal(rw("select coalesce(to_char(t, 'MM'), 'n')"), "select coalesce(strftime((t), '%m'), 'n')");
+  assert.equal(rw("select a, to_char(t, 'HH24') || 'h' from x"), "select a, strftime((t), '%H') || 'h' from x");
+  assert.equal(rw("select x from y where to_char(t, 'DD') = '01'"), "select x from y where strftime((t), '%d') = '01'");
+  // nested: the inner call is rewritten first and travels inside the outer one's value
+  assert.equal(rw("select to_char(to_timestamp(to_char(t, 'YYYY')::int), 'YY')"), "select strftime((to_timestamp(strftime((t), '%Y')::int)), '%y') AS to_char");
+  // a format that is not a literal is left alone
+  assert.equal(rw('select to_char(t, f) from x'), 'select to_char(t, f) from x');
+});

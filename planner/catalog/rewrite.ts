@@ -5,7 +5,9 @@
 //   OPERATOR(pg_catalog.~) → ~;  COLLATE pg_catalog.default / "C" → (dropped)
 //   'name'::regclass → its oid;  expr::regclass → its name (also regtype, regnamespace)
 //   current_setting('x'), current_user, current_database(), pg_backend_pid() → the session's values
+//   to_char(value, 'format literal') → strftime and date parts (../sql/to-char.ts)
 import { nextSignificant, prevSignificant, quoteLiteral, tokenize, type Token } from '../sql/lexer.ts';
+import { toCharSql } from '../sql/to-char.ts';
 import { infoSchemaName } from './catalog-ddl.ts';
 
 export interface RewriteContext {
@@ -176,7 +178,57 @@ export function rewriteCatalogSql(sql: string, ctx: RewriteContext, forEngine = 
       }
     }
   }
+  // innermost first: an outer call's argument text then already holds the inner one's rewrite
+  for (let i = tokens.length - 1; i >= 0; i--) {
+    if (isName(tokens[i], 'to_char') && tokens[i]!.kind === 'ident' && isPunct(tokens[nextSignificant(tokens, i + 1)], '(')) rewriteToChar(tokens, i);
+  }
   return tokens.map((x) => x.text).join('');
+}
+
+/**
+ * to_char(value, 'format') → its DuckDB expression. Only a literal format is translated (others
+ * are left for DuckDB to reject: it has no to_char). As a bare select-list item it keeps
+ * PostgreSQL's column name, to_char.
+ */
+function rewriteToChar(tokens: Token[], at: number): void {
+  const open = nextSignificant(tokens, at + 1);
+  const close = matchingParen(tokens, open);
+  let depth = 0;
+  let comma = -1;
+  for (let k = open + 1; k < close; k++) {
+    if (isPunct(tokens[k], '(')) depth++;
+    else if (isPunct(tokens[k], ')')) depth--;
+    else if (depth === 0 && isPunct(tokens[k], ',')) {
+      if (comma >= 0) return;
+      comma = k;
+    }
+  }
+  const fmt = tokens[nextSignificant(tokens, comma + 1)];
+  if (comma < 0 || fmt?.kind !== 'string' || nextSignificant(tokens, nextSignificant(tokens, comma + 1) + 1) !== close) return;
+  const value = tokens.slice(open + 1, comma).map((x) => x.text).join('').trim();
+  const next = tokens[nextSignificant(tokens, close + 1)];
+  const prev = tokens[prevSignificant(tokens, at)];
+  const startsItem = isPunct(prev, ',') || isName(prev, 'select') || isName(prev, 'distinct') || isName(prev, 'all');
+  const bare = startsItem && inSelectList(tokens, at) && (next === undefined || isPunct(next, ',') || isPunct(next, ')') || isPunct(next, ';') || isName(next, 'from'));
+  tokens[at]!.text = toCharSql(value, fmt.value) + (bare ? ' AS to_char' : '');
+  for (let k = at + 1; k <= close; k++) blank(tokens[k]!);
+}
+
+/** True when token i is in a select list (not inside a call or another clause). */
+function inSelectList(tokens: Token[], i: number): boolean {
+  let depth = 0;
+  for (let k = i - 1; k >= 0; k--) {
+    const t = tokens[k]!;
+    if (isPunct(t, ')')) depth++;
+    else if (isPunct(t, '(')) {
+      if (depth === 0) return false;
+      depth--;
+    } else if (depth === 0 && t.kind === 'ident') {
+      if (t.value === 'select') return true;
+      if (t.value === 'from' || clauseWords.has(t.value) || t.value === 'returning' || t.value === 'set' || t.value === 'values') return false;
+    }
+  }
+  return false;
 }
 
 /**

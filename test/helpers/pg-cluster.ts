@@ -1,12 +1,11 @@
-// A throwaway PostgreSQL 15 cluster for comparisons: initdb in a temp dir as the postgres user,
+// A throwaway PostgreSQL 15 cluster for comparisons (benchmarks, and tests that use PostgreSQL as the oracle): initdb in a temp dir as the postgres user,
 // pg_ctl start on a loopback port (no unix socket outside the dir), trust auth, stopped and
 // removed by stop().
 import { execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../test/helpers/net.ts';
-export { freePort };
+import { freePort } from './net.ts';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 
@@ -36,8 +35,6 @@ function ticks(pid: number, reaped: boolean): { ticks: number; ppid: number } {
 }
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-/** A loopback port nobody listens on right now. */
 
 export async function startPgCluster(): Promise<PgCluster> {
   const port = await freePort();
