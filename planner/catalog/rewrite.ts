@@ -216,19 +216,7 @@ function rewriteToChar(tokens: Token[], at: number): void {
 
 /** True when token i is in a select list (not inside a call or another clause). */
 function inSelectList(tokens: Token[], i: number): boolean {
-  let depth = 0;
-  for (let k = i - 1; k >= 0; k--) {
-    const t = tokens[k]!;
-    if (isPunct(t, ')')) depth++;
-    else if (isPunct(t, '(')) {
-      if (depth === 0) return false;
-      depth--;
-    } else if (depth === 0 && t.kind === 'ident') {
-      if (t.value === 'select') return true;
-      if (t.value === 'from' || clauseWords.has(t.value) || t.value === 'returning' || t.value === 'set' || t.value === 'values') return false;
-    }
-  }
-  return false;
+  return enclosingClause(tokens, i) === 'select';
 }
 
 /**
@@ -399,19 +387,24 @@ function matchingParen(tokens: Token[], open: number): number {
 
 /** True when token i sits in a FROM clause (the nearest clause keyword at its depth is FROM/JOIN). */
 function inFromClause(tokens: Token[], i: number): boolean {
+  const c = enclosingClause(tokens, i);
+  return c === 'from' || c === 'join' || c === 'lateral';
+}
+
+const clauseStarts = new Set(['select', 'from', 'join', 'lateral', 'where', 'group', 'order', 'having', 'on', 'limit', 'returning', 'set', 'values']);
+
+/** The clause keyword token i belongs to at its own depth; null inside parentheses that start no clause. */
+function enclosingClause(tokens: Token[], i: number): string | null {
   let depth = 0;
   for (let k = i - 1; k >= 0; k--) {
     const t = tokens[k]!;
     if (isPunct(t, ')')) depth++;
     else if (isPunct(t, '(')) {
-      if (depth === 0) return false;
+      if (depth === 0) return null;
       depth--;
-    } else if (depth === 0 && t.kind === 'ident') {
-      if (t.value === 'from' || t.value === 'join' || t.value === 'lateral') return true;
-      if (['select', 'where', 'group', 'order', 'having', 'on', 'limit', 'returning', 'set', 'values'].includes(t.value)) return false;
-    }
+    } else if (depth === 0 && t.kind === 'ident' && clauseStarts.has(t.value)) return t.value;
   }
-  return false;
+  return null;
 }
 
 /** `generate_series(…) s` → `generate_series(…) s(s)`: in DuckDB a bare alias names the row, not its column. */
