@@ -2,8 +2,8 @@
 /* wiretap socket tracer: syscalls → ringbuf records (layout in socket_tracer.h).
  * Only TCP over IPv4/IPv6 is shipped; "is this fd such a socket" is decided here by walking
  * the task's fd table, so file and pipe I/O never leave the kernel. Two attach modes share
- * all logic: one tp_btf pair on sys_enter/sys_exit dispatching on the syscall number
- * (default, cheaper per call) or the per-syscall tracepoints (the loader picks one set). */
+ * all logic: one tp_btf program on sys_exit dispatching on the syscall number (default,
+ * cheaper per call) or the per-syscall tracepoints (the loader picks one set). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -23,7 +23,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define MSG_PEEK 2
 #define BPF_LOCAL_STORAGE_GET_F_CREATE 1
 
-/* x86_64 syscall numbers (the raw sys_enter/sys_exit dispatch; 32-bit compat calls are not
+/* x86_64 syscall numbers (the raw sys_exit dispatch; 32-bit compat calls are not
  * traced in that mode). */
 #define NR_read 0
 #define NR_write 1
@@ -683,19 +683,24 @@ static __always_inline int exit_call(long ret, __u16 sys)
 	return finish_call(&a, sys, ret, task, bpf_ktime_get_ns());
 }
 
-/* Raw mode: a receive is handled at its exit alone. Its arguments are still in pt_regs
- * there (only ax holds the result), and ts_enter is not used for receives (the bytes
- * arrived when the call returned), so the enter program does nothing for them: no task
- * storage write per call, and a receive that moved nothing (EAGAIN) costs a compare. */
-static __always_inline int exit_recv(__u16 sys, long ret, __u64 fd, __u64 buf, __u64 a2, __u64 a3)
+/* Raw mode: data calls (receives and sends) are handled at their exit alone. The arguments
+ * are still in pt_regs there (only ax holds the result), so the enter program does nothing
+ * for them: no task-storage write and read per call, one clock read, and a call that moved
+ * nothing (EAGAIN) costs a compare. Their records carry ts_enter = ts_exit = the exit time
+ * (as Pixie's do): a send's bytes are in the socket when it returns. */
+static __always_inline int exit_data(__u16 sys, long ret, __u64 fd, __u64 buf, __u64 a2, __u64 a3)
 {
 	if (ret <= 0)
 		return 0;
-	struct call_args a = { .buf = buf, .fd = (__u32)fd, .sys = sys, .dir = WT_RECV };
+	struct call_args a = { .buf = buf, .fd = (__u32)fd, .sys = sys };
 	switch (sys) {
 	case WT_SYS_READ:
+	case WT_SYS_WRITE:
+	case WT_SYS_SENDTO:
 		break;
 	case WT_SYS_READV:
+	case WT_SYS_WRITEV:
+	case WT_SYS_SENDMMSG:
 		a.iovcnt = a2;
 		a.vec = ARG_VEC;
 		break;
@@ -704,8 +709,9 @@ static __always_inline int exit_recv(__u16 sys, long ret, __u64 fd, __u64 buf, _
 		if (a3 & MSG_PEEK)
 			return 0;
 		break;
-	case WT_SYS_RECVMSG: {
-		if (a2 & MSG_PEEK)
+	case WT_SYS_RECVMSG:
+	case WT_SYS_SENDMSG: {
+		if (sys == WT_SYS_RECVMSG && (a2 & MSG_PEEK))
 			return 0;
 		struct user_msghdr mh;
 		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)buf))
@@ -720,6 +726,9 @@ static __always_inline int exit_recv(__u16 sys, long ret, __u64 fd, __u64 buf, _
 			return 0;
 		a.iovcnt = a2;
 		a.vec = ARG_VEC;
+		break;
+	case WT_SYS_SENDFILE: /* out_fd, in_fd: bytes counted, no payload */
+		a.buf = 0;
 		break;
 	default:
 		return 0;
@@ -769,12 +778,19 @@ static __always_inline int on_accept(long ret, __u16 sys)
 	return 0;
 }
 
-static __always_inline int on_close(__u64 fd64)
+/* CLOSE for a connection we track. `at_exit` (raw mode): close(2) has released the fd by
+ * now, and another thread may already have been given the same number for a new socket
+ * (its accept/connect exit made the entry); when the fd resolves to the entry's own socket,
+ * the entry is that new connection's and stays. */
+static __always_inline int on_close(__u64 fd64, __u8 at_exit)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 id = task_id(task);
 	struct wt_conn_key k = { .tgid = id >> 32, .fd = (__u32)fd64 };
 	struct wt_conn *cp = bpf_map_lookup_elem(&conns, &k);
 	if (!cp)
+		return 0;
+	if (at_exit && (__u64)tcp_sock_of(task, fd64) == cp->sk)
 		return 0;
 	struct scratch *s = scratch_slot();
 	if (!s)
@@ -784,6 +800,22 @@ static __always_inline int on_close(__u64 fd64)
 	__u64 now = bpf_ktime_get_ns();
 	emit_ctl(s, WT_CLOSE, id, (__u32)fd64, &s->conn, now, now, WT_SYS_CLOSE);
 	return 0;
+}
+
+/* Raw mode: connect at its exit alone (the socket is the same one; the OPEN record carries
+ * ts_enter = ts_exit, user space uses the exit time). */
+static __always_inline int connect_at_exit(long ret, __u64 fd)
+{
+	/* Non-blocking connect: EINPROGRESS means the handshake is under way. */
+	if (ret != 0 && ret != -EINPROGRESS)
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct sock *sk = traced_sock(task, fd);
+	if (!sk)
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	struct call_args a = { .ts = now, .sk = (__u64)sk, .fd = (__u32)fd, .sys = WT_SYS_CONNECT };
+	return finish_call(&a, WT_SYS_CONNECT, ret, task, now);
 }
 
 /* Per-syscall argument decoding shared by both attach modes. a0..a3: syscall arguments. */
@@ -820,7 +852,7 @@ static __always_inline int on_enter(__u16 sys, __u64 a0, __u64 a1, __u64 a2, __u
 	case WT_SYS_CONNECT:
 		return enter_call(a0, 0, 0, sys, WT_SEND, 0);
 	case WT_SYS_CLOSE:
-		return on_close(a0);
+		return on_close(a0, 0);
 	}
 	return 0;
 }
@@ -856,41 +888,27 @@ static __always_inline __u16 wt_sys(long nr)
 
 /* ---- attach mode "raw": one program pair for all syscalls --------------------------- */
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(raw_enter, struct pt_regs *regs, long nr)
-{
-	__u16 sys;
-	/* Receives: nothing to do before they return (exit_recv). */
-	switch (nr) {
-	case NR_write: sys = WT_SYS_WRITE; break;
-	case NR_writev: sys = WT_SYS_WRITEV; break;
-	case NR_sendto: sys = WT_SYS_SENDTO; break;
-	case NR_sendmsg: sys = WT_SYS_SENDMSG; break;
-	case NR_sendmmsg: sys = WT_SYS_SENDMMSG; break;
-	case NR_sendfile: sys = WT_SYS_SENDFILE; break;
-	case NR_connect: sys = WT_SYS_CONNECT; break;
-	case NR_close: sys = WT_SYS_CLOSE; break;
-	default: return 0;
-	}
-	return on_enter(sys, regs->di, regs->si, regs->dx, regs->r10);
-}
-
+/* Everything happens at sys_exit: the arguments are still in pt_regs there (only ax holds
+ * the result), and no record needs the enter time (user space times sends, receives and
+ * opens by their exit, closes by theirs). So no program runs at sys_enter, which every
+ * syscall of every task on the machine would pay for (~35 ns of program plus the call into
+ * it). */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(raw_exit, struct pt_regs *regs, long ret)
 {
 	__u16 sys = wt_sys(regs->orig_ax);
 	switch (sys) {
 	case 0:
-	case WT_SYS_CLOSE:
 		return 0;
-	case WT_SYS_READ:
-	case WT_SYS_READV:
-	case WT_SYS_RECVFROM:
-	case WT_SYS_RECVMSG:
-	case WT_SYS_RECVMMSG:
-		return exit_recv(sys, ret, regs->di, regs->si, regs->dx, regs->r10);
+	case WT_SYS_CLOSE:
+		return on_close(regs->di, 1);
+	case WT_SYS_CONNECT:
+		return connect_at_exit(ret, regs->di);
+	case WT_SYS_ACCEPT:
+	case WT_SYS_ACCEPT4:
+		return on_accept(ret, sys);
 	}
-	return on_exit(sys, ret);
+	return exit_data(sys, ret, regs->di, regs->si, regs->dx, regs->r10);
 }
 
 /* ---- attach mode "syscalls": per-syscall tracepoints ------------------------------ */

@@ -22,8 +22,8 @@ export interface TracerOptions {
   selfTgid?: number;
   /** Batches that may wait for the JS thread before new ones are dropped (default 64). */
   maxQueuedBatches?: number;
-  /** 'raw' (default): one tp_btf program pair on sys_enter/sys_exit dispatching on the
-   *  syscall number; 'syscalls': one tracepoint pair per traced syscall. */
+  /** 'raw' (default): one tp_btf program on sys_exit dispatching on the syscall number
+   *  (arguments from pt_regs); 'syscalls': one tracepoint pair per traced syscall. */
   attach?: 'raw' | 'syscalls';
   /** Ship payload only for connections whose first bytes look like HTTP, MySQL or Kafka
    *  (default true); the rest ship counters only. false: ship every TCP connection. */

@@ -176,7 +176,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       skel_->rodata->scope_netns = scope_netns;
       skel_->rodata->scope_cgroup = scope_cgroup;
       skel_->rodata->scope_cgroup_level = scope_cgroup_level;
-      // One attach mode: the tp_btf sys_enter/sys_exit pair, or the per-syscall tracepoints.
+      // One attach mode: the tp_btf sys_exit program, or the per-syscall tracepoints.
       struct bpf_program* prog;
       bpf_object__for_each_program(prog, skel_->obj) {
         const char* sec = bpf_program__section_name(prog);
