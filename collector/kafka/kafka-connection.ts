@@ -70,8 +70,8 @@ export class KafkaConnection implements ProtocolConnection {
     const schema = SCHEMAS.get(key);
     const flex = isFlexible(key, version);
     const body = schema === undefined ? {} : decode(r, schema.request, version, flex);
-    const summary = requestSummary(key, version, body, !f.complete || r.truncated);
-    const req: Pending = { key, version, clientId: clientId ?? '', body: this.json(summary), startNs: f.startNs };
+    const summary = requestSummary(key, version, body, !f.complete || r.truncated, this.opts.summaryCap);
+    const req: Pending = { key, version, clientId: clientId ?? '', body: summary, startNs: f.startNs };
     if (key === ApiKey.produce && body.acks === 0) {
       this.ready.push({ req, resp: '', endNs: 0n });
       return ParseStatus.frame;
@@ -100,31 +100,20 @@ export class KafkaConnection implements ProtocolConnection {
     this.pending.delete(corr);
     const r = new KafkaReader(f.data, 4);
     const schema = SCHEMAS.get(req.key);
-    let summary: Record<string, unknown> = {};
+    let summary = '{}';
     try {
       if (responseHeaderHasTags(req.key, req.version)) r.taggedFields();
       if (schema !== undefined) {
         // ApiVersions answers an unsupported version with a v0 body.
         const body = decode(r, schema.response, req.version, isFlexible(req.key, req.version));
-        summary = responseSummary(req.key, body, !f.complete || r.truncated);
+        summary = responseSummary(req.key, body, !f.complete || r.truncated, this.opts.summaryCap);
       }
     } catch (err) {
       if (err !== TRUNCATED) throw err;
-      summary = { truncated: true };
+      summary = '{"truncated":true}';
     }
-    this.ready.push({ req, resp: this.json(summary), endNs: f.endNs });
+    this.ready.push({ req, resp: summary, endNs: f.endNs });
     return ParseStatus.frame;
-  }
-
-  /** JSON within the cap: per-topic detail is replaced by counts when too long. */
-  private json(summary: Record<string, unknown>): string {
-    const s = JSON.stringify(summary);
-    if (s.length <= this.opts.summaryCap) return s;
-    const short: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(summary)) short[k] = Array.isArray(v) ? { count: v.length } : v;
-    short.summarised = true;
-    const t = JSON.stringify(short);
-    return t.length <= this.opts.summaryCap ? t : JSON.stringify({ api: summary.api, summarised: true });
   }
 
   midFrame(type: MessageType): boolean {
