@@ -1,7 +1,7 @@
 // `npm run bench -- overhead-max [--seconds 3] [--rounds 7] [--connections 16]
 //                                [--variants raw,syscalls,raw-nice,raw-idle,raw-batch]
 //                                [--pipeline collector|source] [--pin]
-//                                [--bpf-stats]`
+//                                [--bpf-stats] [--baseline PATH/wiretap_native.node]`
 // Variants: attach mode ('raw' tp_btf pair | 'syscalls' per-syscall tracepoints), '-nice' =
 // the collector's threads at nice 19 (as `wiretap start --nice 19`), '-idle' / '-batch' = nice
 // 19 and SCHED_IDLE / SCHED_BATCH for the JS thread and the poller thread.
@@ -17,12 +17,13 @@
 // unpinned, the scheduler sometimes puts both on one CPU, where 16 pipelined connections
 // batch better, and throughput then swings ×0.5-×2 between rounds for that alone.
 // Target (issue 3): throughput loss ≤ 10%. Needs root, nginx and wrk (and taskset for --pin).
+import { createRequire } from 'node:module';
 import { Collector } from '../collector/collector.ts';
 import { EbpfSource } from '../collector/sources/ebpf.ts';
 import type { RowSink } from '../engine/schema.ts';
 import { spawnSync } from 'node:child_process';
 import { setPriority } from 'node:os';
-import { probe, setThreadSched } from '../native/index.ts';
+import { probe, setThreadSched, type openTracer } from '../native/index.ts';
 import {
   addProgStats, cpuNs, enableBpfStats, median, missing, opt, optStr, progCost, startNginx, wrk, type LoadResult,
 } from './_nginx.ts';
@@ -45,6 +46,9 @@ interface OnRound extends Round {
   rows: number;
   drops: number;
   cpuCores: number;
+  /** Collector CPU during the load only, and per event (µs). */
+  loadCpuCores: number;
+  usPerEvent: number;
 }
 
 export default async function overheadMax(args: string[]): Promise<object> {
@@ -53,6 +57,11 @@ export default async function overheadMax(args: string[]): Promise<object> {
   const connections = opt(args, '--connections', 16);
   const variants = optStr(args, '--variants', 'raw').split(',');
   const pipeline = optStr(args, '--pipeline', 'collector');
+  const baseline = optStr(args, '--baseline', '');
+  type Opener = typeof openTracer;
+  const Base = baseline ? (createRequire(import.meta.url)(baseline) as { Tracer: new (...a: Parameters<Opener>) => ReturnType<Opener> }).Tracer : undefined;
+  const openBase: Opener | undefined = Base && ((o, cb) => new Base(o, cb));
+  if (variants.some((v) => v.includes('-base')) && !openBase) return { skipped: "a '-base' variant needs --baseline PATH" };
   const skip = probe() ?? missing(['nginx', 'wrk']);
   if (skip) return { skipped: skip };
 
@@ -86,10 +95,10 @@ export default async function overheadMax(args: string[]): Promise<object> {
         // Threads inherit the nice value of the thread that creates them (the poller thread
         // is created in start()); wrk is spawned at nice 0 regardless (see wrk()).
         // '-idle' / '-batch': nice 19 and that scheduling policy for the JS and poller threads.
-        const policy = v.endsWith('-idle') ? 'idle' : v.endsWith('-batch') ? 'batch' : undefined;
-        setPriority(v.endsWith('-nice') || policy ? 19 : 0);
+        const policy = v.includes('-idle') ? 'idle' : v.includes('-batch') ? 'batch' : undefined;
+        setPriority(v.includes('-nice') || policy ? 19 : 0);
         if (policy) setThreadSched(policy);
-        const source = new EbpfSource({ attach, pollerSched: policy });
+        const source = new EbpfSource({ attach, pollerSched: policy, open: v.includes('-base') ? openBase : undefined });
         const sink: RowSink = { append: () => void rows++ };
         const collector = pipeline === 'collector' ? new Collector(source, sink) : undefined;
         const cpu0 = process.cpuUsage();
@@ -99,7 +108,13 @@ export default async function overheadMax(args: string[]): Promise<object> {
         } else {
           await source.start((evs) => (events += evs.length));
         }
+        // The collector's CPU while the load ran (cpuCores above also counts loading the BPF
+        // object — the verifier — and detaching, which no request waits for).
+        const cpuL0 = process.cpuUsage();
+        const tL0 = process.hrtime.bigint();
         const res = await load();
+        const cpuL = process.cpuUsage(cpuL0);
+        const loadCores = (cpuL.user + cpuL.system) / (Number(process.hrtime.bigint() - tL0) / 1000);
         addProgStats((cost[v] ??= {}), source.native?.progStats() ?? []);
         if (collector) await collector.stop();
         else await source.stop();
@@ -113,9 +128,11 @@ export default async function overheadMax(args: string[]): Promise<object> {
           serverCpuRatio: Number((res.serverUsPerReq / base.serverUsPerReq).toFixed(3)),
           clientCpuRatio: Number((res.clientUsPerReq / base.clientUsPerReq).toFixed(3)),
           cpuCores: Number(((cpu.user + cpu.system) / wallUs).toFixed(3)),
+          loadCpuCores: Number(loadCores.toFixed(3)),
+          usPerEvent: Number(((cpuL.user + cpuL.system) / Math.max(1, events)).toFixed(2)),
         };
         (on[v] ??= []).push(round);
-        log(`round ${r + 1} ${v}: ${res.rps.toFixed(0)} req/s (×${round.ratio}) p99 ${res.p99Ms} ms, ${events} events, ${rows} rows, cpu ${round.cpuCores}, cpu/req nginx ${res.serverUsPerReq} µs (×${round.serverCpuRatio}) wrk ${res.clientUsPerReq} µs (×${round.clientCpuRatio})`);
+        log(`round ${r + 1} ${v}: ${res.rps.toFixed(0)} req/s (×${round.ratio}) p99 ${res.p99Ms} ms, ${events} events, ${rows} rows, cpu ${round.cpuCores} (load ${round.loadCpuCores}, ${round.usPerEvent} µs/event), cpu/req nginx ${res.serverUsPerReq} µs (×${round.serverCpuRatio}) wrk ${res.clientUsPerReq} µs (×${round.clientCpuRatio})`);
       }
     }
   } finally {
@@ -124,7 +141,7 @@ export default async function overheadMax(args: string[]): Promise<object> {
   }
   const offRps = median(off.map((x) => x.rps));
   const result: Record<string, unknown> = {
-    seconds, rounds, connections, pipeline, bpfStats, pin,
+    seconds, rounds, connections, pipeline, bpfStats, pin, baseline: baseline || undefined,
     server: 'nginx (1 worker), return 200 with a 40-byte body; wrk -t1 on 127.0.0.1',
     off: {
       rpsMedian: offRps, p99MsMedian: median(off.map((x) => x.p99Ms)), rps: off.map((x) => Math.round(x.rps)),
@@ -144,6 +161,8 @@ export default async function overheadMax(args: string[]): Promise<object> {
       clientUsPerReqMedian: median(xs.map((x) => x.clientUsPerReq)),
       clientCpuRatioMedianOfRounds: median(xs.map((x) => x.clientCpuRatio)),
       collectorCpuCores: median(xs.map((x) => x.cpuCores)),
+      collectorCpuCoresDuringLoad: median(xs.map((x) => x.loadCpuCores)),
+      collectorUsPerEvent: median(xs.map((x) => x.usPerEvent)),
       eventsPerRequest: Number((xs.reduce((a, x) => a + x.events, 0) / xs.reduce((a, x) => a + x.requests, 0)).toFixed(2)),
       drops: xs.reduce((a, x) => a + x.drops, 0),
       ratios: xs.map((x) => x.ratio),

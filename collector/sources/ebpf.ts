@@ -11,6 +11,8 @@ export interface EbpfSourceOptions extends TracerOptions {
   tls?: boolean;
   /** How often all processes' maps are rescanned for new libssl files (ms, default 10 s). */
   tlsRescanMs?: number;
+  /** Opens the tracer (default: this tree's addon); benchmarks pass another build's. */
+  open?: typeof openTracer;
 }
 
 /** Re-read the wall-clock offset this often, so NTP steps show up in event times. */
@@ -43,7 +45,7 @@ export class EbpfSource implements EventSource {
     this.events = 0;
     this.decode = { malformed: 0 };
     // Throws with a readable "eBPF unavailable: …" message.
-    this.tracer = openTracer(this.opts, (buf) => {
+    this.tracer = (this.opts.open ?? openTracer)(this.opts, (buf) => {
       if (this.stopped) return;
       const now = Date.now();
       if (now - this.offsetAt > CLOCK_REFRESH_MS) this.refreshClock(now);

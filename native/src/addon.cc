@@ -316,6 +316,8 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   }
 
   void PollLoop() {
+    // Named so its CPU can be told apart in /proc/PID/task (top -H, perf).
+    pthread_setname_np(pthread_self(), "wt-ringbuf");
     if (poller_policy_ >= 0) SetThreadPolicy(poller_policy_);  // best effort
     for (;;) {
       bool stopping = !running_.load();
