@@ -9,6 +9,7 @@ import { applyQueryOptions, extractOne, prepareQuery, streamReadOnly } from './d
 import { Store, defaultStoreOptions, type StoreOptions } from './store/store.ts';
 import type { TableStats } from './store/table-store.ts';
 import { ScanRegistry } from './scan/scan-function.ts';
+import type { TextCodes } from './scan/text-codes.ts';
 import { createViews, type MetadataProvider, type PreparedScan } from './table-views.ts';
 import { isOneRowAggregate } from './scan/analyze.ts';
 
@@ -96,6 +97,12 @@ export class DuckEngine implements QueryExecutor, RowSink {
 
   /** Rows outside the WHERE's integer/time bounds are dropped in the native scan (false: A/B). */
   rowPrefilter = true;
+  /** GROUP BY a text column groups its table-wide codes (scan/group-codes.ts; false: A/B). */
+  groupByCodes = true;
+  /** Table-wide text codes per `table.column`, kept across queries (scan/text-codes.ts). */
+  private readonly textCodes = new Map<string, TextCodes>();
+  /** The text the last query ran instead of its own (a GROUP BY rewrite), for tests. */
+  lastRewrite: string | undefined;
 
   static async create(options: DuckEngineOptions = {}): Promise<DuckEngine> {
     const instance = await DuckDBInstance.create(':memory:', lockedDownConfig(options.threads ?? 2, options.memoryLimit ?? '2GB'));
@@ -164,10 +171,19 @@ export class DuckEngine implements QueryExecutor, RowSink {
         throw readOnlyError();
       }
       await applyQueryOptions(conn, options); // before the views: range bounds are evaluated in the zone
-      const ctx = { store: this.store, scans: this.scans, metadata: this.metadata, maxEnumEntries: this.maxEnumEntries, prefilter: this.rowPrefilter, timeZone: options?.timeZone };
-      const { scans, stmt } = await createViews(ctx, conn, sql, cleanup);
+      const ctx = {
+        store: this.store, scans: this.scans, metadata: this.metadata, maxEnumEntries: this.maxEnumEntries, prefilter: this.rowPrefilter,
+        timeZone: options?.timeZone, textCodes: this.groupByCodes ? this.textCodes : undefined,
+      };
+      const { scans, stmt, rewritten } = await createViews(ctx, conn, sql, cleanup);
       this.lastScans = scans;
-      prepared = await prepareQuery(conn, null, sql);
+      this.lastRewrite = rewritten;
+      if (rewritten !== undefined) {
+        // A rewrite that does not prepare runs as written (so its error, if any, is the user's).
+        prepared = await prepareQuery(conn, null, rewritten).catch(() => undefined);
+        if (!prepared) this.lastRewrite = undefined;
+      }
+      prepared ??= await prepareQuery(conn, null, sql);
       return await streamReadOnly(prepared, signal, onAbort, release, isOneRowAggregate(stmt ?? null));
     } catch (err) {
       release();

@@ -3,8 +3,10 @@
 // and `wiretap_tables` over the store's statistics.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { engineViews, hydratedColumns, tables, type ColumnDef, type ProcessMetadata, type TableName } from './schema.ts';
-import { deserialize, pushdownFor, rangeBounds, readsWholeRow, referencedNames, serialize } from './scan/analyze.ts';
-import { ScanPlan, sealedBatchesOf, type RangeBound } from './scan/scan-plan.ts';
+import { deserialize, deserializeStatement, pushdownFor, rangeBounds, readsWholeRow, referencedNames, serialize } from './scan/analyze.ts';
+import { groupByCode } from './scan/group-codes.ts';
+import { codeColumnName, ScanPlan, sealedBatchesOf, type RangeBound } from './scan/scan-plan.ts';
+import { TextCodes, type CodeLease } from './scan/text-codes.ts';
 import { scanFunctionName, type ScanRegistry } from './scan/scan-function.ts';
 import { timeColumnIndex, upidColumnIndex } from './store/column-kind.ts';
 import type { ScanBatch } from './store/decoded.ts';
@@ -28,6 +30,11 @@ export interface ViewContext {
   prefilter?: boolean;
   /** The connection's TimeZone (QueryOptions.timeZone; absent: UTC): bounds such as '2025-11-21' depend on it. */
   timeZone?: string;
+  /**
+   * Table-wide codes per `table.column` (the engine's, kept across queries); absent: GROUP BY on
+   * a text column is never rewritten to group its codes (scan/group-codes.ts).
+   */
+  textCodes?: Map<string, TextCodes>;
 }
 
 /** Scan counts per table, for tests and benchmarks: how many batches pruning left. */
@@ -52,15 +59,17 @@ function upidsOf(batches: readonly ScanBatch[]): Set<string> {
 
 /**
  * Creates the temp views the statement needs on its connection (cleanups pushed); returns scan
- * info and the parsed statement when it was parsed for pushdown (null: not parsable as JSON,
- * undefined: not parsed: it names no stored table).
+ * info, the parsed statement when it was parsed for pushdown (null: not parsable as JSON,
+ * undefined: not parsed: it names no stored table) and, when its GROUP BY on a text column was
+ * rewritten to group codes, the text to run instead (`rewritten`).
  */
 export async function createViews(
   ctx: ViewContext, conn: DuckDBConnection, sql: string, cleanup: Array<() => void>,
-): Promise<{ scans: PreparedScan[]; stmt: Record<string, unknown> | null | undefined }> {
+): Promise<{ scans: PreparedScan[]; stmt: Record<string, unknown> | null | undefined; rewritten?: string }> {
   const { names, star } = referencedNames(sql);
   const scans: PreparedScan[] = [];
   let stmt: Record<string, unknown> | null | undefined;
+  let rewritten: string | undefined;
   for (const [table, defs] of Object.entries(tables) as [TableName, readonly ColumnDef[]][]) {
     if (!names.has(table)) continue;
     const snap = ctx.store.snapshot(table);
@@ -118,11 +127,25 @@ export async function createViews(
     // columns) still makes DuckDB fetch one: the first. Preparing it only hands over buffers;
     // they are decoded only if DuckDB asks.
     if (defs.length > 0) needed.add(defs[0]!.name);
-    const plan = new ScanPlan(table, defs, batches, needed, ctx.maxEnumEntries, sealed, ctx.prefilter === false ? [] : prefilter, ctx.prefilter === false ? undefined : constants);
+    // GROUP BY a text column: DuckDB groups the column's codes (one more, hidden, view column).
+    const codes = new Map<number, CodeLease>();
+    const group = stmt && ctx.textCodes ? groupByCode(stmt, table, defs.map((d) => d.name), new Set(defs.filter((d) => d.type === 'text').map((d) => d.name))) : null;
+    if (group) {
+      const i = defs.findIndex((d) => d.name === group.column);
+      const key = `${table}.${group.column}`;
+      let tc = ctx.textCodes!.get(key);
+      if (!tc) ctx.textCodes!.set(key, (tc = new TextCodes(ctx.scans, i)));
+      const lease = tc.lease(batches, sealed);
+      cleanup.push(lease.release);
+      codes.set(i, lease);
+      rewritten = await deserializeStatement(conn, group.stmt);
+    }
+    const plan = new ScanPlan(table, defs, batches, needed, ctx.maxEnumEntries, sealed, ctx.prefilter === false ? [] : prefilter, ctx.prefilter === false ? undefined : constants, codes);
     const id = ctx.scans.add(plan);
     cleanup.push(() => ctx.scans.remove(id));
     scans.push({ table, batchesTotal: snap.batches.length, batchesScanned: batches.length, constants: plan.constantsSent });
     const cols = defs.map((d, i) => (plan.outputs[i]!.cast ? `CAST(s.${ident(d.name)} AS VARCHAR) AS ${ident(d.name)}` : `s.${ident(d.name)}`));
+    for (const i of codes.keys()) cols.push(`s.${ident(codeColumnName(defs[i]!.name))}`);
     let from = `${scanFunctionName}(${id}) s`;
     if (hydrated.length > 0) {
       if (needMeta) {
@@ -135,7 +158,7 @@ export async function createViews(
     ctx.scans.run(conn, `CREATE TEMP VIEW ${ident(table)} AS SELECT ${cols.join(', ')} FROM ${from}`);
   }
   if (names.has('wiretap_tables')) await createTablesView(ctx, conn);
-  return { scans, stmt };
+  return { scans, stmt, rewritten };
 }
 
 /** A temp table of the snapshot's processes and their metadata; returns uuid text → upid key. */

@@ -8,20 +8,25 @@ export const duckAddonPath = builtAddonPath('wiretap_duck');
 export interface DuckAddon {
   /** Runs `select 42` through the C API on the connection's DuckDB: proves the bridge works. */
   probe(connection: unknown): { version: string; answer: number };
-  /** Registers the native scan table function `name(id BIGINT)` on the connection's database. */
-  ScanRegistry: new (connection: unknown, name: string) => NativeScanRegistry;
+  /**
+   * Registers the native scan table function `name(id BIGINT)` on the connection's database and,
+   * when `decoder` is given, the scalar `decoder(code UBIGINT) → VARCHAR` of code columns.
+   */
+  ScanRegistry: new (connection: unknown, name: string, decoder?: string) => NativeScanRegistry;
 }
 
 /** Output types of the native scan (DuckDB SMALLINT … ENUM). */
 export type NativeScanType =
   | 'smallint' | 'integer' | 'bigint' | 'float' | 'double' | 'boolean' | 'timestamptz' | 'timestamp'
-  | 'uuid' | 'varchar' | 'enum';
+  | 'uuid' | 'varchar' | 'enum' | 'code';
 
 /**
  * One column of one batch. smallint/integer: `values` Int32Array; bigint/float/double/timestamps:
  * Float64Array (timestamps in µs); boolean: Uint8Array. uuid: `idx` + `upids` (4 little-endian
  * words of DuckDB's UUID hugeint per UPID). enum: `remap` (batch id → member) over `idx`, or
  * over rows when `idx` is null. varchar: `utf8` + `offsets` (entries + 1) over `idx` or rows.
+ * code (UBIGINT, a text column as table-wide codes): `remap` (batch id → code of the plan
+ * column's `dict`) over `idx` or rows, or an `encoded` text column (its ids only) + `remap`.
  * `nulls[i] = 1` marks row i NULL.
  */
 export interface NativeScanColumn {
@@ -47,7 +52,7 @@ export type NativeEncodedColumn =
   | { kind: 'text'; dictSize: number; dictUtf8: Uint8Array; lengths: Uint8Array; lengthsWidth: number; chars: boolean; idx: Uint8Array | null; idxWidth: number; nulls: Uint8Array | null };
 
 export interface NativeScanPlan {
-  columns: { name: string; type: NativeScanType; members?: string[] }[];
+  columns: { name: string; type: NativeScanType; members?: string[]; dict?: number }[];
   /** Per batch, one entry per column; null: not read by this query (projecting it is an error). */
   batches: { rows: number; columns: (NativeScanColumn | null)[]; inside?: boolean[] }[];
   /**
@@ -69,6 +74,13 @@ export interface NativeScanRegistry {
    * connection's external (`connectionExternal`); throws DuckDB's error message.
    */
   run(connection: unknown, sql: string): void;
+  /** A new, empty code dictionary (text → table-wide code); its id goes in the high 32 bits of codes. */
+  codesCreate(): number;
+  /** Drops a code dictionary (decoding its codes fails afterwards). */
+  codesDrop(id: number): void;
+  /** Interns one batch dictionary (sealed text column, or UTF-8 + offsets): code per entry. */
+  codesRemap(id: number, column: { encoded: NativeEncodedColumn } | { utf8: Uint8Array; offsets: Uint32Array }): Uint32Array;
+  codesInfo(id: number): { entries: number; bytes: number };
   readonly size: number;
   /** Plans not yet freed (registered, or still held by a DuckDB plan). */
   readonly livePlans: number;

@@ -268,6 +268,11 @@ export async function deserialize(conn: DuckDBConnection, template: string, patc
   }
   const stmt = JSON.parse(text) as Json;
   patch((stmt.statements as Json[])[0]!.node as Json);
+  return deserializeStatement(conn, stmt);
+}
+
+/** SQL text of a whole parsed statement (json_deserialize_sql), cached like `deserialize`'s. */
+export async function deserializeStatement(conn: DuckDBConnection, stmt: Json): Promise<string> {
   const json = JSON.stringify(stmt);
   const key = `d:${json}`;
   let out = parseCache.get(key);

@@ -2,10 +2,12 @@
 // DuckDB's worker threads run in parallel over the decoded buffers of a registered ScanPlan, with
 // projection pushdown. No JS runs during the scan, so queries never wait on the event loop.
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { connectionExternal, duckAddon, type NativeScanRegistry } from '../../native/duck.ts';
+import { connectionExternal, duckAddon, type NativeEncodedColumn, type NativeScanRegistry } from '../../native/duck.ts';
 import type { ScanPlan } from './scan-plan.ts';
 
 export const scanFunctionName = 'wiretap_scan';
+/** `wiretap_code_text(code UBIGINT) → VARCHAR`: the string behind a code column's value (group-codes.ts). */
+export const codeTextFunctionName = 'wiretap_code_text';
 
 /** Plans of running queries by id; a query registers before binding and removes when done. */
 export class ScanRegistry {
@@ -18,7 +20,7 @@ export class ScanRegistry {
   register(conn: DuckDBConnection): void {
     if (this.native) throw new Error('ScanRegistry: already registered');
     const { ScanRegistry: Native } = duckAddon();
-    this.native = new Native(connectionExternal(conn), scanFunctionName);
+    this.native = new Native(connectionExternal(conn), scanFunctionName, codeTextFunctionName);
   }
 
   private get registry(): NativeScanRegistry {
@@ -41,6 +43,23 @@ export class ScanRegistry {
    */
   run(conn: DuckDBConnection, sql: string): void {
     this.registry.run(connectionExternal(conn), sql);
+  }
+
+  /** Code dictionaries (text-codes.ts): create, drop, intern one batch dictionary, size. */
+  codesCreate(): number {
+    return this.registry.codesCreate();
+  }
+
+  codesDrop(id: number): void {
+    this.registry.codesDrop(id);
+  }
+
+  codesRemap(id: number, column: { encoded: NativeEncodedColumn } | { utf8: Uint8Array; offsets: Uint32Array }): Uint32Array {
+    return this.registry.codesRemap(id, column);
+  }
+
+  codesInfo(id: number): { entries: number; bytes: number } {
+    return this.registry.codesInfo(id);
   }
 
   get size(): number {

@@ -9,6 +9,7 @@ import type { EncodedColumn, SealedBatch } from '../store/sealed-batch.ts';
 import type { TableStore } from '../store/table-store.ts';
 import type { Upid } from '../upid.ts';
 import type { NativeScanColumn, NativeScanPlan, NativeScanType } from '../../native/duck.ts';
+import type { CodeLease } from './text-codes.ts';
 
 /** Above this many dictionary entries (summed over batches) a string column goes as VARCHAR. */
 export const defaultMaxEnumEntries = 1 << 20;
@@ -88,7 +89,7 @@ function upidWords(upids: readonly Upid[]): Uint32Array {
 }
 
 /** What the native scan decodes itself (all but ENUM text, whose dictionary JS merges). */
-function nativeEncoded(e: EncodedColumn): NativeScanColumn {
+export function nativeEncoded(e: EncodedColumn): NativeScanColumn {
   const nulls = e.nulls;
   switch (e.kind) {
     case 'i32': return { nulls: null, encoded: { kind: 'i32', base: e.base, ints: e.ints.data, width: e.ints.width, nulls } };
@@ -110,7 +111,7 @@ function nativeEncoded(e: EncodedColumn): NativeScanColumn {
 }
 
 /** A dictionary (or plain strings in row order) as UTF-8 with entry offsets. */
-function utf8Entries(dict: readonly string[]): { utf8: Uint8Array; offsets: Uint32Array } {
+export function utf8Entries(dict: readonly string[]): { utf8: Uint8Array; offsets: Uint32Array } {
   let chars = 0;
   for (const s of dict) chars += s.length;
   const utf8 = Buffer.allocUnsafe(chars * 3);
@@ -121,6 +122,11 @@ function utf8Entries(dict: readonly string[]): { utf8: Uint8Array; offsets: Uint
     offsets[i + 1] = at;
   }
   return { utf8: utf8.subarray(0, at), offsets };
+}
+
+/** The hidden column of a text column's table-wide codes (text-codes.ts, group-codes.ts). */
+export function codeColumnName(column: string): string {
+  return `__wiretap_code_${column}`;
 }
 
 export class ScanPlan {
@@ -147,6 +153,11 @@ export class ScanPlan {
      * minimum as a constant instead of the column (nothing decoded, DuckDB's filter still runs).
      */
     readonly constants: ReadonlyMap<number, { lo: number; hi: number }> = new Map(),
+    /**
+     * Text columns also emitted as codes (column index → its TextCodes lease): one more output
+     * column each, `codeColumnName(name)` (UBIGINT), after the table's columns.
+     */
+    readonly codes: ReadonlyMap<number, CodeLease> = new Map(),
   ) {
     const rangeTypes = ['int2', 'int4', 'int8', 'timestamptz', 'timestamp'];
     for (const r of ranges) {
@@ -211,15 +222,29 @@ export class ScanPlan {
    * the registry both let go of it.
    */
   nativePlan(rowsPerThread = defaultRowsPerThread): NativeScanPlan {
-    const columns = this.defs.map((d, i) => ({ name: d.name, type: this.outputs[i]!.type, members: this.outputs[i]!.members }));
+    const codes = [...this.codes];
+    const columns: NativeScanPlan['columns'] = this.defs.map((d, i) => ({ name: d.name, type: this.outputs[i]!.type, members: this.outputs[i]!.members }));
+    for (const [i, lease] of codes) columns.push({ name: codeColumnName(this.defs[i]!.name), type: 'code', dict: lease.dict });
     const time = (i: number) => ['timestamptz', 'timestamp'].includes(this.defs[i]!.type);
     this.constantsSent = 0;
     const batches = this.batches.map((b, bi) => ({
       rows: b.rows,
       inside: this.ranges.map((r) => zoneInside(b, r, time(r.column))),
-      columns: this.defs.map((d, i) => (this.needed.has(d.name) && b.rows > 0 ? this.nativeColumn(b, i, bi) : null)),
+      columns: [
+        ...this.defs.map((d, i) => (this.needed.has(d.name) && b.rows > 0 ? this.nativeColumn(b, i, bi) : null)),
+        ...codes.map(([i, lease]) => (b.rows > 0 ? this.codeColumn(b, i, lease.remaps[bi]!) : null)),
+      ],
     }));
     return { columns, batches, ranges: this.ranges.map((r) => ({ ...r })), maxThreads: Math.max(1, Math.floor(this.rows / Math.max(1, rowsPerThread))) };
+  }
+
+  /** Column i's ids (compressed when sealed: the native scan decodes the ids alone) and their codes. */
+  private codeColumn(b: ScanBatch, i: number, remap: Uint32Array): NativeScanColumn {
+    const e = this.sealed.get(b)?.encoded(i);
+    if (e?.kind === 'text') return { ...nativeEncoded(e), remap };
+    const c = b.column(i);
+    if (c.kind !== 'text') throw new Error(`ScanPlan: column ${this.defs[i]!.name} is not text`);
+    return { idx: c.idx, nulls: c.nulls, remap };
   }
 
   /** The value every row of column i may be sent as (see `constants`), or undefined. */

@@ -205,7 +205,7 @@ bool DecodeColumn(ZSTD_DCtx* dctx, const EncodedColumn& e, size_t rows, DecodedB
     out.idx = buf.idx.data();
     out.idxWidth = e.idx.width;
   }
-  if (e.kind == EncodedColumn::kUpid) return true;
+  if (e.kind == EncodedColumn::kUpid || e.idsOnly) return true;
   // Text: the dictionary as UTF-8 + entry offsets.
   if (!Unz(dctx, e.dictUtf8, 0, buf.utf8, error, "dictionary")) return false;
   buf.utf8.reserve(1);  // a non-null pointer even for an empty dictionary

@@ -33,6 +33,7 @@ struct EncodedColumn {
   Packed lengths;
   bool chars = false;  // lengths in UTF-16 units (else UTF-8 bytes)
   Packed idx;
+  bool idsOnly = false;  // text: ids and NULLs only (a code column reads no strings)
 };
 
 // Where a decoded column lives (owned by the scanning thread until it claims another batch).

@@ -17,6 +17,7 @@
 #include <numeric>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -27,7 +28,7 @@
 namespace wiretap_duck {
 namespace {
 
-enum class Out : uint8_t { kSmallint, kInteger, kBigint, kFloat, kDouble, kBoolean, kTimestampTz, kTimestamp, kUuid, kVarchar, kEnum };
+enum class Out : uint8_t { kSmallint, kInteger, kBigint, kFloat, kDouble, kBoolean, kTimestampTz, kTimestamp, kUuid, kVarchar, kEnum, kCode };
 
 struct OutKindName {
   const char* name;
@@ -43,6 +44,9 @@ const OutKindName kOutKinds[] = {
     {"timestamp", Out::kTimestamp, DUCKDB_TYPE_TIMESTAMP},
     {"uuid", Out::kUuid, DUCKDB_TYPE_UUID},             {"varchar", Out::kVarchar, DUCKDB_TYPE_VARCHAR},
     {"enum", Out::kEnum, DUCKDB_TYPE_ENUM},
+    // A text column as table-wide codes (CodeDict): (dictionary id << 32) | code, decoded by
+    // wiretap_code_text() after a GROUP BY on it (engine/scan/group-codes.ts).
+    {"code", Out::kCode, DUCKDB_TYPE_UBIGINT},
 };
 
 struct OutputColumn {
@@ -50,6 +54,7 @@ struct OutputColumn {
   Out out;
   duckdb_logical_type type = nullptr;
   int enumWidth = 0;  // bytes per ENUM id (DuckDB picks it from the dictionary size)
+  uint64_t codeHigh = 0;  // code columns: the dictionary's id << 32
 };
 
 // One column of one batch. Which fields are set depends on the output kind (checked at add).
@@ -59,7 +64,7 @@ struct ColumnData {
   const uint8_t* nulls = nullptr;  // 1 = NULL; null when the batch has none
   const void* idx = nullptr;       // dictionary ids; null: row i is entry i
   int idxWidth = 0;
-  const uint32_t* remap = nullptr;  // ENUM: batch dictionary id → query-wide ENUM id
+  const uint32_t* remap = nullptr;  // ENUM: batch dictionary id → query-wide ENUM id; code: → table-wide code
   size_t remapLen = 0;
   const duckdb_hugeint* upids = nullptr;  // UUID: DuckDB's UUID hugeint of each UPID
   size_t upidCount = 0;
@@ -91,6 +96,65 @@ struct Batch {
   size_t rows = 0;
   std::vector<ColumnData> cols;
   std::vector<uint8_t> inside;  // per range: the zone map puts every non-NULL value inside it
+};
+
+// Table-wide codes of one text column's distinct strings (engine/scan/text-codes.ts): JS interns
+// each batch dictionary once (Intern, JS thread) and keeps the batch → code remap; the scan emits
+// codes, DuckDB groups by them, and wiretap_code_text() turns the output rows back into strings
+// (DuckDB threads). Append-only; JS retires a dictionary (and its remaps) when it has grown far
+// past the live batches' entries.
+class CodeDict {
+ public:
+  std::mutex mu;  // Intern (JS thread) vs Get (DuckDB threads): hold it for either
+
+  uint32_t Intern(const char* p, uint32_t len) {
+    if ((count_ + 1) * 2 > slots_.size()) Grow();
+    uint64_t h = std::hash<std::string_view>()(std::string_view(p, len));
+    size_t mask = slots_.size() - 1;
+    for (size_t s = h & mask;; s = (s + 1) & mask) {
+      uint32_t v = slots_[s];
+      if (v == 0) {
+        uint32_t code = count_++;
+        blob_.append(p, len);
+        offsets_.push_back(blob_.size());
+        hashes_.push_back(h);
+        slots_[s] = code + 1;
+        return code;
+      }
+      uint32_t code = v - 1;
+      if (hashes_[code] == h && offsets_[code + 1] - offsets_[code] == len && std::memcmp(blob_.data() + offsets_[code], p, len) == 0) {
+        return code;
+      }
+    }
+  }
+
+  bool Get(uint32_t code, const char** p, uint32_t* len) const {
+    if (code >= count_) return false;
+    *p = blob_.data() + offsets_[code];
+    *len = static_cast<uint32_t>(offsets_[code + 1] - offsets_[code]);
+    return true;
+  }
+
+  size_t Size() const { return count_; }
+  size_t Bytes() const { return blob_.capacity() + offsets_.capacity() * 8 + hashes_.capacity() * 8 + slots_.capacity() * 4; }
+
+ private:
+  void Grow() {
+    std::vector<uint32_t> slots(std::max<size_t>(1024, slots_.size() * 2), 0);
+    size_t mask = slots.size() - 1;
+    for (uint32_t code = 0; code < count_; code++) {
+      size_t s = hashes_[code] & mask;
+      while (slots[s]) s = (s + 1) & mask;
+      slots[s] = code + 1;
+    }
+    slots_.swap(slots);
+  }
+
+  std::string blob_;
+  std::vector<uint64_t> offsets_{0};
+  std::vector<uint64_t> hashes_;
+  std::vector<uint32_t> slots_;  // code + 1; 0 = empty
+  uint32_t count_ = 0;
 };
 
 class Core;
@@ -177,7 +241,32 @@ class Core {
 
   void EnvGone() { envAlive_.store(false); }
 
+  uint32_t AddDict() {
+    std::lock_guard<std::mutex> lock(mu_);
+    uint32_t id = nextDict_++;
+    dicts_.emplace(id, std::make_shared<CodeDict>());
+    return id;
+  }
+
+  std::shared_ptr<CodeDict> FindDict(uint32_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = dicts_.find(id);
+    return it == dicts_.end() ? nullptr : it->second;
+  }
+
+  void DropDict(uint32_t id) {
+    std::shared_ptr<CodeDict> gone;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = dicts_.find(id);
+    if (it == dicts_.end()) return;
+    gone = std::move(it->second);
+    dicts_.erase(it);
+  }
+
  private:
+  std::unordered_map<uint32_t, std::shared_ptr<CodeDict>> dicts_;
+  uint32_t nextDict_ = 1;
+
   std::mutex mu_;
   std::unordered_map<int64_t, std::shared_ptr<Plan>> plans_;
   int64_t nextId_ = 1;
@@ -670,6 +759,15 @@ bool FillVector(duckdb_vector vec, const OutputColumn& col, const ColumnData& c,
         case 2: return FillEnum(static_cast<uint16_t*>(data), c, from, n);
         default: return FillEnum(static_cast<uint32_t*>(data), c, from, n);
       }
+    case Out::kCode: {
+      auto* out = static_cast<uint64_t*>(data);
+      for (size_t i = 0; i < n; i++) {
+        uint32_t id;
+        if (!Entry(c, from + i, c.remapLen, &id)) return false;
+        out[i] = id == UINT32_MAX ? 0 : col.codeHigh | c.remap[id];
+      }
+      return true;
+    }
     case Out::kVarchar: {
       auto* out = static_cast<duckdb_string_t*>(data);
       for (size_t i = 0; i < n; i++) {
@@ -748,6 +846,45 @@ void Scan(duckdb_function_info info, duckdb_data_chunk output) {
   duckdb_data_chunk_set_size(output, n);
 }
 
+// wiretap_code_text(code UBIGINT) → VARCHAR: the string behind a code column's value (NULL stays
+// NULL; DuckDB flattens a C API function's input).
+void CodeText(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output) {
+  Core* core = static_cast<std::shared_ptr<Core>*>(duckdb_scalar_function_get_extra_info(info))->get();
+  idx_t n = duckdb_data_chunk_get_size(input);
+  duckdb_vector in = duckdb_data_chunk_get_vector(input, 0);
+  auto* codes = static_cast<const uint64_t*>(duckdb_vector_get_data(in));
+  uint64_t* valid = duckdb_vector_get_validity(in);
+  auto* out = static_cast<duckdb_string_t*>(duckdb_vector_get_data(output));
+  std::shared_ptr<CodeDict> dict;
+  std::unique_lock<std::mutex> lock;
+  uint32_t dictId = 0;
+  for (idx_t i = 0; i < n; i++) {
+    if (valid && !duckdb_validity_row_is_valid(valid, i)) {
+      duckdb_vector_ensure_validity_writable(output);
+      duckdb_validity_set_row_invalid(duckdb_vector_get_validity(output), i);
+      continue;
+    }
+    uint32_t d = static_cast<uint32_t>(codes[i] >> 32);
+    if (!dict || d != dictId) {
+      if (lock.owns_lock()) lock.unlock();
+      dict = core->FindDict(d);
+      dictId = d;
+      if (!dict) {
+        duckdb_scalar_function_set_error(info, "wiretap_code_text: no such dictionary (codes exist only while their query runs)");
+        return;
+      }
+      lock = std::unique_lock<std::mutex>(dict->mu);
+    }
+    const char* p;
+    uint32_t len;
+    if (!dict->Get(static_cast<uint32_t>(codes[i]), &p, &len)) {
+      duckdb_scalar_function_set_error(info, "wiretap_code_text: code out of range");
+      return;
+    }
+    PutString(output, out, i, p, len);
+  }
+}
+
 // ---- JS side ----
 
 struct TypedView {
@@ -820,7 +957,8 @@ class PlanBuilder {
       fits = col.out == Out::kUuid;
     } else if (kind == "text") {
       e.kind = EncodedColumn::kText;
-      fits = col.out == Out::kVarchar;
+      fits = col.out == Out::kVarchar || col.out == Out::kCode;
+      e.idsOnly = col.out == Out::kCode;
     }
     if (!fits) throw Napi::TypeError::New(env_, "scan plan: " + col.name + " cannot be read from an encoded " + kind + " column");
     e.nulls = Frame(o, "nulls", 1, false);
@@ -886,6 +1024,7 @@ class PlanBuilder {
     Napi::Value enc = o.Get("encoded");
     if (enc.IsObject()) {
       Encoded(col, enc.As<Napi::Object>(), c);
+      if (col.out == Out::kCode) Remap(col, o, c, c.enc.dictSize);
       return;
     }
     auto check = [&](const TypedView& v, size_t need, const char* key) {
@@ -932,6 +1071,8 @@ class PlanBuilder {
       if (u.length % 4 != 0) throw Napi::RangeError::New(env_, "scan plan: " + col.name + ".upids must hold 4 words per UPID");
       c.upids = static_cast<const duckdb_hugeint*>(u.data);
       c.upidCount = u.length / 4;
+    } else if (col.out == Out::kCode) {
+      Remap(col, o, c, 0);
     } else if (col.out == Out::kEnum) {
       TypedView r = Typed(o, "remap", {napi_uint32_array}, true);
       c.remap = static_cast<const uint32_t*>(r.data);
@@ -956,6 +1097,14 @@ class PlanBuilder {
 
   void SetEnumSize(size_t n) { enumSize_ = n; }
 
+  // Code columns: batch dictionary id → table-wide code (ids past it fail the scan per row).
+  void Remap(const OutputColumn& col, Napi::Object o, ColumnData& c, size_t atLeast) {
+    TypedView r = Typed(o, "remap", {napi_uint32_array}, true);
+    if (r.length < atLeast) throw Napi::RangeError::New(env_, "scan plan: " + col.name + ".remap is shorter than the batch dictionary");
+    c.remap = static_cast<const uint32_t*>(r.data);
+    c.remapLen = r.length;
+  }
+
  private:
   Napi::Env env_;
   Plan& plan_;
@@ -968,6 +1117,10 @@ class ScanRegistryWrap : public Napi::ObjectWrap<ScanRegistryWrap> {
     return DefineClass(env, "ScanRegistry",
                        {InstanceMethod<&ScanRegistryWrap::Add>("add"), InstanceMethod<&ScanRegistryWrap::Remove>("remove"),
                         InstanceMethod<&ScanRegistryWrap::Run>("run"),
+                        InstanceMethod<&ScanRegistryWrap::CodesCreate>("codesCreate"),
+                        InstanceMethod<&ScanRegistryWrap::CodesDrop>("codesDrop"),
+                        InstanceMethod<&ScanRegistryWrap::CodesRemap>("codesRemap"),
+                        InstanceMethod<&ScanRegistryWrap::CodesInfo>("codesInfo"),
                         InstanceAccessor<&ScanRegistryWrap::Size>("size"),
                         InstanceAccessor<&ScanRegistryWrap::Live>("livePlans")});
   }
@@ -997,6 +1150,24 @@ class ScanRegistryWrap : public Napi::ObjectWrap<ScanRegistryWrap> {
     duckdb_state state = duckdb_register_table_function(conn, f);
     duckdb_destroy_table_function(&f);
     if (state != DuckDBSuccess) throw Napi::Error::New(env, "ScanRegistry: cannot register table function " + name);
+
+    // The decoder of code columns, when JS names it (third argument).
+    if (info[2].IsString()) {
+      std::string decoder = info[2].As<Napi::String>();
+      duckdb_scalar_function sf = duckdb_create_scalar_function();
+      duckdb_scalar_function_set_name(sf, decoder.c_str());
+      duckdb_logical_type ubigint = duckdb_create_logical_type(DUCKDB_TYPE_UBIGINT);
+      duckdb_logical_type varchar = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+      duckdb_scalar_function_add_parameter(sf, ubigint);
+      duckdb_scalar_function_set_return_type(sf, varchar);
+      duckdb_destroy_logical_type(&ubigint);
+      duckdb_destroy_logical_type(&varchar);
+      duckdb_scalar_function_set_extra_info(sf, new std::shared_ptr<Core>(core_), DeleteAs<std::shared_ptr<Core>>);
+      duckdb_scalar_function_set_function(sf, CodeText);
+      state = duckdb_register_scalar_function(conn, sf);
+      duckdb_destroy_scalar_function(&sf);
+      if (state != DuckDBSuccess) throw Napi::Error::New(env, "ScanRegistry: cannot register scalar function " + decoder);
+    }
   }
 
   ~ScanRegistryWrap() override {
@@ -1056,6 +1227,13 @@ class ScanRegistryWrap : public Napi::ObjectWrap<ScanRegistryWrap> {
         duckdb_type internal = duckdb_enum_internal_type(col.type);
         col.enumWidth = internal == DUCKDB_TYPE_UTINYINT ? 1 : internal == DUCKDB_TYPE_USMALLINT ? 2 : 4;
       } else {
+        if (col.out == Out::kCode) {
+          double dict = c.Get("dict").ToNumber().DoubleValue();
+          if (!(dict >= 1 && dict <= 4294967295.0) || !core_->FindDict(static_cast<uint32_t>(dict))) {
+            throw Napi::TypeError::New(env, "ScanRegistry.add: code column " + col.name + " needs a live dictionary");
+          }
+          col.codeHigh = static_cast<uint64_t>(dict) << 32;
+        }
         col.type = duckdb_create_logical_type(kind->type);
       }
       plan->columns.push_back(std::move(col));
@@ -1145,6 +1323,85 @@ class ScanRegistryWrap : public Napi::ObjectWrap<ScanRegistryWrap> {
     plan.reset();  // on the JS thread: frees its references now unless DuckDB still holds it
     core_->Drain();
     return info.Env().Undefined();
+  }
+
+  // codesCreate() → id of a new, empty code dictionary.
+  Napi::Value CodesCreate(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), core_->AddDict()); }
+
+  // codesDrop(id): scans already bound keep reading their remaps; decoding its codes fails after.
+  Napi::Value CodesDrop(const Napi::CallbackInfo& info) {
+    core_->DropDict(static_cast<uint32_t>(info[0].ToNumber().Uint32Value()));
+    return info.Env().Undefined();
+  }
+
+  std::shared_ptr<CodeDict> DictArg(const Napi::CallbackInfo& info) {
+    auto dict = core_->FindDict(static_cast<uint32_t>(info[0].ToNumber().Uint32Value()));
+    if (!dict) throw Napi::RangeError::New(info.Env(), "ScanRegistry: no such code dictionary");
+    return dict;
+  }
+
+  // codesRemap(id, { encoded: text column } | { utf8, offsets }) → Uint32Array: the code of each
+  // entry of one batch's dictionary (sealed: decompressed here; the dictionary only).
+  Napi::Value CodesRemap(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    core_->Drain();
+    auto dict = DictArg(info);
+    if (!info[1].IsObject()) throw Napi::TypeError::New(env, "codesRemap: expected a column object");
+    Napi::Object o = info[1].As<Napi::Object>();
+    Plan scratch;  // pins nothing past this call: its references are released below
+    scratch.core = core_;
+    core_->PlanCreated();
+    PlanBuilder builder(env, scratch);
+    OutputColumn col;
+    col.name = "codes";
+    col.out = Out::kVarchar;
+    ColumnData c;
+    DecodedBuffers buf;
+    const char* utf8;
+    const uint32_t* offsets;
+    size_t entries;
+    Napi::Value enc = o.Get("encoded");
+    if (enc.IsObject()) {
+      builder.Encoded(col, enc.As<Napi::Object>(), c);
+      c.enc.idx = Packed();  // the dictionary alone
+      c.enc.nulls = Packed();
+      ZSTD_DCtx* dctx = ZSTD_createDCtx();
+      DecodedView v;
+      std::string error;
+      bool ok = DecodeColumn(dctx, c.enc, 0, buf, v, error);
+      ZSTD_freeDCtx(dctx);
+      if (!ok) throw Napi::Error::New(env, "codesRemap: " + error);
+      utf8 = v.utf8;
+      offsets = v.offsets;
+      entries = v.entries;
+    } else {
+      TypedView u = builder.Typed(o, "utf8", {napi_uint8_array}, true);
+      TypedView off = builder.Typed(o, "offsets", {napi_uint32_array}, true);
+      if (off.length == 0) throw Napi::RangeError::New(env, "codesRemap: offsets is empty");
+      utf8 = static_cast<const char*>(u.data);
+      offsets = static_cast<const uint32_t*>(off.data);
+      entries = off.length - 1;
+      for (size_t i = 0; i < entries; i++) {
+        if (offsets[i] > offsets[i + 1] || offsets[i + 1] > u.length) throw Napi::RangeError::New(env, "codesRemap: offsets out of order or past utf8");
+      }
+    }
+    Napi::Uint32Array out = Napi::Uint32Array::New(env, entries);
+    {
+      std::lock_guard<std::mutex> lock(dict->mu);
+      if (dict->Size() + entries >= 0xffffffffULL) throw Napi::RangeError::New(env, "codesRemap: dictionary full");
+      for (size_t k = 0; k < entries; k++) out[k] = dict->Intern(utf8 + offsets[k], offsets[k + 1] - offsets[k]);
+    }
+    return out;
+  }
+
+  // codesInfo(id) → { entries, bytes }.
+  Napi::Value CodesInfo(const Napi::CallbackInfo& info) {
+    auto dict = DictArg(info);
+    Napi::Object out = Napi::Object::New(info.Env());
+    std::lock_guard<std::mutex> lock(dict->mu);
+    out.Set("entries", static_cast<double>(dict->Size()));
+    out.Set("bytes", static_cast<double>(dict->Bytes()));
+    return out;
   }
 
   Napi::Value Size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(core_->Size())); }
