@@ -13,7 +13,8 @@
 //   rows), which an agent never holds, so this undercounts the store on a real heap.
 // - timed appends: chunks generated outside the timed spans, only the appends (and seal) timed.
 // Args: --rows N (default 1000000), --rounds R (default 3), --chunk C, --level L,
-// --pregenerated false (skip that method),
+// --pregenerated false (skip that method), --strings collector|concat (how the workload makes its
+// strings: as the collector does, the default, or by template concatenation; the text is the same),
 // --baseline DIR: also measure the store of another checkout (e.g. a `git worktree` of an older
 // commit) in the same process, rounds alternating with this tree's, and report the ratios — the
 // machine's load moves between separate runs more than the change being measured.
@@ -21,13 +22,15 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Store, defaultStoreOptions } from '../engine/store/store.ts';
-import { HttpWorkload } from './workload/http-events.ts';
+import { HttpWorkload, defaultWorkload, type WorkloadOptions } from './workload/http-events.ts';
 
 /** The parts of a store module this bench uses (this tree's or a baseline checkout's). */
 interface StoreModule {
   Store: new (options: typeof defaultStoreOptions) => { append(table: string, row: object): void; sealAll(): void; close(): void };
   defaultStoreOptions: typeof defaultStoreOptions;
 }
+
+let workload: WorkloadOptions = defaultWorkload;
 
 function cpuMs(): number {
   const c = process.cpuUsage();
@@ -39,7 +42,7 @@ function cpuMs(): number {
 // skewed the subtraction.
 /** CPU ms to generate `rows` rows in chunks. */
 function generateOnly(rows: number, chunk: number): number {
-  const w = new HttpWorkload();
+  const w = new HttpWorkload(workload);
   globalThis.gc?.();
   const t0 = cpuMs();
   let n = 0;
@@ -51,7 +54,7 @@ function generateOnly(rows: number, chunk: number): number {
 
 /** CPU ms to generate the same rows in chunks, append each chunk and seal. */
 function generateAndStore(rows: number, chunk: number, store: { append(table: string, row: object): void; sealAll(): void }): number {
-  const w = new HttpWorkload();
+  const w = new HttpWorkload(workload);
   globalThis.gc?.();
   const t0 = cpuMs();
   for (let done = 0; done < rows; done += chunk) {
@@ -86,7 +89,7 @@ function marginalRound(m: StoreModule, rows: number, chunk: number, level: numbe
  */
 function timedAppendsRound(m: StoreModule, rows: number, chunk: number, level: number) {
   const store = newStore(m, level);
-  const w = new HttpWorkload();
+  const w = new HttpWorkload(workload);
   let cpu = 0;
   for (let done = 0; done < rows; done += chunk) {
     const data = w.take(Math.min(chunk, rows - done));
@@ -121,12 +124,15 @@ function median(xs: number[]): number {
 }
 
 export default async function (args: string[]): Promise<object> {
-  const { values: v } = parseArgs({ args, options: { rows: { type: 'string' }, level: { type: 'string' }, rounds: { type: 'string' }, chunk: { type: 'string' }, baseline: { type: 'string' }, pregenerated: { type: 'string' } } });
+  const { values: v } = parseArgs({ args, options: { rows: { type: 'string' }, level: { type: 'string' }, rounds: { type: 'string' }, chunk: { type: 'string' }, baseline: { type: 'string' }, pregenerated: { type: 'string' }, strings: { type: 'string' } } });
   const rows = Number(v.rows ?? 1_000_000);
   const rounds = Number(v.rounds ?? 3);
   const chunk = Number(v.chunk ?? 4096);
   const level = Number(v.level ?? defaultStoreOptions.compressionLevel);
   if (!(rows > 0 && rounds > 0 && chunk > 0)) throw new Error('--rows, --rounds and --chunk must be positive numbers');
+  const strings = v.strings ?? 'collector';
+  if (strings !== 'collector' && strings !== 'concat') throw new Error('--strings must be collector or concat');
+  workload = { ...defaultWorkload, strings };
   const ours: StoreModule = { Store, defaultStoreOptions };
   const base = v.baseline === undefined ? null
     : await import(pathToFileURL(resolve(v.baseline, 'engine/store/store.ts')).href) as StoreModule;
@@ -148,7 +154,7 @@ export default async function (args: string[]): Promise<object> {
     }
   }
 
-  const data = v.pregenerated === 'false' ? [] : new HttpWorkload().take(rows);
+  const data = v.pregenerated === 'false' ? [] : new HttpWorkload(workload).take(rows);
   const pregenerated: Record<string, ReturnType<typeof pregeneratedRound>[]> = {};
   for (let round = 0; round < rounds && data.length > 0; round++) {
     for (const [name, m] of impls) {
@@ -162,7 +168,7 @@ export default async function (args: string[]): Promise<object> {
   const ratio = (xs: Record<string, { rowsPerSecPerCore: number }[]>) =>
     base ? Math.round(100 * median(xs.this!.map((r, i) => r.rowsPerSecPerCore / xs.baseline![i]!.rowsPerSecPerCore))) / 100 : undefined;
   return {
-    rows, zstdLevel: level, chunk, targetRowsPerSecPerCore: 500_000,
+    rows, zstdLevel: level, chunk, strings, targetRowsPerSecPerCore: 500_000,
     medianRowsPerSecPerCore: rate(marginal.this),
     timedAppendsMedianRowsPerSecPerCore: rate(timedAppends.this),
     pregeneratedMedianRowsPerSecPerCore: data.length ? rate(pregenerated.this) : undefined,

@@ -17,9 +17,21 @@
 // - bodies: GET responses `{"id":N,"name":"item-N","status":"active|archived","score":x.xx}`;
 //   POST/PUT request bodies `{"name":"item-N","qty":Q}`, responses `{"ok":true,"id":N}`;
 //   errors `{"error":"<reason>"}`; DELETE and 204/304 empty. Body sizes are the text lengths.
+//
+// String shapes (`strings`, default 'collector'): the store's cost depends on how V8 holds a
+// string, not only on its text. The collector (collector/http) decodes each head with one
+// latin1Slice of the capture buffer and slices the target, reason and header values out of it;
+// headersJson concatenates names and values (a cons string over slices); bodies are one
+// utf8Slice each (flat). 'collector' makes the same text the same way: it writes each message's
+// wire bytes, runs the collector's own head parser and headersJson, and slices bodies from the
+// buffer, and shares the peer address strings as a connection does. 'concat' builds every string
+// with template literals (cons strings for all long values: what this generator did before, kept
+// for comparison). Both give identical text.
 import type { HttpEventRow } from '../../engine/schema.ts';
 import type { Upid } from '../../engine/upid.ts';
 import { mulberry32 } from '../../collector/synth/rng.ts';
+import { defaultHttpOptions } from '../../collector/http/options.ts';
+import { headersJson, newHead, parseRequestHead, parseResponseHead, type HeadLimits } from '../../collector/http/head-parser.ts';
 
 const rng = mulberry32;
 
@@ -75,9 +87,15 @@ export interface WorkloadOptions {
   seed: number;
   startNs: bigint;
   ratePerSec: number;
+  /** How the strings are made (see the top of this file); the text is the same. */
+  strings?: 'collector' | 'concat';
 }
 
-export const defaultWorkload: WorkloadOptions = { seed: 42, startNs: 1_700_000_000_000_000_000n, ratePerSec: 10_000 };
+export const defaultWorkload: WorkloadOptions = { seed: 42, startNs: 1_700_000_000_000_000_000n, ratePerSec: 10_000, strings: 'collector' };
+
+const headLimits: HeadLimits = { maxHeadBytes: defaultHttpOptions.maxHeadBytes, maxHeaders: defaultHttpOptions.maxHeaders, redact: new Set() };
+type Slicer = { utf8Slice(s: number, e: number): string };
+const clientAddrs = Array.from({ length: 64 }, (_, c) => `10.0.${c >> 4}.${c & 15}`);
 
 /** An endless generator of rows; `next()` returns a fresh row object. */
 export class HttpWorkload {
@@ -87,8 +105,12 @@ export class HttpWorkload {
   private readonly upids: Upid[];
   private nowNs: number;
   private readonly startNs: bigint;
+  private readonly collectorStrings: boolean;
+  /** One message's wire bytes (collector strings). */
+  private wire = Buffer.allocUnsafe(4096);
 
   constructor(private readonly o: WorkloadOptions = defaultWorkload) {
+    this.collectorStrings = (o.strings ?? 'collector') === 'collector';
     this.r = rng(o.seed);
     this.upids = Array.from({ length: 24 }, (_, k) => ({ asid: 0, pid: 2000 + k, startTicks: BigInt(100_000 + k * 37) }));
     this.startNs = o.startNs;
@@ -115,19 +137,26 @@ export class HttpWorkload {
     // Box–Muller normal for the log-normal latency.
     const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
     const latency = Math.round(4e6 * Math.exp(z) * (error ? 3 : 1));
-    const reqHeaders = `{"host":"svc-${k}.local:${8000 + k}","user-agent":"${agents[Math.floor(r() * 8)]}","accept":"application/json"${r() < 0.2 ? `,"x-request-id":"${this.hex32()}"` : ''}}`;
+    const agent = agents[Math.floor(r() * 8)]!;
+    const requestId = r() < 0.2 ? this.hex32() : '';
     const reqBody = method === 'POST' || method === 'PUT' ? `{"name":"item-${id}","qty":${1 + Math.floor(r() * 10)}}` : '';
     const respBody = error
       ? `{"error":"${reasons[status]}"}`
       : status === 204 || status === 304 || method === 'DELETE' ? ''
       : method === 'GET' ? `{"id":${id},"name":"item-${id}","status":"${r() < 0.9 ? 'active' : 'archived'}","score":${(r() * 100).toFixed(2)}}`
       : `{"ok":true,"id":${id}}`;
-    const respHeaders = `{"content-type":"application/json","content-length":"${respBody.length}"${method === 'GET' ? ',"cache-control":"no-cache"' : ''}}`;
     const client = Math.floor(r() * 64);
+    const text = this.collectorStrings
+      ? this.parsed(method, path, k, agent, requestId, reqBody, status, respBody)
+      : {
+        reqMethod: method as string, reqPath: path, reqBody, respBody, respMessage: reasons[status]!, remoteAddr: `10.0.${client >> 4}.${client & 15}`,
+        reqHeaders: `{"host":"svc-${k}.local:${8000 + k}","user-agent":"${agent}","accept":"application/json"${requestId ? `,"x-request-id":"${requestId}"` : ''}}`,
+        respHeaders: `{"content-type":"application/json","content-length":"${respBody.length}"${method === 'GET' ? ',"cache-control":"no-cache"' : ''}}`,
+      };
     return {
       timeNs: this.startNs + BigInt(Math.floor(this.nowNs)),
       upid: this.upids[k]!,
-      remoteAddr: `10.0.${client >> 4}.${client & 15}`,
+      remoteAddr: this.collectorStrings ? clientAddrs[client]! : text.remoteAddr,
       remotePort: 32768 + Math.floor(r() * 28232),
       localAddr: '10.1.0.1',
       localPort: 8000 + k,
@@ -136,18 +165,48 @@ export class HttpWorkload {
       majorVersion: 1,
       minorVersion: 1,
       contentType: 1,
-      reqHeaders,
-      reqMethod: method,
-      reqPath: path,
-      reqBody,
+      reqHeaders: text.reqHeaders,
+      reqMethod: text.reqMethod,
+      reqPath: text.reqPath,
+      reqBody: text.reqBody,
       reqBodySize: reqBody.length,
-      respHeaders,
+      respHeaders: text.respHeaders,
       respStatus: status,
-      respMessage: reasons[status]!,
-      respBody,
+      respMessage: text.respMessage,
+      respBody: text.respBody,
       respBodySize: respBody.length,
       latencyNs: BigInt(latency),
     };
+  }
+
+  /**
+   * The request's and response's strings as the collector makes them: the wire bytes of each
+   * message, its head parsed by the collector's parser, headersJson, the body sliced after it.
+   */
+  private parsed(method: string, path: string, k: number, agent: string, requestId: string, reqBody: string, status: number, respBody: string) {
+    const req = this.message(
+      `${method} ${path} HTTP/1.1\r\nhost: svc-${k}.local:${8000 + k}\r\nuser-agent: ${agent}\r\naccept: application/json\r\n${requestId ? `x-request-id: ${requestId}\r\n` : ''}\r\n`,
+      reqBody, true);
+    const resp = this.message(
+      `HTTP/1.1 ${status} ${reasons[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(respBody)}\r\n${method === 'GET' ? 'cache-control: no-cache\r\n' : ''}\r\n`,
+      respBody, false);
+    return {
+      reqMethod: req.head.method, reqPath: req.head.target, reqHeaders: headersJson(req.head), reqBody: req.body,
+      respMessage: resp.head.reason, respHeaders: headersJson(resp.head), respBody: resp.body, remoteAddr: '',
+    };
+  }
+
+  private message(head: string, body: string, request: boolean) {
+    const need = (head.length + body.length) * 3;
+    if (need > this.wire.length) this.wire = Buffer.allocUnsafe(need * 2);
+    const buf = this.wire;
+    const headEnd = buf.write(head, 0, 'latin1');
+    const end = headEnd + buf.write(body, headEnd, 'utf8');
+    const h = newHead();
+    const wire = buf.subarray(0, headEnd);
+    const n = request ? parseRequestHead(wire, headLimits, h) : parseResponseHead(wire, headLimits, h);
+    if (n !== headEnd) throw new Error(`workload: the collector's head parser read ${n} of ${headEnd} bytes`);
+    return { head: h, body: end > headEnd ? (buf as unknown as Slicer).utf8Slice(headEnd, end) : '' };
   }
 
   /** n rows in an array (benchmarks generate before timing). */
