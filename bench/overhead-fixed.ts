@@ -1,15 +1,20 @@
-// `npm run bench -- overhead-fixed [--rate 5000] [--seconds 10] [--rounds 5] [--nice 0] [--bpf-stats]`
+// `npm run bench -- overhead-fixed [--rate 5000] [--seconds 10] [--rounds 5] [--nice 0] [--bpf-stats]
+//                                  [--baseline PATH/wiretap_native.node]`
 // Latency cost of capture at a fixed load: a rate-limited keep-alive client (GET /seq/N at
 // --rate req/s over 16 connections) against a private nginx (1 worker) on 127.0.0.1, rounds
 // alternating without and with the full capture pipeline (eBPF source → collector → HTTP
 // rows). Reports p50/p99 medians and ratios, and the collector's CPU (this process: JS thread,
-// poller thread) in cores. Targets (issue 3): p99 added ≤ 5%, collector CPU ≤ 0.25 core.
+// poller thread) in cores, over the whole on-phase (load/verify and detach included) and during
+// the load alone. --baseline: each round also runs the same pipeline on another addon build
+// ("base", e.g. the previous commit's), for A/B. Targets (issue 3): p99 added ≤ 5%, collector
+// CPU ≤ 0.25 core.
+import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
 import { Collector } from '../collector/collector.ts';
 import { EbpfSource } from '../collector/sources/ebpf.ts';
 import type { RowSink } from '../engine/schema.ts';
-import { probe } from '../native/index.ts';
-import { addProgStats, enableBpfStats, median, missing, opt, progCost, rateClient, startNginx, type RateResult } from './_nginx.ts';
+import { probe, type openTracer } from '../native/index.ts';
+import { addProgStats, enableBpfStats, median, missing, opt, optStr, progCost, rateClient, startNginx, type RateResult } from './_nginx.ts';
 
 const log = (s: string) => process.stderr.write(`[overhead-fixed] ${s}\n`);
 
@@ -18,6 +23,10 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   const seconds = opt(args, '--seconds', 10);
   const rounds = opt(args, '--rounds', 5);
   const nice = opt(args, '--nice', 0);
+  const baseline = optStr(args, '--baseline', '');
+  type Opener = typeof openTracer;
+  const Base = baseline ? (createRequire(import.meta.url)(baseline) as { Tracer: new (...a: Parameters<Opener>) => ReturnType<Opener> }).Tracer : undefined;
+  const openBase: Opener | undefined = Base && ((o, cb) => new Base(o, cb));
   const skip = probe() ?? missing(['nginx']);
   if (skip) return { skipped: skip };
   const nginx = await startNginx();
@@ -26,8 +35,33 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   const bpfStats = args.includes('--bpf-stats');
   const restore = bpfStats ? enableBpfStats() : () => {};
   const off: RateResult[] = [];
-  const on: (RateResult & { cpuCores: number; rows: number; drops: number })[] = [];
+  type On = RateResult & { cpuCores: number; loadCpuCores: number; rows: number; drops: number };
+  const on: On[] = [];
+  const base: On[] = [];
   const cost: Record<string, { runs: number; ns: number }> = {};
+  // The full pipeline on this tree's addon, or on the baseline build.
+  const onPhase = async (r: number, open: Opener | undefined): Promise<On> => {
+    let rows = 0;
+    const sink: RowSink = { append: () => void rows++ };
+    setPriority(nice);
+    const source = new EbpfSource({ open });
+    const collector = new Collector(source, sink);
+    const cpu0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    await collector.start();
+    const cpuL0 = process.cpuUsage();
+    const tL0 = process.hrtime.bigint();
+    const b = await rateClient(nginx.url, rate, seconds);
+    const cpuL = process.cpuUsage(cpuL0);
+    const loadCpuCores = (cpuL.user + cpuL.system) / (Number(process.hrtime.bigint() - tL0) / 1000);
+    if (!open) addProgStats(cost, source.native?.progStats() ?? []);
+    await collector.stop();
+    setPriority(0);
+    const cpu = process.cpuUsage(cpu0);
+    const cpuCores = (cpu.user + cpu.system) / (Number(process.hrtime.bigint() - t0) / 1000);
+    log(`round ${r + 1} ${open ? 'base' : 'on:  '}: ${b.ok}/${b.sent} ok, p50 ${b.p50Ms.toFixed(3)} ms, p99 ${b.p99Ms.toFixed(3)} ms, ${rows} rows, cpu ${cpuCores.toFixed(3)} cores (load ${loadCpuCores.toFixed(3)})`);
+    return { ...b, cpuCores, loadCpuCores, rows, drops: source.stats().drops };
+  };
   try {
     log(`nginx on ${nginx.url}; warm-up`);
     await rateClient(nginx.url, rate, 1);
@@ -35,22 +69,10 @@ export default async function overheadFixed(args: string[]): Promise<object> {
       const a = await rateClient(nginx.url, rate, seconds);
       off.push(a);
       log(`round ${r + 1} off: ${a.ok}/${a.sent} ok, p50 ${a.p50Ms.toFixed(3)} ms, p99 ${a.p99Ms.toFixed(3)} ms`);
-      let rows = 0;
-      const sink: RowSink = { append: () => void rows++ };
-      setPriority(nice);
-      const source = new EbpfSource({});
-      const collector = new Collector(source, sink);
-      const cpu0 = process.cpuUsage();
-      const t0 = process.hrtime.bigint();
-      await collector.start();
-      const b = await rateClient(nginx.url, rate, seconds);
-      addProgStats(cost, source.native?.progStats() ?? []);
-      await collector.stop();
-      setPriority(0);
-      const cpu = process.cpuUsage(cpu0);
-      const cpuCores = (cpu.user + cpu.system) / (Number(process.hrtime.bigint() - t0) / 1000);
-      on.push({ ...b, cpuCores, rows, drops: source.stats().drops });
-      log(`round ${r + 1} on:  ${b.ok}/${b.sent} ok, p50 ${b.p50Ms.toFixed(3)} ms, p99 ${b.p99Ms.toFixed(3)} ms, ${rows} rows, cpu ${cpuCores.toFixed(3)} cores`);
+      // Alternate which build runs first after the off round.
+      if (openBase && r % 2 === 1) base.push(await onPhase(r, openBase));
+      on.push(await onPhase(r, undefined));
+      if (openBase && r % 2 === 0) base.push(await onPhase(r, openBase));
     }
   } finally {
     restore();
@@ -62,7 +84,19 @@ export default async function overheadFixed(args: string[]): Promise<object> {
     rate, seconds, rounds, nice, bpfStats,
     server: 'nginx (1 worker), 40-byte body; node keep-alive client, 16 connections, fixed schedule',
     off: { p50MsMedian: m(off, 'p50Ms'), p99MsMedian: m(off, 'p99Ms') },
-    on: { p50MsMedian: m(on, 'p50Ms'), p99MsMedian: m(on, 'p99Ms'), collectorCpuCoresMedian: median(on.map((x) => x.cpuCores)) },
+    on: {
+      p50MsMedian: m(on, 'p50Ms'), p99MsMedian: m(on, 'p99Ms'), collectorCpuCoresMedian: median(on.map((x) => x.cpuCores)),
+      collectorCpuCoresDuringLoadMedian: Number(median(on.map((x) => x.loadCpuCores)).toFixed(3)),
+    },
+    ...(openBase ? {
+      baseline,
+      base: {
+        p50MsMedian: m(base, 'p50Ms'), p99MsMedian: m(base, 'p99Ms'), collectorCpuCoresMedian: median(base.map((x) => x.cpuCores)),
+        collectorCpuCoresDuringLoadMedian: Number(median(base.map((x) => x.loadCpuCores)).toFixed(3)),
+        p99RatioOfMedians: Number((m(base, 'p99Ms') / m(off, 'p99Ms')).toFixed(3)),
+        p50RatioOfMedians: Number((m(base, 'p50Ms') / m(off, 'p50Ms')).toFixed(3)),
+      },
+    } : {}),
     p99RatioOfMedians: Number((m(on, 'p99Ms') / m(off, 'p99Ms')).toFixed(3)),
     p99RatioMedianOfRounds: Number(median(p99Ratios).toFixed(3)),
     p50RatioOfMedians: Number((m(on, 'p50Ms') / m(off, 'p50Ms')).toFixed(3)),

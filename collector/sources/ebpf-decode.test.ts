@@ -152,6 +152,24 @@ test('IPv6 addresses: compressed text, v4-mapped becomes dotted v4', () => {
   assert.equal(b.remoteAddr, '10.1.2.3');
 });
 
+test('v4 addresses alternating from record to record each decode to their own text (the last-address shortcut)', () => {
+  const addrs = [[10, 0, 0, 1], [192, 168, 1, 20], [0, 0, 0, 0], [255, 255, 255, 255], [10, 0, 0, 1]];
+  const recs = addrs.map((a, i) => record({ kind: EventKind.data, laddr: a, raddr: addrs[(i + 1) % addrs.length] }));
+  const evs = decodeBatch(batch(...recs, ...recs), 0n);
+  assert.equal(evs.length, addrs.length * 2);
+  evs.forEach((e, i) => {
+    const k = i % addrs.length;
+    assert.equal(e.localAddr, addrs[k]!.join('.'));
+    assert.equal(e.remoteAddr, addrs[(k + 1) % addrs.length]!.join('.'));
+  });
+  // One connection's burst: the same two addresses over and over.
+  const pair = record({ kind: EventKind.data, laddr: [10, 9, 8, 7], raddr: [10, 9, 8, 6] });
+  for (const e of decodeBatch(batch(pair, pair, pair), 0n)) {
+    assert.equal(e.localAddr, '10.9.8.7');
+    assert.equal(e.remoteAddr, '10.9.8.6');
+  }
+});
+
 test('ipv6 formatting edge cases', () => {
   const f = (s: string) => ipv6(Buffer.from(v6(s)), 0);
   assert.equal(f('0000:0000:0000:0000:0000:0000:0000:0000'), '::');

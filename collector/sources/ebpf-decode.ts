@@ -49,15 +49,27 @@ const v4Cache = new Map<number, string>();
 /** IPv4 dotted quad from 4 bytes at `o`. */
 export function ipv4(b: Buffer, o: number): string {
   // Signed: a small integer key for every address (an unsigned one above 2^31 would be a boxed double).
-  const key = b.readInt32LE(o);
+  const key = b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
+  // A burst of events repeats one local and one remote address: the last two without a Map
+  // lookup.
+  if (key === v4Key0) return v4Text0;
+  if (key === v4Key1) return v4Text1;
   let s = v4Cache.get(key);
   if (s === undefined) {
     s = `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
     if (v4Cache.size > 65536) v4Cache.clear();
     v4Cache.set(key, s);
   }
+  v4Key1 = v4Key0;
+  v4Text1 = v4Text0;
+  v4Key0 = key;
+  v4Text0 = s;
   return s;
 }
+let v4Key0 = 0;
+let v4Text0 = '0.0.0.0';
+let v4Key1 = 0;
+let v4Text1 = '0.0.0.0';
 
 // Fixed fields are read through a DataView of the batch (one per batch): TurboFan turns its
 // getters into plain loads, and getBigUint64 makes a BigInt ~3x faster than BigInt(number).
