@@ -3,6 +3,8 @@
 // the bytes (a frame kept only in part, or garbage) it sets `truncated` and reads zero values, so
 // a summary of what was readable still comes out.
 
+type Utf8Slicer = { utf8Slice(start: number, end: number): string };
+
 export class KafkaReader {
   truncated = false;
 
@@ -86,7 +88,8 @@ export class KafkaReader {
     const n = this.length(compact, false);
     if (n < 0) return null;
     this.need(n);
-    const s = this.b.toString('utf8', this.i, this.i + n);
+    // Buffer's native decoder without toString's argument checks (~2x cheaper for short names).
+    const s = (this.b as unknown as Utf8Slicer).utf8Slice(this.i, this.i + n);
     this.i += n;
     return s;
   }
