@@ -7,6 +7,7 @@
 // rows and interned by their bytes (text-entries.ts), so no row's string outlives its chunk.
 import type { ColumnDef } from '../schema.ts';
 import type { Upid } from '../upid.ts';
+import { ArrayLease } from './array-pool.ts';
 import { kindOf, timeColumnIndex, type ColumnKind } from './column-kind.ts';
 import { indicesFor, upidKey, type DecodedColumn, type Indices, type ScanBatch, type ZoneMap } from './decoded.ts';
 import { entryStrings, TextBuilder, type TextEntries } from './text-entries.ts';
@@ -48,32 +49,27 @@ export function timeUs(v: unknown): number {
 abstract class HotColumn {
   abstract readonly kind: ColumnKind;
   nulls: Uint8Array | null = null;
-  constructor(public capacity: number) {}
+  constructor(public capacity: number, protected readonly lease: ArrayLease) {}
   abstract push(v: unknown, row: number): void;
   abstract grow(capacity: number): void;
   /** Rows [0, rows) as a scan reads them; called once per snapshot per column read. */
   abstract view(rows: number): DecodedColumn;
   abstract bytes(): number;
   setNull(row: number): void {
-    if (!this.nulls) this.nulls = new Uint8Array(this.capacity);
+    if (!this.nulls) this.nulls = this.lease.alloc(Uint8Array, this.capacity);
     this.nulls[row] = 1;
   }
   protected growNulls(capacity: number): void {
-    if (this.nulls) this.nulls = copyInto(new Uint8Array(capacity), this.nulls);
+    if (this.nulls) this.nulls = this.lease.grow(Uint8Array, this.nulls, capacity);
   }
   protected nullsView(rows: number): Uint8Array | null {
     return this.nulls?.subarray(0, rows) ?? null;
   }
 }
 
-function copyInto<T extends { set(a: T): void }>(dst: T, src: T): T {
-  dst.set(src);
-  return dst;
-}
-
 class I32Column extends HotColumn {
   readonly kind = 'i32';
-  values = new Int32Array(this.capacity);
+  values = this.lease.alloc(Int32Array, this.capacity);
   min = Infinity;
   max = -Infinity;
   push(v: unknown, row: number): void {
@@ -83,7 +79,7 @@ class I32Column extends HotColumn {
     if (n > this.max) this.max = n;
   }
   grow(c: number): void {
-    this.values = copyInto(new Int32Array(c), this.values);
+    this.values = this.lease.grow(Int32Array, this.values, c);
     this.growNulls(c);
     this.capacity = c;
   }
@@ -94,10 +90,10 @@ class I32Column extends HotColumn {
 }
 
 class F64Column extends HotColumn {
-  values = new Float64Array(this.capacity);
+  values = this.lease.alloc(Float64Array, this.capacity);
   min = Infinity;
   max = -Infinity;
-  constructor(capacity: number, readonly kind: 'f64' | 'time') { super(capacity); }
+  constructor(capacity: number, lease: ArrayLease, readonly kind: 'f64' | 'time') { super(capacity, lease); }
   push(v: unknown, row: number): void {
     this.put(this.kind === 'time' ? timeUs(v) : typeof v === 'number' ? v : typeof v === 'bigint' ? bigintToNumber(v) : Number(v), row);
   }
@@ -108,7 +104,7 @@ class F64Column extends HotColumn {
     if (n > this.max) this.max = n;
   }
   grow(c: number): void {
-    this.values = copyInto(new Float64Array(c), this.values);
+    this.values = this.lease.grow(Float64Array, this.values, c);
     this.growNulls(c);
     this.capacity = c;
   }
@@ -120,10 +116,10 @@ class F64Column extends HotColumn {
 
 class BoolColumn extends HotColumn {
   readonly kind = 'bool';
-  values = new Uint8Array(this.capacity);
+  values = this.lease.alloc(Uint8Array, this.capacity);
   push(v: unknown, row: number): void { this.values[row] = v ? 1 : 0; }
   grow(c: number): void {
-    this.values = copyInto(new Uint8Array(c), this.values);
+    this.values = this.lease.grow(Uint8Array, this.values, c);
     this.growNulls(c);
     this.capacity = c;
   }
@@ -144,9 +140,9 @@ class TextColumn extends HotColumn {
   readonly text: TextBuilder;
   private cached: { rows: number; col: DecodedColumn } | null = null;
 
-  constructor(capacity: number, readonly plain: boolean) {
-    super(capacity);
-    this.text = new TextBuilder(plain, capacity, () => this.nulls);
+  constructor(capacity: number, lease: ArrayLease, readonly plain: boolean) {
+    super(capacity, lease);
+    this.text = new TextBuilder(plain, capacity, () => this.nulls, undefined, lease);
   }
 
   push(v: unknown): void {
@@ -211,7 +207,7 @@ function narrow(idx: Uint32Array, count: number): Indices {
 
 class UpidColumn extends HotColumn {
   readonly kind = 'upid';
-  idx = new Uint32Array(this.capacity);
+  idx = this.lease.alloc(Uint32Array, this.capacity);
   readonly upids: Upid[] = [];
   readonly keys = new Set<string>();
   private readonly ids = new Map<string, number>();
@@ -234,7 +230,7 @@ class UpidColumn extends HotColumn {
     this.idx[row] = id;
   }
   grow(c: number): void {
-    this.idx = copyInto(new Uint32Array(c), this.idx);
+    this.idx = this.lease.grow(Uint32Array, this.idx, c);
     this.growNulls(c);
     this.capacity = c;
   }
@@ -244,14 +240,14 @@ class UpidColumn extends HotColumn {
   bytes(): number { return this.idx.byteLength + (this.nulls?.byteLength ?? 0) + this.upids.length * 200; }
 }
 
-function columnFor(kind: ColumnKind, capacity: number, plain: boolean): HotColumn {
+function columnFor(kind: ColumnKind, capacity: number, lease: ArrayLease, plain: boolean): HotColumn {
   switch (kind) {
-    case 'i32': return new I32Column(capacity);
-    case 'f64': return new F64Column(capacity, 'f64');
-    case 'time': return new F64Column(capacity, 'time');
-    case 'bool': return new BoolColumn(capacity);
-    case 'text': return new TextColumn(capacity, plain);
-    case 'upid': return new UpidColumn(capacity);
+    case 'i32': return new I32Column(capacity, lease);
+    case 'f64': return new F64Column(capacity, lease, 'f64');
+    case 'time': return new F64Column(capacity, lease, 'time');
+    case 'bool': return new BoolColumn(capacity, lease);
+    case 'text': return new TextColumn(capacity, lease, plain);
+    case 'upid': return new UpidColumn(capacity, lease);
   }
 }
 
@@ -291,13 +287,15 @@ export class HotBatch {
   private capacity = initialCapacity;
   private readonly write: RowWriter;
   private readonly readTime: (row: object) => unknown;
+  /** The batch's typed arrays: recycled (array-pool.ts) unless a snapshot has seen them. */
+  private readonly lease = new ArrayLease();
 
   /** plainText[i]: keep text column i as plain strings instead of a dictionary. */
   constructor(readonly defs: readonly ColumnDef[], private readonly maxRows: number, plainText: readonly boolean[] = []) {
     const w = rowWriter(defs);
     this.write = w.write;
     this.readTime = w.time;
-    this.columns = defs.map((d, i) => columnFor(kindOf(d.type), initialCapacity, plainText[i] ?? false));
+    this.columns = defs.map((d, i) => columnFor(kindOf(d.type), initialCapacity, this.lease, plainText[i] ?? false));
   }
 
   /** The row's time column in µs (NaN when NULL or the table has none), as append stores it. */
@@ -353,6 +351,14 @@ export class HotBatch {
     return { timeMin, timeMax, upids, min, max };
   }
 
+  /**
+   * After the seal (which copied what it keeps): the arrays go back to the pool unless a snapshot
+   * has seen them. The batch must not be used afterwards.
+   */
+  release(): void {
+    this.lease.releaseAll();
+  }
+
   /** Text column i's rows as UTF-8 bytes (what sealing compresses), and whether it is plain. */
   textRows(i: number, rows: number): TextRows {
     const c = this.columns[i];
@@ -366,6 +372,7 @@ export class HotBatch {
    * a scan reads the column.
    */
   snapshot(): ScanBatch {
+    this.lease.shared = true; // the views below may outlive this batch
     const rows = this.rows;
     const views = this.columns.map((c): (() => DecodedColumn) => {
       if (c instanceof TextColumn) {

@@ -84,6 +84,7 @@ export class TableStore {
     if (this.hot.rows === 0) return;
     const batch = SealedBatch.seal(this.hot, this.o);
     this.learnTextModes(batch);
+    this.hot.release(); // its arrays go to the next batches unless a snapshot holds them
     this.hot = new HotBatch(this.defs, this.o.batchRows, this.plainText);
     this.sealed = [...this.sealed, batch];
     this.sealedBytes += batch.bytes;
@@ -151,12 +152,15 @@ export class TableStore {
   }
 
   stats(): TableStats {
-    const batches = this.snapshot().batches;
+    // Zone maps only: a snapshot would open every batch and keep the hot batch's arrays from
+    // being recycled.
+    const zones = this.sealed.map((b) => b.zone);
+    if (this.hot.rows > 0) zones.push(this.hot.zone());
     let oldest = Infinity;
     let newest = -Infinity;
-    for (const b of batches) {
-      if (b.zone.timeMin < oldest) oldest = b.zone.timeMin;
-      if (b.zone.timeMax > newest) newest = b.zone.timeMax;
+    for (const z of zones) {
+      if (z.timeMin < oldest) oldest = z.timeMin;
+      if (z.timeMax > newest) newest = z.timeMax;
     }
     return {
       table: this.name,

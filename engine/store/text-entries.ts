@@ -4,6 +4,7 @@
 // concatenated string, hashes it, and keeps each new one alive (promoted by the GC) until the
 // batch seals; here no string outlives its chunk.
 import { storeAddon, type StoreAddon } from '../../native/store.ts';
+import { ArrayLease } from './array-pool.ts';
 
 /** Strings back to back: entry k is utf8[ends[k-1], ends[k]), chars[k] UTF-16 units long. */
 export interface TextEntries {
@@ -52,6 +53,11 @@ export function splitUtf8(utf8: Uint8Array, lengths: ArrayLike<number>, count: n
 type Utf8Writer = { utf8Write(s: string, offset: number, length: number): number };
 type WellFormed = { isWellFormed(): boolean }; // ES2024, in Node 20
 
+/** The power of two ≥ n (pooled buffers are reused by exact size). */
+function pow2(n: number): number {
+  return n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n));
+}
+
 /** Growable UTF-8 bytes with per-entry ends and UTF-16 lengths; append-only, so views stay valid. */
 export class Utf8Entries implements TextEntries {
   count = 0;
@@ -62,30 +68,28 @@ export class Utf8Entries implements TextEntries {
   wellFormed = true;
 
   dv: DataView;
+  /** The lease's array under `utf8` (what growth hands back). */
+  private raw: Uint8Array;
 
-  constructor(entries: number, bytes: number) {
-    this.utf8 = Buffer.allocUnsafeSlow(Math.max(64, bytes));
-    this.dv = new DataView(this.utf8.buffer, this.utf8.byteOffset, this.utf8.byteLength);
-    this.ends = new Uint32Array(Math.max(16, entries));
-    this.chars = new Uint32Array(Math.max(16, entries));
+  constructor(entries: number, bytes: number, private readonly lease: ArrayLease = new ArrayLease(false)) {
+    this.raw = lease.alloc(Uint8Array, pow2(Math.max(64, bytes)));
+    this.utf8 = Buffer.from(this.raw.buffer, 0, this.raw.length);
+    this.dv = new DataView(this.raw.buffer);
+    this.ends = lease.alloc(Uint32Array, pow2(Math.max(16, entries)));
+    this.chars = lease.alloc(Uint32Array, pow2(Math.max(16, entries)));
   }
 
   /** Room for `bytes` more bytes and `entries` more entries. Growth copies: views keep theirs. */
   reserve(bytes: number, entries = 1): void {
     if (this.used + bytes > this.utf8.length) {
-      const next = Buffer.allocUnsafeSlow(Math.max(this.utf8.length * 2, this.used + bytes));
-      next.set(this.utf8.subarray(0, this.used));
-      this.utf8 = next;
-      this.dv = new DataView(next.buffer, next.byteOffset, next.byteLength);
+      this.raw = this.lease.grow(Uint8Array, this.raw, pow2(Math.max(this.utf8.length * 2, this.used + bytes)));
+      this.utf8 = Buffer.from(this.raw.buffer, 0, this.raw.length);
+      this.dv = new DataView(this.raw.buffer);
     }
     if (this.count + entries > this.ends.length) {
-      const c = Math.max(this.ends.length * 2, this.count + entries);
-      const ends = new Uint32Array(c);
-      ends.set(this.ends);
-      this.ends = ends;
-      const chars = new Uint32Array(c);
-      chars.set(this.chars);
-      this.chars = chars;
+      const c = pow2(Math.max(this.ends.length * 2, this.count + entries));
+      this.ends = this.lease.grow(Uint32Array, this.ends, c);
+      this.chars = this.lease.grow(Uint32Array, this.chars, c);
     }
   }
 
@@ -182,15 +186,18 @@ export class TextBuilder {
   private table: Int32Array;
   private hashes: Uint32Array;
 
-  /** addon: the native interner (null: intern in JS); one builder never mixes the two hashes. */
+  /**
+   * addon: the native interner (null: intern in JS); one builder never mixes the two hashes.
+   * lease: where the arrays come from and go back to (the hot batch's; by default none recycled).
+   */
   constructor(
     readonly plain: boolean, capacity: number, private nulls: () => Uint8Array | null,
-    private readonly addon: StoreAddon | null = storeAddon,
+    private readonly addon: StoreAddon | null = storeAddon, private readonly lease = new ArrayLease(false),
   ) {
-    this.entries = new Utf8Entries(plain ? capacity : 16, plain ? capacity * 16 : 1024);
-    this.idx = new Uint32Array(plain ? 0 : capacity);
-    this.table = new Int32Array(plain ? 0 : 64);
-    this.hashes = new Uint32Array(plain ? 0 : 32);
+    this.entries = new Utf8Entries(plain ? capacity : 16, plain ? capacity * 16 : 1024, lease);
+    this.idx = lease.alloc(Uint32Array, plain ? 0 : capacity);
+    this.table = lease.alloc(Int32Array, plain ? 0 : 64);
+    this.hashes = lease.alloc(Uint32Array, plain ? 0 : 32);
   }
 
   /** Adds row `rows + pending` (rows arrive in order). */
@@ -202,9 +209,7 @@ export class TextBuilder {
 
   grow(capacity: number): void {
     if (this.plain) return;
-    const idx = new Uint32Array(capacity);
-    idx.set(this.idx);
-    this.idx = idx;
+    this.idx = this.lease.grow(Uint32Array, this.idx, capacity);
   }
 
   /** Encodes the pending rows. */
@@ -257,11 +262,7 @@ export class TextBuilder {
     const e = this.entries;
     e.reserve(scratch.ends[n - 1]!, n);
     const need = e.count + n;
-    if (need > this.hashes.length) {
-      const hashes = new Uint32Array(Math.max(need, this.hashes.length * 2));
-      hashes.set(this.hashes);
-      this.hashes = hashes;
-    }
+    if (need > this.hashes.length) this.hashes = this.lease.grow(Uint32Array, this.hashes, pow2(Math.max(need, this.hashes.length * 2)));
     if (need * 2 > this.table.length) {
       let size = this.table.length * 2;
       while (need * 2 > size) size *= 2;
@@ -296,11 +297,7 @@ export class TextBuilder {
     const id = entries.count;
     entries.reserve(n);
     entries.pushBytes(b, s, e, chars);
-    if (id === this.hashes.length) {
-      const hashes = new Uint32Array(id * 2);
-      hashes.set(this.hashes);
-      this.hashes = hashes;
-    }
+    if (id === this.hashes.length) this.hashes = this.lease.grow(Uint32Array, this.hashes, id * 2);
     this.hashes[id] = h;
     if ((id + 1) * 2 > this.table.length) {
       this.rehash(this.table.length * 2);
@@ -311,13 +308,14 @@ export class TextBuilder {
   }
 
   private rehash(size: number): void {
-    const table = new Int32Array(size);
+    const table = this.lease.alloc(Int32Array, size);
     const mask = size - 1;
     for (let k = 0; k < this.entries.count; k++) {
       let slot = this.hashes[k]! & mask;
       while (table[slot] !== 0) slot = (slot + 1) & mask;
       table[slot] = k + 1;
     }
+    this.lease.release(this.table);
     this.table = table;
   }
 
