@@ -7,15 +7,23 @@
 //   http            one curl per request: a new connection per pair (plus a 100 KB body)
 //   http-keepalive  node's keep-alive agent: 150 calls per connection, as services talk
 // --rounds N (3): best of N.
+// --baseline DIR: another checkout (e.g. `git worktree add /tmp/base <commit>`, node_modules
+//   linked) replayed in the same process, rounds alternating (order swapped every round): medians,
+//   bests and the median of per-round ratios this/baseline (the machine is too noisy for runs in
+//   separate processes to compare).
 // --decode: the events as eBPF ring records, decoded in the timed loop (decodeBatch + tracker:
 //   the collector's whole user-space path per event).
 // pairsPerCpuSec divides by process CPU time instead of wall time (steadier on a busy machine).
 import os from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ConnectionTracker } from '../collector/conn/tracker.ts';
 import type { SocketEvent } from '../collector/events.ts';
 import { FIXTURES } from '../collector/fuzz/corpus.ts';
 import { PcapSource } from '../collector/sources/pcap.ts';
 import { CountingSink, encodeBatch, timeReplay, type RingBatch } from './_replay.ts';
+
+type Replay = typeof timeReplay;
 
 /** The recording's events, without connections that carried no data (the recorder's probes). */
 async function recorded(name: string): Promise<SocketEvent[]> {
@@ -49,7 +57,8 @@ function replicate(events: SocketEvent[], copies: number): SocketEvent[][] {
   return batches;
 }
 
-function run(name: string, batches: SocketEvent[][] | RingBatch[], expected: number, rounds: number): object {
+function run(name: string, batches: SocketEvent[][] | RingBatch[], expected: number, rounds: number, baseline: Replay | null): object {
+  if (baseline !== null) return runAB(name, batches, expected, rounds, baseline);
   const best = { wall: Infinity, cpu: Infinity };
   let events = 0;
   for (let round = 0; round < rounds; round++) events = keepBest(best, name, timeReplay(batches, 1), expected);
@@ -60,6 +69,35 @@ function run(name: string, batches: SocketEvent[][] | RingBatch[], expected: num
     name, pairs: expected, events, seconds: +best.wall.toFixed(3), cpuSeconds: +best.cpu.toFixed(3),
     pairsPerSec, pairsPerCpuSec, eventsPerSec: Math.round(events / best.wall),
   };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** This tree and the baseline's replay, alternating rounds: pairs per CPU-second and ratios. */
+function runAB(name: string, batches: SocketEvent[][] | RingBatch[], expected: number, rounds: number, baseline: Replay): object {
+  const rates: { current: number[]; baseline: number[] } = { current: [], baseline: [] };
+  const ratios: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? (['baseline', 'current'] as const) : (['current', 'baseline'] as const);
+    for (const which of order) {
+      const t = (which === 'current' ? timeReplay : baseline)(batches, 1);
+      if (t.rows !== expected || t.stats.errors !== 0) throw new Error(`${name} (${which}): ${t.rows} rows, expected ${expected}`);
+      rates[which].push(expected / t.cpuSeconds);
+    }
+    ratios.push(rates.current[round]! / rates.baseline[round]!);
+  }
+  const r = {
+    name, pairs: expected, rounds,
+    pairsPerCpuSec: { current: Math.round(median(rates.current)), baseline: Math.round(median(rates.baseline)) },
+    bestPairsPerCpuSec: { current: Math.round(Math.max(...rates.current)), baseline: Math.round(Math.max(...rates.baseline)) },
+    ratioOfMedians: +(median(rates.current) / median(rates.baseline)).toFixed(3),
+    medianRatio: +median(ratios).toFixed(3),
+  };
+  process.stderr.write(`${name}: ${r.pairsPerCpuSec.current} vs ${r.pairsPerCpuSec.baseline} pairs per CPU-second (medians), ×${r.medianRatio}\n`);
+  return r;
 }
 
 /** Checks a round's rows and keeps its times if best; returns the events replayed. */
@@ -78,6 +116,10 @@ export default async function (args: string[]): Promise<object> {
   const k = args.indexOf('--rounds');
   const rounds = k >= 0 ? Number(args[k + 1]) : 3;
   const decode = args.includes('--decode');
+  const b = args.indexOf('--baseline');
+  const baseline = b >= 0
+    ? ((await import(pathToFileURL(resolve(args[b + 1]!, 'bench/_replay.ts')).href)) as { timeReplay: Replay }).timeReplay
+    : null;
   const results = [];
   for (const name of ['http', 'http-keepalive', 'mysql', 'kafka']) {
     if (only !== undefined && only !== name) continue;
@@ -89,7 +131,7 @@ export default async function (args: string[]): Promise<object> {
       const offset = events[0]!.timeNs - 1_000_000_000n;
       batches = batches.map((b) => encodeBatch(b, offset));
     }
-    results.push(run(name, batches, once * copies, rounds));
+    results.push(run(name, batches, once * copies, rounds, baseline));
   }
-  return { node: process.version, loadavg: os.loadavg(), decode, targets: { http: 200_000, mysql: 100_000, kafka: 100_000 }, results };
+  return { node: process.version, loadavg: os.loadavg(), decode, baseline: b >= 0 ? args[b + 1] : null, targets: { http: 200_000, mysql: 100_000, kafka: 100_000 }, results };
 }
