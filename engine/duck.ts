@@ -5,7 +5,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement } f
 import type { RowSink, RowTypes, TableName } from './schema.ts';
 import { SqlError, type QueryExecutor, type QueryOptions, type QueryResult, type Value } from './query.ts';
 import { readOnlyError, toSqlError } from './duck-errors.ts';
-import { applyQueryOptions, extractOne, prepareQuery, streamReadOnly } from './duck-result.ts';
+import { applyQueryOptions, extractOne, prepareQuery, runOneRow, streamReadOnly } from './duck-result.ts';
 import { Store, defaultStoreOptions, type StoreOptions } from './store/store.ts';
 import type { TableStats } from './store/table-store.ts';
 import { ScanRegistry } from './scan/scan-function.ts';
@@ -146,6 +146,11 @@ export class DuckEngine implements QueryExecutor, RowSink {
     return this.store.stats();
   }
 
+  /** Table-wide text code dictionaries (`table.column`, entries, bytes: memory outside the store's budget). */
+  textCodeStats(): { column: string; entries: number; bytes: number }[] {
+    return [...this.textCodes].map(([column, c]) => ({ column, ...c.info() }));
+  }
+
   async query(sql: string, signal?: AbortSignal, options?: QueryOptions): Promise<QueryResult> {
     if (this.closed) throw new SqlError('57P01', 'terminating connection due to administrator command');
     const conn = await this.instance.connect();
@@ -178,13 +183,14 @@ export class DuckEngine implements QueryExecutor, RowSink {
       const { scans, stmt, rewritten } = await createViews(ctx, conn, sql, cleanup);
       this.lastScans = scans;
       this.lastRewrite = rewritten;
+      if (rewritten === undefined && isOneRowAggregate(stmt ?? null)) return await runOneRow(conn, sql, signal, onAbort, release);
       if (rewritten !== undefined) {
         // A rewrite that does not prepare runs as written (so its error, if any, is the user's).
         prepared = await prepareQuery(conn, null, rewritten).catch(() => undefined);
         if (!prepared) this.lastRewrite = undefined;
       }
       prepared ??= await prepareQuery(conn, null, sql);
-      return await streamReadOnly(prepared, signal, onAbort, release, isOneRowAggregate(stmt ?? null));
+      return await streamReadOnly(prepared, signal, onAbort, release);
     } catch (err) {
       release();
       throw toSqlError(err);
