@@ -142,7 +142,7 @@ class TextColumn extends HotColumn {
 
   constructor(capacity: number, lease: ArrayLease, readonly plain: boolean) {
     super(capacity, lease);
-    this.text = new TextBuilder(plain, capacity, () => this.nulls, undefined, lease);
+    this.text = new TextBuilder(plain, capacity, undefined, lease);
   }
 
   push(v: unknown): void {
@@ -151,7 +151,7 @@ class TextColumn extends HotColumn {
 
   override setNull(row: number): void {
     super.setNull(row);
-    this.text.push('');
+    this.text.pushNull();
   }
 
   grow(c: number): void {

@@ -74,8 +74,9 @@ export class TableStore {
     this.counters.rowsAppended++;
     if (this.hot.rows >= this.o.batchRows) this.seal();
     else if (grew || (this.hot.rows & 63) === 0) {
-      if (this.hot.bytes() >= this.o.batchBytes) this.seal();
-      else this.enforce();
+      const hotBytes = this.hot.bytes();
+      if (hotBytes >= this.o.batchBytes) this.seal();
+      else this.enforce(hotBytes);
     }
   }
 
@@ -116,8 +117,8 @@ export class TableStore {
    * minus a reserve for the hot batch: it seals at batchBytes, is checked every 64 rows, and its
    * arrays may double once before that check — so hot + sealed never passes the budget.
    */
-  private enforce(): void {
-    const hotBytes = Math.max(this.hot.bytes(), 3 * this.o.batchBytes);
+  private enforce(hot = this.hot.bytes()): void {
+    const hotBytes = Math.max(hot, 3 * this.o.batchBytes);
     const hotRows = this.hot.rows;
     let drop = 0;
     let bytes = this.sealedBytes;

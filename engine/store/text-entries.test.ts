@@ -9,15 +9,11 @@ import { TextBuilder } from './text-entries.ts';
 const words = ['', 'GET', 'é', 'ünïcødé 🚀', '\ud800', 'a\udc00b', '日本語', 'x'.repeat(700), 'tab\there', '\u0000nul', 'y'.repeat(20_000)];
 
 function build(addon: typeof storeAddon, rows: readonly (string | null)[]) {
-  let nulls: Uint8Array | null = null;
-  const b = new TextBuilder(false, rows.length, () => nulls, addon);
-  rows.forEach((s, i) => {
-    if (s === null) {
-      nulls ??= new Uint8Array(rows.length);
-      nulls[i] = 1;
-    }
-    b.push(s ?? '');
-  });
+  const b = new TextBuilder(false, rows.length, addon);
+  for (const s of rows) {
+    if (s === null) b.pushNull();
+    else b.push(s);
+  }
   b.flush();
   const e = b.entries.view();
   return {

@@ -131,6 +131,8 @@ class Scratch {
   dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   ends = new Uint32Array(chunkRows);
   chars = new Uint32Array(chunkRows);
+  /** A chunk's entry ids, before they go to their rows. */
+  idx = new Uint32Array(chunkRows);
   state = new Uint32Array(2);
   reserve(bytes: number): void {
     if (bytes <= this.buf.length) return;
@@ -166,10 +168,17 @@ function encodeStrings(p: readonly string[], n: number, out: Buffer, at: number,
   return wellFormed;
 }
 
+/** Strings up to this long are looked up by value before being encoded (dictionary columns). */
+const shortChars = 16;
+/** Most short strings remembered per batch column (each may retain the string it was sliced from). */
+const shortMax = 256;
+/** Budget bytes counted per remembered short string (the key, the Map slot, a retained parent). */
+const shortEntryBytes = 256;
+
 /**
- * A text column's rows, fed one string per row (NULL rows as ''), encoded per chunk. Plain: the
- * rows themselves are the entries. Dictionary: each row's bytes are interned (entries in
- * first-seen order, NULL rows id 0 without an entry) and `idx` holds the row's entry.
+ * A text column's rows, fed one string per row (push; NULL rows pushNull), encoded per chunk.
+ * Plain: the rows themselves are the entries. Dictionary: each row's bytes are interned (entries
+ * in first-seen order, NULL rows id 0 without an entry) and `idx` holds the row's entry.
  */
 export class TextBuilder {
   readonly entries: Utf8Entries;
@@ -179,8 +188,17 @@ export class TextBuilder {
   private readonly pending: string[] = new Array<string>(chunkRows).fill('');
   private pendingRows = 0;
   private pendingChars = 0;
-  /** Rows encoded so far (the rest are pending). */
+  /** Rows before the first pending one: all have their entry (plain) or id (dictionary). */
   rows = 0;
+  /** Rows pushed. */
+  private pushed = 0;
+  // Dictionary mode: the row of each pending slot (short strings already interned, and NULL rows,
+  // never wait in a chunk), and the short strings seen with their entry ids. Low-cardinality
+  // columns (method, reason, addresses, empty bodies) then cost one Map lookup per row instead
+  // of a join, an encode and a hash of their bytes. Entries and ids are the same either way: a
+  // string is remembered only once it has an entry.
+  private readonly pendingRow = new Uint32Array(chunkRows);
+  private readonly short = new Map<string, number>();
   // Dictionary mode: open addressing over entry ids + 1, with each entry's hash.
   idx: Uint32Array;
   private table: Int32Array;
@@ -191,7 +209,7 @@ export class TextBuilder {
    * lease: where the arrays come from and go back to (the hot batch's; by default none recycled).
    */
   constructor(
-    readonly plain: boolean, capacity: number, private nulls: () => Uint8Array | null,
+    readonly plain: boolean, capacity: number,
     private readonly addon: StoreAddon | null = storeAddon, private readonly lease = new ArrayLease(false),
   ) {
     this.entries = new Utf8Entries(plain ? capacity : 16, plain ? capacity * 16 : 1024, lease);
@@ -200,11 +218,30 @@ export class TextBuilder {
     this.hashes = lease.alloc(Uint32Array, plain ? 0 : 32);
   }
 
-  /** Adds row `rows + pending` (rows arrive in order). */
+  /** Adds the next row. */
   push(s: string): void {
+    const row = this.pushed++;
+    if (!this.plain) {
+      if (s.length <= shortChars) {
+        const id = this.short.get(s);
+        if (id !== undefined) return this.resolved(row, id);
+      }
+      this.pendingRow[this.pendingRows] = row;
+    }
     this.pending[this.pendingRows++] = s;
     this.pendingChars += s.length;
     if (this.pendingRows === chunkRows || this.pendingChars >= chunkChars) this.flush();
+  }
+
+  /** Adds a NULL row: '' when plain, else id 0 without an entry (the column's nulls mark it). */
+  pushNull(): void {
+    if (this.plain) this.push('');
+    else this.resolved(this.pushed++, 0);
+  }
+
+  private resolved(row: number, id: number): void {
+    this.idx[row] = id;
+    if (this.pendingRows === 0) this.rows = row + 1;
   }
 
   grow(capacity: number): void {
@@ -230,32 +267,37 @@ export class TextBuilder {
       scratch.reserve(room);
       const ends = scratch.ends;
       if (!encodeStrings(p, n, scratch.buf, 0, ends, 0)) e.wellFormed = false;
-      const nulls = this.nulls();
-      if (this.addon) {
-        this.internNative(this.addon, n, nulls);
-        return this.flushed(n);
+      const ids = scratch.idx;
+      if (this.addon) this.internNative(this.addon, n);
+      else {
+        let s = 0;
+        for (let k = 0; k < n; k++) {
+          const end = ends[k]!;
+          ids[k] = this.intern(s, end, p[k]!.length);
+          s = end;
+        }
       }
-      let s = 0;
+      const short = this.short;
       for (let k = 0; k < n; k++) {
-        const row = this.rows + k;
-        const end = ends[k]!;
-        this.idx[row] = nulls !== null && nulls[row] === 1 ? 0 : this.intern(s, end, p[k]!.length);
-        s = end;
+        const id = ids[k]!;
+        this.idx[this.pendingRow[k]!] = id;
+        const str = p[k]!;
+        if (str.length <= shortChars && short.size < shortMax) short.set(str, id);
       }
     }
     this.flushed(n);
   }
 
   private flushed(n: number): void {
-    this.rows += n;
+    this.rows = this.pushed;
     const p = this.pending;
     for (let k = 0; k < n; k++) p[k] = ''; // the rows' strings die with their rows
     this.pendingRows = 0;
     this.pendingChars = 0;
   }
 
-  /** Interns the n rows encoded in scratch with the addon (same entries and ids as intern()). */
-  private internNative(addon: StoreAddon, n: number, nulls: Uint8Array | null): void {
+  /** Interns the n rows encoded in scratch with the addon into scratch.idx (same as intern()). */
+  private internNative(addon: StoreAddon, n: number): void {
     const p = this.pending;
     const chars = scratch.chars;
     for (let k = 0; k < n; k++) chars[k] = p[k]!.length;
@@ -271,7 +313,7 @@ export class TextBuilder {
     const st = scratch.state;
     st[0] = e.count;
     st[1] = e.used;
-    addon.intern(scratch.buf, scratch.ends, chars, n, nulls, this.rows, this.idx, e.utf8, e.ends, e.chars, this.table, this.hashes, st);
+    addon.intern(scratch.buf, scratch.ends, chars, n, null, 0, scratch.idx, e.utf8, e.ends, e.chars, this.table, this.hashes, st);
     e.count = st[0]!;
     e.used = st[1]!;
   }
@@ -320,7 +362,8 @@ export class TextBuilder {
   }
 
   bytes(): number {
-    return this.entries.bytes() + this.idx.byteLength + this.table.byteLength + this.hashes.byteLength + this.pendingChars * 2;
+    return this.entries.bytes() + this.idx.byteLength + this.table.byteLength + this.hashes.byteLength + this.pendingChars * 2 +
+      this.short.size * shortEntryBytes;
   }
 }
 
