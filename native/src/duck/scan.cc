@@ -110,21 +110,22 @@ class CodeDict {
   uint32_t Intern(const char* p, uint32_t len) {
     if ((count_ + 1) * 2 > slots_.size()) Grow();
     uint64_t h = std::hash<std::string_view>()(std::string_view(p, len));
+    // A slot holds the hash's high half beside code + 1: most probes settle without touching
+    // the entries (the first run of a GROUP BY interns every sealed batch's dictionary).
+    uint64_t tag = h & 0xffffffff00000000ULL;
     size_t mask = slots_.size() - 1;
     for (size_t s = h & mask;; s = (s + 1) & mask) {
-      uint32_t v = slots_[s];
+      uint64_t v = slots_[s];
       if (v == 0) {
         uint32_t code = count_++;
         blob_.append(p, len);
         offsets_.push_back(blob_.size());
-        hashes_.push_back(h);
-        slots_[s] = code + 1;
+        slots_[s] = tag | (code + 1);
         return code;
       }
-      uint32_t code = v - 1;
-      if (hashes_[code] == h && offsets_[code + 1] - offsets_[code] == len && std::memcmp(blob_.data() + offsets_[code], p, len) == 0) {
-        return code;
-      }
+      if ((v & 0xffffffff00000000ULL) != tag) continue;
+      uint32_t code = static_cast<uint32_t>(v) - 1;
+      if (offsets_[code + 1] - offsets_[code] == len && std::memcmp(blob_.data() + offsets_[code], p, len) == 0) return code;
     }
   }
 
@@ -136,24 +137,26 @@ class CodeDict {
   }
 
   size_t Size() const { return count_; }
-  size_t Bytes() const { return blob_.capacity() + offsets_.capacity() * 8 + hashes_.capacity() * 8 + slots_.capacity() * 4; }
+  size_t Bytes() const { return blob_.capacity() + offsets_.capacity() * 8 + slots_.capacity() * 8; }
 
  private:
   void Grow() {
-    std::vector<uint32_t> slots(std::max<size_t>(1024, slots_.size() * 2), 0);
+    std::vector<uint64_t> slots(std::max<size_t>(1024, slots_.size() * 2), 0);
     size_t mask = slots.size() - 1;
-    for (uint32_t code = 0; code < count_; code++) {
-      size_t s = hashes_[code] & mask;
+    for (uint64_t v : slots_) {
+      if (!v) continue;
+      uint32_t code = static_cast<uint32_t>(v) - 1;
+      uint64_t h = std::hash<std::string_view>()(std::string_view(blob_.data() + offsets_[code], offsets_[code + 1] - offsets_[code]));
+      size_t s = h & mask;
       while (slots[s]) s = (s + 1) & mask;
-      slots[s] = code + 1;
+      slots[s] = v;
     }
     slots_.swap(slots);
   }
 
   std::string blob_;
   std::vector<uint64_t> offsets_{0};
-  std::vector<uint64_t> hashes_;
-  std::vector<uint32_t> slots_;  // code + 1; 0 = empty
+  std::vector<uint64_t> slots_;  // hash high half << 32 | code + 1; 0 = empty
   uint32_t count_ = 0;
 };
 
