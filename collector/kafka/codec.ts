@@ -34,21 +34,23 @@ function cachedString(b: Buffer, at: number, n: number): string {
 export class KafkaReader {
   truncated = false;
 
+  /** Reads b[i, end): a frame inside a larger buffer is read in place (no view per frame). */
   constructor(
     readonly b: Buffer,
     public i = 0,
+    readonly end = b.length,
   ) {}
 
   /** Whether n more bytes are there; if not, the reader is marked truncated and moves to the end. */
   private need(n: number): void {
-    if (n < 0 || this.i + n > this.b.length) {
+    if (n < 0 || this.i + n > this.end) {
       this.truncated = true;
-      this.i = this.b.length;
+      this.i = this.end;
       throw TRUNCATED;
     }
   }
   remaining(): number {
-    return this.b.length - this.i;
+    return this.end - this.i;
   }
   int8(): number {
     this.need(1);
@@ -122,10 +124,10 @@ export class KafkaReader {
   bytes(compact: boolean): Buffer | null {
     const n = this.length(compact, true);
     if (n < 0) return null;
-    if (this.i + n > this.b.length) {
-      const v = this.b.subarray(this.i);
+    if (this.i + n > this.end) {
+      const v = this.b.subarray(this.i, this.end);
       this.truncated = true;
-      this.i = this.b.length;
+      this.i = this.end;
       return v;
     }
     const v = this.b.subarray(this.i, this.i + n);

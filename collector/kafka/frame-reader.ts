@@ -8,8 +8,10 @@ export const MAX_FRAME = 100 * 1024 * 1024;
 
 export interface KafkaFrame {
   size: number;
-  /** The frame's first bytes (after the size); valid until the next read. */
+  /** The frame's first bytes (after the size) are data[start, end); valid until the next read. */
   data: Buffer;
+  start: number;
+  end: number;
   /** True when data holds the whole frame. */
   complete: boolean;
   startNs: bigint;
@@ -25,7 +27,7 @@ export class FrameReader {
   private kept = 0;
   /** Bytes of the frame that were gaps (not captured). */
   private missing = 0;
-  readonly frame: KafkaFrame = { size: 0, data: EMPTY, complete: true, startNs: 0n, endNs: 0n };
+  readonly frame: KafkaFrame = { size: 0, data: EMPTY, start: 0, end: 0, complete: true, startNs: 0n, endNs: 0n };
 
   constructor(private readonly keep: number) {}
 
@@ -53,7 +55,9 @@ export class FrameReader {
       f.startNs = stream.timeAt(0);
       if (buf.length >= 4 + size) {
         // Fast path: the whole frame is contiguous.
-        f.data = buf.subarray(4, 4 + size);
+        f.data = buf;
+        f.start = 4;
+        f.end = 4 + size;
         f.complete = true;
         f.endNs = stream.timeAt(3 + size);
         stream.consume(4 + size);
@@ -87,6 +91,8 @@ export class FrameReader {
       this.remaining -= k;
     }
     f.data = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
+    f.start = 0;
+    f.end = f.data.length;
     f.complete = this.kept === f.size;
     this.reset();
     return ParseStatus.frame;

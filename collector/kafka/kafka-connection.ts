@@ -54,7 +54,7 @@ export class KafkaConnection implements ProtocolConnection {
 
   private request(): ParseStatusValue {
     const f = this.reqReader.frame;
-    const r = new KafkaReader(f.data);
+    const r = new KafkaReader(f.data, f.start, f.end);
     let key: number, version: number, corr: number, clientId: string | null;
     try {
       key = r.int16();
@@ -87,18 +87,18 @@ export class KafkaConnection implements ProtocolConnection {
 
   private response(): ParseStatusValue {
     const f = this.respReader.frame;
-    if (f.data.length < 4) {
+    if (f.end - f.start < 4) {
       this.stats.unmatchedResponses++;
       return ParseStatus.frame;
     }
-    const corr = f.data.readInt32BE(0);
+    const corr = f.data.readInt32BE(f.start);
     const req = this.pending.get(corr);
     if (req === undefined) {
       this.stats.unmatchedResponses++;
       return ParseStatus.frame;
     }
     this.pending.delete(corr);
-    const r = new KafkaReader(f.data, 4);
+    const r = new KafkaReader(f.data, f.start + 4, f.end);
     const schema = SCHEMAS.get(req.key);
     let summary = '{}';
     try {
