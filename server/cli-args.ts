@@ -49,8 +49,8 @@ Capture (--source ebpf):
                        messages arrive in several events, the rest counted as gaps
   --capture-all        ship the payload of every TCP connection (default: only connections whose
                        first bytes look like HTTP, MySQL or Kafka; the rest get counters only)
-  --attach raw|syscalls  one program pair on sys_enter/sys_exit (default) or one tracepoint pair
-                       per traced syscall
+  --attach raw|syscalls  one program on sys_exit for all syscalls (default) or one tracepoint
+                       pair per traced syscall
   --scope-netns FILE   only sockets in this network namespace (/run/netns/NAME, /proc/PID/ns/net)
   --scope-cgroup DIR   only processes in this cgroup v2 subtree
   --nice N             run wiretap's threads at this nice value (0..19, default 19): the traced
