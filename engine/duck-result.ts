@@ -91,19 +91,6 @@ export async function streamReadOnly(
   return streamedResult(await prepared.stream(), release);
 }
 
-/**
- * A statement already known to be one SELECT giving one row (analyze.ts isOneRowAggregate over
- * json_serialize_sql's parse, which serializes SELECT statements only) run and materialized
- * without preparing it first: one thread-pool round trip less than prepare + run.
- */
-export async function runOneRow(
-  conn: DuckDBConnection, sql: string, signal: AbortSignal | undefined, onAbort: () => void, release: () => void,
-): Promise<QueryResult> {
-  if (signal?.aborted) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
-  signal?.addEventListener('abort', onAbort, { once: true });
-  return materializedResult(await conn.run(sql), release);
-}
-
 /** `release` runs once the rows are exhausted, fail, or the consumer stops early. */
 export function streamedResult(result: DuckDBResult, release: () => void): QueryResult {
   return resultOf(result, release, async () => result.fetchChunk());

@@ -5,7 +5,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement } f
 import type { RowSink, RowTypes, TableName } from './schema.ts';
 import { SqlError, type QueryExecutor, type QueryOptions, type QueryResult, type Value } from './query.ts';
 import { readOnlyError, toSqlError } from './duck-errors.ts';
-import { applyQueryOptions, extractOne, prepareQuery, runOneRow, streamReadOnly } from './duck-result.ts';
+import { applyQueryOptions, extractOne, prepareQuery, streamReadOnly } from './duck-result.ts';
 import { Store, defaultStoreOptions, type StoreOptions } from './store/store.ts';
 import type { TableStats } from './store/table-store.ts';
 import { ScanRegistry } from './scan/scan-function.ts';
@@ -183,14 +183,13 @@ export class DuckEngine implements QueryExecutor, RowSink {
       const { scans, stmt, rewritten } = await createViews(ctx, conn, sql, cleanup);
       this.lastScans = scans;
       this.lastRewrite = rewritten;
-      if (rewritten === undefined && isOneRowAggregate(stmt ?? null)) return await runOneRow(conn, sql, signal, onAbort, release);
       if (rewritten !== undefined) {
         // A rewrite that does not prepare runs as written (so its error, if any, is the user's).
         prepared = await prepareQuery(conn, null, rewritten).catch(() => undefined);
         if (!prepared) this.lastRewrite = undefined;
       }
       prepared ??= await prepareQuery(conn, null, sql);
-      return await streamReadOnly(prepared, signal, onAbort, release);
+      return await streamReadOnly(prepared, signal, onAbort, release, isOneRowAggregate(stmt ?? null));
     } catch (err) {
       release();
       throw toSqlError(err);
