@@ -11,9 +11,8 @@ import { nativeEncoded, utf8Entries } from './scan-plan.ts';
 import type { ScanRegistry } from './scan-function.ts';
 import type { NativeEncodedColumn } from '../../native/duck.ts';
 
-/** A dictionary is replaced when it holds more than this many times the live batches' entries (+ slack). */
-const retireFactor = 4;
-const retireSlack = 1 << 20;
+/** A dictionary is replaced when it holds more than `factor` × the live batches' entries + `slack`. */
+export const defaultRetire = { factor: 4, slack: 1 << 20 };
 
 /** What one scan reads: the dictionary's id (the codes' high 32 bits) and a remap per batch. */
 export interface CodeLease {
@@ -29,7 +28,7 @@ export class TextCodes {
   private readonly users = new Map<number, number>();
   private readonly retired = new Set<number>();
 
-  constructor(private readonly scans: ScanRegistry, readonly column: number) {}
+  constructor(private readonly scans: ScanRegistry, readonly column: number, private readonly retireAt = defaultRetire) {}
 
   /** Remaps for a scan's batches; the dictionary stays until `release()`. */
   lease(batches: readonly ScanBatch[], sealed: ReadonlyMap<ScanBatch, SealedBatch>): CodeLease {
@@ -39,7 +38,7 @@ export class TextCodes {
       live += e?.kind === 'text' ? e.dictSize : b.rows;
     }
     // Codes of expired batches stay in the dictionary: start over once it is mostly dead.
-    if (this.dict !== 0 && this.scans.codesInfo(this.dict).entries > retireFactor * live + retireSlack) this.retire();
+    if (this.dict !== 0 && this.scans.codesInfo(this.dict).entries > this.retireAt.factor * live + this.retireAt.slack) this.retire();
     if (this.dict === 0) this.dict = this.scans.codesCreate();
     const dict = this.dict;
     const remaps = batches.map((b) => {
