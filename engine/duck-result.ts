@@ -62,11 +62,11 @@ export async function prepareQuery(conn: DuckDBConnection, extracted: DuckDBExtr
 /**
  * Applies the statement's session options to its fresh connection: the TimeZone DuckDB's ICU
  * date/time functions (date_trunc, extract, ::date, strftime, text → timestamptz) run in.
- * Connections start in UTC (SET GLOBAL at start), so UTC needs nothing.
+ * Connections start in UTC (SET GLOBAL at start), so UTC needs nothing on a fresh one.
  */
-export async function applyQueryOptions(conn: DuckDBConnection, options: QueryOptions | undefined): Promise<void> {
-  const zone = options?.timeZone;
-  if (!zone || zone === 'UTC') return;
+export async function applyQueryOptions(conn: DuckDBConnection, options: QueryOptions | undefined, current = 'UTC'): Promise<void> {
+  const zone = options?.timeZone || 'UTC';
+  if (zone === current) return; // `current`: the zone a reused (pooled) connection is already in
   try {
     await conn.run(`SET TimeZone = '${zone.replace(/'/g, "''")}'`);
   } catch {
@@ -79,7 +79,7 @@ export async function applyQueryOptions(conn: DuckDBConnection, options: QueryOp
  * interrupts the statement while it streams (`release` must unlink `onAbort` and free).
  */
 export async function streamReadOnly(
-  prepared: DuckDBPreparedStatement, signal: AbortSignal | undefined, onAbort: () => void, release: () => void,
+  prepared: DuckDBPreparedStatement, signal: AbortSignal | undefined, onAbort: () => void, release: (complete: boolean) => void,
   oneRow = false,
 ): Promise<QueryResult> {
   if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
@@ -91,8 +91,11 @@ export async function streamReadOnly(
   return streamedResult(await prepared.stream(), release);
 }
 
-/** `release` runs once the rows are exhausted, fail, or the consumer stops early. */
-export function streamedResult(result: DuckDBResult, release: () => void): QueryResult {
+/**
+ * `release` runs once the rows are exhausted (complete = true), fail, or the consumer stops early
+ * (false: the connection may still hold a pending result).
+ */
+export function streamedResult(result: DuckDBResult, release: (complete: boolean) => void): QueryResult {
   return resultOf(result, release, async () => result.fetchChunk());
 }
 
@@ -101,25 +104,29 @@ export function streamedResult(result: DuckDBResult, release: () => void): Query
  * its chunks are read without a thread-pool round trip each (a stream costs two more: execute
  * until the first chunk, then the empty chunk that ends it).
  */
-export function materializedResult(result: DuckDBMaterializedResult, release: () => void): QueryResult {
+export function materializedResult(result: DuckDBMaterializedResult, release: (complete: boolean) => void): QueryResult {
   let next = 0;
   return resultOf(result, release, () => Promise.resolve(next < result.chunkCount ? result.getChunk(next++) : null));
 }
 
-function resultOf(result: DuckDBResult, release: () => void, fetch: () => Promise<DuckDBDataChunk | null>): QueryResult {
+function resultOf(result: DuckDBResult, release: (complete: boolean) => void, fetch: () => Promise<DuckDBDataChunk | null>): QueryResult {
   const columns = result.columnNames().map((name, i) => ({ name, type: columnTypeOf(result.columnType(i)) }));
   const types = columns.map((c) => c.type);
   async function* raw(): AsyncGenerator<DuckDBDataChunk> {
+    let complete = false;
     try {
       for (;;) {
         const chunk = await fetch();
-        if (!chunk || chunk.rowCount === 0) return;
+        if (!chunk || chunk.rowCount === 0) {
+          complete = true;
+          return;
+        }
         yield chunk;
       }
     } catch (err) {
       throw toSqlError(err);
     } finally {
-      release();
+      release(complete);
     }
   }
   const rawChunks = raw();

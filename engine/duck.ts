@@ -80,6 +80,16 @@ function storeOptions(o: DuckEngineOptions): StoreOptions {
   };
 }
 
+/** A connection kept between queries: its TimeZone and persistent table views (table-views.ts). */
+interface PooledConnection {
+  conn: DuckDBConnection;
+  zone: string;
+  views: Map<string, string>;
+}
+
+/** Idle connections kept (each holds only its temp views; concurrent queries beyond open more). */
+const maxIdleConnections = 8;
+
 export class DuckEngine implements QueryExecutor, RowSink {
   private closed = false;
   private readonly open = new Set<DuckDBConnection>();
@@ -151,21 +161,44 @@ export class DuckEngine implements QueryExecutor, RowSink {
     return [...this.textCodes].map(([column, c]) => ({ column, ...c.info() }));
   }
 
+  /** Idle connections, most recently used last (queries reuse them: no connect, views kept). */
+  private readonly idle: PooledConnection[] = [];
+  /** false: a fresh connection per query with per-query views (the A/B of the pool). */
+  poolConnections = true;
+
   async query(sql: string, signal?: AbortSignal, options?: QueryOptions): Promise<QueryResult> {
     if (this.closed) throw new SqlError('57P01', 'terminating connection due to administrator command');
-    const conn = await this.instance.connect();
+    const pooled: PooledConnection = (this.poolConnections ? this.idle.pop() : undefined)
+      ?? { conn: await this.instance.connect(), zone: 'UTC', views: new Map() };
+    const conn = pooled.conn;
     this.open.add(conn);
     const cleanup: Array<() => void> = [];
-    const onAbort = () => conn.interrupt();
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      conn.interrupt();
+    };
     let prepared: DuckDBPreparedStatement | undefined;
-    const release = () => {
+    // Reused only after a query that read all its rows, was never interrupted and created no
+    // per-query objects: nothing of it (slots, statement, pending result) is left on the connection.
+    let reusable = this.poolConnections;
+    let released = false;
+    const release = (complete = false) => {
+      if (released) return;
+      released = true;
       signal?.removeEventListener('abort', onAbort);
       // The prepared statement holds DuckDB's bound scans, which pin their decoded buffers:
       // free them now rather than when GC finds the statement.
       prepared?.destroySync();
       prepared = undefined;
-      for (const f of cleanup) f();
-      if (this.open.delete(conn)) conn.closeSync();
+      for (const f of cleanup) f(); // also clears the connection's current-scan slots
+      if (!this.open.has(conn)) return; // closed by close()
+      if (complete && reusable && !aborted && !this.closed && this.idle.length < maxIdleConnections) {
+        this.idle.push(pooled); // stays in `open`: close() closes it
+      } else {
+        this.open.delete(conn);
+        conn.closeSync();
+      }
     };
     try {
       // Refuse by leading keyword first: preparing e.g. COPY would already fail on file access
@@ -175,12 +208,16 @@ export class DuckEngine implements QueryExecutor, RowSink {
         await extractOne(conn, sql);
         throw readOnlyError();
       }
-      await applyQueryOptions(conn, options); // before the views: range bounds are evaluated in the zone
+      // Before the views: range bounds are evaluated in the zone. A failed SET leaves the zone as it was.
+      await applyQueryOptions(conn, options, pooled.zone);
+      pooled.zone = options?.timeZone || 'UTC';
       const ctx = {
         store: this.store, scans: this.scans, metadata: this.metadata, maxEnumEntries: this.maxEnumEntries, prefilter: this.rowPrefilter,
         timeZone: options?.timeZone, textCodes: this.groupByCodes ? this.textCodes : undefined,
+        views: this.poolConnections ? pooled.views : undefined,
       };
-      const { scans, stmt, rewritten } = await createViews(ctx, conn, sql, cleanup);
+      const { scans, stmt, rewritten, reusable: keep } = await createViews(ctx, conn, sql, cleanup);
+      reusable &&= keep;
       this.lastScans = scans;
       this.lastRewrite = rewritten;
       if (rewritten !== undefined) {
@@ -199,6 +236,7 @@ export class DuckEngine implements QueryExecutor, RowSink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.idle.length = 0; // their connections are in `open`
     this.store.close();
     for (const c of this.open) c.closeSync();
     this.open.clear();

@@ -7,7 +7,7 @@ import { deserialize, deserializeStatement, pushdownFor, rangeBounds, readsWhole
 import { groupByCode } from './scan/group-codes.ts';
 import { codeColumnName, ScanPlan, sealedBatchesOf, type RangeBound } from './scan/scan-plan.ts';
 import { TextCodes, type CodeLease } from './scan/text-codes.ts';
-import { scanFunctionName, type ScanRegistry } from './scan/scan-function.ts';
+import { currentScanArg, scanFunctionName, type ScanRegistry } from './scan/scan-function.ts';
 import { timeColumnIndex, upidColumnIndex } from './store/column-kind.ts';
 import type { ScanBatch } from './store/decoded.ts';
 import type { Store } from './store/store.ts';
@@ -35,7 +35,15 @@ export interface ViewContext {
    * a text column is never rewritten to group its codes (scan/group-codes.ts).
    */
   textCodes?: Map<string, TextCodes>;
+  /**
+   * A pooled connection's persistent views (table → the SELECT it was created with): a table view
+   * scans `wiretap_scan(currentScanArg(slot))`, the plan this query sets for the table's slot, and
+   * is created (or replaced) only when its text changes. Absent: per-query views over the id.
+   */
+  views?: Map<string, string>;
 }
+
+const tableSlots = new Map(Object.keys(tables).map((t, i) => [t, i]));
 
 /** Scan counts per table, for tests and benchmarks: how many batches pruning left. */
 export interface PreparedScan {
@@ -65,15 +73,21 @@ function upidsOf(batches: readonly ScanBatch[]): Set<string> {
  */
 export async function createViews(
   ctx: ViewContext, conn: DuckDBConnection, sql: string, cleanup: Array<() => void>,
-): Promise<{ scans: PreparedScan[]; stmt: Record<string, unknown> | null | undefined; rewritten?: string }> {
+): Promise<{ scans: PreparedScan[]; stmt: Record<string, unknown> | null | undefined; rewritten?: string; reusable: boolean }> {
   const { names, star } = referencedNames(sql);
   const scans: PreparedScan[] = [];
   let stmt: Record<string, unknown> | null | undefined;
   let rewritten: string | undefined;
+  // false: the connection got per-query objects (a metadata table, wiretap_tables) and must not be reused.
+  let reusable = true;
   for (const [table, defs] of Object.entries(tables) as [TableName, readonly ColumnDef[]][]) {
     if (!names.has(table)) continue;
     const snap = ctx.store.snapshot(table);
-    if (!snap) continue;
+    if (!snap) {
+      // Never a persistent view without its query's scan: the table does not exist for this one.
+      if (ctx.views?.delete(table)) ctx.scans.run(conn, `DROP VIEW IF EXISTS ${ident(table)}`);
+      continue;
+    }
     const sealed = sealedBatchesOf(ctx.store.tables.get(table), snap.batches);
     stmt = stmt === undefined ? await serialize(conn, sql) : stmt;
     const ti = timeColumnIndex(defs);
@@ -107,6 +121,7 @@ export async function createViews(
     const metaTable = `wiretap_meta_${table}`;
     const needMeta = ui >= 0 && (hydrated.length > 0 || (pd?.meta.length ?? 0) > 0);
     if (needMeta) {
+      reusable = false;
       const keyOfUuid = await createMetaTable(ctx, conn, metaTable, upidsOf(batches));
       for (const cond of pd?.meta ?? []) {
         const select = await deserialize(conn, `SELECT upid FROM ${metaTable} WHERE true`, (n) => { n.where_clause = cond; });
@@ -146,7 +161,13 @@ export async function createViews(
     scans.push({ table, batchesTotal: snap.batches.length, batchesScanned: batches.length, constants: plan.constantsSent });
     const cols = defs.map((d, i) => (plan.outputs[i]!.cast ? `CAST(s.${ident(d.name)} AS VARCHAR) AS ${ident(d.name)}` : `s.${ident(d.name)}`));
     for (const i of codes.keys()) cols.push(`s.${ident(codeColumnName(defs[i]!.name))}`);
-    let from = `${scanFunctionName}(${id}) s`;
+    const slot = tableSlots.get(table)!;
+    const persistent = ctx.views !== undefined && !needMeta;
+    if (persistent) {
+      ctx.scans.setCurrent(conn, slot, id);
+      cleanup.push(() => ctx.scans.setCurrent(conn, slot, 0));
+    }
+    let from = `${scanFunctionName}(${persistent ? currentScanArg(slot) : id}) s`;
     if (hydrated.length > 0) {
       if (needMeta) {
         cols.push(...hydrated.map((h) => `m.${ident(h.name)}`));
@@ -155,10 +176,22 @@ export async function createViews(
         cols.push(...hydrated.map((h) => `NULL::VARCHAR AS ${ident(h.name)}`));
       }
     }
-    ctx.scans.run(conn, `CREATE TEMP VIEW ${ident(table)} AS SELECT ${cols.join(', ')} FROM ${from}`);
+    const body = `SELECT ${cols.join(', ')} FROM ${from}`;
+    if (!persistent) {
+      ctx.views?.delete(table); // a pooled connection may hold this table's persistent view
+      ctx.scans.run(conn, `CREATE OR REPLACE TEMP VIEW ${ident(table)} AS ${body}`);
+    } else if (ctx.views!.get(table) !== body) {
+      // The text fixes the view's columns and types (an ENUM is cast to VARCHAR in it).
+      ctx.views!.delete(table);
+      ctx.scans.run(conn, `CREATE OR REPLACE TEMP VIEW ${ident(table)} AS ${body}`);
+      ctx.views!.set(table, body);
+    }
   }
-  if (names.has('wiretap_tables')) await createTablesView(ctx, conn);
-  return { scans, stmt, rewritten };
+  if (names.has('wiretap_tables')) {
+    reusable = false;
+    await createTablesView(ctx, conn);
+  }
+  return { scans, stmt, rewritten, reusable };
 }
 
 /** A temp table of the snapshot's processes and their metadata; returns uuid text → upid key. */

@@ -74,6 +74,11 @@ export interface NativeScanRegistry {
    * connection's external (`connectionExternal`); throws DuckDB's error message.
    */
   run(connection: unknown, sql: string): void;
+  /**
+   * The plan `name(-1 - slot)` binds on this DuckDB connection (id 0: none, and then such a bind
+   * fails): a pooled connection's persistent view reads its current query's scan through it.
+   */
+  setCurrent(connection: unknown, slot: number, id: number): void;
   /** A new, empty code dictionary (text → table-wide code); its id goes in the high 32 bits of codes. */
   codesCreate(): number;
   /** Drops a code dictionary (decoding its codes fails afterwards). */

@@ -9,6 +9,11 @@ export const scanFunctionName = 'wiretap_scan';
 /** `wiretap_code_text(code UBIGINT) → VARCHAR`: the string behind a code column's value (group-codes.ts). */
 export const codeTextFunctionName = 'wiretap_code_text';
 
+/** The argument of a persistent view's scan: the connection's current plan for `slot` (setCurrent). */
+export function currentScanArg(slot: number): number {
+  return -1 - slot;
+}
+
 /** Plans of running queries by id; a query registers before binding and removes when done. */
 export class ScanRegistry {
   private native: NativeScanRegistry | null = null;
@@ -43,6 +48,15 @@ export class ScanRegistry {
    */
   run(conn: DuckDBConnection, sql: string): void {
     this.registry.run(connectionExternal(conn), sql);
+  }
+
+  /**
+   * Makes `wiretap_scan(currentScanArg(slot))` on this connection bind scan `id` (0: none).
+   * The slot is per DuckDB connection, so queries on other connections never see it; the query
+   * clears it when it ends, and a removed scan is never found (a stale slot fails the bind).
+   */
+  setCurrent(conn: DuckDBConnection, slot: number, id: number): void {
+    this.registry.setCurrent(connectionExternal(conn), slot, id);
   }
 
   /** Code dictionaries (text-codes.ts): create, drop, intern one batch dictionary, size. */

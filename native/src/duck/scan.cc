@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <mutex>
@@ -202,6 +203,24 @@ class Core {
     return plan;
   }
 
+  // A pooled connection's persistent view scans `wiretap_scan(-1 - slot)`: the plan its query
+  // set for that slot (per DuckDB connection id, so concurrent queries on other connections
+  // never see it). 0 clears. A removed plan is not found, so a stale slot can only fail a bind.
+  void SetCurrent(uint64_t connection, int64_t slot, int64_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (id == 0) {
+      current_.erase({connection, slot});
+    } else {
+      current_[{connection, slot}] = id;
+    }
+  }
+
+  int64_t Current(uint64_t connection, int64_t slot) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = current_.find({connection, slot});
+    return it == current_.end() ? 0 : it->second;
+  }
+
   // The JS object is gone: drop every plan (they hold the core: a cycle otherwise).
   std::unordered_map<int64_t, std::shared_ptr<Plan>> TakeAll() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -272,6 +291,7 @@ class Core {
 
   std::mutex mu_;
   std::unordered_map<int64_t, std::shared_ptr<Plan>> plans_;
+  std::map<std::pair<uint64_t, int64_t>, int64_t> current_;
   int64_t nextId_ = 1;
   std::vector<napi_ref> pending_;
   napi_env env_;
@@ -404,6 +424,20 @@ void Bind(duckdb_bind_info info) {
   duckdb_value param = duckdb_bind_get_parameter(info, 0);
   int64_t id = duckdb_get_int64(param);
   duckdb_destroy_value(&param);
+  if (id < 0) {
+    // A persistent view: the plan its connection's query set for the slot (SetCurrent).
+    duckdb_client_context context = nullptr;
+    duckdb_table_function_get_client_context(info, &context);
+    uint64_t connection = duckdb_client_context_get_connection_id(context);
+    duckdb_destroy_client_context(&context);
+    int64_t slot = -1 - id;
+    id = core->Current(connection, slot);
+    if (id == 0) {
+      std::string message = "wiretap_scan: no current scan for slot " + std::to_string(slot) + " on this connection";
+      duckdb_bind_set_error(info, message.c_str());
+      return;
+    }
+  }
   std::shared_ptr<Plan> plan = core->Find(id);
   if (!plan) {
     std::string message = "wiretap_scan: no scan " + std::to_string(id) + " (scans exist only while their query runs)";
@@ -1179,6 +1213,7 @@ class ScanRegistryWrap : public Napi::ObjectWrap<ScanRegistryWrap> {
     return DefineClass(env, "ScanRegistry",
                        {InstanceMethod<&ScanRegistryWrap::Add>("add"), InstanceMethod<&ScanRegistryWrap::Remove>("remove"),
                         InstanceMethod<&ScanRegistryWrap::Run>("run"),
+                        InstanceMethod<&ScanRegistryWrap::SetCurrent>("setCurrent"),
                         InstanceMethod<&ScanRegistryWrap::CodesCreate>("codesCreate"),
                         InstanceMethod<&ScanRegistryWrap::CodesDrop>("codesDrop"),
                         InstanceMethod<&ScanRegistryWrap::CodesRemap>("codesRemap"),
@@ -1377,6 +1412,24 @@ class ScanRegistryWrap : public Napi::ObjectWrap<ScanRegistryWrap> {
     std::string message = ok ? "" : duckdb_result_error(&result) ? duckdb_result_error(&result) : "ScanRegistry.run: failed";
     duckdb_destroy_result(&result);
     if (!ok) throw Napi::Error::New(env, message);
+    return env.Undefined();
+  }
+
+  // setCurrent(connection, slot, id): the plan `wiretap_scan(-1 - slot)` binds on this
+  // connection (id 0: none). Returns nothing; throws on bad arguments.
+  Napi::Value SetCurrent(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    duckdb_connection conn = ConnectionFromJs(env, info[0]);
+    double slot = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1;
+    double id = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : -1;
+    if (!(slot >= 0 && slot < 1e6 && slot == std::floor(slot)) || !(id >= 0 && id < 9e15 && id == std::floor(id))) {
+      throw Napi::RangeError::New(env, "ScanRegistry.setCurrent: slot and id must be non-negative integers");
+    }
+    duckdb_client_context context = nullptr;
+    duckdb_connection_get_client_context(conn, &context);
+    uint64_t connection = duckdb_client_context_get_connection_id(context);
+    duckdb_destroy_client_context(&context);
+    core_->SetCurrent(connection, static_cast<int64_t>(slot), static_cast<int64_t>(id));
     return env.Undefined();
   }
 
