@@ -488,6 +488,35 @@ static __always_inline __u64 read_head(__u8 *head, __u64 buf, __u8 vec, __u64 le
 	return n;
 }
 
+/* One iovec of a vectored call into the scratch payload (a bpf_loop step). */
+struct iov_walk {
+	__u64 iovp;
+	__u64 want;
+	__u64 off;
+};
+
+static long iov_step(__u32 i, void *ctx)
+{
+	struct iov_walk *w = ctx;
+	if (w->off >= w->want)
+		return 1;
+	struct iovec iov;
+	if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(w->iovp + (__u64)i * sizeof(struct iovec))))
+		return 1;
+	struct scratch *s = scratch_slot();
+	if (!s)
+		return 1;
+	__u64 off = w->off;
+	__u64 n = iov.iov_len;
+	if (n > w->want - off)
+		n = w->want - off;
+	CLAMP(off, WT_MAX_PAYLOAD);
+	CLAMP(n, WT_MAX_PAYLOAD);
+	bpf_probe_read_user(s->payload + off, n, iov.iov_base);
+	w->off = off + n;
+	return 0;
+}
+
 /* Ships `len` bytes moved by one call (or one message of an mmsg call) at stream position
  * `pos`: payload from `buf` (iovec array when vec), capped; nothing when nocopy. */
 static __always_inline void ship(struct call_args *a, struct wt_conn *c, __u64 id, __u64 now,
@@ -551,21 +580,11 @@ static __always_inline void ship(struct call_args *a, struct wt_conn *c, __u64 i
 			bpf_probe_read_user(s->payload + off, n, s->iov[1].iov_base);
 		off += n;
 	} else {
-		struct iovec *iovp = (struct iovec *)buf;
-		for (int i = 0; i < WT_MAX_IOV; i++) {
-			if (i >= iovcnt || off >= want)
-				break;
-			struct iovec iov;
-			if (bpf_probe_read_user(&iov, sizeof(iov), &iovp[i]))
-				break;
-			__u64 n = iov.iov_len;
-			if (n > want - off)
-				n = want - off;
-			CLAMP(off, WT_MAX_PAYLOAD);
-			CLAMP(n, WT_MAX_PAYLOAD);
-			bpf_probe_read_user(s->payload + off, n, iov.iov_base);
-			off += n;
-		}
+		/* Any number of iovecs (node's chunked writes: 3 per chunk, 81 in one writev), up to
+		 * the payload cap: bpf_loop keeps the verifier's work constant however many. */
+		struct iov_walk w = { .iovp = buf, .want = want, .off = 0 };
+		bpf_loop(iovcnt < WT_MAX_IOV ? iovcnt : WT_MAX_IOV, iov_step, &w, 0);
+		off = w.off;
 	}
 	CLAMP(off, WT_MAX_PAYLOAD);
 	e->captured = off;

@@ -6,8 +6,9 @@
 /* Payload bytes per data event: default and hard maximum (record stays < 32 KiB). */
 #define WT_DEFAULT_PAYLOAD_CAP 16384
 #define WT_MAX_PAYLOAD 30720
-/* iovecs looked at per readv/writev/recvmsg/sendmsg for payload (size is always exact). */
-#define WT_MAX_IOV 64
+/* iovecs looked at per readv/writev/recvmsg/sendmsg for payload (size is always exact):
+ * UIO_MAXIOV, the most a call can pass; the walk stops at the payload cap anyway. */
+#define WT_MAX_IOV 1024
 /* Messages of one sendmmsg/recvmmsg shipped as data events (the rest: counted, gap). */
 #define WT_MAX_MMSG 8
 /* Ciphertext bytes a memory-BIO TLS record is recognised by on the socket (bpf/README.md). */
