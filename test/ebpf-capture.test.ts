@@ -69,26 +69,21 @@ while True:
     if n == 0: break
     got += (bytes(a) + bytes(b))[:n]
 s.close()
+def writev_then_read(parts):
+    s = socket.create_connection(('127.0.0.1', port))
+    os.writev(s.fileno(), parts)
+    got = b''
+    while True:
+        d = s.recv(65536)
+        if not d: break
+        got += d
+    s.close()
+    return got
 # Two iovecs (a header and a body, as nginx writes): the tracer reads such an array at once.
-s = socket.create_connection(('127.0.0.1', port))
-os.writev(s.fileno(), [b'GET /py-writev2 HTTP/1.1\\r\\nHost: x\\r\\n', b'Connection: close\\r\\n\\r\\n'])
-two = b''
-while True:
-    d = s.recv(65536)
-    if not d: break
-    two += d
-s.close()
+two = writev_then_read([b'GET /py-writev2 HTTP/1.1\\r\\nHost: x\\r\\n', b'Connection: close\\r\\n\\r\\n'])
 # Many iovecs in one call (node writes a chunked response as 3 per chunk, 81 in one writev):
 # the payload spans all of them, past the 64 the tracer once stopped at.
-s = socket.create_connection(('127.0.0.1', port))
-parts = [b'GET /py-writev100 HTTP/1.1\\r\\n', b'Host: x\\r\\n'] + [b'X-%02d: y\\r\\n' % i for i in range(97)] + [b'Connection: close\\r\\n\\r\\n']
-os.writev(s.fileno(), parts)
-many = b''
-while True:
-    d = s.recv(65536)
-    if not d: break
-    many += d
-s.close()
+many = writev_then_read([b'GET /py-writev100 HTTP/1.1\\r\\n', b'Host: x\\r\\n'] + [b'X-%02d: y\\r\\n' % i for i in range(97)] + [b'Connection: close\\r\\n\\r\\n'])
 print(len(data), len(got), len(two), len(many))
 `;
 
