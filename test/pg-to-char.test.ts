@@ -138,6 +138,9 @@ test('formats that are not translated get SQLSTATE 0A000 and the connection live
     await assert.rejects(c.query(`SELECT to_char(now(), 'HH24:MI TZ')`), (e: { code?: string; message: string }) => e.code === '0A000' && /OF gives the UTC offset/.test(e.message));
     const r = await c.query(`SELECT to_char(TIMESTAMPTZ '2026-01-02 03:04:05+00', 'YYYY') AS y`);
     assert.deepEqual(r.rows, [{ y: '2026' }]);
+    // extended protocol: the value is a parameter (repeated where the format needs it)
+    const p = await c.query(`SELECT to_char($1::timestamptz, 'FMMonth FMDDth, HH24:MI') AS t`, ['2026-03-01 17:05:00+00']);
+    assert.deepEqual(p.rows, [{ t: 'March 1st, 17:05' }]);
   } finally {
     await c.end();
   }
