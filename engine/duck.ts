@@ -1,7 +1,7 @@
 // The node engine: rows go into the compressed table store (engine/store/); each query gets a
 // fresh connection to a locked-down in-memory DuckDB in which every table it names is a view over
 // the `wiretap_scan` table function reading a pruned snapshot of the store. Results stream.
-import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import type { RowSink, RowTypes, TableName } from './schema.ts';
 import { SqlError, type QueryExecutor, type QueryOptions, type QueryResult, type Value } from './query.ts';
 import { readOnlyError, toSqlError } from './duck-errors.ts';
@@ -85,7 +85,21 @@ interface PooledConnection {
   conn: DuckDBConnection;
   zone: string;
   views: Map<string, string>;
+  /**
+   * Prepared SELECTs by text, over persistent views whose scans' types the view text fixes
+   * (table-views.ts `cacheable`): run again, each execution scans the plan its query set in the
+   * slot (native Init), never the one it was prepared with. Dropped when a view or the zone changes.
+   */
+  statements: Map<string, DuckDBPreparedStatement>;
 }
+
+function dropStatements(p: PooledConnection): void {
+  for (const s of p.statements.values()) s.destroySync();
+  p.statements.clear();
+}
+
+/** Prepared statements kept per pooled connection (dashboards resend a handful of texts). */
+const maxStatementsPerConnection = 32;
 
 /** Idle connections kept (each holds only its temp views; concurrent queries beyond open more). */
 const maxIdleConnections = 8;
@@ -169,7 +183,7 @@ export class DuckEngine implements QueryExecutor, RowSink {
   async query(sql: string, signal?: AbortSignal, options?: QueryOptions): Promise<QueryResult> {
     if (this.closed) throw new SqlError('57P01', 'terminating connection due to administrator command');
     const pooled: PooledConnection = (this.poolConnections ? this.idle.pop() : undefined)
-      ?? { conn: await this.instance.connect(), zone: 'UTC', views: new Map() };
+      ?? { conn: await this.instance.connect(), zone: 'UTC', views: new Map(), statements: new Map() };
     const conn = pooled.conn;
     this.open.add(conn);
     const cleanup: Array<() => void> = [];
@@ -179,6 +193,7 @@ export class DuckEngine implements QueryExecutor, RowSink {
       conn.interrupt();
     };
     let prepared: DuckDBPreparedStatement | undefined;
+    let ownPrepared = true; // false: the connection's statement cache owns it
     // Reused only after a query that read all its rows, was never interrupted and created no
     // per-query objects: nothing of it (slots, statement, pending result) is left on the connection.
     let reusable = this.poolConnections;
@@ -189,7 +204,7 @@ export class DuckEngine implements QueryExecutor, RowSink {
       signal?.removeEventListener('abort', onAbort);
       // The prepared statement holds DuckDB's bound scans, which pin their decoded buffers:
       // free them now rather than when GC finds the statement.
-      prepared?.destroySync();
+      if (ownPrepared) prepared?.destroySync();
       prepared = undefined;
       for (const f of cleanup) f(); // also clears the connection's current-scan slots
       if (!this.open.has(conn)) return; // closed by close()
@@ -197,6 +212,7 @@ export class DuckEngine implements QueryExecutor, RowSink {
         this.idle.push(pooled); // stays in `open`: close() closes it
       } else {
         this.open.delete(conn);
+        dropStatements(pooled);
         conn.closeSync();
       }
     };
@@ -209,21 +225,43 @@ export class DuckEngine implements QueryExecutor, RowSink {
         throw readOnlyError();
       }
       // Before the views: range bounds are evaluated in the zone. A failed SET leaves the zone as it was.
+      const zone = options?.timeZone || 'UTC';
+      if (zone !== pooled.zone) dropStatements(pooled); // literals were folded in the old zone
       await applyQueryOptions(conn, options, pooled.zone);
-      pooled.zone = options?.timeZone || 'UTC';
+      pooled.zone = zone;
       const ctx = {
         store: this.store, scans: this.scans, metadata: this.metadata, maxEnumEntries: this.maxEnumEntries, prefilter: this.rowPrefilter,
         timeZone: options?.timeZone, textCodes: this.groupByCodes ? this.textCodes : undefined,
         views: this.poolConnections ? pooled.views : undefined,
       };
-      const { scans, stmt, rewritten, reusable: keep } = await createViews(ctx, conn, sql, cleanup);
+      const { scans, stmt, rewritten, reusable: keep, cacheable, viewsChanged } = await createViews(ctx, conn, sql, cleanup);
       reusable &&= keep;
+      if (viewsChanged) dropStatements(pooled);
       this.lastScans = scans;
       this.lastRewrite = rewritten;
       if (rewritten !== undefined) {
         // A rewrite that does not prepare runs as written (so its error, if any, is the user's).
         prepared = await prepareQuery(conn, null, rewritten).catch(() => undefined);
         if (!prepared) this.lastRewrite = undefined;
+      }
+      if (!prepared && cacheable && rewritten === undefined) {
+        prepared = pooled.statements.get(sql);
+        if (prepared) {
+          ownPrepared = false;
+          pooled.statements.delete(sql); // most recently used last
+          pooled.statements.set(sql, prepared);
+        } else {
+          prepared = await prepareQuery(conn, null, sql);
+          if (prepared.statementType === StatementType.SELECT) {
+            ownPrepared = false;
+            pooled.statements.set(sql, prepared);
+            for (const [text, old] of pooled.statements) {
+              if (pooled.statements.size <= maxStatementsPerConnection) break;
+              pooled.statements.delete(text);
+              old.destroySync();
+            }
+          }
+        }
       }
       prepared ??= await prepareQuery(conn, null, sql);
       return await streamReadOnly(prepared, signal, onAbort, release, isOneRowAggregate(stmt ?? null));
@@ -236,6 +274,7 @@ export class DuckEngine implements QueryExecutor, RowSink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const p of this.idle) dropStatements(p);
     this.idle.length = 0; // their connections are in `open`
     this.store.close();
     for (const c of this.open) c.closeSync();

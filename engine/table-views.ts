@@ -73,19 +73,26 @@ function upidsOf(batches: readonly ScanBatch[]): Set<string> {
  */
 export async function createViews(
   ctx: ViewContext, conn: DuckDBConnection, sql: string, cleanup: Array<() => void>,
-): Promise<{ scans: PreparedScan[]; stmt: Record<string, unknown> | null | undefined; rewritten?: string; reusable: boolean }> {
+): Promise<{ scans: PreparedScan[]; stmt: Record<string, unknown> | null | undefined; rewritten?: string; reusable: boolean; cacheable: boolean; viewsChanged: boolean }> {
   const { names, star } = referencedNames(sql);
   const scans: PreparedScan[] = [];
   let stmt: Record<string, unknown> | null | undefined;
   let rewritten: string | undefined;
   // false: the connection got per-query objects (a metadata table, wiretap_tables) and must not be reused.
   let reusable = true;
+  // true: every view is persistent and its scan's types are fixed by its text (no ENUM, no codes),
+  // so a statement prepared over them may run again with later plans (native Init reads the slot).
+  let cacheable = ctx.views !== undefined;
+  let viewsChanged = false;
   for (const [table, defs] of Object.entries(tables) as [TableName, readonly ColumnDef[]][]) {
     if (!names.has(table)) continue;
     const snap = ctx.store.snapshot(table);
     if (!snap) {
       // Never a persistent view without its query's scan: the table does not exist for this one.
-      if (ctx.views?.delete(table)) ctx.scans.run(conn, `DROP VIEW IF EXISTS ${ident(table)}`);
+      if (ctx.views?.delete(table)) {
+        viewsChanged = true;
+        ctx.scans.run(conn, `DROP VIEW IF EXISTS ${ident(table)}`);
+      }
       continue;
     }
     const sealed = sealedBatchesOf(ctx.store.tables.get(table), snap.batches);
@@ -177,11 +184,14 @@ export async function createViews(
       }
     }
     const body = `SELECT ${cols.join(', ')} FROM ${from}`;
+    if (!persistent || codes.size > 0 || plan.outputs.some((o) => o.cast)) cacheable = false;
     if (!persistent) {
+      viewsChanged = true;
       ctx.views?.delete(table); // a pooled connection may hold this table's persistent view
       ctx.scans.run(conn, `CREATE OR REPLACE TEMP VIEW ${ident(table)} AS ${body}`);
     } else if (ctx.views!.get(table) !== body) {
       // The text fixes the view's columns and types (an ENUM is cast to VARCHAR in it).
+      viewsChanged = true;
       ctx.views!.delete(table);
       ctx.scans.run(conn, `CREATE OR REPLACE TEMP VIEW ${ident(table)} AS ${body}`);
       ctx.views!.set(table, body);
@@ -189,9 +199,10 @@ export async function createViews(
   }
   if (names.has('wiretap_tables')) {
     reusable = false;
+    cacheable = false;
     await createTablesView(ctx, conn);
   }
-  return { scans, stmt, rewritten, reusable };
+  return { scans, stmt, rewritten, reusable, cacheable: cacheable && reusable, viewsChanged };
 }
 
 /** A temp table of the snapshot's processes and their metadata; returns uuid text → upid key. */

@@ -41,7 +41,24 @@ test('a persistent view binds its own connection’s current plan; cleared or re
       assert.deepEqual(ra, [8192, (8191 * 8192) / 2]);
       assert.deepEqual(rb, [20_000, (19_999 * 20_000) / 2]);
     }
+    // A statement prepared once scans, on each run, the plan the slot names then: never the one
+    // it was prepared with, and only a plan whose columns keep their types.
+    const prepared = await a.prepare('select count(*), sum(n) from x');
+    const run = async () => (await prepared.runAndReadAll()).getRows()[0]!.map(Number);
+    assert.deepEqual(await run(), [8192, (8191 * 8192) / 2]);
+    const idC = registry.add(plan(batches.length));
+    registry.setCurrent(a, 0, idC);
+    assert.deepEqual(await run(), [20_000, (19_999 * 20_000) / 2]);
+    const wide = new TableStore('w', [defs[0]!, { ...defs[1]!, type: 'int8' }], { budgetBytes: 1e12, maxRows: 1e12, batchRows: 4096, batchBytes: 1e12, lateWindowMs: 3_600_000, level: 1 });
+    wide.append({ t: 1_700_000_000_000_000_000n, n: 1 });
+    const idW = registry.add(new ScanPlan('w', wide.defs, wide.snapshot().batches, new Set(['n']), undefined, sealedBatchesOf(wide, wide.snapshot().batches)));
+    registry.setCurrent(a, 0, idW);
+    await assert.rejects(run(), /columns changed since the statement was prepared/);
     registry.setCurrent(a, 0, 0);
+    await assert.rejects(run(), /no current scan for slot 0 on this connection/);
+    prepared.destroySync();
+    registry.remove(idC);
+    registry.remove(idW);
     await assert.rejects(count(a), /no current scan for slot 0 on this connection/);
     assert.deepEqual(await count(b), [20_000, (19_999 * 20_000) / 2]);
     // A slot left pointing at a removed plan reads nothing: the bind fails.
@@ -88,6 +105,8 @@ test('pooled connections see new rows, stay isolated under concurrency and recov
     add(5, 501);
     assert.equal(await count(), 1005n);
     assert.equal(internals.idle.length, 1);
+    // It ran the statement its connection prepared for the first of them.
+    assert.deepEqual([...(internals.idle[0] as { statements: Map<string, unknown> }).statements.keys()], ['select count(*) from http_events where resp_status >= 500']);
 
     // Concurrent queries take different connections; each gets its own plan's answer.
     const sqls = ['select count(*) from http_events where resp_status >= 500', 'select count(*) from http_events where resp_status < 500', 'select count(*) from http_events'];

@@ -419,21 +419,42 @@ void DeleteAs(void* p) {
   delete static_cast<T*>(p);
 }
 
+// What a bind keeps. A scan of a plan id pins that plan. A persistent view's scan (negative id)
+// keeps only its connection and slot: each execution (Init) scans the plan the slot names then,
+// so a statement prepared once and run again reads each run's own snapshot, and a cached
+// statement pins no buffers between runs. Its columns must keep their types (checked at Init).
+struct BindData {
+  std::shared_ptr<Plan> plan;
+  std::shared_ptr<Core> core;
+  uint64_t connection = 0;
+  int64_t slot = -1;
+  int64_t boundId = 0;
+  std::vector<duckdb_type> types;
+};
+
+std::vector<duckdb_type> TypesOf(const Plan& plan) {
+  std::vector<duckdb_type> out;
+  for (auto& c : plan.columns) out.push_back(duckdb_get_type_id(c.type));
+  return out;
+}
+
 void Bind(duckdb_bind_info info) {
-  Core* core = static_cast<std::shared_ptr<Core>*>(duckdb_bind_get_extra_info(info))->get();
+  auto& core = *static_cast<std::shared_ptr<Core>*>(duckdb_bind_get_extra_info(info));
   duckdb_value param = duckdb_bind_get_parameter(info, 0);
   int64_t id = duckdb_get_int64(param);
   duckdb_destroy_value(&param);
+  auto data = std::make_unique<BindData>();
   if (id < 0) {
     // A persistent view: the plan its connection's query set for the slot (SetCurrent).
     duckdb_client_context context = nullptr;
     duckdb_table_function_get_client_context(info, &context);
-    uint64_t connection = duckdb_client_context_get_connection_id(context);
+    data->connection = duckdb_client_context_get_connection_id(context);
     duckdb_destroy_client_context(&context);
-    int64_t slot = -1 - id;
-    id = core->Current(connection, slot);
+    data->slot = -1 - id;
+    data->core = core;
+    id = core->Current(data->connection, data->slot);
     if (id == 0) {
-      std::string message = "wiretap_scan: no current scan for slot " + std::to_string(slot) + " on this connection";
+      std::string message = "wiretap_scan: no current scan for slot " + std::to_string(data->slot) + " on this connection";
       duckdb_bind_set_error(info, message.c_str());
       return;
     }
@@ -446,12 +467,32 @@ void Bind(duckdb_bind_info info) {
   }
   for (auto& c : plan->columns) duckdb_bind_add_result_column(info, c.name.c_str(), c.type);
   // With a row prefilter the scan emits fewer rows than the plan holds: then only an estimate.
-  duckdb_bind_set_cardinality(info, plan->rows, plan->ranges.empty());
-  duckdb_bind_set_bind_data(info, new std::shared_ptr<Plan>(plan), DeleteAs<std::shared_ptr<Plan>>);
+  duckdb_bind_set_cardinality(info, plan->rows, plan->ranges.empty() && data->slot < 0);
+  data->types = TypesOf(*plan);
+  data->boundId = id;
+  if (data->slot < 0) data->plan = std::move(plan);
+  duckdb_bind_set_bind_data(info, data.release(), DeleteAs<BindData>);
 }
 
 void Init(duckdb_init_info info) {
-  auto& plan = *static_cast<std::shared_ptr<Plan>*>(duckdb_init_get_bind_data(info));
+  auto& bind = *static_cast<BindData*>(duckdb_init_get_bind_data(info));
+  std::shared_ptr<Plan> plan = bind.plan;
+  if (!plan) {
+    int64_t id = bind.core->Current(bind.connection, bind.slot);
+    plan = id ? bind.core->Find(id) : nullptr;
+    if (!plan) {
+      std::string message = "wiretap_scan: no current scan for slot " + std::to_string(bind.slot) + " on this connection";
+      duckdb_init_set_error(info, message.c_str());
+      return;
+    }
+    // ENUM members differ per plan: such a column's ids would be read with another plan's members.
+    bool same = TypesOf(*plan) == bind.types;
+    for (auto t : bind.types) same = same && t != DUCKDB_TYPE_ENUM;
+    if (id != bind.boundId && !same) {
+      duckdb_init_set_error(info, "wiretap_scan: the scan's columns changed since the statement was prepared");
+      return;
+    }
+  }
   auto state = std::make_unique<GlobalState>();
   state->plan = plan;
   idx_t count = duckdb_init_get_column_count(info);
@@ -475,16 +516,16 @@ void Init(duckdb_init_info info) {
 }
 
 void LocalInit(duckdb_init_info info) {
-  auto& plan = *static_cast<std::shared_ptr<Plan>*>(duckdb_init_get_bind_data(info));
+  size_t columns = static_cast<BindData*>(duckdb_init_get_bind_data(info))->types.size();  // Init checked the plan's
   auto* l = new LocalState();
   l->scratch = TakeScratch();
   l->dctx = l->scratch->dctx;
   l->buffers.swap(l->scratch->buffers);
   l->gathered.swap(l->scratch->gathered);
-  l->buffers.resize(plan->columns.size());
-  l->current.resize(plan->columns.size());
-  l->gathered.resize(plan->columns.size());
-  l->dicts.resize(plan->columns.size(), nullptr);
+  l->buffers.resize(columns);
+  l->current.resize(columns);
+  l->gathered.resize(columns);
+  l->dicts.resize(columns, nullptr);
   duckdb_init_set_init_data(info, l, DeleteAs<LocalState>);
 }
 
