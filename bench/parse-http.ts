@@ -1,7 +1,9 @@
-// `npm run bench -- parse-http [--pairs 200000]`
+// `npm run bench -- parse-http [--pairs 200000] [--only keepalive|short|pipelined|split3|demo]`
 // HTTP request/response pairs per second through the collector (tracker + parser + stitcher +
 // row building) on one core, from pre-built event streams:
 //  - keepalive: one server connection, one event per message (typical small API calls);
+//  - short: the same pairs, a new connection per pair (open, request, response, close; the fd
+//    reused with a new generation, as the kernel does): isolates per-connection costs;
 //  - pipelined: 32 requests per event, 32 responses per event;
 //  - split: every message delivered in 3 events (exercises lazy concatenation);
 //  - demo: the demo source's mixed traffic (both sides, chunked, bigger bodies).
@@ -30,6 +32,19 @@ function keepalive(pairs: number, splits: number): SocketEvent[][] {
       for (let off = 0; off < b.length; off += step) batch.push(c.data(dir, b.subarray(off, off + step), t++));
     }
     if (batch.length >= 512) batches.push(batch), (batch = []);
+  }
+  batches.push(batch);
+  return batches;
+}
+
+function short(pairs: number): SocketEvent[][] {
+  const batches: SocketEvent[][] = [];
+  let batch: SocketEvent[] = [];
+  let t = 1n;
+  for (let i = 0; i < pairs; i++) {
+    const c = new ConnScript(endpoint({ connGen: BigInt(i + 1), remotePort: 40000 + (i % 20000) }));
+    batch.push(c.open(t++), c.recv(REQ(i), t++), c.send(RESP(i), t++), c.close(t++));
+    if (batch.length >= 1024) batches.push(batch), (batch = []);
   }
   batches.push(batch);
   return batches;
@@ -69,11 +84,22 @@ function run(name: string, batches: SocketEvent[][]): object {
 export default async function (args: string[]): Promise<object> {
   const i = args.indexOf('--pairs');
   const pairs = i >= 0 ? Number(args[i + 1]) : 200_000;
+  const j = args.indexOf('--only');
+  if (j >= 0) {
+    const only = args[j + 1];
+    const make: Record<string, () => SocketEvent[][]> = {
+      keepalive: () => keepalive(pairs, 1), short: () => short(pairs), pipelined: () => pipelined(pairs, 32),
+      split3: () => keepalive(pairs / 2, 3), demo: () => demo(pairs / 4),
+    };
+    if (only === undefined || make[only] === undefined) throw new Error(`--only: one of ${Object.keys(make).join(', ')}`);
+    return { node: process.version, loadavg: os.loadavg(), results: [run(only, make[only]())] };
+  }
   return {
     node: process.version,
     loadavg: os.loadavg(),
     results: [
       run('keepalive', keepalive(pairs, 1)),
+      run('short', short(pairs)),
       run('pipelined', pipelined(pairs, 32)),
       run('split3', keepalive(pairs / 2, 3)),
       run('demo', demo(pairs / 4)),

@@ -16,6 +16,7 @@ interface Segment {
 }
 
 const EMPTY = Buffer.alloc(0);
+const NO_HELD: SocketEvent[] = [];
 
 export class ByteStream implements StreamReader {
   head = 0;
@@ -38,8 +39,9 @@ export class ByteStream implements StreamReader {
   private marks: (number | bigint)[] = [];
   /** Index in `marks` of the first live mark's position. */
   private markFirst = 0;
-  /** Events ahead of `end`, sorted by position, waiting for the bytes before them. */
-  private held: SocketEvent[] = [];
+  /** Events ahead of `end`, sorted by position, waiting for the bytes before them (NO_HELD,
+   *  shared, until the first: most streams never hold one). */
+  private held: SocketEvent[] = NO_HELD;
   private heldSince = 0n;
 
   constructor(
@@ -185,7 +187,8 @@ export class ByteStream implements StreamReader {
   // --- internals ---
 
   private hold(ev: SocketEvent, pos: number): void {
-    const held = this.held;
+    let held = this.held;
+    if (held === NO_HELD) this.held = held = [];
     if (held.length === 0) this.heldSince = ev.timeNs;
     let i = held.length;
     while (i > 0 && Number((held[i - 1] as SocketEvent).pos) > pos) i--;

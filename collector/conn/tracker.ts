@@ -10,6 +10,7 @@ import type { MysqlOptions } from '../mysql/options.ts';
 import type { Protocol } from '../protocol.ts';
 import { defaultProtocols } from '../protocols.ts';
 import { newStats, type CollectorStats } from '../stats.ts';
+import { ConnTable } from './conn-table.ts';
 import { Connection } from './connection.ts';
 import { drainStream } from './parse-driver.ts';
 
@@ -64,8 +65,12 @@ export class ConnectionTracker {
   readonly options: TrackerOptions;
   readonly stats: CollectorStats;
   private readonly protocols: Protocol[];
-  private readonly conns = new Map<number, Connection>();
-  private dirty: Connection[] = [];
+  private readonly conns = new ConnTable<Connection>();
+  /** Connections to parse at the end of the batch: dirty[0, nDirty). Two lists swapped and kept
+   *  at their size (setting length = 0 would trim the backing store, regrown every batch). */
+  private dirty: (Connection | null)[] = [];
+  private nDirty = 0;
+  private spare: (Connection | null)[] = [];
 
   constructor(
     private readonly sink: RowSink,
@@ -100,7 +105,7 @@ export class ConnectionTracker {
     const reorderBefore = nowNs - o.reorderTimeoutNs;
     const expireBefore = nowNs - o.requestTimeoutNs;
     const idleBefore = nowNs - o.idleTimeoutNs;
-    for (const c of this.conns.values()) {
+    for (const c of this.conns.list()) {
       if (c.lastActivityNs < idleBefore) {
         this.stats.idleReleased++;
         this.finish(c, false);
@@ -119,7 +124,7 @@ export class ConnectionTracker {
   /** Flushes and releases every connection (shutdown). */
   flushAll(): void {
     this.processDirty();
-    for (const c of this.conns.values()) this.finish(c, true);
+    for (const c of this.conns.list()) this.finish(c, true);
   }
 
   private handle(ev: SocketEvent): void {
@@ -246,16 +251,20 @@ export class ConnectionTracker {
   private markDirty(c: Connection): void {
     if (!c.dirty) {
       c.dirty = true;
-      this.dirty.push(c);
+      this.dirty[this.nDirty++] = c;
     }
   }
 
   private processDirty(): void {
+    const n = this.nDirty;
+    if (n === 0) return;
     const list = this.dirty;
-    if (list.length === 0) return;
-    this.dirty = [];
-    for (let i = 0; i < list.length; i++) {
+    this.dirty = this.spare;
+    this.nDirty = 0;
+    this.spare = list;
+    for (let i = 0; i < n; i++) {
       const c = list[i] as Connection;
+      list[i] = null; // no released connection kept alive by the list
       c.dirty = false;
       if (c.released) continue;
       try {

@@ -147,10 +147,15 @@ export class HttpConnection implements ProtocolConnection {
   }
 
   release(): void {
-    this.stats.expiredRequests += this.requests.length;
-    this.stats.unmatchedResponses += this.responses.length;
-    this.requests = [];
-    this.responses = [];
+    // New lists only when something was left (most connections end with both empty).
+    if (this.requests.length > 0) {
+      this.stats.expiredRequests += this.requests.length;
+      this.requests = [];
+    }
+    if (this.responses.length > 0) {
+      this.stats.unmatchedResponses += this.responses.length;
+      this.responses = [];
+    }
   }
 }
 
