@@ -4,6 +4,7 @@
 // --baseline DIR: also the engine of another checkout (e.g. a `git worktree` of an older commit
 // with its native addon built) over the same rows, interleaved with ours and resident in every
 // round (order rotated per round), so before/after ratios come from one run on a noisy machine.
+// Q1s also run with the row prefilter off and with pooled connections off (same rounds).
 // --only Q1,Q2: run just these queries (Q3's approx_quantile takes ~10 s a run at 10M rows).
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -82,6 +83,8 @@ export default async function (args: string[]): Promise<object> {
     const before: number[] = [];
     // Q1s also without the native row prefilter, interleaved (the A/B in the same run).
     const unfiltered: number[] = [];
+    // …and without pooled connections (fresh connection, per-query views, no statement cache).
+    const unpooled: number[] = [];
     const ab = name.startsWith('Q1');
     let same = true;
     for (let r = 0; r < runs; r++) {
@@ -91,6 +94,12 @@ export default async function (args: string[]): Promise<object> {
         const u = await allRows(await engine.query(sql));
         unfiltered.push(performance.now() - t);
         engine.rowPrefilter = true;
+        engine.poolConnections = false;
+        t = performance.now();
+        const np = await allRows(await engine.query(sql));
+        unpooled.push(performance.now() - t);
+        engine.poolConnections = true;
+        same &&= JSON.stringify(u.map((row) => row.map(String))) === JSON.stringify(np.map((row) => row.map(String)));
         same &&= JSON.stringify(u.map((row) => row.map(String))) === JSON.stringify((await allRows(await engine.query(sql))).map((row) => row.map(String)));
       }
       let a: unknown[][] = [];
@@ -124,7 +133,10 @@ export default async function (args: string[]): Promise<object> {
       residentMs: Math.round(median(theirs)),
       ratio: Number((median(ours) / median(theirs)).toFixed(2)),
       ...(base ? { baselineMs: Math.round(median(before)), baselineRatio: Number((median(before) / median(theirs)).toFixed(2)), speedup: Number((median(before) / median(ours)).toFixed(2)) } : {}),
-      ...(ab ? { storeMsNoPrefilter: Math.round(median(unfiltered)), ratioNoPrefilter: Number((median(unfiltered) / median(theirs)).toFixed(2)) } : {}),
+      ...(ab ? {
+        storeMsNoPrefilter: Math.round(median(unfiltered)), ratioNoPrefilter: Number((median(unfiltered) / median(theirs)).toFixed(2)),
+        storeMsNoPool: Number(median(unpooled).toFixed(1)), ratioNoPool: Number((median(unpooled) / median(theirs)).toFixed(2)),
+      } : {}),
       batchesScanned: scan ? `${scan.batchesScanned}/${scan.batchesTotal}` : undefined,
       constantColumns: scan?.constants,
       groupByCodes: engine.lastRewrite !== undefined,
