@@ -197,7 +197,8 @@ before(async () => {
   pre.stdin!.write('go\n');
   assert.equal(await new Promise((r) => pre.on('close', r)), 0, 'pre client exit code');
   // Until every request has its two rows (bounded; the assertions below say what is missing).
-  const want = 2 * CASES.reduce((a, c) => a + c.n, 0) + 2 * (N - 2);
+  // the pre connection: exchanges 2..N, on both sides (the assertion below)
+  const want = 2 * CASES.reduce((a, c) => a + c.n, 0) + 2 * (N - 1);
   for (let i = 0; i < 100 && rows.filter((r) => r.reqPath.startsWith('/via-')).length < want; i++) await sleep(100);
 });
 
