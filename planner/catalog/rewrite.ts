@@ -193,18 +193,11 @@ export function rewriteCatalogSql(sql: string, ctx: RewriteContext, forEngine = 
 function rewriteToChar(tokens: Token[], at: number): void {
   const open = nextSignificant(tokens, at + 1);
   const close = matchingParen(tokens, open);
-  let depth = 0;
-  let comma = -1;
-  for (let k = open + 1; k < close; k++) {
-    if (isPunct(tokens[k], '(')) depth++;
-    else if (isPunct(tokens[k], ')')) depth--;
-    else if (depth === 0 && isPunct(tokens[k], ',')) {
-      if (comma >= 0) return;
-      comma = k;
-    }
-  }
+  const commas = atTopLevel(tokens, open, close, (t) => isPunct(t, ','));
+  if (commas.length !== 1) return;
+  const comma = commas[0]!;
   const fmt = tokens[nextSignificant(tokens, comma + 1)];
-  if (comma < 0 || fmt?.kind !== 'string' || nextSignificant(tokens, nextSignificant(tokens, comma + 1) + 1) !== close) return;
+  if (fmt?.kind !== 'string' || nextSignificant(tokens, nextSignificant(tokens, comma + 1) + 1) !== close) return;
   const value = tokens.slice(open + 1, comma).map((x) => x.text).join('').trim();
   const next = tokens[nextSignificant(tokens, close + 1)];
   const prev = tokens[prevSignificant(tokens, at)];
@@ -226,14 +219,8 @@ function inSelectList(tokens: Token[], i: number): boolean {
  */
 function rewriteCastCall(tokens: Token[], at: number, open: number): void {
   const close = matchingParen(tokens, open);
-  let depth = 0;
-  let asAt = -1;
-  for (let k = open + 1; k < close; k++) {
-    if (isPunct(tokens[k], '(')) depth++;
-    else if (isPunct(tokens[k], ')')) depth--;
-    else if (depth === 0 && isName(tokens[k], 'as')) asAt = k;
-  }
-  if (asAt < 0) return;
+  const asAt = atTopLevel(tokens, open, close, (t) => isName(t, 'as')).pop();
+  if (asAt === undefined) return;
   const target = castTarget(tokens, nextSignificant(tokens, asAt + 1));
   const rw = target ? castRewrites[target.name] : undefined;
   if (!rw || !target || nextSignificant(tokens, target.end + 1) !== close) return;
@@ -373,6 +360,19 @@ function wrapScalarInFrom(tokens: Token[], at: number, open: number): void {
   const name = alias && (alias.kind === 'ident' || alias.kind === 'qident') ? alias.text : tokens[at]!.text;
   tokens[at]!.text = `(SELECT ${tokens[at]!.text}`;
   tokens[close]!.text = `) AS ${name})`;
+}
+
+/** Indices of the tokens between the parentheses at open and close, outside nested ones, that match. */
+function atTopLevel(tokens: Token[], open: number, close: number, match: (t: Token) => boolean): number[] {
+  const found: number[] = [];
+  let depth = 0;
+  for (let k = open + 1; k < close; k++) {
+    const t = tokens[k]!;
+    if (isPunct(t, '(')) depth++;
+    else if (isPunct(t, ')')) depth--;
+    else if (depth === 0 && match(t)) found.push(k);
+  }
+  return found;
 }
 
 /** Index of the ')' closing the '(' at open. */
