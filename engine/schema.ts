@@ -1,6 +1,7 @@
 // Table schemas: one place for column names, order and types (DESIGN.md "Tables").
 // Names follow Pixie's well-known schemas so existing knowledge carries over.
 import type { Upid } from './upid.ts';
+import type { Text } from './utf8-text.ts';
 import { kafkaOwnColumns, type KafkaEventRow } from './tables/kafka.ts';
 import { mysqlOwnColumns, type MysqlEventRow } from './tables/mysql.ts';
 import { connStatsOwnColumns, type ConnStatsRow } from './tables/conn-stats.ts';
@@ -87,15 +88,15 @@ export interface HttpEventRow extends EventRowBase {
   majorVersion: number;
   minorVersion: number;
   contentType: number;
-  reqHeaders: string;
+  reqHeaders: Text;
   reqMethod: string;
   reqPath: string;
-  reqBody: string;
+  reqBody: Text;
   reqBodySize: number;
-  respHeaders: string;
+  respHeaders: Text;
   respStatus: number;
   respMessage: string;
-  respBody: string;
+  respBody: Text;
   respBodySize: number;
   /** Nanoseconds. */
   latencyNs: bigint;
@@ -114,7 +115,8 @@ export interface RowTypes {
 /**
  * Where the collector delivers finished rows; the engine implements it. Value conventions per
  * column type: timestamptz bigint ns since the epoch; uuid (upid) a Upid; int2/int4 number;
- * int8 bigint or number; float number; bool boolean; text/json string.
+ * int8 bigint or number; float number; bool boolean; text/json string (HTTP headers and bodies
+ * string or Utf8Text: UTF-8 bytes the parser wrote, see utf8-text.ts).
  */
 export interface RowSink {
   append<T extends TableName>(table: T, row: RowTypes[T]): void;

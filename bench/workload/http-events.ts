@@ -221,6 +221,6 @@ export class HttpWorkload {
 export function rawArrowBytes(row: HttpEventRow): number {
   const strings = [row.remoteAddr, row.localAddr, row.reqHeaders, row.reqMethod, row.reqPath, row.reqBody, row.respHeaders, row.respMessage, row.respBody];
   let b = 8 + 16 + 4 * 2 + 4 + 1 + 4 * 3 + 8 * 2 + 4 + 8; // time, upid, ports, role, enc, versions+ct, sizes, status, latency
-  for (const s of strings) b += Buffer.byteLength(s) + 4;
+  for (const s of strings) b += (typeof s === 'string' ? Buffer.byteLength(s) : s.end - s.start) + 4;
   return b;
 }

@@ -6,6 +6,13 @@
 // are made once the head is complete, from one latin1 decode of the head sliced in JS (a
 // Buffer→string call costs ~10x a string slice). Fields with bytes >= 0x80 are decoded as UTF-8
 // on their own. Common header names come from a table instead of being sliced and lower-cased.
+//
+// Header JSON as bytes: when every field is plain (ASCII, no JSON escape, no obs-fold, no
+// repeated name), the head's headers JSON is written straight from the scanned positions into a
+// slab (`json`, a Utf8Text the store copies without a string); otherwise the fields become
+// strings (`names`/`values`) and headersJson() makes the same text. Both give identical bytes.
+import { Utf8Slab, Utf8Text } from '../../engine/utf8-text.ts';
+import { contentTypeOf } from './content-type.ts';
 
 export const NEED_MORE = -1;
 export const INVALID = -2;
@@ -31,6 +38,12 @@ export interface HttpHead {
   values: string[];
   /** Some value may need JSON escaping (has '"', '\' or a tab): headersJson takes the slow path. */
   escape: boolean;
+  /** The headers JSON as bytes (then names/values are empty), or null: use names/values. */
+  json: Utf8Text | null;
+  /** contentTypeOf(Content-Type), -1 when absent. */
+  ctype: number;
+  /** Content-Encoding's value, undefined when absent. */
+  encoding: string | undefined;
   /** -1 when absent. */
   contentLength: number;
   /** Transfer-Encoding present; `chunked` when its last coding is chunked. */
@@ -41,7 +54,7 @@ export interface HttpHead {
 export function newHead(): HttpHead {
   return {
     major: 0, minor: 0, method: '', target: '', status: 0, reason: '',
-    names: [], values: [], escape: false,
+    names: [], values: [], escape: false, json: null, ctype: -1, encoding: undefined,
     contentLength: -1, hasTransferEncoding: false, chunked: false,
   };
 }
@@ -62,8 +75,32 @@ const latin1 = (b: Buffer, s: number, e: number): string => (b as unknown as Sli
 const utf8 = (b: Buffer, s: number, e: number): string => (b as unknown as Slicer).utf8Slice(s, e);
 
 export function headerValue(h: HttpHead, name: string): string | undefined {
+  if (h.json !== null) toStrings(h);
   const i = h.names.indexOf(name);
   return i < 0 ? undefined : h.values[i];
+}
+
+/**
+ * Turns a head whose headers are JSON bytes into names/values (before adding trailers to it).
+ * The bytes path only writes plain fields: no '"' inside a name or value, so splitting is exact.
+ */
+export function toStrings(h: HttpHead): void {
+  const json = h.json;
+  if (json === null) return;
+  h.json = null;
+  const parts = json.toString().split('"');
+  // '{' name ':' value ',' name ':' value '}'
+  for (let k = 1; k + 2 < parts.length; k += 4) {
+    h.names.push(parts[k]!);
+    h.values.push(parts[k + 2]!);
+  }
+}
+
+/** Sets ctype and encoding from names/values (the strings path; again after trailers). */
+export function headerFacts(h: HttpHead): void {
+  const ct = headerValue(h, 'content-type');
+  h.ctype = ct === undefined ? -1 : contentTypeOf(ct);
+  h.encoding = headerValue(h, 'content-encoding');
 }
 
 /** Adds a header value; a repeated name is joined with `sep` (redacted stays redacted). */
@@ -79,8 +116,14 @@ export function addHeaderValue(h: HttpHead, name: string, value: string, sep: st
 
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
+/** Headers as a JSON object: the bytes the parser wrote, else text made from names/values. */
+export function headersText(h: HttpHead): string | Utf8Text {
+  return h.json ?? headersJson(h);
+}
+
 /** Headers as a JSON object text. */
 export function headersJson(h: HttpHead): string {
+  if (h.json !== null) return h.json.toString();
   const { names, values } = h;
   if (names.length === 0) return '{}';
   // Names are RFC 9110 tokens and values never hold control bytes other than tab (the scan
@@ -124,6 +167,8 @@ const F_ESCAPE = 8; // value needs a JSON escape
 
 let fieldPos = new Int32Array(4 * 64); // name start, name end, value start, value end
 let fieldFlags = new Uint8Array(64);
+/** Hash of each field's lower-cased name (nameHash). */
+let fieldHash = new Int32Array(64);
 /** The interned name when it is a common one, else ''. */
 const fieldName: string[] = [];
 let fieldCount = 0;
@@ -135,6 +180,9 @@ function growFields(): void {
   const flags = new Uint8Array(fieldFlags.length * 2);
   flags.set(fieldFlags);
   fieldFlags = flags;
+  const hashes = new Int32Array(fieldHash.length * 2);
+  hashes.set(fieldHash);
+  fieldHash = hashes;
 }
 
 // --- Interned header names: the common ones need neither a slice nor toLowerCase. ---
@@ -237,6 +285,10 @@ export function parseRequestHead(buf: Buffer, lim: HeadLimits, out: HttpHead): n
   const end = scanHeaderLines(buf, i, lim, out);
   if (end < 0) return end;
   out.method = method;
+  if (writeJson(buf, lim.redact, out)) {
+    out.target = high >= 0x80 ? utf8(buf, ts, te) : latin1(buf, ts, te);
+    return end;
+  }
   const text = latin1(buf, 0, end);
   out.target = high >= 0x80 ? utf8(buf, ts, te) : text.slice(ts, te);
   return materialize(buf, text, 0, lim.redact, out) ? end : INVALID;
@@ -278,6 +330,10 @@ export function parseResponseHead(buf: Buffer, lim: HeadLimits, out: HttpHead): 
   if (i < 0) return i;
   const end = scanHeaderLines(buf, i, lim, out);
   if (end < 0) return end;
+  if (writeJson(buf, lim.redact, out)) {
+    if (rs >= 0) out.reason = high >= 0x80 ? utf8(buf, rs, re) : reasonOf(buf, rs, re);
+    return end;
+  }
   const text = latin1(buf, 0, end);
   if (rs >= 0) out.reason = high >= 0x80 ? utf8(buf, rs, re) : text.slice(rs, re);
   return materialize(buf, text, 0, lim.redact, out) ? end : INVALID;
@@ -418,6 +474,7 @@ function scanHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead)
     fieldPos[p + 2] = vs;
     fieldPos[p + 3] = ve;
     fieldName[fieldCount] = common;
+    fieldHash[fieldCount] = h;
     fieldFlags[fieldCount++] = flags;
   }
 }
@@ -447,7 +504,139 @@ function materialize(buf: Buffer, text: string, base: number, redact: ReadonlySe
     addHeaderValue(out, name, redact.has(name) ? REDACTED : value, ', ');
     lastName = name;
   }
+  headerFacts(out);
   return true;
+}
+
+// --- Header JSON as bytes ---
+
+let jsonBytes = true;
+/** Turns the bytes path off (tests and A/B benchmarks compare it with the strings path). */
+export function useJsonBytes(on: boolean): void {
+  jsonBytes = on;
+}
+
+const slab = new Utf8Slab();
+const REDACTED_BYTES = Buffer.from(REDACTED);
+const QUOTE = 0x22;
+
+// Hashes of the redacted names (as the scan hashes names), for the names that are not common.
+let redactSet: ReadonlySet<string> | null = null;
+let redactHashes = new Int32Array(0);
+function redactHashesOf(redact: ReadonlySet<string>): Int32Array {
+  if (redact === redactSet) return redactHashes;
+  const hs: number[] = [];
+  for (const name of redact) {
+    let h = 0;
+    for (let k = 0; k < name.length; k++) h = nameHash(h, name.charCodeAt(k));
+    hs.push(h);
+  }
+  redactSet = redact;
+  redactHashes = Int32Array.from(hs);
+  return redactHashes;
+}
+
+/**
+ * The bytes path: writes the recorded fields' headers JSON into the slab as `out.json` (same
+ * bytes as headersJson would make), with ctype and encoding. False, writing nothing, when a field
+ * needs the strings path: non-ASCII or escaped value, obs-fold, a repeated name, or an uncommon
+ * name whose hash is a redacted name's.
+ */
+function writeJson(buf: Buffer, redact: ReadonlySet<string>, out: HttpHead): boolean {
+  if (!jsonBytes) return false;
+  const n = fieldCount;
+  if (n === 0) {
+    out.json = EMPTY_JSON;
+    return true;
+  }
+  const rh = redactHashesOf(redact);
+  let room = 2;
+  for (let f = 0; f < n; f++) {
+    if ((fieldFlags[f]! & (F_NONASCII | F_FOLDED | F_ESCAPE)) !== 0) return false;
+    const h = fieldHash[f]!;
+    const p = f * 4;
+    const len = fieldPos[p + 1]! - fieldPos[p]!;
+    for (let g = 0; g < f; g++) {
+      // Same hash and length: maybe the same name (repeats are joined on the strings path).
+      if (fieldHash[g] === h && fieldPos[g * 4 + 1]! - fieldPos[g * 4]! === len) return false;
+    }
+    if (fieldName[f] === '') for (let k = 0; k < rh.length; k++) if (rh[k] === h) return false;
+    room += len + fieldPos[p + 3]! - fieldPos[p + 2]! + 6 + REDACTED_BYTES.length;
+  }
+  slab.reserve(room);
+  const o = slab.buf;
+  let at = slab.used;
+  o[at++] = 0x7b; // {
+  for (let f = 0; f < n; f++) {
+    const p = f * 4;
+    if (f > 0) o[at++] = 0x2c; // ,
+    o[at++] = QUOTE;
+    const name = fieldName[f]!;
+    for (let j = fieldPos[p]!, e = fieldPos[p + 1]!; j < e; j++) o[at++] = LOWER_TCHAR[buf[j]!]!;
+    o[at++] = QUOTE;
+    o[at++] = COLON;
+    o[at++] = QUOTE;
+    let vs = fieldPos[p + 2]!;
+    let ve = fieldPos[p + 3]!;
+    let src: Uint8Array = buf;
+    if (name !== '' && redact.has(name)) {
+      src = REDACTED_BYTES;
+      vs = 0;
+      ve = REDACTED_BYTES.length;
+    }
+    if (name === 'content-type') out.ctype = src === buf ? contentTypeOfBytes(buf, vs, ve) : contentTypeOf(REDACTED);
+    else if (name === 'content-encoding') out.encoding = src === buf ? latin1(buf, vs, ve) : REDACTED;
+    if (ve - vs > 96) {
+      (src as Buffer).copy(o, at, vs, ve);
+      at += ve - vs;
+    } else {
+      for (let j = vs; j < ve; j++) o[at++] = src[j]!;
+    }
+    o[at++] = QUOTE;
+  }
+  o[at++] = 0x7d; // }
+  out.json = slab.take(at, at - slab.used);
+  return true;
+}
+
+const EMPTY_JSON = new Utf8Text(Buffer.from('{}'), 0, 2, 2);
+
+// Content-Type values repeat: the last one's bytes and type, compared before decoding.
+let lastCt = new Uint8Array(64);
+let lastCtLen = -1;
+let lastCtType = 0;
+function contentTypeOfBytes(buf: Buffer, s: number, e: number): number {
+  const n = e - s;
+  if (n === lastCtLen) {
+    let j = 0;
+    while (j < n && buf[s + j] === lastCt[j]) j++;
+    if (j === n) return lastCtType;
+  }
+  const type = contentTypeOf(latin1(buf, s, e));
+  if (n > lastCt.length) lastCt = new Uint8Array(n);
+  for (let j = 0; j < n; j++) lastCt[j] = buf[s + j]!;
+  lastCtLen = n;
+  lastCtType = type;
+  return type;
+}
+
+// Reason phrases repeat too ("OK"): the last one's bytes and string.
+let lastReason = new Uint8Array(64);
+let lastReasonLen = -1;
+let lastReasonText = '';
+function reasonOf(buf: Buffer, s: number, e: number): string {
+  const n = e - s;
+  if (n === lastReasonLen) {
+    let j = 0;
+    while (j < n && buf[s + j] === lastReason[j]) j++;
+    if (j === n) return lastReasonText;
+  }
+  const text = latin1(buf, s, e);
+  if (n > lastReason.length) lastReason = new Uint8Array(n);
+  for (let j = 0; j < n; j++) lastReason[j] = buf[s + j]!;
+  lastReasonLen = n;
+  lastReasonText = text;
+  return text;
 }
 
 /** buf[s..e) as a decimal number when it is 1-15 plain digits, else parseDecimal's answer. */

@@ -7,7 +7,7 @@ import {
 } from '../protocol.ts';
 import type { CollectorStats } from '../stats.ts';
 import { contentTypeOf } from './content-type.ts';
-import { headersJson, headerValue } from './head-parser.ts';
+import { headersText } from './head-parser.ts';
 import { HttpMessageParser, type HttpMessage, type HttpParserOptions } from './message-parser.ts';
 
 /** Orphan responses (no request seen) kept at most, waiting for a request that may be late. */
@@ -162,7 +162,7 @@ export class HttpConnection implements ProtocolConnection {
 function toRow(conn: ConnectionInfo, req: HttpMessage, resp: HttpMessage): HttpEventRow {
   let latency = resp.endNs - req.startNs;
   if (latency <= 0n) latency = 1n;
-  const ct = headerValue(resp, 'content-type') ?? headerValue(req, 'content-type');
+  const ct = resp.ctype >= 0 ? resp.ctype : req.ctype >= 0 ? req.ctype : contentTypeOf(undefined);
   return {
     timeNs: req.startNs,
     upid: conn.upid,
@@ -174,13 +174,13 @@ function toRow(conn: ConnectionInfo, req: HttpMessage, resp: HttpMessage): HttpE
     encrypted: conn.encrypted === true,
     majorVersion: req.major,
     minorVersion: req.minor,
-    contentType: contentTypeOf(ct),
-    reqHeaders: headersJson(req),
+    contentType: ct,
+    reqHeaders: headersText(req),
     reqMethod: req.method,
     reqPath: req.target,
     reqBody: req.body,
     reqBodySize: req.bodySize,
-    respHeaders: headersJson(resp),
+    respHeaders: headersText(resp),
     respStatus: resp.status,
     respMessage: resp.reason,
     respBody: resp.body,

@@ -4,8 +4,8 @@
 import { ParseStatus, type ParseStatusValue, type StreamReader } from '../protocol.ts';
 import { codingOf, decodeBody, type Coding } from './content-encoding.ts';
 import {
-  INVALID, NEED_MORE, addHeaderValue, headerValue, newHead, parseHeaderLines, parseRequestHead, parseResponseHead,
-  type HeadLimits, type HttpHead,
+  INVALID, NEED_MORE, addHeaderValue, headerFacts, newHead, parseHeaderLines, parseRequestHead, parseResponseHead,
+  toStrings, type HeadLimits, type HttpHead,
 } from './head-parser.ts';
 
 export interface HttpMessage extends HttpHead {
@@ -32,7 +32,7 @@ export interface HttpParserOptions extends HeadLimits {
 function newMessage(): HttpMessage {
   return {
     major: 0, minor: 0, method: '', target: '', status: 0, reason: '',
-    names: [], values: [], escape: false,
+    names: [], values: [], escape: false, json: null, ctype: -1, encoding: undefined,
     contentLength: -1, hasTransferEncoding: false, chunked: false,
     startNs: 0n, endNs: 0n, body: '', bodySize: 0,
   };
@@ -163,8 +163,12 @@ export class HttpMessageParser {
           if (n === INVALID) return ParseStatus.invalid;
           if (n === NEED_MORE) return this.starved(stream);
           const msg = this.msg!;
-          for (let k = 0; k < trailers.names.length; k++) {
-            addHeaderValue(msg, trailers.names[k]!, trailers.values[k]!, ', ');
+          if (trailers.names.length > 0) {
+            toStrings(msg);
+            for (let k = 0; k < trailers.names.length; k++) {
+              addHeaderValue(msg, trailers.names[k]!, trailers.values[k]!, ', ');
+            }
+            headerFacts(msg);
           }
           if (trailers.escape) msg.escape = true;
           this.msg!.endNs = stream.timeAt(n - 1);
@@ -229,7 +233,7 @@ export class HttpMessageParser {
     if (this.parts.length !== 0) this.parts.length = 0;
     this.captured = 0;
     this.bodyText = null;
-    this.coding = this.opts.maxCompressedCapture > 0 ? codingOf(headerValue(msg, 'content-encoding')) : null;
+    this.coding = this.opts.maxCompressedCapture > 0 ? codingOf(msg.encoding) : null;
 
     if (this.isRequest) {
       if (msg.hasTransferEncoding) {

@@ -1,6 +1,7 @@
 // Builds SocketEvents for one side of a connection, tracking stream positions, so tests and the
 // demo source can describe traffic as "send these bytes, receive those" instead of raw events.
 import type { HttpEventRow, RowSink, RowTypes, TableName } from '../../engine/schema.ts';
+import { textRow, type Stringified } from '../../engine/utf8-text.ts';
 import { Direction, EventKind, type DirectionValue, type SocketEvent } from '../events.ts';
 
 export interface Endpoint {
@@ -73,10 +74,11 @@ export class ConnScript {
 const EMPTY = Buffer.alloc(0);
 
 /** The plain array sink tests use. */
+/** Keeps http_events rows, text as strings (the parser may hand over UTF-8 bytes). */
 export class ArraySink implements RowSink {
-  readonly rows: HttpEventRow[] = [];
+  readonly rows: Stringified<HttpEventRow>[] = [];
   append<T extends TableName>(table: T, row: RowTypes[T]): void {
-    if (table === 'http_events') this.rows.push(row as HttpEventRow);
+    if (table === 'http_events') this.rows.push(textRow(row as HttpEventRow));
   }
 }
 

@@ -7,6 +7,7 @@
 // rows and interned by their bytes (text-entries.ts), so no row's string outlives its chunk.
 import type { ColumnDef } from '../schema.ts';
 import type { Upid } from '../upid.ts';
+import { Utf8Text } from '../utf8-text.ts';
 import { ArrayLease } from './array-pool.ts';
 import { kindOf, timeColumnIndex, type ColumnKind } from './column-kind.ts';
 import { indicesFor, upidKey, type DecodedColumn, type Indices, type ScanBatch, type ZoneMap } from './decoded.ts';
@@ -146,7 +147,7 @@ class TextColumn extends HotColumn {
   }
 
   push(v: unknown): void {
-    this.text.push(typeof v === 'string' ? v : String(v));
+    this.text.push(typeof v === 'string' || v instanceof Utf8Text ? v : String(v));
   }
 
   override setNull(row: number): void {

@@ -4,12 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../collector/synth/rng.ts';
 import { storeAddon, storeAddonError } from '../../native/store.ts';
+import { Utf8Text } from '../utf8-text.ts';
 import { TextBuilder } from './text-entries.ts';
 
 const words = ['', 'GET', 'é', 'ünïcødé 🚀', '\ud800', 'a\udc00b', '日本語', 'x'.repeat(700), 'tab\there', '\u0000nul', 'y'.repeat(20_000)];
 
-function build(addon: typeof storeAddon, rows: readonly (string | null)[]) {
-  const b = new TextBuilder(false, rows.length, addon);
+function build(addon: typeof storeAddon, rows: readonly (string | Utf8Text | null)[], plain = false) {
+  const b = new TextBuilder(plain, rows.length, addon);
   for (const s of rows) {
     if (s === null) b.pushNull();
     else b.push(s);
@@ -58,4 +59,58 @@ test('the native interner refuses arrays too small for the chunk instead of writ
   const bad = args() as unknown as unknown[];
   bad[1] = [3, 6];
   assert.throws(() => (storeAddon!.intern as (...a: unknown[]) => void)(...bad), /srcEnds must be a typed array/);
+});
+
+/** s as a Utf8Text inside a bigger buffer (as in the parser's slab). */
+function bytesOf(s: string): Utf8Text {
+  const b = Buffer.from(s);
+  const slab = Buffer.concat([Buffer.from('\u00ff{'), b, Buffer.from('}')]);
+  return new Utf8Text(slab, 3, 3 + b.length, s.length);
+}
+
+test('rows given as UTF-8 bytes (Utf8Text) give the same entries and ids as the same strings', () => {
+  const rng = new Rng(11);
+  const wellFormed = words.filter((w) => (w as unknown as { isWellFormed(): boolean }).isWellFormed()); // ES2024, in Node 20
+  const cases: (string | null)[][] = [
+    Array.from({ length: 3000 }, (_, i) => (i % 9 === 0 ? null : rng.pick(wellFormed))),
+    Array.from({ length: 20_000 }, (_, i) => `{"host":"svc-${rng.int(30)}","x-request-id":"${i % 3 === 0 ? rng.int(1e6) : 0}"}`),
+  ];
+  for (const rows of cases) {
+    // All bytes, and strings and bytes interleaved in runs (each switch flushes a chunk).
+    const allBytes = rows.map((s) => (s === null ? null : bytesOf(s)));
+    const mixed = rows.map((s, i) => (s === null || (i >> 4) % 3 === 0 ? s : bytesOf(s)));
+    for (const plain of [false, true]) {
+      for (const addon of plain ? [null] : [storeAddon, null]) {
+        const want = build(addon, rows, plain);
+        assert.deepEqual(build(addon, allBytes, plain), want, `${rows.length} rows as bytes, plain=${plain}, native=${addon !== null}`);
+        assert.deepEqual(build(addon, mixed, plain), want, `${rows.length} rows mixed, plain=${plain}, native=${addon !== null}`);
+      }
+    }
+  }
+});
+
+test('a table store fed Utf8Text headers and bodies seals the same bytes as when fed strings', async () => {
+  const { TableStore } = await import('./table-store.ts');
+  const { tables } = await import('../schema.ts');
+  const { httpRow } = await import('../testing/http-row.ts');
+  const sealed = (asBytes: boolean): unknown[] => {
+    const rng = new Rng(7);
+    const store = new TableStore('http_events', tables.http_events, { budgetBytes: 1e12, maxRows: 1e12, batchRows: 4096, batchBytes: 1e12, lateWindowMs: 1e9, level: 1 });
+    const t = (s: string) => (asBytes ? bytesOf(s) : s);
+    for (let i = 0; i < 4096 * 3 + 55; i++) {
+      const body = rng.next() < 0.5 ? `{"id":${rng.int(1e9)},"name":"ïtem-${i}"}` : '';
+      store.append(httpRow({
+        timeNs: 1_700_000_000_000_000_000n + BigInt(i) * 1_000_321n,
+        reqHeaders: t(`{"host":"svc-${rng.int(20)}","x-request-id":"${rng.next() < 0.3 ? rng.int(1e6) : 0}"}`),
+        respHeaders: t(`{"content-type":"application/json","content-length":"${body.length}"}`),
+        reqBody: t(rng.next() < 0.9 ? '' : 'x'.repeat(rng.int(2000))),
+        respBody: t(body),
+      }));
+    }
+    store.seal();
+    return store.sealedBatches().map((b) => (b as unknown as { cols: unknown }).cols);
+  };
+  const bytes = sealed(true);
+  assert.equal(bytes.length, 4);
+  assert.deepEqual(bytes, sealed(false));
 });

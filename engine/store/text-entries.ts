@@ -4,6 +4,7 @@
 // concatenated string, hashes it, and keeps each new one alive (promoted by the GC) until the
 // batch seals; here no string outlives its chunk.
 import { storeAddon, type StoreAddon } from '../../native/store.ts';
+import type { Text, Utf8Text } from '../utf8-text.ts';
 import { ArrayLease } from './array-pool.ts';
 
 /** Strings back to back: entry k is utf8[ends[k-1], ends[k]), chars[k] UTF-16 units long. */
@@ -176,9 +177,31 @@ const shortMax = 256;
 const shortEntryBytes = 256;
 
 /**
- * A text column's rows, fed one string per row (push; NULL rows pushNull), encoded per chunk.
- * Plain: the rows themselves are the entries. Dictionary: each row's bytes are interned (entries
- * in first-seen order, NULL rows id 0 without an entry) and `idx` holds the row's entry.
+ * A dictionary builder's pending rows given as UTF-8 bytes (Utf8Text), gathered here per chunk
+ * and interned like encoded strings (one per builder: rows of several columns interleave).
+ */
+class BytesChunk {
+  buf = Buffer.allocUnsafe(chunkChars * 3);
+  dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  used = 0;
+  ends = new Uint32Array(chunkRows);
+  chars = new Uint32Array(chunkRows);
+  reserve(bytes: number): void {
+    if (this.used + bytes <= this.buf.length) return;
+    const buf = Buffer.allocUnsafe(Math.max(this.used + bytes, this.buf.length * 2));
+    this.buf.copy(buf, 0, 0, this.used);
+    this.buf = buf;
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+}
+
+/**
+ * A text column's rows, fed one string or Utf8Text per row (push; NULL rows pushNull), encoded
+ * per chunk. Plain: the rows themselves are the entries. Dictionary: each row's bytes are
+ * interned (entries in first-seen order, NULL rows id 0 without an entry) and `idx` holds the
+ * row's entry. Utf8Text rows are never made strings: plain ones are copied straight into the
+ * entries, dictionary ones gathered in a bytes chunk and interned from there. A chunk holds
+ * strings or bytes, never both (a row of the other kind flushes it first).
  */
 export class TextBuilder {
   readonly entries: Utf8Entries;
@@ -218,8 +241,14 @@ export class TextBuilder {
     this.hashes = lease.alloc(Uint32Array, plain ? 0 : 32);
   }
 
+  // Dictionary mode, Utf8Text rows: the pending chunk's bytes (pendingBytes: the chunk holds bytes).
+  private bytesChunk: BytesChunk | null = null;
+  private pendingBytes = false;
+
   /** Adds the next row. */
-  push(s: string): void {
+  push(s: Text): void {
+    if (typeof s !== 'string') return this.pushUtf8(s);
+    if (this.pendingBytes) this.flush();
     const row = this.pushed++;
     if (!this.plain) {
       if (s.length <= shortChars) {
@@ -231,6 +260,35 @@ export class TextBuilder {
     this.pending[this.pendingRows++] = s;
     this.pendingChars += s.length;
     if (this.pendingRows === chunkRows || this.pendingChars >= chunkChars) this.flush();
+  }
+
+  /** Adds the next row from its UTF-8 bytes. */
+  private pushUtf8(t: Utf8Text): void {
+    const n = t.end - t.start;
+    if (this.plain) {
+      if (this.pendingRows > 0) this.flush();
+      const e = this.entries;
+      e.reserve(n);
+      e.pushBytes(t.bytes, t.start, t.end, t.chars);
+      this.rows = ++this.pushed;
+      return;
+    }
+    if (this.pendingRows > 0 && !this.pendingBytes) this.flush();
+    const c = (this.bytesChunk ??= new BytesChunk());
+    c.reserve(n);
+    const k = this.pendingRows++;
+    const dst = c.buf;
+    const src = t.bytes;
+    const at = c.used;
+    if (n < 48) for (let i = 0; i < n; i++) dst[at + i] = src[t.start + i]!;
+    else dst.set(src.subarray(t.start, t.end), at);
+    c.used = at + n;
+    c.ends[k] = c.used;
+    c.chars[k] = t.chars;
+    this.pendingRow[k] = this.pushed++;
+    this.pendingBytes = true;
+    this.pendingChars += n;
+    if (this.pendingRows === chunkRows || c.used >= chunkChars) this.flush();
   }
 
   /** Adds a NULL row: '' when plain, else id 0 without an entry (the column's nulls mark it). */
@@ -256,7 +314,9 @@ export class TextBuilder {
     if (n === 0) return;
     const room = this.pendingChars * 3;
     const e = this.entries;
-    if (this.plain) {
+    if (this.pendingBytes) {
+      this.flushBytes(n);
+    } else if (this.plain) {
       e.reserve(room, n);
       const ok = encodeStrings(p, n, e.utf8, e.used, e.ends, e.count);
       for (let k = 0; k < n; k++) e.chars[e.count + k] = p[k]!.length;
@@ -268,12 +328,15 @@ export class TextBuilder {
       const ends = scratch.ends;
       if (!encodeStrings(p, n, scratch.buf, 0, ends, 0)) e.wellFormed = false;
       const ids = scratch.idx;
-      if (this.addon) this.internNative(this.addon, n);
-      else {
+      if (this.addon) {
+        const chars = scratch.chars;
+        for (let k = 0; k < n; k++) chars[k] = p[k]!.length;
+        this.internNative(this.addon, n, scratch.buf, ends, chars);
+      } else {
         let s = 0;
         for (let k = 0; k < n; k++) {
           const end = ends[k]!;
-          ids[k] = this.intern(s, end, p[k]!.length);
+          ids[k] = this.intern(scratch.buf, scratch.dv, s, end, p[k]!.length);
           s = end;
         }
       }
@@ -288,6 +351,24 @@ export class TextBuilder {
     this.flushed(n);
   }
 
+  /** Interns the n pending Utf8Text rows of the bytes chunk. */
+  private flushBytes(n: number): void {
+    const c = this.bytesChunk!;
+    const ids = scratch.idx;
+    if (this.addon) this.internNative(this.addon, n, c.buf, c.ends, c.chars);
+    else {
+      let s = 0;
+      for (let k = 0; k < n; k++) {
+        const end = c.ends[k]!;
+        ids[k] = this.intern(c.buf, c.dv, s, end, c.chars[k]!);
+        s = end;
+      }
+    }
+    for (let k = 0; k < n; k++) this.idx[this.pendingRow[k]!] = ids[k]!;
+    c.used = 0;
+    this.pendingBytes = false;
+  }
+
   private flushed(n: number): void {
     this.rows = this.pushed;
     const p = this.pending;
@@ -296,13 +377,10 @@ export class TextBuilder {
     this.pendingChars = 0;
   }
 
-  /** Interns the n rows encoded in scratch with the addon into scratch.idx (same as intern()). */
-  private internNative(addon: StoreAddon, n: number): void {
-    const p = this.pending;
-    const chars = scratch.chars;
-    for (let k = 0; k < n; k++) chars[k] = p[k]!.length;
+  /** Interns the n rows in buf (ends, UTF-16 lengths) with the addon into scratch.idx (same as intern()). */
+  private internNative(addon: StoreAddon, n: number, buf: Buffer, ends: Uint32Array, chars: Uint32Array): void {
     const e = this.entries;
-    e.reserve(scratch.ends[n - 1]!, n);
+    e.reserve(ends[n - 1]!, n);
     const need = e.count + n;
     if (need > this.hashes.length) this.hashes = this.lease.grow(Uint32Array, this.hashes, pow2(Math.max(need, this.hashes.length * 2)));
     if (need * 2 > this.table.length) {
@@ -313,15 +391,13 @@ export class TextBuilder {
     const st = scratch.state;
     st[0] = e.count;
     st[1] = e.used;
-    addon.intern(scratch.buf, scratch.ends, chars, n, null, 0, scratch.idx, e.utf8, e.ends, e.chars, this.table, this.hashes, st);
+    addon.intern(buf, ends, chars, n, null, 0, scratch.idx, e.utf8, e.ends, e.chars, this.table, this.hashes, st);
     e.count = st[0]!;
     e.used = st[1]!;
   }
 
-  /** The entry id of scratch bytes [s, e), adding an entry when new. */
-  private intern(s: number, e: number, chars: number): number {
-    const b = scratch.buf;
-    const dv = scratch.dv;
+  /** The entry id of bytes b[s, e) (dv: a DataView over b), adding an entry when new. */
+  private intern(b: Buffer, dv: DataView, s: number, e: number, chars: number): number {
     const h = hashBytes(dv, b, s, e);
     const entries = this.entries;
     const n = e - s;
@@ -363,6 +439,7 @@ export class TextBuilder {
 
   bytes(): number {
     return this.entries.bytes() + this.idx.byteLength + this.table.byteLength + this.hashes.byteLength + this.pendingChars * 2 +
+      (this.bytesChunk?.buf.length ?? 0) +
       this.short.size * shortEntryBytes;
   }
 }
