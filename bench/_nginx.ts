@@ -198,16 +198,29 @@ export interface RateResult {
   sendLateUs: LateUs;
   /** The client's CPU time over the run (user + system). */
   cpuMs: number;
+  /** SCHED_FIFO priority the client ran at (0: none). */
+  rtPrio: number;
   pid: number;
 }
 
+export interface RateOptions {
+  /** Keep-alive connections (one request in flight on each); default 16. */
+  conns?: number;
+  /** A request unanswered this long counts as a timeout; default 2000 ms. */
+  timeoutMs?: number;
+  /** Run the client under SCHED_FIFO at this priority (root): its wake-ups then do not wait for
+   *  other runnable work. 0 (default): an ordinary process at nice 0. */
+  rtPrio?: number;
+}
+
 /** Open-loop rate client (bench/ratecli, C): GET /seq/N for N = 0.. at `rate` req/s over
- *  `conns` keep-alive connections, one request in flight per connection. Runs at nice 0 whatever
- *  this thread's priority; its run time is bounded (last intended send + timeoutMs). */
-export function rateClient(url: string, rate: number, seconds: number, conns = 16, timeoutMs = 2000): Promise<RateResult> {
+ *  keep-alive connections. Runs at nice 0 whatever this thread's priority; its run time is
+ *  bounded (last intended send + timeoutMs). */
+export function rateClient(url: string, rate: number, seconds: number, o: RateOptions = {}): Promise<RateResult> {
   const u = new URL(url);
   const bin = buildRateClient();
-  const args = ['-H', u.hostname.replace(/^\[|\]$/g, ''), '-p', u.port, '-r', String(rate), '-d', String(seconds), '-c', String(conns), '-t', String(timeoutMs)];
+  const args = ['-H', u.hostname.replace(/^\[|\]$/g, ''), '-p', u.port, '-r', String(rate), '-d', String(seconds), '-c', String(o.conns ?? 16), '-t', String(o.timeoutMs ?? 2000)];
+  if (o.rtPrio) args.push('-R', String(o.rtPrio));
   return new Promise((resolve, reject) => {
     const c = spawn('sh', ['-c', 'renice -n 0 -p $$ >/dev/null; exec "$0" "$@"', bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -1,5 +1,5 @@
 // `npm run bench -- overhead-fixed [--rate 5000] [--seconds 10] [--rounds 5] [--nice 0] [--bpf-stats]
-//                                  [--baseline PATH/wiretap_native.node]`
+//                                  [--client-rt 10] [--baseline PATH/wiretap_native.node]`
 // Latency cost of capture at a fixed load: the C open-loop rate client (bench/ratecli: GET /seq/N
 // at --rate req/s over 16 keep-alive connections, latency from each request's intended send time,
 // log-linear histogram) against a private nginx (1 worker) on 127.0.0.1, rounds alternating
@@ -8,8 +8,10 @@
 // scheduling jitter per phase (how late its timer loop saw requests fall due: a p99 change
 // smaller than that jitter is not measurable), and the collector's CPU (this process: JS
 // thread, poller thread) in cores, over the whole on-phase (load/verify and detach included) and
-// during the load alone. Until session 5 the rate client was a node script whose own jitter was
-// milliseconds (p99 of the off phase moved 6.3 → 8.4 ms between runs). --baseline: each round
+// during the load alone. Before bench/ratecli the rate client was a node script whose own jitter was
+// milliseconds (p99 of the off phase moved 6.3 → 8.4 ms between runs). --client-rt: the
+// client's SCHED_FIFO priority (default 10; 0: an ordinary nice-0 process): on a busy machine
+// its wake-ups then do not queue behind other runnable work. --baseline: each round
 // also runs the same pipeline on another addon build ("base", e.g. the previous commit's), for
 // A/B. Targets (issue 3): p99 added ≤ 5%, collector CPU ≤ 0.25 core.
 import { createRequire } from 'node:module';
@@ -30,6 +32,7 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   const rounds = opt(args, '--rounds', 5);
   const nice = opt(args, '--nice', 0);
   const baseline = optStr(args, '--baseline', '');
+  const client = { rtPrio: opt(args, '--client-rt', 10) };
   type Opener = typeof openTracer;
   const Base = baseline ? (createRequire(import.meta.url)(baseline) as { Tracer: new (...a: Parameters<Opener>) => ReturnType<Opener> }).Tracer : undefined;
   const openBase: Opener | undefined = Base && ((o, cb) => new Base(o, cb));
@@ -57,7 +60,7 @@ export default async function overheadFixed(args: string[]): Promise<object> {
     await collector.start();
     const cpuL0 = process.cpuUsage();
     const tL0 = process.hrtime.bigint();
-    const b = await rateClient(nginx.url, rate, seconds);
+    const b = await rateClient(nginx.url, rate, seconds, client);
     const cpuL = process.cpuUsage(cpuL0);
     const loadCpuCores = (cpuL.user + cpuL.system) / (Number(process.hrtime.bigint() - tL0) / 1000);
     if (!open) addProgStats(cost, source.native?.progStats() ?? []);
@@ -70,9 +73,9 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   };
   try {
     log(`nginx on ${nginx.url}; warm-up`);
-    await rateClient(nginx.url, rate, 1);
+    await rateClient(nginx.url, rate, 1, client);
     for (let r = 0; r < rounds; r++) {
-      const a = await rateClient(nginx.url, rate, seconds);
+      const a = await rateClient(nginx.url, rate, seconds, client);
       off.push(a);
       log(`round ${r + 1} off: ${show(a)}`);
       // Alternate which build runs first after the off round.
@@ -90,7 +93,7 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   const late = (xs: RateResult[]) => ({ p50: median(xs.map((x) => x.schedLateUs.p50)), p99: median(xs.map((x) => x.schedLateUs.p99)), max: Math.max(...xs.map((x) => x.schedLateUs.max)) });
   const failed = [...off, ...on, ...base].reduce((a, x) => a + x.failed, 0);
   return {
-    rate, seconds, rounds, nice, bpfStats,
+    rate, seconds, rounds, nice, bpfStats, clientRtPrio: client.rtPrio,
     server: 'nginx (1 worker), 40-byte body; C open-loop client (bench/ratecli), 16 keep-alive connections, latency from the intended send time',
     off: { p50MsMedian: m(off, 'p50Ms'), p99MsMedian: m(off, 'p99Ms'), clientLateUs: late(off) },
     on: {

@@ -49,7 +49,7 @@ function assertOrdered(r: RateResult): void {
 
 test('exact count: every scheduled request is sent once and answered once', async () => {
   const { url, seen } = await serve((_id, res) => okBody(res));
-  const r = await rateClient(url, 2000, 1, 4);
+  const r = await rateClient(url, 2000, 1, { conns: 4 });
   assert.equal(r.count, 2000);
   assert.equal(r.sent, 2000);
   assert.equal(r.ok, 2000);
@@ -68,7 +68,7 @@ test('latency counts from the intended send time (coordinated omission corrected
   // the 1000 latencies are ≥ 100 ms and p90 must be too. A client timing from the write would
   // report p90 near the service time (well under a millisecond here).
   const { url } = await serve((id, res) => (id === 100 ? setTimeout(() => okBody(res), 300) : okBody(res)));
-  const r = await rateClient(url, 1000, 1, 1);
+  const r = await rateClient(url, 1000, 1, { conns: 1 });
   assert.equal(r.ok, 1000);
   assert.equal(r.failed, 0);
   assert.ok(r.p90Ms >= 100, `p90 ${r.p90Ms} ms: queueing behind the stalled response was not counted`);
@@ -90,7 +90,7 @@ test('HTTP errors, unsupported framing and timeouts are counted, each request on
     }
     okBody(res);
   });
-  const r = await rateClient(url, 200, 0.5, 2, 1000);
+  const r = await rateClient(url, 200, 0.5, { conns: 2, timeoutMs: 1000 });
   assert.equal(r.count, 100);
   assert.equal(r.sent, 100);
   assert.equal(r.errors, 20);
@@ -102,10 +102,21 @@ test('HTTP errors, unsupported framing and timeouts are counted, each request on
   assertOrdered(r);
 });
 
+test('(root) -R: the client runs under SCHED_FIFO and still sends exactly the schedule', async () => {
+  const { url, seen } = await serve((_id, res) => okBody(res));
+  const r = await rateClient(url, 1000, 0.5, { conns: 2, rtPrio: 10 });
+  assert.equal(r.rtPrio, 10);
+  assert.equal(r.ok, 500);
+  assert.equal(r.failed, 0);
+  assert.equal(seen.size, 500);
+  assertOrdered(r);
+});
+
 test('bad input: a clear error, not a crash or a hang', async () => {
   const port = await freePort();
   await assert.rejects(rateClient(`http://127.0.0.1:${port}/`, 100, 1), /rate client failed \(exit 2\): ratecli: connect 127\.0\.0\.1:\d+: Connection refused/);
   await assert.rejects(rateClient(`http://127.0.0.1:${port}/`, 0, 1), /ratecli: bad rate/);
   await assert.rejects(rateClient(`http://localhost:${port}/`, 100, 1), /not an IPv4 or IPv6 address/);
   await assert.rejects(rateClient(`http://127.0.0.1:${port}/`, 1, 0.1), /rounds to 0 requests/);
+  await assert.rejects(rateClient(`http://127.0.0.1:${port}/`, 100, 1, { rtPrio: 100 }), /bad real-time priority/);
 });

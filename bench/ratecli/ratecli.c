@@ -1,6 +1,6 @@
 // ratecli: an open-loop HTTP/1.1 rate client (what wrk2 does, for one fixed request shape).
 //
-//   ratecli -p PORT -r RATE -d SECONDS [-c CONNS] [-H HOST] [-P PATH] [-t TIMEOUT_MS]
+//   ratecli -p PORT -r RATE -d SECONDS [-c CONNS] [-H HOST] [-P PATH] [-t TIMEOUT_MS] [-R RTPRIO]
 //
 // Sends round(RATE * SECONDS) requests `GET PATH<N> HTTP/1.1` (N = 0, 1, ...; PATH defaults to
 // /seq/) over CONNS keep-alive connections, at intended times t0 + N / RATE (CLOCK_MONOTONIC).
@@ -10,7 +10,9 @@
 // in the same epoll set as the sockets; how late the loop saw each request fall due is reported
 // (`schedLateUs`: the client's own jitter) apart from how late it was written (`sendLateUs`:
 // jitter plus waiting for a free connection). Responses are framed by Content-Length (no
-// chunked bodies: enough for nginx's and the tests' fixed responses).
+// chunked bodies: enough for nginx's and the tests' fixed responses). -R: run under SCHED_FIFO at
+// that priority (root), so other runnable work on a busy machine does not delay the client's
+// wake-ups: its lateness then no longer follows the machine's load.
 //
 // Every request ends as exactly one of: ok (2xx), httpErrors (other status), connErrors (the
 // connection failed or sent something unparseable while it was in flight), timeouts (no answer
@@ -23,6 +25,7 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -262,8 +265,11 @@ static void on_readable(conn *c, uint64_t now) {
       fail_conn(c, now);
       return;
     }
+    size_t room = IN_CAP - c->inlen;
     c->inlen += (size_t)r;
-    if (c->inlen == IN_CAP) break;
+    // A short read drained the socket: skip the read that would only say EAGAIN (epoll is
+    // level-triggered, anything arriving later wakes us again).
+    if ((size_t)r < room || c->inlen == IN_CAP) break;
   }
   now = now_ns(); // completion time: after the bytes arrived
   for (;;) {
@@ -309,10 +315,10 @@ static double num_arg(const char *opt, const char *v, double lo, double hi) {
 }
 
 int main(int argc, char **argv) {
-  double rate = 0, seconds = 0, port = 0, timeout_ms = 2000;
+  double rate = 0, seconds = 0, port = 0, timeout_ms = 2000, rtprio = 0;
   int opt;
   nconns = 16;
-  while ((opt = getopt(argc, argv, "p:r:d:c:H:P:t:")) != -1) {
+  while ((opt = getopt(argc, argv, "p:r:d:c:H:P:t:R:")) != -1) {
     switch (opt) {
     case 'p': port = num_arg("port (-p)", optarg, 1, 65535); break;
     case 'r': rate = num_arg("rate (-r)", optarg, 0.001, 10e6); break;
@@ -321,7 +327,8 @@ int main(int argc, char **argv) {
     case 'H': host = optarg; break;
     case 'P': path = optarg; break;
     case 't': timeout_ms = num_arg("timeout (-t)", optarg, 1, 3600e3); break;
-    default: die("usage: ratecli -p PORT -r RATE -d SECONDS [-c CONNS] [-H HOST] [-P PATH] [-t TIMEOUT_MS]");
+    case 'R': rtprio = num_arg("real-time priority (-R)", optarg, 1, 99); break;
+    default: die("usage: ratecli -p PORT -r RATE -d SECONDS [-c CONNS] [-H HOST] [-P PATH] [-t TIMEOUT_MS] [-R RTPRIO]");
     }
   }
   if (optind != argc) die("unexpected argument '%s'", argv[optind]);
@@ -346,6 +353,10 @@ int main(int argc, char **argv) {
     addrlen = sizeof *a6;
   } else die("host '%s' is not an IPv4 or IPv6 address", host);
 
+  if (rtprio) {
+    struct sched_param sp = {.sched_priority = (int)rtprio};
+    if (sched_setscheduler(0, SCHED_FIFO, &sp) < 0) die("SCHED_FIFO priority %d: %s", (int)rtprio, strerror(errno));
+  }
   signal(SIGPIPE, SIG_IGN);
   // Timers of this thread fire on time instead of up to 50 µs late (the default slack).
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
@@ -418,8 +429,9 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
       conn *c = evs[i].data.ptr;
       if (!c) {
+        // Re-arming (top of the loop) clears the expiry; only the last one must be read.
         uint64_t ticks;
-        if (read(tfd, &ticks, sizeof ticks) < 0) { /* spurious: nothing to drain */ }
+        if (next_due >= total && read(tfd, &ticks, sizeof ticks) < 0) { /* nothing to drain */ }
         continue;
       }
       if (c->state == DOWN) continue; // closed earlier in this batch
@@ -471,6 +483,6 @@ int main(int argc, char **argv) {
   print_late("schedLateUs", &sched_late);
   putchar(',');
   print_late("sendLateUs", &send_late);
-  printf(",\"cpuMs\":%.1f,\"connections\":%d}\n", cpu_ms, nconns);
+  printf(",\"cpuMs\":%.1f,\"connections\":%d,\"rtPrio\":%d}\n", cpu_ms, nconns, (int)rtprio);
   return 0;
 }
