@@ -167,8 +167,8 @@ export function buildRateClient(): string {
   return RATECLI_BIN;
 }
 
-/** Percentiles of a lateness distribution, µs. */
-export interface LateUs { p50: number; p90: number; p99: number; p999: number; max: number }
+/** Percentiles of a lateness distribution, µs; maxAtS: seconds into the run of the worst one. */
+export interface LateUs { p50: number; p90: number; p99: number; p999: number; max: number; maxAtS: number }
 
 /** What ratecli prints (see bench/ratecli/ratecli.c) plus its pid. Latencies count from each
  *  request's intended send time (coordinated omission corrected). */
@@ -189,6 +189,8 @@ export interface RateResult {
   p99Ms: number;
   p999Ms: number;
   maxMs: number;
+  /** Seconds into the run (intended send time) of the slowest request. */
+  maxAtS: number;
   /** From the write to the answer (what a closed-loop client would report). */
   serviceP50Ms: number;
   serviceP99Ms: number;

@@ -1,5 +1,5 @@
 // `npm run bench -- overhead-fixed [--rate 5000] [--seconds 10] [--rounds 5] [--nice 0] [--bpf-stats]
-//                                  [--client-rt 10] [--baseline PATH/wiretap_native.node]`
+//                                  [--client-rt 10] [--server-rt 0] [--baseline PATH/wiretap_native.node]`
 // Latency cost of capture at a fixed load: the C open-loop rate client (bench/ratecli: GET /seq/N
 // at --rate req/s over 16 keep-alive connections, latency from each request's intended send time,
 // log-linear histogram) against a private nginx (1 worker) on 127.0.0.1, rounds alternating
@@ -11,9 +11,13 @@
 // during the load alone. Before bench/ratecli the rate client was a node script whose own jitter was
 // milliseconds (p99 of the off phase moved 6.3 → 8.4 ms between runs). --client-rt: the
 // client's SCHED_FIFO priority (default 10; 0: an ordinary nice-0 process): on a busy machine
-// its wake-ups then do not queue behind other runnable work. --baseline: each round
+// its wake-ups then do not queue behind other runnable work. --server-rt N: the nginx worker
+// under SCHED_FIFO too — a diagnostic for a loaded machine: what is left of the p99 change is
+// the in-kernel cost in nginx's own syscalls, not the collector (or anyone) competing with it
+// for CPU. --baseline: each round
 // also runs the same pipeline on another addon build ("base", e.g. the previous commit's), for
 // A/B. Targets (issue 3): p99 added ≤ 5%, collector CPU ≤ 0.25 core.
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
 import { Collector } from '../collector/collector.ts';
@@ -24,7 +28,7 @@ import { addProgStats, enableBpfStats, median, missing, opt, optStr, progCost, r
 
 const log = (s: string) => process.stderr.write(`[overhead-fixed] ${s}\n`);
 const show = (b: RateResult) =>
-  `${b.ok}/${b.count} ok, p50 ${b.p50Ms.toFixed(3)} ms, p99 ${b.p99Ms.toFixed(3)} ms, client late p99 ${b.schedLateUs.p99.toFixed(0)} µs`;
+  `${b.ok}/${b.count} ok, p50 ${b.p50Ms.toFixed(3)} ms, p99 ${b.p99Ms.toFixed(3)} ms, max ${b.maxMs.toFixed(1)} ms at ${b.maxAtS.toFixed(1)} s; client late p99 ${b.schedLateUs.p99.toFixed(0)} µs, max ${(b.schedLateUs.max / 1000).toFixed(1)} ms at ${b.schedLateUs.maxAtS.toFixed(1)} s`;
 
 export default async function overheadFixed(args: string[]): Promise<object> {
   const rate = opt(args, '--rate', 5000);
@@ -33,12 +37,20 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   const nice = opt(args, '--nice', 0);
   const baseline = optStr(args, '--baseline', '');
   const client = { rtPrio: opt(args, '--client-rt', 10) };
+  const serverRt = opt(args, '--server-rt', 0);
   type Opener = typeof openTracer;
   const Base = baseline ? (createRequire(import.meta.url)(baseline) as { Tracer: new (...a: Parameters<Opener>) => ReturnType<Opener> }).Tracer : undefined;
   const openBase: Opener | undefined = Base && ((o, cb) => new Base(o, cb));
   const skip = probe() ?? missing(['nginx']);
   if (skip) return { skipped: skip };
   const nginx = await startNginx();
+  if (serverRt) {
+    const chrt = spawnSync('chrt', ['-f', '-p', String(serverRt), String(nginx.pid)], { encoding: 'utf8' });
+    if (chrt.status !== 0) {
+      await nginx.stop();
+      throw new Error(`--server-rt ${serverRt}: chrt failed: ${chrt.stderr || chrt.error?.message}`);
+    }
+  }
   // Off by default: the counters cost every program run two clock reads (~45 ns per run here),
   // which would count as capture overhead.
   const bpfStats = args.includes('--bpf-stats');
@@ -93,7 +105,7 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   const late = (xs: RateResult[]) => ({ p50: median(xs.map((x) => x.schedLateUs.p50)), p99: median(xs.map((x) => x.schedLateUs.p99)), max: Math.max(...xs.map((x) => x.schedLateUs.max)) });
   const failed = [...off, ...on, ...base].reduce((a, x) => a + x.failed, 0);
   return {
-    rate, seconds, rounds, nice, bpfStats, clientRtPrio: client.rtPrio,
+    rate, seconds, rounds, nice, bpfStats, clientRtPrio: client.rtPrio, serverRtPrio: serverRt,
     server: 'nginx (1 worker), 40-byte body; C open-loop client (bench/ratecli), 16 keep-alive connections, latency from the intended send time',
     off: { p50MsMedian: m(off, 'p50Ms'), p99MsMedian: m(off, 'p99Ms'), clientLateUs: late(off) },
     on: {
@@ -114,7 +126,10 @@ export default async function overheadFixed(args: string[]): Promise<object> {
     p99RatioMedianOfRounds: ratio('p99Ms'),
     p50RatioOfMedians: Number((m(on, 'p50Ms') / m(off, 'p50Ms')).toFixed(3)),
     p50RatioMedianOfRounds: ratio('p50Ms'),
-    perRound: off.map((x, i) => ({ offP99Ms: x.p99Ms, onP99Ms: on[i].p99Ms, offP50Ms: x.p50Ms, onP50Ms: on[i].p50Ms })),
+    perRound: off.map((x, i) => ({
+      offP99Ms: x.p99Ms, onP99Ms: on[i].p99Ms, offP50Ms: x.p50Ms, onP50Ms: on[i].p50Ms,
+      offClientLateP99Us: x.schedLateUs.p99, onClientLateP99Us: on[i].schedLateUs.p99,
+    })),
     failedRequests: failed,
     rowsPerRequest: Number((on.reduce((a, x) => a + x.rows, 0) / on.reduce((a, x) => a + x.ok, 0)).toFixed(3)),
     drops: on.reduce((a, x) => a + x.drops, 0),

@@ -63,16 +63,18 @@ test('exact count: every scheduled request is sent once and answered once', asyn
 });
 
 test('latency counts from the intended send time (coordinated omission corrected)', async () => {
-  // One connection at 1000/s; the answer to /seq/100 is held 300 ms. Requests 101..300 were due
-  // at t0+101..300 ms but cannot be written before t0+400 ms: each waits ≥ 100 ms, so ≥ 20% of
-  // the 1000 latencies are ≥ 100 ms and p90 must be too. A client timing from the write would
-  // report p90 near the service time (well under a millisecond here).
-  const { url } = await serve((id, res) => (id === 100 ? setTimeout(() => okBody(res), 300) : okBody(res)));
+  // One connection at 1000/s; the answer to /seq/100 is held 1 s. Requests 101..999 were due at
+  // t0+101..999 ms but cannot be written before t0+1100 ms: each waits ≥ 100 ms, so p90 must be
+  // ≥ 100 ms. A client timing from the write would report p90 near the service time (well under
+  // a millisecond here). The slowest is /seq/100 (due at 0.1 s) or one queued right behind it: a
+  // request due after 0.3 s would need a stall of its own of over 200 ms to overtake it.
+  const { url } = await serve((id, res) => (id === 100 ? setTimeout(() => okBody(res), 1000) : okBody(res)));
   const r = await rateClient(url, 1000, 1, { conns: 1 });
   assert.equal(r.ok, 1000);
   assert.equal(r.failed, 0);
   assert.ok(r.p90Ms >= 100, `p90 ${r.p90Ms} ms: queueing behind the stalled response was not counted`);
-  assert.ok(r.maxMs >= 300, `max ${r.maxMs} ms: the stalled response itself took ≥ 300 ms`);
+  assert.ok(r.maxMs >= 1000, `max ${r.maxMs} ms: the stalled response itself took ≥ 1 s`);
+  assert.ok(r.maxAtS >= 0.1 && r.maxAtS <= 0.3, `the slowest request was due at ${r.maxAtS} s, not near 0.1 s`);
   assert.ok(r.sendLateUs.p90 >= 100_000, `send lateness p90 ${r.sendLateUs.p90} µs: requests waited ≥ 100 ms for the connection`);
   assertOrdered(r);
 });

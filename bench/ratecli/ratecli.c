@@ -67,6 +67,7 @@ static uint64_t now_ns(void) {
 typedef struct {
   uint64_t counts[NBUCKETS];
   uint64_t n, max;
+  uint64_t max_at; // intended time of the request that set max (where in the run the worst stall was)
 } hist;
 
 static size_t bucket_of(uint64_t v) {
@@ -84,10 +85,10 @@ static uint64_t bucket_high(size_t i) {
   return ((uint64_t)(sub + 1) << shift) - 1;
 }
 
-static void hist_add(hist *h, uint64_t v) {
+static void hist_add(hist *h, uint64_t v, uint64_t at) {
   h->counts[bucket_of(v)]++;
   h->n++;
-  if (v > h->max) h->max = v;
+  if (v > h->max) h->max = v, h->max_at = at;
 }
 
 // The value at quantile q: the smallest bucket whose cumulative count reaches ceil(q * n),
@@ -229,7 +230,7 @@ static void send_next(conn *c, uint64_t now) {
   c->id = id;
   c->intended = intended(id);
   c->sent_at = now;
-  hist_add(&send_late, now - c->intended);
+  hist_add(&send_late, now - c->intended, c->intended);
   int n = snprintf(c->out, sizeof c->out, "GET %s%llu HTTP/1.1\r\nHost: %s\r\n\r\n", path, (unsigned long long)id, host);
   c->outlen = (size_t)n;
   c->outoff = 0;
@@ -281,8 +282,8 @@ static void on_readable(conn *c, uint64_t now) {
       fail_conn(c, now);
       return;
     }
-    hist_add(&lat, now - c->intended);
-    hist_add(&service, now - c->sent_at);
+    hist_add(&lat, now - c->intended, c->intended);
+    hist_add(&service, now - c->sent_at, c->intended);
     if (status / 100 == 2) n_ok++;
     else n_http_err++;
     finished++;
@@ -301,9 +302,12 @@ static void on_readable(conn *c, uint64_t now) {
 static double ms(uint64_t ns) { return (double)ns / 1e6; }
 static double us(uint64_t ns) { return (double)ns / 1e3; }
 
+// Seconds into the run (from t0) of the request that set h's max.
+static double max_at_s(const hist *h) { return h->n && h->max_at > t0 ? (double)(h->max_at - t0) / 1e9 : 0; }
+
 static void print_late(const char *name, const hist *h) {
-  printf("\"%s\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f}", name, us(hist_q(h, 0.5)), us(hist_q(h, 0.9)),
-         us(hist_q(h, 0.99)), us(hist_q(h, 0.999)), us(h->max));
+  printf("\"%s\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f,\"maxAtS\":%.3f}", name, us(hist_q(h, 0.5)),
+         us(hist_q(h, 0.9)), us(hist_q(h, 0.99)), us(hist_q(h, 0.999)), us(h->max), max_at_s(h));
 }
 
 static double num_arg(const char *opt, const char *v, double lo, double hi) {
@@ -399,7 +403,7 @@ int main(int argc, char **argv) {
   uint64_t armed = 0;
   for (;;) {
     uint64_t now = now_ns();
-    for (; next_due < total && intended(next_due) <= now; next_due++) hist_add(&sched_late, now - intended(next_due));
+    for (; next_due < total && intended(next_due) <= now; next_due++) hist_add(&sched_late, now - intended(next_due), intended(next_due));
     for (int i = 0; i < nconns && next_unsent < next_due; i++)
       if (conns[i].state == IDLE) send_next(&conns[i], now);
     // Expired requests, and reconnects of dropped connections.
@@ -477,8 +481,8 @@ int main(int argc, char **argv) {
          (unsigned long long)errors, (unsigned long long)n_http_err, (unsigned long long)n_conn_err, (unsigned long long)n_timeout,
          (unsigned long long)n_unsent, (unsigned long long)n_reconnects, (double)span / 1e9, rate,
          (double)(n_ok + n_http_err) / ((double)span / 1e9));
-  printf("\"p50Ms\":%.4f,\"p90Ms\":%.4f,\"p99Ms\":%.4f,\"p999Ms\":%.4f,\"maxMs\":%.4f,\"serviceP50Ms\":%.4f,\"serviceP99Ms\":%.4f,",
-         ms(hist_q(&lat, 0.5)), ms(hist_q(&lat, 0.9)), ms(hist_q(&lat, 0.99)), ms(hist_q(&lat, 0.999)), ms(lat.max),
+  printf("\"p50Ms\":%.4f,\"p90Ms\":%.4f,\"p99Ms\":%.4f,\"p999Ms\":%.4f,\"maxMs\":%.4f,\"maxAtS\":%.3f,\"serviceP50Ms\":%.4f,\"serviceP99Ms\":%.4f,",
+         ms(hist_q(&lat, 0.5)), ms(hist_q(&lat, 0.9)), ms(hist_q(&lat, 0.99)), ms(hist_q(&lat, 0.999)), ms(lat.max), max_at_s(&lat),
          ms(hist_q(&service, 0.5)), ms(hist_q(&service, 0.99)));
   print_late("schedLateUs", &sched_late);
   putchar(',');
