@@ -4,7 +4,7 @@ import { ConnectionTracker } from '../collector/conn/tracker.ts';
 import type { CollectorStats } from '../collector/stats.ts';
 import type { SocketEvent } from '../collector/events.ts';
 import type { RowSink } from '../engine/schema.ts';
-import { decodeBatch, HEADER_SIZE, Off } from '../collector/sources/ebpf-decode.ts';
+import { eachRecord, HEADER_SIZE, Off, RecordDecoder } from '../collector/sources/ebpf-decode.ts';
 
 /** Events as the eBPF source receives them: one buffer of ring records (bpf/README.md layout). */
 export interface RingBatch {
@@ -75,7 +75,8 @@ export interface ReplayTiming {
 /**
  * Replays the batches through a fresh tracker `rounds` times and keeps the fastest run. Batches
  * given as ring buffer records (`RingBatch`, from encodeBatch) are decoded first, in the timed
- * loop: the whole user-space path of an eBPF event.
+ * loop (eachRecord + handleEvent, as the eBPF source feeds the Collector): the whole user-space
+ * path of an eBPF event.
  */
 export function timeReplay(batches: SocketEvent[][] | RingBatch[], rounds = 3): ReplayTiming {
   const ring = batches.length > 0 && !Array.isArray(batches[0]);
@@ -89,7 +90,15 @@ export function timeReplay(batches: SocketEvent[][] | RingBatch[], rounds = 3): 
     const tracker = new ConnectionTracker(sink);
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    if (ring) for (const b of batches as RingBatch[]) tracker.handleBatch(decodeBatch(b.buf, b.clockOffsetNs));
+    if (ring) {
+      // As the eBPF source's startEach feeds the Collector: one reused event object.
+      const dec = new RecordDecoder();
+      const onEvent = (ev: SocketEvent, pos: number): void => tracker.handleEvent(ev, pos);
+      for (const b of batches as RingBatch[]) {
+        eachRecord(b.buf, b.clockOffsetNs, dec, onEvent);
+        tracker.endBatch();
+      }
+    }
     else for (const b of batches as SocketEvent[][]) tracker.handleBatch(b);
     tracker.flushAll();
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);

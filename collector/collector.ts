@@ -28,6 +28,12 @@ export class Collector {
   private readonly onEvents = (events: SocketEvent[]): void => {
     if (this.running) this.tracker.handleBatch(events);
   };
+  private readonly onEvent = (ev: SocketEvent, pos: number): void => {
+    if (this.running) this.tracker.handleEvent(ev, pos);
+  };
+  private readonly onBatchEnd = (): void => {
+    if (this.running) this.tracker.endBatch();
+  };
 
   constructor(
     readonly source: EventSource,
@@ -50,7 +56,9 @@ export class Collector {
     this.timer = setInterval(() => this.tick(), this.tickIntervalMs);
     this.timer.unref();
     try {
-      await this.source.start(this.onEvents);
+      // Event by event when the source can (no object per event), else batches of events.
+      if (this.source.startEach) await this.source.startEach(this.onEvent, this.onBatchEnd);
+      else await this.source.start(this.onEvents);
     } catch (err) {
       this.running = false;
       clearInterval(this.timer);

@@ -76,6 +76,12 @@ export interface EventSource {
   readonly name: string;
   /** Starts delivering; the callback receives events in the order the source produced them. */
   start(onEvents: (events: SocketEvent[]) => void): Promise<void>;
+  /**
+   * Optional, preferred by the Collector: each event as it is decoded, in one object the source
+   * reuses (valid during the call only; `pos` is its stream position as a number, ev.pos may be
+   * unset), then `onBatchEnd()` after each batch. Saves an object per event.
+   */
+  startEach?(onEvent: (ev: SocketEvent, pos: number) => void, onBatchEnd: () => void): Promise<void>;
   stop(): Promise<void>;
   stats(): SourceStats;
   /** Optional: sources that see process lifecycle (eBPF) deliver it to every registered

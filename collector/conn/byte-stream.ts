@@ -3,6 +3,10 @@
 // out of order (different CPUs), and event time markers so a parser can ask "when did byte X
 // arrive". Data is concatenated lazily, only when a parser asks for contiguous bytes; consuming
 // part of a piece moves an offset into it (a Buffer view is made only if a parser asks for one).
+// Segment objects and the mark array are reused: live segments are segs[first, nSegs), marks
+// [markFirst, nMarks); when the stream runs empty both start over at index 0, so the common
+// "one event = one whole message" stream allocates nothing per event (and a stream reset for a
+// new connection keeps them, see reset()).
 import type { SocketEvent } from '../events.ts';
 import type { StreamReader } from '../protocol.ts';
 import type { CollectorStats } from '../stats.ts';
@@ -33,12 +37,15 @@ export class ByteStream implements StreamReader {
   pieceStart = 0;
   pieceEnd = 0;
 
+  /** Live segments are [first, nSegs); objects past nSegs are spare (data null). */
   private segs: Segment[] = [];
   private first = 0;
+  private nSegs = 0;
   /** Event time marks, flat: position, time, position, time… (one array: one allocation). */
   private marks: (number | bigint)[] = [];
-  /** Index in `marks` of the first live mark's position. */
+  /** Index in `marks` of the first live mark's position; marks end at nMarks. */
   private markFirst = 0;
+  private nMarks = 0;
   /** Events ahead of `end`, sorted by position, waiting for the bytes before them (NO_HELD,
    *  shared, until the first: most streams never hold one). */
   private held: SocketEvent[] = NO_HELD;
@@ -49,15 +56,31 @@ export class ByteStream implements StreamReader {
     private readonly reorderWindow: number,
   ) {}
 
+  /**
+   * Back to a new stream's state for another connection (the tracker pools released
+   * connections). Keeps the segment objects and the mark array unless they grew large.
+   */
+  reset(): void {
+    this.dropAll();
+    this.head = this.end = this.buffered = this.pieceStart = this.pieceEnd = 0;
+    this.started = this.ended = this.resyncing = false;
+    this.first = this.nSegs = this.markFirst = this.nMarks = 0;
+    if (this.segs.length > 64) this.segs = [];
+    if (this.marks.length > 256) this.marks = [];
+    this.held = NO_HELD;
+    this.heldSince = 0n;
+  }
+
   /** Starts the stream at a position (the first event seen, or the one protocol inference chose). */
   startAt(pos: number): void {
     this.started = true;
     this.head = this.end = pos;
   }
 
-  push(ev: SocketEvent): void {
+  /** `pos`: ev.pos as a number (a source that decodes it as one passes it, no BigInt made).
+   *  `ev` is not kept (copied if held for reordering): sources may reuse the object. */
+  push(ev: SocketEvent, pos: number = Number(ev.pos)): void {
     if (ev.size <= 0) return;
-    const pos = Number(ev.pos);
     if (!this.started) this.startAt(pos);
     if (pos > this.end) {
       this.hold(ev, pos);
@@ -105,25 +128,27 @@ export class ByteStream implements StreamReader {
   }
 
   headGap(): number {
-    const s = this.segs[this.first];
-    return s !== undefined && s.data === null ? s.len : 0;
+    if (this.first === this.nSegs) return 0;
+    const s = this.segs[this.first] as Segment;
+    return s.data === null ? s.len : 0;
   }
 
   contiguous(): Buffer {
-    const s = this.segs[this.first];
-    if (s === undefined || s.data === null) return EMPTY;
-    const next = this.segs[this.first + 1];
-    if (next !== undefined && next.data !== null) this.mergeRun();
+    if (this.first === this.nSegs) return EMPTY;
+    const s = this.segs[this.first] as Segment;
+    if (s.data === null) return EMPTY;
+    if (this.first + 1 < this.nSegs && (this.segs[this.first + 1] as Segment).data !== null) this.mergeRun();
     return view(this.segs[this.first] as Segment);
   }
 
   firstChunk(): Buffer {
-    const s = this.segs[this.first];
-    return s === undefined || s.data === null ? EMPTY : view(s);
+    if (this.first === this.nSegs) return EMPTY;
+    const s = this.segs[this.first] as Segment;
+    return s.data === null ? EMPTY : view(s);
   }
 
   piece(): Buffer {
-    const s = this.segs[this.first];
+    const s = this.first === this.nSegs ? undefined : (this.segs[this.first] as Segment);
     if (s === undefined || s.data === null) {
       this.pieceStart = this.pieceEnd = 0;
       return EMPTY;
@@ -134,22 +159,25 @@ export class ByteStream implements StreamReader {
   }
 
   gapFollows(): boolean {
-    const s = this.segs[this.first];
-    if (s === undefined) return false;
-    if (s.data === null) return true;
+    if (this.first === this.nSegs) return false;
+    if ((this.segs[this.first] as Segment).data === null) return true;
     this.contiguous();
-    return this.segs.length > this.first + 1;
+    return this.nSegs > this.first + 1;
   }
 
   consume(n: number): void {
     if (n > this.end - this.head) n = this.end - this.head;
     if (n <= 0) return;
     this.head += n;
+    const segs = this.segs;
     while (n > 0) {
-      const s = this.segs[this.first] as Segment;
+      const s = segs[this.first] as Segment;
       if (n >= s.len) {
         n -= s.len;
-        if (s.data !== null) this.buffered -= s.len;
+        if (s.data !== null) {
+          this.buffered -= s.len;
+          s.data = null; // a spare segment keeps no batch buffer alive
+        }
         this.first++;
       } else {
         s.pos += n;
@@ -161,9 +189,30 @@ export class ByteStream implements StreamReader {
         n = 0;
       }
     }
-    if (this.first > 32 && this.first * 2 > this.segs.length) {
-      this.segs = this.segs.slice(this.first);
+    if (this.first === this.nSegs) {
+      // Empty: segments start over at index 0; only the last mark is kept (timeAt(0) of an
+      // empty stream is the time of the last event, as before).
+      this.first = this.nSegs = 0;
+      const m = this.nMarks;
+      if (m > 2) {
+        const marks = this.marks;
+        marks[0] = marks[m - 2] as number;
+        marks[1] = marks[m - 1] as bigint;
+        this.nMarks = 2;
+      }
+      this.markFirst = 0;
+      return;
+    }
+    if (this.first > 32 && this.first * 2 > this.nSegs) {
+      // Live segments to the front, the consumed ones after them as spares.
+      const live = this.nSegs - this.first;
+      for (let i = 0; i < live; i++) {
+        const t = segs[i] as Segment;
+        segs[i] = segs[this.first + i] as Segment;
+        segs[this.first + i] = t;
+      }
       this.first = 0;
+      this.nSegs = live;
     }
     this.pruneMarks();
   }
@@ -173,7 +222,7 @@ export class ByteStream implements StreamReader {
     const marks = this.marks;
     // Mark indexes (k: position at 2k, time at 2k + 1).
     let lo = this.markFirst >> 1;
-    let hi = (marks.length >> 1) - 1;
+    let hi = (this.nMarks >> 1) - 1;
     if (hi < lo) return 0n;
     // Last mark with position <= p.
     while (lo < hi) {
@@ -192,7 +241,8 @@ export class ByteStream implements StreamReader {
     if (held.length === 0) this.heldSince = ev.timeNs;
     let i = held.length;
     while (i > 0 && Number((held[i - 1] as SocketEvent).pos) > pos) i--;
-    held.splice(i, 0, ev);
+    // A copy: the source may reuse `ev` (and leave its pos unset) once push returns.
+    held.splice(i, 0, { ...ev, pos: BigInt(pos) });
     this.buffered += ev.payload.length;
   }
 
@@ -243,37 +293,57 @@ export class ByteStream implements StreamReader {
   }
 
   private addData(buf: Buffer, off: number, len: number): void {
-    this.segs.push({ pos: this.end, len, data: buf, off });
+    this.addSegment(len, buf, off);
     this.end += len;
     this.buffered += len;
   }
 
   private addGap(len: number, timeNs: bigint): void {
-    const last = this.segs[this.segs.length - 1];
-    if (last !== undefined && this.segs.length > this.first && last.data === null) {
+    const last = this.nSegs > this.first ? (this.segs[this.nSegs - 1] as Segment) : undefined;
+    if (last !== undefined && last.data === null) {
       last.len += len;
     } else {
       this.mark(this.end, timeNs);
-      this.segs.push({ pos: this.end, len, data: null, off: 0 });
+      this.addSegment(len, null, 0);
     }
     this.end += len;
   }
 
+  /** A segment at `end`: a spare object when there is one. */
+  private addSegment(len: number, data: Buffer | null, off: number): void {
+    const segs = this.segs;
+    const n = this.nSegs++;
+    if (n < segs.length) {
+      const s = segs[n] as Segment;
+      s.pos = this.end;
+      s.len = len;
+      s.data = data;
+      s.off = off;
+    } else {
+      segs.push({ pos: this.end, len, data, off });
+    }
+  }
+
   private mark(pos: number, timeNs: bigint): void {
     const marks = this.marks;
-    const n = marks.length;
+    const n = this.nMarks;
     if (n > this.markFirst && marks[n - 2] === pos) {
       marks[n - 1] = timeNs;
       return;
     }
-    marks.push(pos, timeNs);
+    marks[n] = pos;
+    marks[n + 1] = timeNs;
+    this.nMarks = n + 2;
   }
 
   private pruneMarks(): void {
     const marks = this.marks;
-    while (this.markFirst + 2 < marks.length && (marks[this.markFirst + 2] as number) <= this.head) this.markFirst += 2;
-    if (this.markFirst > 128 && this.markFirst * 2 > marks.length) {
-      this.marks = marks.slice(this.markFirst);
+    const n = this.nMarks;
+    while (this.markFirst + 2 < n && (marks[this.markFirst + 2] as number) <= this.head) this.markFirst += 2;
+    if (this.markFirst > 128 && this.markFirst * 2 > n) {
+      const from = this.markFirst;
+      for (let i = from; i < n; i++) marks[i - from] = marks[i] as number | bigint;
+      this.nMarks = n - from;
       this.markFirst = 0;
     }
   }
@@ -283,7 +353,7 @@ export class ByteStream implements StreamReader {
     const segs = this.segs;
     let j = this.first;
     let total = 0;
-    while (j < segs.length && (segs[j] as Segment).data !== null) total += (segs[j++] as Segment).len;
+    while (j < this.nSegs && (segs[j] as Segment).data !== null) total += (segs[j++] as Segment).len;
     const out = Buffer.allocUnsafe(total);
     let at = 0;
     for (let k = this.first; k < j; k++) {
@@ -292,7 +362,19 @@ export class ByteStream implements StreamReader {
       at += s.len;
     }
     const head = segs[this.first] as Segment;
-    segs.splice(this.first, j - this.first, { pos: head.pos, len: total, data: out, off: 0 });
+    head.len = total;
+    head.data = out;
+    head.off = 0;
+    // The merged segments [first + 1, j) become spares after the live ones.
+    const from = this.first + 1;
+    const n = this.nSegs;
+    for (let k = from; k < j; k++) (segs[k] as Segment).data = null;
+    for (let k = j; k < n; k++) {
+      const t = segs[k - j + from] as Segment;
+      segs[k - j + from] = segs[k] as Segment;
+      segs[k] = t;
+    }
+    this.nSegs = n - (j - from);
   }
 }
 

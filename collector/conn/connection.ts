@@ -1,26 +1,31 @@
 // One tracked connection: identity, endpoints, role, two byte streams (send, recv) and the
-// protocol state once inference picked one.
+// protocol state once inference picked one. The tracker reuses released ones (init()), so every
+// field is set in init and the streams are reset, not made anew.
 import type { TraceRoleValue } from '../../engine/schema.ts';
 import { Direction, type SocketEvent } from '../events.ts';
 import type { ConnectionInfo, Protocol, ProtocolConnection } from '../protocol.ts';
 import type { CollectorStats } from '../stats.ts';
 import { ByteStream } from './byte-stream.ts';
 
+export type Upid = { readonly asid: number; readonly pid: number; readonly startTicks: bigint };
+
 export class Connection implements ConnectionInfo {
-  readonly upid: { asid: number; pid: number; startTicks: bigint };
-  readonly startTicks: bigint;
-  readonly connGen: bigint;
-  readonly fd: number;
-  localAddr: string;
-  localPort: number;
-  remoteAddr: string;
-  remotePort: number;
-  role: TraceRoleValue;
+  key = 0;
+  /** Shared by the connections of one process (rows keep it: never mutated). */
+  upid: Upid = NO_UPID;
+  startTicks = 0n;
+  connGen = 0n;
+  fd = 0;
+  localAddr = '';
+  localPort = 0;
+  remoteAddr = '';
+  remotePort = 0;
+  role: TraceRoleValue = 0;
   /** Indexed by Direction (send 0, recv 1); each also holds the parse driver's state of its direction. */
   readonly streams: [ByteStream, ByteStream];
   proto: Protocol | null = null;
   pc: ProtocolConnection | null = null;
-  lastActivityNs: bigint;
+  lastActivityNs = 0n;
   /** Queued for parsing at the end of the current batch. */
   dirty = false;
   /** Seen from its open event (so both streams start at byte 0). */
@@ -35,14 +40,14 @@ export class Connection implements ConnectionInfo {
   /** The tracker's onDisable hook ran for this connection. */
   disableReported = false;
 
-  constructor(
-    readonly key: number,
-    ev: SocketEvent,
-    asid: number,
-    stats: CollectorStats,
-    reorderWindow: number,
-  ) {
-    this.upid = { asid, pid: ev.tgid, startTicks: ev.startTicks };
+  constructor(stats: CollectorStats, reorderWindow: number) {
+    this.streams = [new ByteStream(stats, reorderWindow), new ByteStream(stats, reorderWindow)];
+  }
+
+  /** Becomes the connection `ev` belongs to (new, or released and reused: state reset). */
+  init(key: number, ev: SocketEvent, upid: Upid): void {
+    this.key = key;
+    this.upid = upid;
     this.startTicks = ev.startTicks;
     this.connGen = ev.connGen;
     this.fd = ev.fd;
@@ -52,7 +57,25 @@ export class Connection implements ConnectionInfo {
     this.remotePort = ev.remotePort;
     this.role = ev.role;
     this.lastActivityNs = ev.timeNs;
-    this.streams = [new ByteStream(stats, reorderWindow), new ByteStream(stats, reorderWindow)];
+    this.proto = null;
+    this.pc = null;
+    // `dirty` is left alone: a connection released and reused within a batch may still be in
+    // the tracker's dirty list, and is then parsed (as its new self) once, as it should be.
+    this.sawOpen = false;
+    this.released = false;
+    this.encrypted = false;
+    this.parseFailuresInARow = 0;
+    this.gaveUp = false;
+    this.disableReported = false;
+  }
+
+  /** Released: drop bytes and parser state so a pooled connection holds nothing. */
+  clear(): void {
+    this.streams[0].reset();
+    this.streams[1].reset();
+    this.proto = null;
+    this.pc = null;
+    this.upid = NO_UPID;
   }
 
   /** Later events may know endpoints the first one did not (e.g. pre-existing connections). */
@@ -77,3 +100,5 @@ export class Connection implements ConnectionInfo {
     return this.streams[0].heldCount() + this.streams[1].heldCount();
   }
 }
+
+const NO_UPID: Upid = { asid: 0, pid: 0, startTicks: 0n };

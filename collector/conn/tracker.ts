@@ -11,7 +11,7 @@ import type { Protocol } from '../protocol.ts';
 import { defaultProtocols } from '../protocols.ts';
 import { newStats, type CollectorStats } from '../stats.ts';
 import { ConnTable } from './conn-table.ts';
-import { Connection } from './connection.ts';
+import { Connection, type Upid } from './connection.ts';
 import { drainStream } from './parse-driver.ts';
 
 export interface TrackerOptions {
@@ -61,6 +61,9 @@ function keyOf(tgid: number, fd: number): number {
   return f < 256 ? tgid * 256 + f : 1073741824 + tgid * 2147483648 + f;
 }
 
+/** Released connections kept for reuse: enough for bursts of short connections per batch. */
+const POOL_MAX = 256;
+
 export class ConnectionTracker {
   readonly options: TrackerOptions;
   readonly stats: CollectorStats;
@@ -71,6 +74,11 @@ export class ConnectionTracker {
   private dirty: (Connection | null)[] = [];
   private nDirty = 0;
   private spare: (Connection | null)[] = [];
+  /** Released connections kept for reuse (two streams, their segment and mark arrays: most of
+   *  what a short connection would allocate), at most POOL_MAX. */
+  private pool: Connection[] = [];
+  /** The last connection's UPID: the next connection is usually the same process's. */
+  private lastUpid: Upid = { asid: -1, pid: -1, startTicks: -1n };
 
   constructor(
     private readonly sink: RowSink,
@@ -90,12 +98,27 @@ export class ConnectionTracker {
   /** Handles a batch of events, then parses and stitches every connection they touched. */
   handleBatch(events: readonly SocketEvent[]): void {
     for (let i = 0; i < events.length; i++) {
-      try {
-        this.handle(events[i] as SocketEvent);
-      } catch {
-        this.stats.errors++;
-      }
+      const ev = events[i] as SocketEvent;
+      this.handleEvent(ev, Number(ev.pos));
     }
+    this.processDirty();
+  }
+
+  /**
+   * One event of a batch (endBatch() after the last): for sources that decode into one reused
+   * object (the eBPF source), so `ev` is not kept past the call. `pos` is ev.pos as a number
+   * (such a source need not set ev.pos).
+   */
+  handleEvent(ev: SocketEvent, pos: number): void {
+    try {
+      this.handle(ev, pos);
+    } catch {
+      this.stats.errors++;
+    }
+  }
+
+  /** Parses and stitches every connection the batch's events touched. */
+  endBatch(): void {
     this.processDirty();
   }
 
@@ -127,7 +150,7 @@ export class ConnectionTracker {
     for (const c of this.conns.list()) this.finish(c, true);
   }
 
-  private handle(ev: SocketEvent): void {
+  private handle(ev: SocketEvent, pos: number): void {
     this.stats.events++;
     const key = keyOf(ev.tgid, ev.fd);
     let c = this.conns.get(key);
@@ -153,7 +176,7 @@ export class ConnectionTracker {
         return;
       case EventKind.data:
         if (c === undefined) c = this.open(key, ev);
-        this.data(c, ev);
+        this.data(c, ev, pos);
         return;
       case EventKind.close:
         if (c !== undefined) {
@@ -165,27 +188,32 @@ export class ConnectionTracker {
   }
 
   private open(key: number, ev: SocketEvent): Connection {
-    const c = new Connection(key, ev, this.options.asid, this.stats, this.options.reorderWindow);
+    const c = this.pool.pop() ?? new Connection(this.stats, this.options.reorderWindow);
+    let upid = this.lastUpid;
+    if (upid.pid !== ev.tgid || upid.startTicks !== ev.startTicks || upid.asid !== this.options.asid) {
+      upid = this.lastUpid = { asid: this.options.asid, pid: ev.tgid, startTicks: ev.startTicks };
+    }
+    c.init(key, ev, upid);
     this.conns.set(key, c);
     this.stats.connectionsOpened++;
     this.stats.openConnections = this.conns.size;
     return c;
   }
 
-  private data(c: Connection, ev: SocketEvent): void {
+  private data(c: Connection, ev: SocketEvent, pos: number): void {
     c.lastActivityNs = ev.timeNs;
     const tlsStarts = ev.encrypted === true && !c.encrypted;
     c.learnEndpoints(ev);
     if (tlsStarts) this.startTls(c);
     if (c.pc === null) {
-      this.infer(c, ev);
+      this.infer(c, ev, pos);
       return;
     }
     if (c.pc.disabled || c.gaveUp || c.pc.awaitingTls === true) {
       this.stats.ignoredBytes += ev.size;
       return;
     }
-    c.streams[ev.direction].push(ev);
+    c.streams[ev.direction].push(ev, pos);
     this.markDirty(c);
   }
 
@@ -214,10 +242,10 @@ export class ConnectionTracker {
    * Until a protocol is known, a stream keeps only a short prefix that might still become a
    * message start; the first stream whose head a protocol recognises picks protocol and role.
    */
-  private infer(c: Connection, ev: SocketEvent): void {
+  private infer(c: Connection, ev: SocketEvent, pos: number): void {
     const dir = ev.direction;
     const s = c.streams[dir];
-    s.push(ev);
+    s.push(ev, pos);
     if (s.buffered > this.options.maxBufferedBytes) {
       // Memory bound before any protocol is known (e.g. bytes piling up behind a gap).
       this.stats.ignoredBytes += s.dropAll();
@@ -333,5 +361,7 @@ export class ConnectionTracker {
     this.conns.delete(c.key);
     this.stats.connectionsReleased++;
     this.stats.openConnections = this.conns.size;
+    c.clear();
+    if (this.pool.length < POOL_MAX) this.pool.push(c);
   }
 }

@@ -1,5 +1,6 @@
 // Decodes the native addon's batch Buffers into SocketEvents. Pure and allocation-light:
-// fixed-offset reads, payload is a view into the batch (no copy).
+// fixed-offset reads, payload is a view into the batch (no copy). The collector's path
+// (eachRecord) decodes every record into one reused event object: no object per event.
 // Batch framing: repeated [u32 LE record length][record]. Record layout (bpf/README.md,
 // bpf/socket_tracer.h struct wt_event), little endian:
 //   0 kind u8 · 1 direction u8 · 2 role u8 · 3 family u8 · 4 fd u32 · 8 tgid u32 · 12 tid u32
@@ -217,56 +218,117 @@ export function decodeProcess(buf: Buffer, o: number, len: number, clockOffsetNs
   };
 }
 
-/** Decodes the record of `len` bytes at `o`; null when the header is inconsistent. */
+/** Decodes the record of `len` bytes at `o`; null when the header is inconsistent. A new
+ *  event of its own (eachRecord's is reused). */
 export function decodeRecord(buf: Buffer, o: number, len: number, clockOffsetNs: bigint): SocketEvent | null {
-  const kind = buf[o + Off.kind];
-  if (kind !== EventKind.open && kind !== EventKind.data && kind !== EventKind.close) return null;
-  const v = viewOf(buf);
-  const captured = v.getUint32(o + Off.captured, true);
-  if (HEADER_SIZE + captured > len) return null;
-  const dir = buf[o + Off.direction] === Direction.recv ? Direction.recv : Direction.send;
-  const role = buf[o + Off.role];
-  const fam = buf[o + Off.family];
-  let family: 0 | 4 | 6 = 0;
-  let localAddr = '';
-  let remoteAddr = '';
-  if (fam === 4) {
-    family = 4;
-    localAddr = ipv4(buf, o + Off.laddr);
-    remoteAddr = ipv4(buf, o + Off.raddr);
-  } else if (fam === 6) {
-    family = isV4Mapped(buf, o + Off.raddr) ? 4 : 6;
-    localAddr = ipv6(buf, o + Off.laddr);
-    remoteAddr = ipv6(buf, o + Off.raddr);
-  }
-  const useEnter = kind === EventKind.close || (kind === EventKind.data && dir === Direction.send);
-  const isData = kind === EventKind.data;
-  const isClose = kind === EventKind.close;
-  // Every field in one literal: all events share one shape (monomorphic property access in the
-  // tracker); the close-only fields are 0 on other events.
-  return {
-    kind: kind as SocketEvent['kind'],
-    timeNs: v.getBigUint64(o + (useEnter ? Off.tsEnter : Off.tsExit), true) + clockOffsetNs,
-    tgid: v.getUint32(o + Off.tgid, true),
-    startTicks: startTicks.at(v, o + Off.startTicks),
-    fd: v.getUint32(o + Off.fd, true),
-    connGen: generations.at(v, o + Off.gen),
-    role: role === 1 || role === 2 ? role : 0,
-    direction: dir,
-    family,
-    localAddr,
-    localPort: v.getUint16(o + Off.lport, true),
-    remoteAddr,
-    remotePort: v.getUint16(o + Off.rport, true),
-    pos: isData ? v.getBigUint64(o + Off.pos, true) : 0n,
-    size: isData ? v.getUint32(o + Off.size, true) : 0,
-    payload: captured > 0 ? buf.subarray(o + HEADER_SIZE, o + HEADER_SIZE + captured) : EMPTY,
-    // Flag 2: the connection is TLS; its data events carry plaintext from the library.
-    encrypted: (buf[o + Off.flags]! & 2) !== 0,
-    bytesSent: isClose ? u64n(v, o + Off.pos) : 0,
-    bytesRecv: isClose ? u64n(v, o + Off.aux) : 0,
-    protocolGuess: isClose ? buf[o + Off.proto]! : 0,
+  const d = shared;
+  if (!d.decode(buf, o, len, clockOffsetNs)) return null;
+  const ev = { ...d.ev };
+  if (ev.kind === EventKind.data) ev.pos = viewOf(buf).getBigUint64(o + Off.pos, true);
+  return ev;
+}
+
+/**
+ * Decodes socket records into one reused event: `ev` is the last record decoded, valid until the
+ * next. Its `pos` stays 0n: the stream position is `pos`, a number (exact below 2^53 bytes per
+ * direction), so no BigInt is made for it.
+ */
+export class RecordDecoder {
+  // Every field set in every record: one object shape (monomorphic access in the tracker); the
+  // close-only fields are 0 on other events.
+  readonly ev: SocketEvent = {
+    kind: EventKind.data, timeNs: 0n, tgid: 0, startTicks: 0n, fd: 0, connGen: 0n, role: 0,
+    direction: Direction.send, family: 0, localAddr: '', localPort: 0, remoteAddr: '', remotePort: 0,
+    pos: 0n, size: 0, payload: EMPTY, encrypted: false, bytesSent: 0, bytesRecv: 0, protocolGuess: 0,
   };
+  pos = 0;
+
+  /** Decodes the record of `len` bytes at `o` into `ev`; false when the header is inconsistent. */
+  decode(buf: Buffer, o: number, len: number, clockOffsetNs: bigint): boolean {
+    const kind = buf[o + Off.kind];
+    if (kind !== EventKind.open && kind !== EventKind.data && kind !== EventKind.close) return false;
+    const v = viewOf(buf);
+    const captured = v.getUint32(o + Off.captured, true);
+    if (HEADER_SIZE + captured > len) return false;
+    const ev = this.ev;
+    const dir = buf[o + Off.direction] === Direction.recv ? Direction.recv : Direction.send;
+    const role = buf[o + Off.role];
+    const fam = buf[o + Off.family];
+    if (fam === 4) {
+      ev.family = 4;
+      ev.localAddr = ipv4(buf, o + Off.laddr);
+      ev.remoteAddr = ipv4(buf, o + Off.raddr);
+    } else if (fam === 6) {
+      ev.family = isV4Mapped(buf, o + Off.raddr) ? 4 : 6;
+      ev.localAddr = ipv6(buf, o + Off.laddr);
+      ev.remoteAddr = ipv6(buf, o + Off.raddr);
+    } else {
+      ev.family = 0;
+      ev.localAddr = ev.remoteAddr = '';
+    }
+    // Time: send and close use the syscall's enter time, recv and open its exit time.
+    const useEnter = kind === EventKind.close || (kind === EventKind.data && dir === Direction.send);
+    const isData = kind === EventKind.data;
+    const isClose = kind === EventKind.close;
+    ev.kind = kind as SocketEvent['kind'];
+    ev.timeNs = v.getBigUint64(o + (useEnter ? Off.tsEnter : Off.tsExit), true) + clockOffsetNs;
+    ev.tgid = v.getUint32(o + Off.tgid, true);
+    ev.startTicks = startTicks.at(v, o + Off.startTicks);
+    ev.fd = v.getUint32(o + Off.fd, true);
+    ev.connGen = generations.at(v, o + Off.gen);
+    ev.role = role === 1 || role === 2 ? role : 0;
+    ev.direction = dir;
+    ev.localPort = v.getUint16(o + Off.lport, true);
+    ev.remotePort = v.getUint16(o + Off.rport, true);
+    this.pos = isData ? u64n(v, o + Off.pos) : 0;
+    ev.size = isData ? v.getUint32(o + Off.size, true) : 0;
+    ev.payload = captured > 0 ? buf.subarray(o + HEADER_SIZE, o + HEADER_SIZE + captured) : EMPTY;
+    // Flag 2: the connection is TLS; its data events carry plaintext from the library.
+    ev.encrypted = (buf[o + Off.flags]! & 2) !== 0;
+    ev.bytesSent = isClose ? u64n(v, o + Off.pos) : 0;
+    ev.bytesRecv = isClose ? u64n(v, o + Off.aux) : 0;
+    ev.protocolGuess = isClose ? buf[o + Off.proto]! : 0;
+    return true;
+  }
+}
+
+const shared = new RecordDecoder();
+
+/**
+ * Walks one batch: each socket record decoded into `dec.ev` and handed to `onEvent(dec.ev,
+ * dec.pos)` (the object is reused for the next record: copy what you keep), process records
+ * appended to `procOut`. Returns the number of socket events.
+ */
+export function eachRecord(
+  buf: Buffer,
+  clockOffsetNs: bigint,
+  dec: RecordDecoder,
+  onEvent: (ev: SocketEvent, pos: number) => void,
+  stats?: DecodeStats,
+  procOut?: ProcessEvent[],
+): number {
+  const end = buf.length;
+  let at = 0;
+  let n = 0;
+  while (at + 4 <= end) {
+    const len = buf.readUInt32LE(at);
+    const o = at + 4;
+    at = o + len;
+    if (len < HEADER_SIZE || at > end) {
+      if (stats) stats.malformed++;
+      break; // framing is broken: nothing after this can be trusted
+    }
+    const kind = buf[o + Off.kind];
+    if (kind === KIND_EXEC || kind === KIND_EXIT) {
+      procOut?.push(decodeProcess(buf, o, len, clockOffsetNs));
+      continue;
+    }
+    if (dec.decode(buf, o, len, clockOffsetNs)) {
+      n++;
+      onEvent(dec.ev, dec.pos);
+    } else if (stats) stats.malformed++;
+  }
+  return n;
 }
 
 /** u64 as a Number (byte counts). */

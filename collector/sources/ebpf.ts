@@ -1,8 +1,9 @@
 // eBPF event source: the kernel socket tracer (bpf/) through the native addon (native/).
-// One decoded array per ringbuf batch, in ring order.
+// Per ringbuf batch, in ring order: one decoded array (start), or each event in one reused object
+// then a batch end (startEach: the Collector's path, no object per event).
 import { openTracer, probe, type NativeTracer, type TracerOptions, type TracerStats } from '../../native/index.ts';
 import type { EventSource, ProcessEvent, SocketEvent, SourceStats } from '../events.ts';
-import { decodeBatch, type DecodeStats } from './ebpf-decode.ts';
+import { decodeBatch, eachRecord, RecordDecoder, type DecodeStats } from './ebpf-decode.ts';
 import { TlsAttacher, libsslOf } from '../tls/attach.ts';
 
 export interface EbpfSourceOptions extends TracerOptions {
@@ -28,6 +29,8 @@ export class EbpfSource implements EventSource {
   private stopped = false;
   private readonly onProcess: ((events: ProcessEvent[]) => void)[] = [];
   private readonly taps: ((events: SocketEvent[]) => void)[] = [];
+  private readonly eachTaps: ((ev: SocketEvent) => void)[] = [];
+  private readonly decoder = new RecordDecoder();
   private disabled = 0;
   private tlsAttacher: TlsAttacher | undefined;
   private tlsTimer: NodeJS.Timeout | undefined;
@@ -40,6 +43,49 @@ export class EbpfSource implements EventSource {
   }
 
   async start(onEvents: (events: SocketEvent[]) => void): Promise<void> {
+    this.open((buf, procs) => {
+      const events = decodeBatch(buf, this.offsetNs, [], this.decode, procs);
+      this.events += events.length;
+      this.deliverProcesses(procs);
+      if (events.length > 0) {
+        for (const tap of this.eachTaps) for (const ev of events) tap(ev);
+        for (const tap of this.taps) tap(events);
+        onEvents(events);
+      }
+    });
+  }
+
+  async startEach(onEvent: (ev: SocketEvent, pos: number) => void, onBatchEnd: () => void): Promise<void> {
+    const eachTaps = this.eachTaps;
+    const taps = this.taps;
+    // Array taps (tests) get copies; without taps the consumer is called directly.
+    let copies: SocketEvent[] = [];
+    const each =
+      eachTaps.length === 0 && taps.length === 0
+        ? onEvent
+        : (ev: SocketEvent, pos: number): void => {
+            for (const tap of eachTaps) tap(ev);
+            if (taps.length > 0) copies.push({ ...ev, pos: BigInt(pos) });
+            onEvent(ev, pos);
+          };
+    this.open((buf, procs) => {
+      const n = eachRecord(buf, this.offsetNs, this.decoder, each, this.decode, procs);
+      this.events += n;
+      // Before the batch's rows are made (onBatchEnd), as with start().
+      this.deliverProcesses(procs);
+      if (n === 0) return;
+      if (copies.length > 0) {
+        const batch = copies;
+        copies = [];
+        for (const tap of taps) tap(batch);
+      }
+      onBatchEnd();
+    });
+  }
+
+  /** Opens the tracer; `deliver` gets each batch and a list for its process events (undefined:
+   *  nobody wants them), which it hands to deliverProcesses before its socket events' rows. */
+  private open(deliver: (buf: Buffer, procs: ProcessEvent[] | undefined) => void): void {
     if (this.tracer && !this.stopped) throw new Error('ebpf source already started');
     this.stopped = false;
     this.events = 0;
@@ -50,19 +96,17 @@ export class EbpfSource implements EventSource {
       const now = Date.now();
       if (now - this.offsetAt > CLOCK_REFRESH_MS) this.refreshClock(now);
       const procs: ProcessEvent[] | undefined = this.onProcess.length > 0 || this.tlsAttacher ? [] : undefined;
-      const events = decodeBatch(buf, this.offsetNs, [], this.decode, procs);
-      this.events += events.length;
-      if (procs && procs.length > 0) {
-        for (const cb of this.onProcess) cb(procs);
-        if (this.tlsAttacher) this.onExecForTls(procs);
-      }
-      if (events.length > 0) {
-        for (const tap of this.taps) tap(events);
-        onEvents(events);
-      }
+      deliver(buf, procs);
     });
     this.refreshClock(Date.now());
     if (this.opts.tls !== false) this.startTls(this.tracer);
+  }
+
+  private deliverProcesses(procs: ProcessEvent[] | undefined): void {
+    if (procs && procs.length > 0) {
+      for (const cb of this.onProcess) cb(procs);
+      if (this.tlsAttacher) this.onExecForTls(procs);
+    }
   }
 
   /** Libraries with TLS uprobes so far, and why others failed. */
@@ -93,9 +137,16 @@ export class EbpfSource implements EventSource {
     this.onProcess.push(cb);
   }
 
-  /** Also hands every decoded batch to `cb` (before the main consumer); stats producers. */
+  /** Also hands every decoded batch to `cb` (before the main consumer; register before start).
+   *  Under startEach the batch is copies of the events: for tests, not the hot path. */
   tap(cb: (events: SocketEvent[]) => void): void {
     this.taps.push(cb);
+  }
+
+  /** Also hands every event to `cb` before the main consumer (register before start); under
+   *  startEach the object is reused for the next event: copy what you keep. Stats producers. */
+  tapEach(cb: (ev: SocketEvent) => void): void {
+    this.eachTaps.push(cb);
   }
 
   /** Stops a connection's payload in the kernel (its bytes are still counted). */

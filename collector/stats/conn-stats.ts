@@ -33,7 +33,12 @@ export class ConnStatsProducer {
 
   /** Feed every decoded batch: CLOSE events carry the final counters of their connection. */
   observe(events: readonly SocketEvent[]): void {
-    for (const e of events) if (e.kind === EventKind.close) this.closed.push(e);
+    for (const e of events) this.observeEvent(e);
+  }
+
+  /** One event (the source may reuse the object: a CLOSE is copied). */
+  observeEvent(e: SocketEvent): void {
+    if (e.kind === EventKind.close) this.closed.push({ ...e });
   }
 
   /** One row per connection open now or closed since the last sample. */

@@ -70,11 +70,13 @@ export class ProcessStatsProducer {
   ) {}
 
   observe(events: readonly SocketEvent[], nowMs = Date.now()): void {
-    for (const e of events) {
-      const t = this.traced.get(e.tgid);
-      if (t && t.startTicks === e.startTicks) t.lastSeenMs = nowMs;
-      else this.traced.set(e.tgid, { startTicks: e.startTicks, lastSeenMs: nowMs });
-    }
+    for (const e of events) this.observeEvent(e, nowMs);
+  }
+
+  observeEvent(e: SocketEvent, nowMs: number): void {
+    const t = this.traced.get(e.tgid);
+    if (t && t.startTicks === e.startTicks) t.lastSeenMs = nowMs;
+    else this.traced.set(e.tgid, { startTicks: e.startTicks, lastSeenMs: nowMs });
   }
 
   observeProcesses(events: readonly ProcessEvent[]): void {

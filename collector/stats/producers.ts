@@ -41,9 +41,18 @@ export class StatsProducers {
     const src = collector.source;
     this.ebpf = src instanceof EbpfSource ? src : undefined;
     // Taps are registered before the source starts delivering.
-    this.ebpf?.tap((evs) => {
-      this.conn.observe(evs);
-      this.proc.observe(evs);
+    // Per event (the collector's eBPF path reuses one event object: no batch arrays). The
+    // clock is read again once events are 100 ms past the last read (lastSeenMs need only be
+    // about right; a BigInt compare costs less than Date.now() per event).
+    let now = 0;
+    let refreshAt = -1n;
+    this.ebpf?.tapEach((e) => {
+      if (e.timeNs > refreshAt || e.timeNs < refreshAt - 1_000_000_000n) { // (or the clock stepped back)
+        now = Date.now();
+        refreshAt = e.timeNs + 100_000_000n;
+      }
+      this.conn.observeEvent(e);
+      this.proc.observeEvent(e, now);
     });
     this.ebpf?.onProcessEvents((evs) => this.proc.observeProcesses(evs));
   }
