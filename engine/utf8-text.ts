@@ -58,12 +58,15 @@ const slabBytes = 64 * 1024;
  */
 export class Utf8Slab {
   buf: Buffer = Buffer.allocUnsafeSlow(slabBytes);
+  /** Over `buf` (its own ArrayBuffer, offset 0): writers may store 4 bytes at a time. */
+  dv = new DataView(this.buf.buffer);
   used = 0;
 
   /** Room for n more bytes in `buf` from `used` (a new slab when needed). */
   reserve(n: number): void {
     if (this.used + n <= this.buf.length) return;
     this.buf = Buffer.allocUnsafeSlow(Math.max(slabBytes, n));
+    this.dv = new DataView(this.buf.buffer);
     this.used = 0;
   }
 

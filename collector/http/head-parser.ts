@@ -224,17 +224,25 @@ const NAME_BYTES = new Uint8Array(COMMON_NAMES.reduce((n, s) => n + s.length, 0)
   }
 }
 
-/** The common name equal (ignoring ASCII case) to buf[s..e) whose hash is h, or ''. */
-function commonName(buf: Buffer, s: number, e: number, h: number): string {
+const NAME_DV = new DataView(NAME_BYTES.buffer);
+const slotLength = new Int32Array(SLOTS);
+for (let slot = 0; slot < SLOTS; slot++) slotLength[slot] = slotName[slot]!.length;
+
+/**
+ * The slot of the common name equal to the lower-cased name the scan wrote at o[at, at + len)
+ * (odv: a DataView over o) whose hash is h, or -1. Compares 4 bytes at a time.
+ */
+function commonSlot(o: Uint8Array, odv: DataView, at: number, len: number, h: number): number {
   for (let slot = h & (SLOTS - 1); ; slot = (slot + 1) & (SLOTS - 1)) {
-    const name = slotName[slot]!;
-    if (name === '') return '';
-    const len = name.length;
-    if (len !== e - s) continue;
-    const off = slotOffset[slot]! - s;
-    let j = s;
-    while (j < e && LOWER_TCHAR[buf[j]!] === NAME_BYTES[off + j]) j++;
-    if (j === e) return name;
+    const l = slotLength[slot]!;
+    if (l === 0) return -1;
+    if (l !== len) continue;
+    const off = slotOffset[slot]!;
+    let j = 0;
+    while (j + 4 <= len && odv.getUint32(at + j, true) === NAME_DV.getUint32(off + j, true)) j += 4;
+    if (j + 4 <= len) continue;
+    while (j < len && o[at + j] === NAME_BYTES[off + j]) j++;
+    if (j === len) return slot;
   }
 }
 
@@ -282,7 +290,7 @@ export function parseRequestHead(buf: Buffer, lim: HeadLimits, out: HttpHead): n
   if (i < 0) return i;
   i = endOfLine(buf, i);
   if (i < 0) return i;
-  const end = scanHeaderLines(buf, i, lim, out);
+  const end = scanHeaderLines(buf, i, lim, out, true);
   if (end < 0) return end;
   out.method = method;
   if (writeJson(buf, lim.redact, out)) {
@@ -328,7 +336,7 @@ export function parseResponseHead(buf: Buffer, lim: HeadLimits, out: HttpHead): 
   }
   i = endOfLine(buf, i);
   if (i < 0) return i;
-  const end = scanHeaderLines(buf, i, lim, out);
+  const end = scanHeaderLines(buf, i, lim, out, true);
   if (end < 0) return end;
   if (writeJson(buf, lim.redact, out)) {
     if (rs >= 0) out.reason = high >= 0x80 ? utf8(buf, rs, re) : reasonOf(buf, rs, re);
@@ -385,7 +393,7 @@ function endOfLine(buf: Buffer, i: number): number {
  * Returns the index after the empty line.
  */
 export function parseHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead): number {
-  const end = scanHeaderLines(buf, i, lim, out);
+  const end = scanHeaderLines(buf, i, lim, out, false);
   if (end < 0) return end;
   return materialize(buf, latin1(buf, i, end), i, lim.redact, out) ? end : INVALID;
 }
@@ -393,22 +401,57 @@ export function parseHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: H
 /**
  * The byte scan of header lines: validates, records field positions (fieldPos/fieldFlags), and
  * reads Content-Length / Transfer-Encoding into `out` so a bad length fails as soon as it is seen.
+ * With `json` (heads), it also writes the headers JSON into the slab as it goes (one pass over
+ * the bytes; see writeJson for what it then checks), until a field the bytes path cannot write.
  */
-function scanHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead): number {
+function scanHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead, json: boolean): number {
   const n = buf.length;
   const maxHead = lim.maxHeadBytes;
+  const sdv = dataViewOf(buf);
+  const base = buf.byteOffset;
   let count = 0;
   fieldCount = 0;
+  // JSON output: the slab while writing, else the junk buffer (rewound at every field). Typed
+  // array stores past the end are dropped; 4-byte stores are bounded by `olen`.
+  let writing = json && jsonBytes;
+  let o = junk;
+  let odv = junkDv;
+  let at = 0;
+  let olen = 0;
+  let rh = EMPTY_HASHES;
+  if (writing) {
+    slab.reserve(jsonRoom);
+    o = slab.buf;
+    odv = slab.dv;
+    at = slab.used + 1; // after '{'
+    rh = redactHashesOf(lim.redact);
+  }
+  olen = o.length;
+  jsonWritten = -1;
   for (;;) {
     if (i >= n) return n > maxHead ? INVALID : NEED_MORE;
     if (i > maxHead) return INVALID;
     let c = buf[i]!;
-    if (c === CR || c === LF) return endOfLine(buf, i);
+    if (c === CR || c === LF) {
+      if (writing) jsonWritten = at;
+      return endOfLine(buf, i);
+    }
     if (++count > lim.maxHeaders) return INVALID;
     let flags = 0;
     let h = 0;
     let ns = i;
     let ne = i;
+    if (writing && at + 512 > olen) {
+      // Not enough room left for a name (the common-name check reads it back from o).
+      writing = false;
+      o = junk;
+      odv = junkDv;
+      olen = o.length;
+    }
+    if (!writing) at = 0;
+    if (fieldCount > 0) o[at++] = 0x2c; // ,
+    o[at++] = QUOTE;
+    const nat = at;
     if (c === SP || c === HT) {
       // Obsolete line folding: continues the previous value.
       if (fieldCount === 0) return INVALID;
@@ -420,6 +463,7 @@ function scanHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead)
         if (l === 0) break;
         if (l !== t) flags = F_UPPER;
         h = nameHash(h, l);
+        o[at++] = l;
         i++;
       }
       if (i === n) return n > maxHead ? INVALID : NEED_MORE;
@@ -427,9 +471,23 @@ function scanHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead)
       ne = i;
       i++;
     }
+    o[at++] = QUOTE;
+    o[at++] = COLON;
+    o[at++] = QUOTE;
     while (i < n && (buf[i] === SP || buf[i] === HT)) i++;
     const vs = i;
+    const vat = at;
     let kinds = 0;
+    // Four bytes at a time while all are plain (0x20-0x7e, not '"' or '\\'): per byte, b - 0x20
+    // borrows iff b < 0x20, b + 1 has bit 7 iff b > 0x7e, and a zero byte of x ^ '"' (or '\\')
+    // is one that equals it. The byte loop below takes over at the first word with another byte.
+    for (; i + 4 <= n && at + 4 <= olen; i += 4, at += 4) {
+      const x = sdv.getUint32(base + i, true);
+      const q = x ^ 0x22222222;
+      const b = x ^ 0x5c5c5c5c;
+      if (((((x - 0x20202020) & ~x) | ((x + 0x01010101) | x) | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080) !== 0) break;
+      odv.setUint32(at, x, true);
+    }
     while (i < n) {
       c = buf[i]!;
       const k = VCHAR[c]!;
@@ -438,11 +496,13 @@ function scanHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead)
         return INVALID;
       }
       kinds |= k;
+      o[at++] = c;
       i++;
     }
     if (i === n) return n > maxHead ? INVALID : NEED_MORE;
     let ve = i;
     while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HT)) ve--;
+    at -= i - ve;
     // kinds: bit 1 from VCHAR 3 (>= 0x80) and 2 (escape); tab is both trimmed-away and kept inside.
     if ((kinds & 2) !== 0) {
       for (let j = vs; j < ve; j++) {
@@ -454,8 +514,10 @@ function scanHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead)
     i = endOfLine(buf, i);
     if (i < 0) return i;
     let common = '';
+    let slot = -1;
     if ((flags & F_FOLDED) === 0) {
-      common = commonName(buf, ns, ne, h);
+      slot = commonSlot(o, odv, nat, ne - ns, h);
+      if (slot >= 0) common = slotName[slot]!;
       if (common === 'content-length') {
         const len = (flags & F_NONASCII) === 0 ? digitsValue(buf, vs, ve) : parseDecimal(utf8(buf, vs, ve));
         if (len < 0) return INVALID;
@@ -465,6 +527,26 @@ function scanHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead)
         out.hasTransferEncoding = true;
         const v = utf8(buf, vs, ve).toLowerCase();
         out.chunked = v.slice(v.lastIndexOf(',') + 1).trim() === 'chunked';
+      }
+    }
+    if (writing) {
+      if ((flags & (F_NONASCII | F_FOLDED | F_ESCAPE)) !== 0) {
+        writing = false;
+      } else if (slot >= 0) {
+        if (slotRedacted[slot] === 1) {
+          at = vat;
+          for (let k = 0; k < REDACTED_BYTES.length; k++) o[at++] = REDACTED_BYTES[k]!;
+        }
+      } else {
+        // An uncommon name whose hash is a redacted name's: the strings path decides.
+        for (let k = 0; k < rh.length; k++) if (rh[k] === h) writing = false;
+      }
+      o[at++] = QUOTE;
+      if (at + 16 > olen) writing = false; // did not fit: writeJson writes it with exact room
+      if (!writing) {
+        o = junk;
+        odv = junkDv;
+        olen = o.length;
       }
     }
     if (fieldCount === fieldFlags.length) growFields();
@@ -523,8 +605,11 @@ const QUOTE = 0x22;
 // Hashes of the redacted names (as the scan hashes names), for the names that are not common.
 let redactSet: ReadonlySet<string> | null = null;
 let redactHashes = new Int32Array(0);
+/** Per common-name slot: 1 when redacted (for the set redactHashes was made for). */
+const slotRedacted = new Uint8Array(SLOTS);
 function redactHashesOf(redact: ReadonlySet<string>): Int32Array {
   if (redact === redactSet) return redactHashes;
+  for (let slot = 0; slot < SLOTS; slot++) slotRedacted[slot] = redact.has(slotName[slot]!) ? 1 : 0;
   const hs: number[] = [];
   for (const name of redact) {
     let h = 0;
@@ -563,8 +648,26 @@ function writeJson(buf: Buffer, redact: ReadonlySet<string>, out: HttpHead): boo
     if (fieldName[f] === '') for (let k = 0; k < rh.length; k++) if (rh[k] === h) return false;
     room += len + fieldPos[p + 3]! - fieldPos[p + 2]! + 6 + REDACTED_BYTES.length;
   }
+  for (let f = 0; f < n; f++) {
+    const name = fieldName[f]!;
+    const p = f * 4;
+    if (name === 'content-type') out.ctype = redact.has(name) ? contentTypeOf(REDACTED) : contentTypeOfBytes(buf, fieldPos[p + 2]!, fieldPos[p + 3]!);
+    else if (name === 'content-encoding') out.encoding = redact.has(name) ? REDACTED : latin1(buf, fieldPos[p + 2]!, fieldPos[p + 3]!);
+  }
+  if (jsonWritten >= 0) {
+    // The scan wrote every field: close the object.
+    const o = slab.buf;
+    const start = slab.used;
+    o[start] = 0x7b; // {
+    o[jsonWritten] = 0x7d; // }
+    out.json = slab.take(jsonWritten + 1, jsonWritten + 1 - start);
+    return true;
+  }
   slab.reserve(room);
   const o = slab.buf;
+  const odv = slab.dv;
+  const sdv = dataViewOf(buf);
+  const base = buf.byteOffset;
   let at = slab.used;
   o[at++] = 0x7b; // {
   for (let f = 0; f < n; f++) {
@@ -572,7 +675,15 @@ function writeJson(buf: Buffer, redact: ReadonlySet<string>, out: HttpHead): boo
     if (f > 0) o[at++] = 0x2c; // ,
     o[at++] = QUOTE;
     const name = fieldName[f]!;
-    for (let j = fieldPos[p]!, e = fieldPos[p + 1]!; j < e; j++) o[at++] = LOWER_TCHAR[buf[j]!]!;
+    // Four bytes at a time, lower-cased: names are tchar (ASCII), so per byte b + 0x3f has bit 7
+    // iff b >= 'A' and b + 0x25 iff b > 'Z', without carries into the next byte.
+    let j = fieldPos[p]!;
+    const ne = fieldPos[p + 1]!;
+    for (; j + 4 <= ne; j += 4, at += 4) {
+      const x = sdv.getUint32(base + j, true);
+      odv.setUint32(at, x | ((((x + 0x3f3f3f3f) ^ (x + 0x25252525)) & 0x80808080) >>> 2), true);
+    }
+    for (; j < ne; j++) o[at++] = LOWER_TCHAR[buf[j]!]!;
     o[at++] = QUOTE;
     o[at++] = COLON;
     o[at++] = QUOTE;
@@ -584,11 +695,13 @@ function writeJson(buf: Buffer, redact: ReadonlySet<string>, out: HttpHead): boo
       vs = 0;
       ve = REDACTED_BYTES.length;
     }
-    if (name === 'content-type') out.ctype = src === buf ? contentTypeOfBytes(buf, vs, ve) : contentTypeOf(REDACTED);
-    else if (name === 'content-encoding') out.encoding = src === buf ? latin1(buf, vs, ve) : REDACTED;
     if (ve - vs > 96) {
       (src as Buffer).copy(o, at, vs, ve);
       at += ve - vs;
+    } else if (src === buf) {
+      let j = vs;
+      for (; j + 4 <= ve; j += 4, at += 4) odv.setUint32(at, sdv.getUint32(base + j, true), true);
+      for (; j < ve; j++) o[at++] = buf[j]!;
     } else {
       for (let j = vs; j < ve; j++) o[at++] = src[j]!;
     }
@@ -600,6 +713,26 @@ function writeJson(buf: Buffer, redact: ReadonlySet<string>, out: HttpHead): boo
 }
 
 const EMPTY_JSON = new Utf8Text(Buffer.from('{}'), 0, 2, 2);
+
+// A DataView over the ArrayBuffer under the head's bytes (the same few recur: kept).
+let dvBuffer: ArrayBufferLike | null = null;
+let dvOfBuffer = new DataView(new ArrayBuffer(0));
+
+/** Where the scan's JSON ends (its closing '}' goes there) when it wrote every field, else -1. */
+let jsonWritten = -1;
+/** Slab room the scan asks for before writing a head's JSON (a bigger head: writeJson). */
+const jsonRoom = 8192;
+/** Where the scan writes when not writing JSON. */
+const junk = Buffer.alloc(1024);
+const junkDv = new DataView(junk.buffer, junk.byteOffset, junk.length);
+const EMPTY_HASHES = new Int32Array(0);
+function dataViewOf(buf: Buffer): DataView {
+  if (buf.buffer !== dvBuffer) {
+    dvBuffer = buf.buffer;
+    dvOfBuffer = new DataView(buf.buffer);
+  }
+  return dvOfBuffer;
+}
 
 // Content-Type values repeat: the last one's bytes and type, compared before decoding.
 let lastCt = new Uint8Array(64);
