@@ -23,7 +23,7 @@ class RawSink implements RowSink {
   }
 }
 
-const REDACT = { redactHeaders: ['authorization', 'cookie', 'set-cookie', 'x-custom-secret', 'x-api-key'] };
+const REDACT = { redactHeaders: ['authorization', 'cookie', 'set-cookie', 'x-custom-secret', 'x-api-key'], maxHeadBytes: 256 * 1024 };
 
 function rowsOf(batches: SocketEvent[][], bytes: boolean): HttpEventRow[] {
   useJsonBytes(bytes);
@@ -109,7 +109,9 @@ test('generated heads with every rare case: bytes-path JSON equals the strings p
         return s;
       };
       const chunked = rng.int(6) === 0;
-      const req = head(`GET /p/${conn}/${m} HTTP/1.1`) + '\r\n';
+      // Some heads bigger than a slab (the scan stops writing; the two-pass writer writes them).
+      const big = conn % 50 === 0 ? Array.from({ length: 70 }, (_, k) => `X-Big-${k}: ${'v'.repeat(1000)}\r\n`).join('') : '';
+      const req = head(`GET /p/${conn}/${m} HTTP/1.1`) + big + '\r\n';
       const body = `{"m":${m}}`;
       const resp = chunked
         ? head('HTTP/1.1 200 OK').replace(/content-length[^\r]*\r\n/gi, '').replace(/content-encoding[^\r]*\r\n/gi, '') +
