@@ -11,12 +11,17 @@
 
 namespace {
 
+// One napi_get_typedarray_info per array (its data pointer already includes the byte offset):
+// Napi::TypedArray's IsTypedArray + As + ArrayBuffer() + Data() made four N-API calls per array,
+// ~50 per intern() call, and intern() runs once per 256-row chunk per dictionary column.
 template <typename T>
-T* Data(const Napi::Value& v, size_t& length, const char* what) {
-  if (!v.IsTypedArray()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a typed array");
-  auto a = v.As<Napi::TypedArray>();
-  length = a.ElementLength();
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
+T* Data(napi_env env, napi_value v, napi_typedarray_type want, size_t& length, const char* what) {
+  napi_typedarray_type type;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok || type != want) {
+    throw Napi::TypeError::New(env, std::string(what) + " must be a typed array of the expected element type");
+  }
+  return static_cast<T*>(data);
 }
 
 inline uint64_t Load64(const uint8_t* p) {
@@ -58,19 +63,19 @@ Napi::Value Intern(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 13) throw Napi::TypeError::New(env, "intern: 13 arguments expected");
   size_t srcLen, srcEndsLen, charsLen, idxLen, utf8Len, endsLen, entryCharsLen, tableLen, hashesLen, stateLen, nullsLen = 0;
-  const uint8_t* src = Data<uint8_t>(info[0], srcLen, "src");
-  const uint32_t* srcEnds = Data<uint32_t>(info[1], srcEndsLen, "srcEnds");
-  const uint32_t* chars = Data<uint32_t>(info[2], charsLen, "chars");
+  const uint8_t* src = Data<uint8_t>(env, info[0], napi_uint8_array, srcLen, "src");
+  const uint32_t* srcEnds = Data<uint32_t>(env, info[1], napi_uint32_array, srcEndsLen, "srcEnds");
+  const uint32_t* chars = Data<uint32_t>(env, info[2], napi_uint32_array, charsLen, "chars");
   const uint32_t n = info[3].As<Napi::Number>().Uint32Value();
-  const uint8_t* nulls = info[4].IsNull() ? nullptr : Data<uint8_t>(info[4], nullsLen, "nulls");
+  const uint8_t* nulls = info[4].IsNull() ? nullptr : Data<uint8_t>(env, info[4], napi_uint8_array, nullsLen, "nulls");
   const uint32_t row0 = info[5].As<Napi::Number>().Uint32Value();
-  uint32_t* idx = Data<uint32_t>(info[6], idxLen, "idx");
-  uint8_t* utf8 = Data<uint8_t>(info[7], utf8Len, "utf8");
-  uint32_t* ends = Data<uint32_t>(info[8], endsLen, "ends");
-  uint32_t* entryChars = Data<uint32_t>(info[9], entryCharsLen, "entryChars");
-  int32_t* table = Data<int32_t>(info[10], tableLen, "table");
-  uint32_t* hashes = Data<uint32_t>(info[11], hashesLen, "hashes");
-  uint32_t* state = Data<uint32_t>(info[12], stateLen, "state");
+  uint32_t* idx = Data<uint32_t>(env, info[6], napi_uint32_array, idxLen, "idx");
+  uint8_t* utf8 = Data<uint8_t>(env, info[7], napi_uint8_array, utf8Len, "utf8");
+  uint32_t* ends = Data<uint32_t>(env, info[8], napi_uint32_array, endsLen, "ends");
+  uint32_t* entryChars = Data<uint32_t>(env, info[9], napi_uint32_array, entryCharsLen, "entryChars");
+  int32_t* table = Data<int32_t>(env, info[10], napi_int32_array, tableLen, "table");
+  uint32_t* hashes = Data<uint32_t>(env, info[11], napi_uint32_array, hashesLen, "hashes");
+  uint32_t* state = Data<uint32_t>(env, info[12], napi_uint32_array, stateLen, "state");
   if (stateLen < 2) throw Napi::RangeError::New(env, "intern: state holds [count, used]");
   uint32_t count = state[0];
   uint32_t used = state[1];
