@@ -50,6 +50,8 @@ export function pooledBytes(): number {
 export class ArrayLease {
   /** A reader may hold this batch's arrays: nothing of it is recycled any more. */
   shared: boolean;
+  /** Counts allocations and releases: sizes of what this lease handed out can have changed. */
+  changes = 0;
   private readonly held = new Set<Typed>();
 
   /** recycle false: a lease that never hands anything back (standalone builders in tests). */
@@ -60,6 +62,7 @@ export class ArrayLease {
   /** A zero-filled array of `length` elements. */
   alloc<T extends Typed>(ctor: TypedCtor<T>, length: number): T {
     const a = new ctor(take(length * ctor.BYTES_PER_ELEMENT, 0));
+    this.changes++;
     if (!this.shared) this.held.add(a);
     return a;
   }
@@ -75,6 +78,7 @@ export class ArrayLease {
 
   /** `a` is no longer used by this batch. */
   release(a: Typed): void {
+    this.changes++;
     if (this.shared || !this.held.delete(a)) return;
     giveBack(a);
   }

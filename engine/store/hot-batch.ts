@@ -68,16 +68,43 @@ abstract class HotColumn {
   }
 }
 
-class I32Column extends HotColumn {
-  readonly kind = 'i32';
-  values = this.lease.alloc(Int32Array, this.capacity);
+/**
+ * Integer and float columns keep no running min/max: the zone map's range is computed from the
+ * stored values when asked (seal, snapshot, stats), over the rows not scanned before — rows are
+ * append-only, so each value is looked at once. Two compares and stores per value per row at
+ * append cost more than one tight pass at the end, and the range is the stored values' (an int4
+ * column given 3.5 stores 3, and 3 is its minimum).
+ */
+abstract class NumericColumn extends HotColumn {
+  abstract values: Int32Array | Float64Array;
   min = Infinity;
   max = -Infinity;
+  /** Rows [0, scanned) are in min/max. */
+  protected scanned = 0;
+  /** min/max over rows [0, rows), NULL rows and NaN left out. */
+  abstract range(rows: number): void;
+}
+
+class I32Column extends NumericColumn {
+  readonly kind = 'i32';
+  values = this.lease.alloc(Int32Array, this.capacity);
   push(v: unknown, row: number): void {
-    const n = typeof v === 'number' ? v : typeof v === 'bigint' ? bigintToNumber(v) : Number(v);
-    this.values[row] = n;
-    if (n < this.min) this.min = n;
-    if (n > this.max) this.max = n;
+    this.values[row] = typeof v === 'number' ? v : typeof v === 'bigint' ? bigintToNumber(v) : Number(v);
+  }
+  range(rows: number): void {
+    const v = this.values;
+    const nulls = this.nulls;
+    let min = this.min;
+    let max = this.max;
+    for (let i = this.scanned; i < rows; i++) {
+      if (nulls !== null && nulls[i] === 1) continue;
+      const n = v[i]!;
+      if (n < min) min = n;
+      if (n > max) max = n;
+    }
+    this.min = min;
+    this.max = max;
+    if (rows > this.scanned) this.scanned = rows;
   }
   grow(c: number): void {
     this.values = this.lease.grow(Int32Array, this.values, c);
@@ -90,19 +117,26 @@ class I32Column extends HotColumn {
   bytes(): number { return this.values.byteLength + (this.nulls?.byteLength ?? 0); }
 }
 
-class F64Column extends HotColumn {
+class F64Column extends NumericColumn {
   values = this.lease.alloc(Float64Array, this.capacity);
-  min = Infinity;
-  max = -Infinity;
   constructor(capacity: number, lease: ArrayLease, readonly kind: 'f64' | 'time') { super(capacity, lease); }
   push(v: unknown, row: number): void {
-    this.put(this.kind === 'time' ? timeUs(v) : typeof v === 'number' ? v : typeof v === 'bigint' ? bigintToNumber(v) : Number(v), row);
+    this.values[row] = this.kind === 'time' ? timeUs(v) : typeof v === 'number' ? v : typeof v === 'bigint' ? bigintToNumber(v) : Number(v);
   }
-  /** A value already converted (the table store converts the time column once, for the late check). */
-  put(n: number, row: number): void {
-    this.values[row] = n;
-    if (n < this.min) this.min = n;
-    if (n > this.max) this.max = n;
+  range(rows: number): void {
+    const v = this.values;
+    const nulls = this.nulls;
+    let min = this.min;
+    let max = this.max;
+    for (let i = this.scanned; i < rows; i++) {
+      if (nulls !== null && nulls[i] === 1) continue;
+      const n = v[i]!;
+      if (n < min) min = n;
+      if (n > max) max = n;
+    }
+    this.min = min;
+    this.max = max;
+    if (rows > this.scanned) this.scanned = rows;
   }
   grow(c: number): void {
     this.values = this.lease.grow(Float64Array, this.values, c);
@@ -258,20 +292,33 @@ const writers = new Map<string, { write: RowWriter; time: (row: object) => unkno
 /**
  * A row writer specialised to the table's fields: static property reads and one call site per
  * column, instead of a keyed read and a shared polymorphic call per value (about 3× faster).
+ * Numbers and booleans are stored in place (a call only for NULL, bigints and other types).
  * The time column's value comes in already converted (`t`, NaN for NULL): the table store needs
  * it first for the late-row check. Field names come from schema.ts and are checked to be plain
  * identifiers.
  */
 function rowWriter(defs: readonly ColumnDef[]): { write: RowWriter; time: (row: object) => unknown } {
   const fields = defs.map((d) => d.field);
+  const kinds = defs.map((d) => kindOf(d.type));
   const ti = timeColumnIndex(defs);
-  const key = `${fields.join(',')}/${ti}`;
+  const key = `${fields.map((f, i) => `${f}:${kinds[i]}`).join(',')}/${ti}`;
   let w = writers.get(key);
   if (!w) {
     for (const f of fields) if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(f)) throw new Error(`column field ${JSON.stringify(f)} is not an identifier`);
-    const body = fields.map((f, i) => i === ti
-      ? `if (t !== t) cols[${i}].setNull(at); else cols[${i}].put(t, at);`
-      : `v = row.${f}; if (v === null || v === undefined) cols[${i}].setNull(at); else cols[${i}].push(v, at);`);
+    const body = fields.map((f, i) => {
+      const c = `cols[${i}]`;
+      const isNull = `v === null || v === undefined`;
+      if (i === ti) return `if (t !== t) ${c}.setNull(at); else ${c}.values[at] = t;`;
+      switch (kinds[i]) {
+        case 'i32':
+        case 'f64':
+          return `v = row.${f}; if (typeof v === 'number') ${c}.values[at] = v; else if (${isNull}) ${c}.setNull(at); else ${c}.push(v, at);`;
+        case 'bool':
+          return `v = row.${f}; if (${isNull}) ${c}.setNull(at); else ${c}.values[at] = v ? 1 : 0;`;
+        default:
+          return `v = row.${f}; if (${isNull}) ${c}.setNull(at); else ${c}.push(v, at);`;
+      }
+    });
     w = {
       write: new Function('row', 'cols', 'at', 't', `let v;\n${body.join('\n')}`) as RowWriter,
       time: ti < 0 ? () => undefined : new Function('row', `return row.${fields[ti]};`) as (row: object) => unknown,
@@ -285,18 +332,32 @@ export class HotBatch {
   rows = 0;
   readonly createdAt = Date.now();
   readonly columns: HotColumn[];
-  private capacity = initialCapacity;
+  private capacity: number;
   private readonly write: RowWriter;
   private readonly readTime: (row: object) => unknown;
   /** The batch's typed arrays: recycled (array-pool.ts) unless a snapshot has seen them. */
   private readonly lease = new ArrayLease();
+  // bytes() runs every 64 rows. Integer, float and bool columns change size only when the lease
+  // allocates (growth, a first NULL), so their sum is kept until then; text and UPID columns
+  // (dictionaries, pending strings) are summed each time.
+  private fixedBytes = 0;
+  private sizedAt = -1;
+  private readonly variable: HotColumn[];
+  private readonly fixed: HotColumn[];
 
-  /** plainText[i]: keep text column i as plain strings instead of a dictionary. */
-  constructor(readonly defs: readonly ColumnDef[], private readonly maxRows: number, plainText: readonly boolean[] = []) {
+  /**
+   * plainText[i]: keep text column i as plain strings instead of a dictionary. rowsHint: rows the
+   * previous batch of the table reached — the arrays start at that size (a power of two, at most
+   * maxRows) instead of doubling up from 64 rows and copying at each step.
+   */
+  constructor(readonly defs: readonly ColumnDef[], private readonly maxRows: number, plainText: readonly boolean[] = [], rowsHint = 0) {
     const w = rowWriter(defs);
     this.write = w.write;
     this.readTime = w.time;
-    this.columns = defs.map((d, i) => columnFor(kindOf(d.type), initialCapacity, this.lease, plainText[i] ?? false));
+    this.capacity = Math.max(initialCapacity, Math.min(rowsHint <= 1 ? 1 : 2 ** Math.ceil(Math.log2(rowsHint)), maxRows));
+    this.columns = defs.map((d, i) => columnFor(kindOf(d.type), this.capacity, this.lease, plainText[i] ?? false));
+    this.variable = this.columns.filter((c) => c.kind === 'text' || c.kind === 'upid');
+    this.fixed = this.columns.filter((c) => c.kind !== 'text' && c.kind !== 'upid');
   }
 
   /** The row's time column in µs (NaN when NULL or the table has none), as append stores it. */
@@ -324,8 +385,14 @@ export class HotBatch {
 
   /** Estimated heap bytes held (typed arrays at capacity, dictionary strings, UTF-8 buffers). */
   bytes(): number {
-    let b = 0;
-    for (const c of this.columns) b += c.bytes();
+    if (this.sizedAt !== this.lease.changes) {
+      let f = 0;
+      for (const c of this.fixed) f += c.bytes();
+      this.fixedBytes = f;
+      this.sizedAt = this.lease.changes;
+    }
+    let b = this.fixedBytes;
+    for (const c of this.variable) b += c.bytes();
     return b;
   }
 
@@ -336,7 +403,8 @@ export class HotBatch {
     const min: number[] = [];
     const max: number[] = [];
     for (const c of this.columns) {
-      if (c instanceof I32Column || c instanceof F64Column) {
+      if (c instanceof NumericColumn) {
+        c.range(this.rows);
         min.push(c.min === Infinity ? NaN : c.min);
         max.push(c.max === -Infinity ? NaN : c.max);
         if (c instanceof F64Column && c.kind === 'time' && timeMin === Infinity) {

@@ -86,7 +86,8 @@ export class TableStore {
     const batch = SealedBatch.seal(this.hot, this.o);
     this.learnTextModes(batch);
     this.hot.release(); // its arrays go to the next batches unless a snapshot holds them
-    this.hot = new HotBatch(this.defs, this.o.batchRows, this.plainText);
+    // The next batch starts at the size this one reached (same-size arrays come from the pool).
+    this.hot = new HotBatch(this.defs, this.o.batchRows, this.plainText, batch.rows);
     this.sealed = [...this.sealed, batch];
     this.sealedBytes += batch.bytes;
     this.sealedRows += batch.rows;
