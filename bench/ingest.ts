@@ -15,22 +15,30 @@
 //   spans, only the appends (and seal) timed. Since the workload makes its strings the way the
 //   collector does (~16 µs/row against ~3 for the store), marginal's subtraction is mostly noise.
 // Args: --rows N (default 1000000), --rounds R (default 3), --chunk C, --level L,
-// --pregenerated false (skip that method), --strings collector|concat (how the workload makes its
+// --pregenerated false / --marginal false / --timed false (skip that method), --strings collector|concat (how the workload makes its
 // strings: as the collector does, the default, or by template concatenation; the text is the same),
+// --columns nontext: only http_events' non-text columns (time, UPID, integers, bool) in one
+// TableStore — the part of append + seal that is not text, which the full rows' text swamps;
 // --baseline DIR: also measure the store of another checkout (e.g. a `git worktree` of an older
 // commit) in the same process, rounds alternating with this tree's, and report the ratios — the
 // machine's load moves between separate runs more than the change being measured.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { tables, type ColumnDef } from '../engine/schema.ts';
+import { kindOf } from '../engine/store/column-kind.ts';
 import { Store, defaultStoreOptions } from '../engine/store/store.ts';
+import { TableStore } from '../engine/store/table-store.ts';
 import { HttpWorkload, defaultWorkload, type WorkloadOptions } from './workload/http-events.ts';
 
 /** The parts of a store module this bench uses (this tree's or a baseline checkout's). */
 interface StoreModule {
   Store: new (options: typeof defaultStoreOptions) => { append(table: string, row: object): void; sealAll(): void; close(): void };
   defaultStoreOptions: typeof defaultStoreOptions;
+  TableStore: new (name: string, defs: readonly ColumnDef[], o: ConstructorParameters<typeof TableStore>[2]) => { append(row: object): void; seal(): void };
 }
+
+let nonTextOnly = false;
 
 let workload: WorkloadOptions = defaultWorkload;
 
@@ -67,8 +75,12 @@ function generateAndStore(rows: number, chunk: number, store: { append(table: st
   return cpuMs() - t0;
 }
 
-function newStore(m: StoreModule, level: number) {
-  return new m.Store({ ...m.defaultStoreOptions, memoryBudget: 1e15, compressionLevel: level, sealAfterMs: 1e9 });
+function newStore(m: StoreModule, level: number): { append(table: string, row: object): void; sealAll(): void; close(): void } {
+  const o = m.defaultStoreOptions;
+  if (!nonTextOnly) return new m.Store({ ...o, memoryBudget: 1e15, compressionLevel: level, sealAfterMs: 1e9 });
+  const defs = tables.http_events.filter((d) => kindOf(d.type) !== 'text');
+  const t = new m.TableStore('http_events', defs, { budgetBytes: 1e15, maxRows: 1e15, batchRows: o.batchRows, batchBytes: o.batchBytes, lateWindowMs: o.lateWindowMs, level });
+  return { append: (_table, row) => t.append(row), sealAll: () => t.seal(), close: () => {} };
 }
 
 /** One marginal round: generation alone, then generation + this store (fresh), CPU ms each. */
@@ -126,7 +138,7 @@ function median(xs: number[]): number {
 }
 
 export default async function (args: string[]): Promise<object> {
-  const { values: v } = parseArgs({ args, options: { rows: { type: 'string' }, level: { type: 'string' }, rounds: { type: 'string' }, chunk: { type: 'string' }, baseline: { type: 'string' }, pregenerated: { type: 'string' }, strings: { type: 'string' } } });
+  const { values: v } = parseArgs({ args, options: { rows: { type: 'string' }, level: { type: 'string' }, rounds: { type: 'string' }, chunk: { type: 'string' }, baseline: { type: 'string' }, pregenerated: { type: 'string' }, marginal: { type: 'string' }, timed: { type: 'string' }, columns: { type: 'string' }, strings: { type: 'string' } } });
   const rows = Number(v.rows ?? 1_000_000);
   const rounds = Number(v.rounds ?? 3);
   const chunk = Number(v.chunk ?? 4096);
@@ -135,22 +147,27 @@ export default async function (args: string[]): Promise<object> {
   const strings = v.strings ?? 'collector';
   if (strings !== 'collector' && strings !== 'concat') throw new Error('--strings must be collector or concat');
   workload = { ...defaultWorkload, strings };
-  const ours: StoreModule = { Store, defaultStoreOptions };
+  if (v.columns !== undefined && v.columns !== 'all' && v.columns !== 'nontext') throw new Error('--columns must be all or nontext');
+  nonTextOnly = v.columns === 'nontext';
+  const ours: StoreModule = { Store, defaultStoreOptions, TableStore };
+  const load = async (f: string) => await import(pathToFileURL(resolve(v.baseline!, 'engine/store', f)).href) as object;
   const base = v.baseline === undefined ? null
-    : await import(pathToFileURL(resolve(v.baseline, 'engine/store/store.ts')).href) as StoreModule;
+    : { ...await load('store.ts'), ...await load('table-store.ts') } as StoreModule;
   const impls: [string, StoreModule][] = base ? [['baseline', base], ['this', ours]] : [['this', ours]];
 
+  // Which store goes first alternates per round (the second one runs on the first one's heap).
+  const order = (round: number) => (round % 2 ? [...impls].reverse() : impls);
   const marginal: Record<string, ReturnType<typeof marginalRound>[]> = {};
-  for (let round = 0; round < rounds; round++) {
-    for (const [name, m] of impls) {
+  for (let round = 0; round < rounds && v.marginal !== 'false'; round++) {
+    for (const [name, m] of order(round)) {
       (marginal[name] ??= []).push(marginalRound(m, rows, chunk, level));
       process.stderr.write(`marginal round ${round} ${name}: ${JSON.stringify(marginal[name]!.at(-1))}\n`);
     }
   }
 
   const timedAppends: Record<string, ReturnType<typeof timedAppendsRound>[]> = {};
-  for (let round = 0; round < rounds; round++) {
-    for (const [name, m] of impls) {
+  for (let round = 0; round < rounds && v.timed !== 'false'; round++) {
+    for (const [name, m] of order(round)) {
       (timedAppends[name] ??= []).push(timedAppendsRound(m, rows, chunk, level));
       process.stderr.write(`timed appends round ${round} ${name}: ${JSON.stringify(timedAppends[name]!.at(-1))}\n`);
     }
@@ -159,7 +176,7 @@ export default async function (args: string[]): Promise<object> {
   const data = v.pregenerated === 'false' ? [] : new HttpWorkload(workload).take(rows);
   const pregenerated: Record<string, ReturnType<typeof pregeneratedRound>[]> = {};
   for (let round = 0; round < rounds && data.length > 0; round++) {
-    for (const [name, m] of impls) {
+    for (const [name, m] of order(round)) {
       (pregenerated[name] ??= []).push(pregeneratedRound(m, data, level));
       process.stderr.write(`pregenerated round ${round} ${name}: ${JSON.stringify(pregenerated[name]!.at(-1))}\n`);
     }
@@ -167,22 +184,30 @@ export default async function (args: string[]): Promise<object> {
 
   const rate = (xs: { rowsPerSecPerCore: number }[] | undefined) => median((xs ?? []).map((r) => r.rowsPerSecPerCore));
   // Per round, this tree's rate over the baseline's measured next to it; the median of those.
-  const ratio = (xs: Record<string, { rowsPerSecPerCore: number }[]>) =>
-    base ? Math.round(100 * median(xs.this!.map((r, i) => r.rowsPerSecPerCore / xs.baseline![i]!.rowsPerSecPerCore))) / 100 : undefined;
+  // Which store runs first in a round matters (the second runs after the first one's garbage), so
+  // the order alternates and the ratio is the geometric mean of each pair of rounds' ratios.
+  const ratio = (xs: Record<string, { rowsPerSecPerCore: number }[]>) => {
+    if (!base) return undefined;
+    const r = xs.this!.map((t, i) => t.rowsPerSecPerCore / xs.baseline![i]!.rowsPerSecPerCore);
+    const pairs = r.length < 2 ? r : Array.from({ length: r.length >> 1 }, (_, k) => Math.sqrt(r[2 * k]! * r[2 * k + 1]!));
+    return Math.round(100 * median(pairs)) / 100;
+  };
   return {
-    rows, zstdLevel: level, chunk, strings, targetRowsPerSecPerCore: 500_000,
+    rows, zstdLevel: level, chunk, strings, columns: nonTextOnly ? 'nontext' : 'all', targetRowsPerSecPerCore: 500_000,
     // the headline: generating rows the collector's way costs ~5x the store, so the marginal
     // subtraction swings more than the store's own cost; timed appends time only the store
-    medianRowsPerSecPerCore: rate(timedAppends.this),
-    marginalMedianRowsPerSecPerCore: rate(marginal.this),
+    medianRowsPerSecPerCore: timedAppends.this ? rate(timedAppends.this) : undefined,
+    marginalMedianRowsPerSecPerCore: marginal.this ? rate(marginal.this) : undefined,
     pregeneratedMedianRowsPerSecPerCore: data.length ? rate(pregenerated.this) : undefined,
     ...(base ? {
       baseline: v.baseline,
-      baselineMedianRowsPerSecPerCore: rate(timedAppends.baseline),
-      baselineMarginalMedianRowsPerSecPerCore: rate(marginal.baseline),
+      baselineMedianRowsPerSecPerCore: timedAppends.this ? rate(timedAppends.baseline) : undefined,
+      baselineMarginalMedianRowsPerSecPerCore: marginal.baseline ? rate(marginal.baseline) : undefined,
       baselinePregeneratedMedianRowsPerSecPerCore: data.length ? rate(pregenerated.baseline) : undefined,
-      ratioMarginal: ratio(marginal), ratioTimedAppends: ratio(timedAppends),
+      ratioMarginal: marginal.this ? ratio(marginal) : undefined, ratioTimedAppends: timedAppends.this ? ratio(timedAppends) : undefined,
+      ratiosTimedAppendsPerRound: timedAppends.this?.map((r, i) => Math.round(100 * r.rowsPerSecPerCore / timedAppends.baseline![i]!.rowsPerSecPerCore) / 100),
       ratioPregenerated: data.length ? ratio(pregenerated) : undefined,
+      ratiosPregeneratedPerRound: pregenerated.this?.map((r, i) => Math.round(100 * r.rowsPerSecPerCore / pregenerated.baseline![i]!.rowsPerSecPerCore) / 100),
     } : {}),
     marginal: base ? marginal : marginal.this, timedAppends: base ? timedAppends : timedAppends.this,
     pregenerated: base ? pregenerated : pregenerated.this,
