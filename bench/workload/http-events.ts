@@ -19,19 +19,20 @@
 //   errors `{"error":"<reason>"}`; DELETE and 204/304 empty. Body sizes are the text lengths.
 //
 // String shapes (`strings`, default 'collector'): the store's cost depends on how V8 holds a
-// string, not only on its text. The collector (collector/http) decodes each head with one
-// latin1Slice of the capture buffer and slices the target, reason and header values out of it;
-// headersJson concatenates names and values (a cons string over slices); bodies are one
-// utf8Slice each (flat). 'collector' makes the same text the same way: it writes each message's
-// wire bytes, runs the collector's own head parser and headersJson, and slices bodies from the
-// buffer, and shares the peer address strings as a connection does. 'concat' builds every string
-// with template literals (cons strings for all long values: what this generator did before, kept
-// for comparison). Both give identical text.
+// string (or whether it gets one), not only on its text. The collector (collector/http) slices
+// the target and reason from the capture buffer and writes the headers JSON as UTF-8 bytes into
+// a slab (a Utf8Text, engine/utf8-text.ts; heads with escapes, non-ASCII, repeats or obs-fold
+// still become a string built by headersJson); bodies are one utf8Slice each (flat).
+// 'collector' makes the same values the same way: it writes each message's wire bytes, runs the
+// collector's own head parser and headersText, and slices bodies from the buffer, and shares the
+// peer address strings as a connection does. 'concat' builds every string with template literals
+// (cons strings for all long values: what this generator did before, kept for comparison). Both
+// give identical text.
 import type { HttpEventRow } from '../../engine/schema.ts';
 import type { Upid } from '../../engine/upid.ts';
 import { mulberry32 } from '../../collector/synth/rng.ts';
 import { defaultHttpOptions } from '../../collector/http/options.ts';
-import { headersJson, newHead, parseRequestHead, parseResponseHead, type HeadLimits } from '../../collector/http/head-parser.ts';
+import { headersText, newHead, parseRequestHead, parseResponseHead, type HeadLimits } from '../../collector/http/head-parser.ts';
 
 const rng = mulberry32;
 
@@ -181,7 +182,7 @@ export class HttpWorkload {
 
   /**
    * The request's and response's strings as the collector makes them: the wire bytes of each
-   * message, its head parsed by the collector's parser, headersJson, the body sliced after it.
+   * message, its head parsed by the collector's parser, headersText, the body sliced after it.
    */
   private parsed(method: string, path: string, k: number, agent: string, requestId: string, reqBody: string, status: number, respBody: string) {
     const req = this.message(
@@ -191,8 +192,8 @@ export class HttpWorkload {
       `HTTP/1.1 ${status} ${reasons[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(respBody)}\r\n${method === 'GET' ? 'cache-control: no-cache\r\n' : ''}\r\n`,
       respBody, false);
     return {
-      reqMethod: req.head.method, reqPath: req.head.target, reqHeaders: headersJson(req.head), reqBody: req.body,
-      respMessage: resp.head.reason, respHeaders: headersJson(resp.head), respBody: resp.body, remoteAddr: '',
+      reqMethod: req.head.method, reqPath: req.head.target, reqHeaders: headersText(req.head), reqBody: req.body,
+      respMessage: resp.head.reason, respHeaders: headersText(resp.head), respBody: resp.body, remoteAddr: '',
     };
   }
 
