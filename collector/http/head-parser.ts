@@ -414,11 +414,11 @@ function scanHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead,
   // JSON output: the slab while writing, else the junk buffer (rewound at every field). Typed
   // array stores past the end are dropped; 4-byte stores are bounded by `olen`.
   let writing = json && jsonBytes;
-  let o = junk;
-  let odv = junkDv;
+  let o: Uint8Array = junk;
+  let odv: DataView = junkDv;
   let at = 0;
   let olen = 0;
-  let rh = EMPTY_HASHES;
+  let rh: Int32Array = EMPTY_HASHES;
   if (writing) {
     slab.reserve(jsonRoom);
     o = slab.buf;
@@ -716,7 +716,7 @@ const EMPTY_JSON = new Utf8Text(Buffer.from('{}'), 0, 2, 2);
 
 // A DataView over the ArrayBuffer under the head's bytes (the same few recur: kept).
 let dvBuffer: ArrayBufferLike | null = null;
-let dvOfBuffer = new DataView(new ArrayBuffer(0));
+let dvOfBuffer: DataView = new DataView(new ArrayBuffer(0));
 
 /** Where the scan's JSON ends (its closing '}' goes there) when it wrote every field, else -1. */
 let jsonWritten = -1;
