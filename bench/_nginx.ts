@@ -99,7 +99,14 @@ export interface LoadResult {
 
 /** CPU time a running process has used so far, ns (/proc/PID/schedstat: on-CPU time). */
 export function cpuNs(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  return schedStat(pid).cpuNs;
+}
+
+/** /proc/PID/schedstat of a process's main thread: time on a CPU, and time runnable but
+ *  waiting for one (run delay), ns so far. */
+export function schedStat(pid: number): { cpuNs: number; waitNs: number } {
+  const [cpu, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ');
+  return { cpuNs: Number(cpu), waitNs: Number(wait) };
 }
 
 /** wrk, asynchronously (the tracer's poller needs this event loop). */

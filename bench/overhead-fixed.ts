@@ -1,12 +1,15 @@
 // `npm run bench -- overhead-fixed [--rate 5000] [--seconds 10] [--rounds 5] [--nice 0] [--bpf-stats]
-//                                  [--client-rt 10] [--server-rt 0] [--baseline PATH/wiretap_native.node]`
+//                                  [--client-rt 10] [--server-rt 0] [--settle 0]
+//                                  [--baseline PATH/wiretap_native.node]`
 // Latency cost of capture at a fixed load: the C open-loop rate client (bench/ratecli: GET /seq/N
 // at --rate req/s over 16 keep-alive connections, latency from each request's intended send time,
 // log-linear histogram) against a private nginx (1 worker) on 127.0.0.1, rounds alternating
 // without and with the full capture pipeline (eBPF source → collector → HTTP rows). Reports
 // p50/p99 medians and ratios (of medians, and the median of per-round ratios), the client's own
 // scheduling jitter per phase (how late its timer loop saw requests fall due: a p99 change
-// smaller than that jitter is not measurable), and the collector's CPU (this process: JS
+// smaller than that jitter is not measurable), the nginx worker's CPU per request and time spent
+// runnable but waiting for a CPU (/proc/PID/schedstat: in-kernel capture cost vs competition for
+// the cores), the slowest request's time into the run, and the collector's CPU (this process: JS
 // thread, poller thread) in cores, over the whole on-phase (load/verify and detach included) and
 // during the load alone. Before bench/ratecli the rate client was a node script whose own jitter was
 // milliseconds (p99 of the off phase moved 6.3 → 8.4 ms between runs). --client-rt: the
@@ -14,7 +17,8 @@
 // its wake-ups then do not queue behind other runnable work. --server-rt N: the nginx worker
 // under SCHED_FIFO too — a diagnostic for a loaded machine: what is left of the p99 change is
 // the in-kernel cost in nginx's own syscalls, not the collector (or anyone) competing with it
-// for CPU. --baseline: each round
+// for CPU. --settle S: S seconds between the collector's start and the load (counted in the
+// on-phase CPU). --baseline: each round
 // also runs the same pipeline on another addon build ("base", e.g. the previous commit's), for
 // A/B. Targets (issue 3): p99 added ≤ 5%, collector CPU ≤ 0.25 core.
 import { spawnSync } from 'node:child_process';
@@ -24,11 +28,11 @@ import { Collector } from '../collector/collector.ts';
 import { EbpfSource } from '../collector/sources/ebpf.ts';
 import type { RowSink } from '../engine/schema.ts';
 import { probe, type openTracer } from '../native/index.ts';
-import { addProgStats, enableBpfStats, median, missing, opt, optStr, progCost, rateClient, startNginx, type RateResult } from './_nginx.ts';
+import { addProgStats, enableBpfStats, median, missing, opt, optStr, progCost, rateClient, schedStat, sleep, startNginx, type RateResult } from './_nginx.ts';
 
 const log = (s: string) => process.stderr.write(`[overhead-fixed] ${s}\n`);
-const show = (b: RateResult) =>
-  `${b.ok}/${b.count} ok, p50 ${b.p50Ms.toFixed(3)} ms, p99 ${b.p99Ms.toFixed(3)} ms, max ${b.maxMs.toFixed(1)} ms at ${b.maxAtS.toFixed(1)} s; client late p99 ${b.schedLateUs.p99.toFixed(0)} µs, max ${(b.schedLateUs.max / 1000).toFixed(1)} ms at ${b.schedLateUs.maxAtS.toFixed(1)} s`;
+const show = (b: RateResult & { nginxCpuUsPerReq: number; nginxWaitMs: number }) =>
+  `nginx ${b.nginxCpuUsPerReq.toFixed(1)} µs/req, waited ${b.nginxWaitMs.toFixed(0)} ms; ${b.ok}/${b.count} ok, p50 ${b.p50Ms.toFixed(3)} ms, p99 ${b.p99Ms.toFixed(3)} ms, max ${b.maxMs.toFixed(1)} ms at ${b.maxAtS.toFixed(1)} s; client late p99 ${b.schedLateUs.p99.toFixed(0)} µs, max ${(b.schedLateUs.max / 1000).toFixed(1)} ms at ${b.schedLateUs.maxAtS.toFixed(1)} s`;
 
 export default async function overheadFixed(args: string[]): Promise<object> {
   const rate = opt(args, '--rate', 5000);
@@ -38,6 +42,7 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   const baseline = optStr(args, '--baseline', '');
   const client = { rtPrio: opt(args, '--client-rt', 10) };
   const serverRt = opt(args, '--server-rt', 0);
+  const settle = opt(args, '--settle', 0);
   type Opener = typeof openTracer;
   const Base = baseline ? (createRequire(import.meta.url)(baseline) as { Tracer: new (...a: Parameters<Opener>) => ReturnType<Opener> }).Tracer : undefined;
   const openBase: Opener | undefined = Base && ((o, cb) => new Base(o, cb));
@@ -55,8 +60,17 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   // which would count as capture overhead.
   const bpfStats = args.includes('--bpf-stats');
   const restore = bpfStats ? enableBpfStats() : () => {};
-  const off: RateResult[] = [];
-  type On = RateResult & { cpuCores: number; loadCpuCores: number; rows: number; drops: number };
+  // One load run, with what the nginx worker spent meanwhile: CPU per request (in-kernel capture
+  // cost lands here) and time waiting for a CPU (competition with the collector and the rest).
+  type Load = RateResult & { nginxCpuUsPerReq: number; nginxWaitMs: number };
+  const load = async (): Promise<Load> => {
+    const s0 = schedStat(nginx.pid);
+    const b = await rateClient(nginx.url, rate, seconds, client);
+    const s1 = schedStat(nginx.pid);
+    return { ...b, nginxCpuUsPerReq: Number(((s1.cpuNs - s0.cpuNs) / 1000 / b.count).toFixed(2)), nginxWaitMs: Number(((s1.waitNs - s0.waitNs) / 1e6).toFixed(1)) };
+  };
+  const off: Load[] = [];
+  type On = Load & { cpuCores: number; loadCpuCores: number; rows: number; drops: number };
   const on: On[] = [];
   const base: On[] = [];
   const cost: Record<string, { runs: number; ns: number }> = {};
@@ -70,9 +84,10 @@ export default async function overheadFixed(args: string[]): Promise<object> {
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await collector.start();
+    if (settle > 0) await sleep(settle * 1000);
     const cpuL0 = process.cpuUsage();
     const tL0 = process.hrtime.bigint();
-    const b = await rateClient(nginx.url, rate, seconds, client);
+    const b = await load();
     const cpuL = process.cpuUsage(cpuL0);
     const loadCpuCores = (cpuL.user + cpuL.system) / (Number(process.hrtime.bigint() - tL0) / 1000);
     if (!open) addProgStats(cost, source.native?.progStats() ?? []);
@@ -87,7 +102,7 @@ export default async function overheadFixed(args: string[]): Promise<object> {
     log(`nginx on ${nginx.url}; warm-up`);
     await rateClient(nginx.url, rate, 1, client);
     for (let r = 0; r < rounds; r++) {
-      const a = await rateClient(nginx.url, rate, seconds, client);
+      const a = await load();
       off.push(a);
       log(`round ${r + 1} off: ${show(a)}`);
       // Alternate which build runs first after the off round.
@@ -104,14 +119,15 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   // The client's own jitter in a phase: medians over rounds of its lateness percentiles, µs.
   const late = (xs: RateResult[]) => ({ p50: median(xs.map((x) => x.schedLateUs.p50)), p99: median(xs.map((x) => x.schedLateUs.p99)), max: Math.max(...xs.map((x) => x.schedLateUs.max)) });
   const failed = [...off, ...on, ...base].reduce((a, x) => a + x.failed, 0);
+  const nginxOf = (xs: Load[]) => ({ cpuUsPerReqMedian: median(xs.map((x) => x.nginxCpuUsPerReq)), waitMsMedian: median(xs.map((x) => x.nginxWaitMs)) });
   return {
-    rate, seconds, rounds, nice, bpfStats, clientRtPrio: client.rtPrio, serverRtPrio: serverRt,
+    rate, seconds, rounds, nice, bpfStats, clientRtPrio: client.rtPrio, serverRtPrio: serverRt, settle,
     server: 'nginx (1 worker), 40-byte body; C open-loop client (bench/ratecli), 16 keep-alive connections, latency from the intended send time',
-    off: { p50MsMedian: m(off, 'p50Ms'), p99MsMedian: m(off, 'p99Ms'), clientLateUs: late(off) },
+    off: { p50MsMedian: m(off, 'p50Ms'), p99MsMedian: m(off, 'p99Ms'), clientLateUs: late(off), nginx: nginxOf(off) },
     on: {
       p50MsMedian: m(on, 'p50Ms'), p99MsMedian: m(on, 'p99Ms'), collectorCpuCoresMedian: median(on.map((x) => x.cpuCores)),
       collectorCpuCoresDuringLoadMedian: Number(median(on.map((x) => x.loadCpuCores)).toFixed(3)),
-      clientLateUs: late(on),
+      clientLateUs: late(on), nginx: nginxOf(on),
     },
     ...(openBase ? {
       baseline,
@@ -129,6 +145,8 @@ export default async function overheadFixed(args: string[]): Promise<object> {
     perRound: off.map((x, i) => ({
       offP99Ms: x.p99Ms, onP99Ms: on[i].p99Ms, offP50Ms: x.p50Ms, onP50Ms: on[i].p50Ms,
       offClientLateP99Us: x.schedLateUs.p99, onClientLateP99Us: on[i].schedLateUs.p99,
+      offMaxMsAtS: [x.maxMs, x.maxAtS], onMaxMsAtS: [on[i].maxMs, on[i].maxAtS],
+      offNginxWaitMs: x.nginxWaitMs, onNginxWaitMs: on[i].nginxWaitMs,
     })),
     failedRequests: failed,
     rowsPerRequest: Number((on.reduce((a, x) => a + x.rows, 0) / on.reduce((a, x) => a + x.ok, 0)).toFixed(3)),
