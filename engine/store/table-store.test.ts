@@ -69,3 +69,20 @@ test('budget shares: named tables get their fraction, the others split the rest'
   assert.deepEqual([...b.values()], [400, 300, 300]);
   assert.throws(() => tableBudgets(['a', 'b'], 1000, { a: 0.7, b: 0.5 }));
 });
+
+test('batches sealed by bytes keep one size; a batch after a full one starts at its size', () => {
+  const sizes = (o: Partial<TableStoreOptions>): number[] => {
+    const s = new TableStore('http_events', tables.http_events, { ...base, ...o });
+    for (let i = 0; i < 40_000; i++) s.append(httpRow({ timeNs: t0 + BigInt(i) * 1_000_000n, reqPath: `/api/${i % 97}/${i}`, respBody: `{"id":${i}}` }));
+    return s.sealedBatches().map((b) => b.rows);
+  };
+  // Sealed by bytes: a batch starting at the size the previous one reached would be over
+  // batchBytes at once and seal early, every other batch.
+  const byBytes = sizes({ batchRows: 1e9, batchBytes: 512 * 1024 });
+  assert.ok(byBytes.length >= 4, `${byBytes.length} batches`);
+  // (Every 8th batch retries a dictionary for plain text columns and may seal a little earlier.)
+  const small = byBytes.filter((n) => n < 0.9 * Math.max(...byBytes)).length;
+  assert.ok(small <= byBytes.length / 4, `batch rows ${byBytes.join(' ')}`);
+  const full = sizes({ batchRows: 5000 });
+  assert.deepEqual(full, Array(8).fill(5000));
+});
