@@ -12,6 +12,7 @@ import { Collector } from '../collector/collector.ts';
 import { EbpfSource } from '../collector/sources/ebpf.ts';
 import { EventKind } from '../collector/events.ts';
 import type { HttpEventRow, RowSink, RowTypes, TableName } from '../engine/schema.ts';
+import { textRow, type Stringified } from '../engine/utf8-text.ts';
 import { probe } from '../native/index.ts';
 
 const execFileP = promisify(execFile);
@@ -38,10 +39,10 @@ print(json.dumps({'port': ls.getsockname()[1]}))
 `;
 
 test('a head longer than the cap: gap counted, parser resyncs, later requests exact', { skip: unavailable ?? false }, async () => {
-  const rows: HttpEventRow[] = [];
+  const rows: Stringified<HttpEventRow>[] = [];
   const sink: RowSink = {
     append<T extends TableName>(table: T, row: RowTypes[T]) {
-      if (table === 'http_events') rows.push(row as HttpEventRow);
+      if (table === 'http_events') rows.push(textRow(row as HttpEventRow));
     },
   };
   const source = new EbpfSource({ payloadCap: 64 });
@@ -91,11 +92,11 @@ c.close(); s.close()
 
 test('repeated parse failures: the connection is given up, disabled in the kernel, counted per protocol', { skip: unavailable ?? false }, async () => {
   const { StatsProducers } = await import('../collector/stats/producers.ts');
-  const rows: HttpEventRow[] = [];
+  const rows: Stringified<HttpEventRow>[] = [];
   const stats: RowTypes['wiretap_stats'][] = [];
   const sink: RowSink = {
     append<T extends TableName>(table: T, row: RowTypes[T]) {
-      if (table === 'http_events') rows.push(row as HttpEventRow);
+      if (table === 'http_events') rows.push(textRow(row as HttpEventRow));
       if (table === 'wiretap_stats') stats.push(row as RowTypes['wiretap_stats']);
     },
   };

@@ -13,6 +13,7 @@ import { Collector } from '../collector/collector.ts';
 import { EventKind, type SocketEvent } from '../collector/events.ts';
 import { EbpfSource } from '../collector/sources/ebpf.ts';
 import type { HttpEventRow, RowSink, RowTypes, TableName } from '../engine/schema.ts';
+import { textRow, type Stringified } from '../engine/utf8-text.ts';
 import { probe } from '../native/index.ts';
 import { selfSignedCert } from './helpers/tls.ts';
 
@@ -50,7 +51,7 @@ let dir = '';
 let source: EbpfSource | undefined;
 let collector: Collector | undefined;
 const events: SocketEvent[] = [];
-const rows: HttpEventRow[] = [];
+const rows: Stringified<HttpEventRow>[] = [];
 let pyServer: ChildProcess | undefined;
 let nginx: ChildProcess | undefined;
 let pyPort = 0;
@@ -75,7 +76,7 @@ before(async () => {
   source.tap((evs) => events.push(...evs));
   const sink: RowSink = {
     append<T extends TableName>(table: T, row: RowTypes[T]) {
-      if (table === 'http_events') rows.push(row as HttpEventRow);
+      if (table === 'http_events') rows.push(textRow(row as HttpEventRow));
     },
   };
   collector = new Collector(source, sink);

@@ -22,6 +22,7 @@ import { EventKind, type SocketEvent } from '../collector/events.ts';
 import { EbpfSource } from '../collector/sources/ebpf.ts';
 import { hasStaticOpenssl } from '../collector/tls/attach.ts';
 import type { HttpEventRow, RowSink, RowTypes, TableName } from '../engine/schema.ts';
+import { textRow, type Stringified } from '../engine/utf8-text.ts';
 import { probe } from '../native/index.ts';
 import { startTicksOf } from './helpers/processes.ts';
 import { selfSignedCert } from './helpers/tls.ts';
@@ -132,7 +133,7 @@ let collector: Collector | undefined;
 const servers: Partial<Record<'main' | 'worker' | 'pre', Server>> = {};
 const clients: Partial<Record<'request' | 'fetch' | 'many' | 'pre', Client>> = {};
 const events: SocketEvent[] = [];
-const rows: HttpEventRow[] = [];
+const rows: Stringified<HttpEventRow>[] = [];
 
 async function startServer(script: string, key: string, cert: string, bin = process.execPath): Promise<Server> {
   const child = spawn(bin, ['-e', script, key, cert], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -183,7 +184,7 @@ before(async () => {
   source.tap((evs) => events.push(...evs));
   const sink: RowSink = {
     append<T extends TableName>(table: T, row: RowTypes[T]) {
-      if (table === 'http_events') rows.push(row as HttpEventRow);
+      if (table === 'http_events') rows.push(textRow(row as HttpEventRow));
     },
   };
   collector = new Collector(source, sink);

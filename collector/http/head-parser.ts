@@ -714,6 +714,32 @@ function writeJson(buf: Buffer, redact: ReadonlySet<string>, out: HttpHead): boo
 
 const EMPTY_JSON = new Utf8Text(Buffer.from('{}'), 0, 2, 2);
 
+/**
+ * buf[s, e) copied into the slab as a Utf8Text when it is all ASCII (checked 4 bytes at a time
+ * while copying), else null: the caller decodes it (UTF-8 needs U+FFFD for bad sequences).
+ */
+export function asciiText(buf: Buffer, s: number, e: number): Utf8Text | null {
+  const n = e - s;
+  slab.reserve(n);
+  const o = slab.buf;
+  const odv = slab.dv;
+  const sdv = dataViewOf(buf);
+  const base = buf.byteOffset;
+  let at = slab.used;
+  let j = s;
+  for (; j + 4 <= e; j += 4, at += 4) {
+    const x = sdv.getUint32(base + j, true);
+    if ((x & 0x80808080) !== 0) return null;
+    odv.setUint32(at, x, true);
+  }
+  for (; j < e; j++) {
+    const c = buf[j]!;
+    if (c >= 0x80) return null;
+    o[at++] = c;
+  }
+  return slab.take(at, n);
+}
+
 // A DataView over the ArrayBuffer under the head's bytes (the same few recur: kept).
 let dvBuffer: ArrayBufferLike | null = null;
 let dvOfBuffer: DataView = new DataView(new ArrayBuffer(0));

@@ -1,6 +1,6 @@
 // Differential test of the header JSON bytes path: the same traffic parsed with the bytes path on
 // and off gives the same rows, and each bytes-path JSON is exactly Buffer.from(headersJson(head))
-// of the strings path — over the recorded captures, the demo source's traffic and generated heads
+// of the strings path (bodies: ASCII ones as bytes, others decoded, all read back as sent) — over the recorded captures, the demo source's traffic and generated heads
 // full of the rare cases (case, repeats, redaction incl. custom names, non-ASCII, escapes, tabs,
 // obs-fold, trailers, many uncommon names).
 import assert from 'node:assert/strict';
@@ -95,6 +95,7 @@ test('generated heads with every rare case: bytes-path JSON equals the strings p
   let t = 1_700_000_000_000_000_000n;
   let viaBytes = 0;
   let total = 0;
+  const bodies: string[] = [];
   for (let conn = 0; conn < 300; conn++) {
     const c = new ConnScript(endpoint({ connGen: BigInt(conn + 1), remotePort: 30000 + conn }));
     const events: SocketEvent[] = [c.open(t++)];
@@ -112,7 +113,8 @@ test('generated heads with every rare case: bytes-path JSON equals the strings p
       // Some heads bigger than a slab (the scan stops writing; the two-pass writer writes them).
       const big = conn % 50 === 0 ? Array.from({ length: 70 }, (_, k) => `X-Big-${k}: ${'v'.repeat(1000)}\r\n`).join('') : '';
       const req = head(`GET /p/${conn}/${m} HTTP/1.1`) + big + '\r\n';
-      const body = `{"m":${m}}`;
+      const body = m % 2 === 0 ? `{"m":${m}}` : `{"m":"ünï ${m}"}`;
+      bodies.push(body);
       const resp = chunked
         ? head('HTTP/1.1 200 OK').replace(/content-length[^\r]*\r\n/gi, '').replace(/content-encoding[^\r]*\r\n/gi, '') +
           `Transfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n${rng.int(2) ? `X-Trailer: ${rng.pick(VALUES)}\r\nHost: t\r\n` : ''}\r\n`
@@ -124,6 +126,10 @@ test('generated heads with every rare case: bytes-path JSON equals the strings p
     batches.push(events);
   }
   const fast = rowsOf(batches, true);
+  // Bodies: ASCII ones as bytes, the others decoded; both read back as the text sent.
+  for (const r of fast) assert.equal(String(r.respBody), bodies[Number(/^\/p\/(\d+)\/(\d)$/.exec(r.reqPath)![1]) * 4 + Number(r.reqPath.slice(-1))], r.reqPath);
+  assert.ok(fast.length > bodies.length / 2);
+  assert.ok(fast.some((r) => r.respBody instanceof Utf8Text) && fast.some((r) => typeof r.respBody === 'string'));
   for (const r of fast) for (const v of [r.reqHeaders, r.respHeaders]) (v instanceof Utf8Text ? viaBytes++ : 0), total++;
   compare(batches, 'generated');
   // Both paths are exercised: plain heads take the bytes path, rare cases the strings path.

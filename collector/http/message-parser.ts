@@ -3,8 +3,9 @@
 // buffered whole and gaps inside a body of known length are simply skipped.
 import { ParseStatus, type ParseStatusValue, type StreamReader } from '../protocol.ts';
 import { codingOf, decodeBody, type Coding } from './content-encoding.ts';
+import type { Text } from '../../engine/utf8-text.ts';
 import {
-  INVALID, NEED_MORE, addHeaderValue, headerFacts, newHead, parseHeaderLines, parseRequestHead, parseResponseHead,
+  INVALID, NEED_MORE, addHeaderValue, asciiText, headerFacts, newHead, parseHeaderLines, parseRequestHead, parseResponseHead,
   toStrings, type HeadLimits, type HttpHead,
 } from './head-parser.ts';
 
@@ -13,7 +14,8 @@ export interface HttpMessage extends HttpHead {
   startNs: bigint;
   /** Time of the event carrying the last byte. */
   endNs: bigint;
-  body: string;
+  /** The captured body: UTF-8 bytes in the parser's slab when ASCII, else a string. */
+  body: Text;
   bodySize: number;
 }
 
@@ -85,8 +87,8 @@ export class HttpMessageParser {
   /** Captured body bytes of an uncoded body that came in several pieces (bodyCap bytes, made once). */
   private scratch: Buffer | null = null;
   private captured = 0;
-  /** The whole captured body when it came in one piece: decoded straight from the stream. */
-  private bodyText: string | null = null;
+  /** The whole captured body when it came in one piece: taken straight from the stream. */
+  private bodyText: Text | null = null;
   /** The framing broke on a gap (bytes not captured), not on bad bytes: see salvage(). */
   private brokenByGap = false;
   /** Content coding of the current message's body (decoded at finish). */
@@ -312,8 +314,8 @@ export class HttpMessageParser {
     // Copies, never views: a view would pin the (possibly large) stream buffer.
     if (this.coding === null) {
       if (this.captured === 0 && (last || take === room)) {
-        // The whole capture is this piece: decode it now, no copy.
-        this.bodyText = (buf as unknown as Slicer).utf8Slice(start, start + take);
+        // The whole capture is this piece: its bytes (or its decode) now, no scratch copy.
+        this.bodyText = asciiText(buf, start, start + take) ?? (buf as unknown as Slicer).utf8Slice(start, start + take);
       } else {
         // Gathered in a bodyCap scratch of this parser, reused by its later messages.
         if (this.scratch === null) this.scratch = Buffer.allocUnsafe(this.opts.bodyCap);
@@ -380,7 +382,10 @@ export class HttpMessageParser {
         const decoded = decodeBody(this.coding, raw, o.bodyCap, o.maxDecodedBytes);
         msg.body = (decoded ?? raw.subarray(0, o.bodyCap)).toString('utf8');
       }
-    } else if (this.captured > 0) msg.body = (this.scratch as unknown as Slicer).utf8Slice(0, this.captured);
+    } else if (this.captured > 0) {
+      const scratch = this.scratch!;
+      msg.body = asciiText(scratch, 0, this.captured) ?? (scratch as unknown as Slicer).utf8Slice(0, this.captured);
+    }
     this.done = msg;
     this.msg = null;
     if (parts.length !== 0) parts.length = 0;

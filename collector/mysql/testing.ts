@@ -1,5 +1,6 @@
 // Builders for MySQL wire bytes, shared by the unit tests, the fuzzer and the bench.
 import type { RowSink, RowTypes, TableName } from '../../engine/schema.ts';
+import { textRow, type Stringified } from '../../engine/utf8-text.ts';
 
 export function packet(seq: number, payload: Buffer | string): Buffer {
   const p = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
@@ -107,15 +108,15 @@ export function handshakeResponse(caps: number, ssl = false): Buffer {
   return packet(1, b);
 }
 
-/** Sink keeping the rows of every table (tests of any protocol). */
+/** Sink keeping the rows of every table (tests of any protocol), text as strings (textRow). */
 export class TableSink implements RowSink {
   private readonly byTable = new Map<TableName, unknown[]>();
-  rowsOf<T extends TableName>(table: T): RowTypes[T][] {
+  rowsOf<T extends TableName>(table: T): Stringified<RowTypes[T]>[] {
     let list = this.byTable.get(table);
     if (list === undefined) this.byTable.set(table, (list = []));
-    return list as RowTypes[T][];
+    return list as Stringified<RowTypes[T]>[];
   }
   append<T extends TableName>(table: T, row: RowTypes[T]): void {
-    this.rowsOf(table).push(row);
+    this.rowsOf(table).push(textRow(row));
   }
 }
