@@ -94,16 +94,28 @@ class I32Column extends NumericColumn {
   range(rows: number): void {
     const v = this.values;
     const nulls = this.nulls;
-    let min = this.min;
-    let max = this.max;
-    for (let i = this.scanned; i < rows; i++) {
-      if (nulls !== null && nulls[i] === 1) continue;
-      const n = v[i]!;
-      if (n < min) min = n;
-      if (n > max) max = n;
+    // int32 accumulators and the loop-invariant nulls test outside the loop: ~1.5–2 vs ~3.5 ns
+    // per value (CPU time, 8 × 64Ki values, load ~8.5). min > max after it: no value seen.
+    let min = 0x7fff_ffff;
+    let max = -0x8000_0000;
+    if (nulls === null) {
+      for (let i = this.scanned; i < rows; i++) {
+        const n = v[i]! | 0;
+        if (n < min) min = n;
+        if (n > max) max = n;
+      }
+    } else {
+      for (let i = this.scanned; i < rows; i++) {
+        if (nulls[i] === 1) continue;
+        const n = v[i]! | 0;
+        if (n < min) min = n;
+        if (n > max) max = n;
+      }
     }
-    this.min = min;
-    this.max = max;
+    if (min <= max) {
+      if (min < this.min) this.min = min;
+      if (max > this.max) this.max = max;
+    }
     if (rows > this.scanned) this.scanned = rows;
   }
   grow(c: number): void {
