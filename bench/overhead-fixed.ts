@@ -1,5 +1,5 @@
 // `npm run bench -- overhead-fixed [--rate 5000] [--seconds 10] [--rounds 5] [--nice 0] [--bpf-stats]
-//                                  [--client-rt 10] [--server-rt 0] [--settle 0]
+//                                  [--client-rt 10] [--server-rt 0] [--settle 0] [--on-warmup 0]
 //                                  [--baseline PATH/wiretap_native.node]`
 // Latency cost of capture at a fixed load: the C open-loop rate client (bench/ratecli: GET /seq/N
 // at --rate req/s over 16 keep-alive connections, latency from each request's intended send time,
@@ -18,7 +18,10 @@
 // under SCHED_FIFO too — a diagnostic for a loaded machine: what is left of the p99 change is
 // the in-kernel cost in nginx's own syscalls, not the collector (or anyone) competing with it
 // for CPU. --settle S: S seconds between the collector's start and the load (counted in the
-// on-phase CPU). --baseline: each round
+// on-phase CPU). --on-warmup S: S seconds of the same load after the collector's start, reported
+// apart (`onWarmup`), before the measured load: steady state without the collector's first
+// second of traffic (JIT, first allocations), where the worst on-phase stalls were seen.
+// --baseline: each round
 // also runs the same pipeline on another addon build ("base", e.g. the previous commit's), for
 // A/B. Targets (issue 3): p99 added ≤ 5%, collector CPU ≤ 0.25 core.
 import { spawnSync } from 'node:child_process';
@@ -32,7 +35,7 @@ import { addProgStats, enableBpfStats, median, missing, opt, optStr, progCost, r
 
 const log = (s: string) => process.stderr.write(`[overhead-fixed] ${s}\n`);
 const show = (b: RateResult & { nginxCpuUsPerReq: number; nginxWaitMs: number }) =>
-  `nginx ${b.nginxCpuUsPerReq.toFixed(1)} µs/req, waited ${b.nginxWaitMs.toFixed(0)} ms; ${b.ok}/${b.count} ok, p50 ${b.p50Ms.toFixed(3)} ms, p99 ${b.p99Ms.toFixed(3)} ms, max ${b.maxMs.toFixed(1)} ms at ${b.maxAtS.toFixed(1)} s; client late p99 ${b.schedLateUs.p99.toFixed(0)} µs, max ${(b.schedLateUs.max / 1000).toFixed(1)} ms at ${b.schedLateUs.maxAtS.toFixed(1)} s`;
+  `nginx ${b.nginxCpuUsPerReq.toFixed(1)} µs/req, waited ${b.nginxWaitMs.toFixed(0)} ms; ${b.ok}/${b.count} ok, p50 ${b.p50Ms.toFixed(3)} ms, p99 ${b.p99Ms.toFixed(3)} ms, max ${b.maxMs.toFixed(1)} ms at ${b.maxAtS.toFixed(1)} s; client late p99 ${b.schedLateUs.p99.toFixed(0)} µs, max ${(b.schedLateUs.max / 1000).toFixed(1)} ms at ${b.schedLateUs.maxAtS.toFixed(1)} s, cpu ${b.cpuMs.toFixed(0)} ms`;
 
 export default async function overheadFixed(args: string[]): Promise<object> {
   const rate = opt(args, '--rate', 5000);
@@ -43,6 +46,8 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   const client = { rtPrio: opt(args, '--client-rt', 10) };
   const serverRt = opt(args, '--server-rt', 0);
   const settle = opt(args, '--settle', 0);
+  const onWarmup = opt(args, '--on-warmup', 0);
+  const warm: RateResult[] = [];
   type Opener = typeof openTracer;
   const Base = baseline ? (createRequire(import.meta.url)(baseline) as { Tracer: new (...a: Parameters<Opener>) => ReturnType<Opener> }).Tracer : undefined;
   const openBase: Opener | undefined = Base && ((o, cb) => new Base(o, cb));
@@ -70,7 +75,7 @@ export default async function overheadFixed(args: string[]): Promise<object> {
     return { ...b, nginxCpuUsPerReq: Number(((s1.cpuNs - s0.cpuNs) / 1000 / b.count).toFixed(2)), nginxWaitMs: Number(((s1.waitNs - s0.waitNs) / 1e6).toFixed(1)) };
   };
   const off: Load[] = [];
-  type On = Load & { cpuCores: number; loadCpuCores: number; rows: number; drops: number };
+  type On = Load & { cpuCores: number; loadCpuCores: number; rows: number; answered: number; drops: number };
   const on: On[] = [];
   const base: On[] = [];
   const cost: Record<string, { runs: number; ns: number }> = {};
@@ -85,6 +90,13 @@ export default async function overheadFixed(args: string[]): Promise<object> {
     const t0 = process.hrtime.bigint();
     await collector.start();
     if (settle > 0) await sleep(settle * 1000);
+    let warmOk = 0; // the warm-up's requests make rows too
+    if (onWarmup > 0) {
+      const w = await rateClient(nginx.url, rate, onWarmup, client);
+      warmOk = w.ok;
+      if (!open) warm.push(w);
+      log(`round ${r + 1} warm-up: p99 ${w.p99Ms.toFixed(3)} ms, max ${w.maxMs.toFixed(1)} ms at ${w.maxAtS.toFixed(1)} s`);
+    }
     const cpuL0 = process.cpuUsage();
     const tL0 = process.hrtime.bigint();
     const b = await load();
@@ -96,7 +108,7 @@ export default async function overheadFixed(args: string[]): Promise<object> {
     const cpu = process.cpuUsage(cpu0);
     const cpuCores = (cpu.user + cpu.system) / (Number(process.hrtime.bigint() - t0) / 1000);
     log(`round ${r + 1} ${open ? 'base' : 'on:  '}: ${show(b)}, ${rows} rows, cpu ${cpuCores.toFixed(3)} cores (load ${loadCpuCores.toFixed(3)})`);
-    return { ...b, cpuCores, loadCpuCores, rows, drops: source.stats().drops };
+    return { ...b, cpuCores, loadCpuCores, rows, answered: warmOk + b.ok, drops: source.stats().drops };
   };
   try {
     log(`nginx on ${nginx.url}; warm-up`);
@@ -121,7 +133,7 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   const failed = [...off, ...on, ...base].reduce((a, x) => a + x.failed, 0);
   const nginxOf = (xs: Load[]) => ({ cpuUsPerReqMedian: median(xs.map((x) => x.nginxCpuUsPerReq)), waitMsMedian: median(xs.map((x) => x.nginxWaitMs)) });
   return {
-    rate, seconds, rounds, nice, bpfStats, clientRtPrio: client.rtPrio, serverRtPrio: serverRt, settle,
+    rate, seconds, rounds, nice, bpfStats, clientRtPrio: client.rtPrio, serverRtPrio: serverRt, settle, onWarmup,
     server: 'nginx (1 worker), 40-byte body; C open-loop client (bench/ratecli), 16 keep-alive connections, latency from the intended send time',
     off: { p50MsMedian: m(off, 'p50Ms'), p99MsMedian: m(off, 'p99Ms'), clientLateUs: late(off), nginx: nginxOf(off) },
     on: {
@@ -138,6 +150,7 @@ export default async function overheadFixed(args: string[]): Promise<object> {
         p50RatioOfMedians: Number((m(base, 'p50Ms') / m(off, 'p50Ms')).toFixed(3)),
       },
     } : {}),
+    ...(warm.length ? { onWarmup: { p99MsMedian: m(warm, 'p99Ms'), maxMsMedian: median(warm.map((x) => x.maxMs)) } } : {}),
     p99RatioOfMedians: Number((m(on, 'p99Ms') / m(off, 'p99Ms')).toFixed(3)),
     p99RatioMedianOfRounds: ratio('p99Ms'),
     p50RatioOfMedians: Number((m(on, 'p50Ms') / m(off, 'p50Ms')).toFixed(3)),
@@ -147,9 +160,10 @@ export default async function overheadFixed(args: string[]): Promise<object> {
       offClientLateP99Us: x.schedLateUs.p99, onClientLateP99Us: on[i].schedLateUs.p99,
       offMaxMsAtS: [x.maxMs, x.maxAtS], onMaxMsAtS: [on[i].maxMs, on[i].maxAtS],
       offNginxWaitMs: x.nginxWaitMs, onNginxWaitMs: on[i].nginxWaitMs,
+      offClientCpuMs: x.cpuMs, onClientCpuMs: on[i].cpuMs, offFailed: x.failed, onFailed: on[i].failed,
     })),
     failedRequests: failed,
-    rowsPerRequest: Number((on.reduce((a, x) => a + x.rows, 0) / on.reduce((a, x) => a + x.ok, 0)).toFixed(3)),
+    rowsPerRequest: Number((on.reduce((a, x) => a + x.rows, 0) / on.reduce((a, x) => a + x.answered, 0)).toFixed(3)),
     drops: on.reduce((a, x) => a + x.drops, 0),
     ...(bpfStats ? { bpfCost: progCost(cost) } : {}),
   };
