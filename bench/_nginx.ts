@@ -209,6 +209,7 @@ export interface RateResult {
   cpuMs: number;
   /** SCHED_FIFO priority the client ran at (0: none). */
   rtPrio: number;
+  spinUs: number;
   pid: number;
 }
 
@@ -220,6 +221,8 @@ export interface RateOptions {
   /** Run the client under SCHED_FIFO at this priority (root): its wake-ups then do not wait for
    *  other runnable work. 0 (default): an ordinary process at nice 0. */
   rtPrio?: number;
+  /** Wake this many µs early and spin to each intended time (CPU for timer precision). */
+  spinUs?: number;
 }
 
 /** Open-loop rate client (bench/ratecli, C): GET /seq/N for N = 0.. at `rate` req/s over
@@ -230,6 +233,7 @@ export function rateClient(url: string, rate: number, seconds: number, o: RateOp
   const bin = buildRateClient();
   const args = ['-H', u.hostname.replace(/^\[|\]$/g, ''), '-p', u.port, '-r', String(rate), '-d', String(seconds), '-c', String(o.conns ?? 16), '-t', String(o.timeoutMs ?? 2000)];
   if (o.rtPrio) args.push('-R', String(o.rtPrio));
+  if (o.spinUs) args.push('-S', String(o.spinUs));
   return new Promise((resolve, reject) => {
     const c = spawn('sh', ['-c', 'renice -n 0 -p $$ >/dev/null; exec "$0" "$@"', bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

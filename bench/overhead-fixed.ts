@@ -1,5 +1,6 @@
 // `npm run bench -- overhead-fixed [--rate 5000] [--seconds 10] [--rounds 5] [--nice 0] [--bpf-stats]
-//                                  [--client-rt 10] [--server-rt 0] [--settle 0] [--on-warmup 0]
+//                                  [--client-rt 10] [--client-spin 0] [--server-rt 0] [--settle 0]
+//                                  [--on-warmup 0]
 //                                  [--baseline PATH/wiretap_native.node]`
 // Latency cost of capture at a fixed load: the C open-loop rate client (bench/ratecli: GET /seq/N
 // at --rate req/s over 16 keep-alive connections, latency from each request's intended send time,
@@ -14,7 +15,9 @@
 // during the load alone. Before bench/ratecli the rate client was a node script whose own jitter was
 // milliseconds (p99 of the off phase moved 6.3 → 8.4 ms between runs). --client-rt: the
 // client's SCHED_FIFO priority (default 10; 0: an ordinary nice-0 process): on a busy machine
-// its wake-ups then do not queue behind other runnable work. --server-rt N: the nginx worker
+// its wake-ups then do not queue behind other runnable work. --client-spin US: the client wakes
+// US µs early and spins to each intended time (its ~40 µs timer wake-up lateness → < 1 µs at
+// p90 here, for ~+30 µs CPU per request). --server-rt N: the nginx worker
 // under SCHED_FIFO too — a diagnostic for a loaded machine: what is left of the p99 change is
 // the in-kernel cost in nginx's own syscalls, not the collector (or anyone) competing with it
 // for CPU. --settle S: S seconds between the collector's start and the load (counted in the
@@ -43,7 +46,7 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   const rounds = opt(args, '--rounds', 5);
   const nice = opt(args, '--nice', 0);
   const baseline = optStr(args, '--baseline', '');
-  const client = { rtPrio: opt(args, '--client-rt', 10) };
+  const client = { rtPrio: opt(args, '--client-rt', 10), spinUs: opt(args, '--client-spin', 0) };
   const serverRt = opt(args, '--server-rt', 0);
   const settle = opt(args, '--settle', 0);
   const onWarmup = opt(args, '--on-warmup', 0);
@@ -133,7 +136,7 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   const failed = [...off, ...on, ...base].reduce((a, x) => a + x.failed, 0);
   const nginxOf = (xs: Load[]) => ({ cpuUsPerReqMedian: median(xs.map((x) => x.nginxCpuUsPerReq)), waitMsMedian: median(xs.map((x) => x.nginxWaitMs)) });
   return {
-    rate, seconds, rounds, nice, bpfStats, clientRtPrio: client.rtPrio, serverRtPrio: serverRt, settle, onWarmup,
+    rate, seconds, rounds, nice, bpfStats, clientRtPrio: client.rtPrio, clientSpinUs: client.spinUs, serverRtPrio: serverRt, settle, onWarmup,
     server: 'nginx (1 worker), 40-byte body; C open-loop client (bench/ratecli), 16 keep-alive connections, latency from the intended send time',
     off: { p50MsMedian: m(off, 'p50Ms'), p99MsMedian: m(off, 'p99Ms'), clientLateUs: late(off), nginx: nginxOf(off) },
     on: {

@@ -114,6 +114,16 @@ test('(root) -R: the client runs under SCHED_FIFO and still sends exactly the sc
   assertOrdered(r);
 });
 
+test('-S: spinning to the intended times keeps the exact schedule', async () => {
+  const { url, seen } = await serve((_id, res) => okBody(res));
+  const r = await rateClient(url, 1000, 0.5, { conns: 2, spinUs: 50 });
+  assert.equal(r.spinUs, 50);
+  assert.equal(r.ok, 500);
+  assert.equal(r.failed, 0);
+  assert.equal(seen.size, 500);
+  assertOrdered(r);
+});
+
 test('bad input: a clear error, not a crash or a hang', async () => {
   const port = await freePort();
   await assert.rejects(rateClient(`http://127.0.0.1:${port}/`, 100, 1), /rate client failed \(exit 2\): ratecli: connect 127\.0\.0\.1:\d+: Connection refused/);
@@ -121,4 +131,5 @@ test('bad input: a clear error, not a crash or a hang', async () => {
   await assert.rejects(rateClient(`http://localhost:${port}/`, 100, 1), /not an IPv4 or IPv6 address/);
   await assert.rejects(rateClient(`http://127.0.0.1:${port}/`, 1, 0.1), /rounds to 0 requests/);
   await assert.rejects(rateClient(`http://127.0.0.1:${port}/`, 100, 1, { rtPrio: 100 }), /bad real-time priority/);
+  await assert.rejects(rateClient(`http://127.0.0.1:${port}/`, 100, 1, { spinUs: -1 }), /bad spin/);
 });

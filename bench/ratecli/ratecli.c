@@ -1,6 +1,7 @@
 // ratecli: an open-loop HTTP/1.1 rate client (what wrk2 does, for one fixed request shape).
 //
 //   ratecli -p PORT -r RATE -d SECONDS [-c CONNS] [-H HOST] [-P PATH] [-t TIMEOUT_MS] [-R RTPRIO]
+//           [-S SPIN_US]
 //
 // Sends round(RATE * SECONDS) requests `GET PATH<N> HTTP/1.1` (N = 0, 1, ...; PATH defaults to
 // /seq/) over CONNS keep-alive connections, at intended times t0 + N / RATE (CLOCK_MONOTONIC).
@@ -12,7 +13,9 @@
 // jitter plus waiting for a free connection). Responses are framed by Content-Length (no
 // chunked bodies: enough for nginx's and the tests' fixed responses). -R: run under SCHED_FIFO at
 // that priority (root), so other runnable work on a busy machine does not delay the client's
-// wake-ups: its lateness then no longer follows the machine's load.
+// wake-ups: its lateness then no longer follows the machine's load. -S: wake SPIN_US early and
+// spin to each intended time (costs up to SPIN_US × RATE of a CPU; at rates whose period is
+// shorter than SPIN_US the client busy-polls).
 //
 // Every request ends as exactly one of: ok (2xx), httpErrors (other status), connErrors (the
 // connection failed or sent something unparseable while it was in flight), timeouts (no answer
@@ -219,7 +222,7 @@ static conn *conns;
 static int nconns;
 static uint64_t total, t0, next_due, next_unsent, finished, deadline;
 static double period_ns;
-static uint64_t timeout_ns;
+static uint64_t timeout_ns, spin_ns;
 static uint64_t n_ok, n_http_err, n_conn_err, n_timeout, n_unsent, n_reconnects, last_done;
 static hist lat, service, sched_late, send_late;
 
@@ -322,7 +325,7 @@ int main(int argc, char **argv) {
   double rate = 0, seconds = 0, port = 0, timeout_ms = 2000, rtprio = 0;
   int opt;
   nconns = 16;
-  while ((opt = getopt(argc, argv, "p:r:d:c:H:P:t:R:")) != -1) {
+  while ((opt = getopt(argc, argv, "p:r:d:c:H:P:t:R:S:")) != -1) {
     switch (opt) {
     case 'p': port = num_arg("port (-p)", optarg, 1, 65535); break;
     case 'r': rate = num_arg("rate (-r)", optarg, 0.001, 10e6); break;
@@ -332,7 +335,8 @@ int main(int argc, char **argv) {
     case 'P': path = optarg; break;
     case 't': timeout_ms = num_arg("timeout (-t)", optarg, 1, 3600e3); break;
     case 'R': rtprio = num_arg("real-time priority (-R)", optarg, 1, 99); break;
-    default: die("usage: ratecli -p PORT -r RATE -d SECONDS [-c CONNS] [-H HOST] [-P PATH] [-t TIMEOUT_MS] [-R RTPRIO]");
+    case 'S': spin_ns = (uint64_t)(num_arg("spin (-S, µs)", optarg, 0, 100000) * 1000); break;
+    default: die("usage: ratecli -p PORT -r RATE -d SECONDS [-c CONNS] [-H HOST] [-P PATH] [-t TIMEOUT_MS] [-R RTPRIO] [-S SPIN_US]");
     }
   }
   if (optind != argc) die("unexpected argument '%s'", argv[optind]);
@@ -403,6 +407,17 @@ int main(int argc, char **argv) {
   uint64_t armed = 0;
   for (;;) {
     uint64_t now = now_ns();
+    // -S: within spin_ns of the next intended time, wait for it on the CPU (timer wake-ups
+    // come tens of µs late here; a spin does not).
+    if (spin_ns && next_due < total) {
+      uint64_t due = intended(next_due);
+      if (due > now && due - now <= spin_ns)
+        while ((now = now_ns()) < due) {
+#if defined(__x86_64__) || defined(__i386__)
+          __builtin_ia32_pause();
+#endif
+        }
+    }
     for (; next_due < total && intended(next_due) <= now; next_due++) hist_add(&sched_late, now - intended(next_due), intended(next_due));
     for (int i = 0; i < nconns && next_unsent < next_due; i++)
       if (conns[i].state == IDLE) send_next(&conns[i], now);
@@ -421,8 +436,8 @@ int main(int argc, char **argv) {
       }
     }
     if (finished == total || now >= deadline) break;
-    if (next_due < total && armed != intended(next_due)) {
-      armed = intended(next_due);
+    if (next_due < total && armed != intended(next_due) - spin_ns) {
+      armed = intended(next_due) - spin_ns;
       struct itimerspec its = {.it_value = {.tv_sec = (time_t)(armed / 1000000000u), .tv_nsec = (long)(armed % 1000000000u)}};
       timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
     }
@@ -487,6 +502,6 @@ int main(int argc, char **argv) {
   print_late("schedLateUs", &sched_late);
   putchar(',');
   print_late("sendLateUs", &send_late);
-  printf(",\"cpuMs\":%.1f,\"connections\":%d,\"rtPrio\":%d}\n", cpu_ms, nconns, (int)rtprio);
+  printf(",\"cpuMs\":%.1f,\"connections\":%d,\"rtPrio\":%d,\"spinUs\":%.1f}\n", cpu_ms, nconns, (int)rtprio, (double)spin_ns / 1e3);
   return 0;
 }
