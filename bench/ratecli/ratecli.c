@@ -298,7 +298,10 @@ static void on_readable(conn *c, uint64_t now) {
       conn_close(c, now);
       return;
     }
-    if (next_unsent < next_due) send_next(c, now);
+    if (next_unsent < next_due) {
+      send_next(c, now);
+      if (c->state == DOWN) return; // the write failed: nothing more to parse on this connection
+    }
   }
 }
 
