@@ -51,10 +51,24 @@ export interface HttpHead {
   chunked: boolean;
 }
 
+/**
+ * names/values of a head without string fields: shared and frozen (most heads take the bytes
+ * path and never need their own); the two functions that add fields give the head its arrays.
+ */
+export const NO_STRINGS: string[] = Object.freeze([]) as unknown as string[];
+
+/** Gives h its own names/values before a field is added. */
+function ownArrays(h: HttpHead): void {
+  if (h.names === NO_STRINGS) {
+    h.names = [];
+    h.values = [];
+  }
+}
+
 export function newHead(): HttpHead {
   return {
     major: 0, minor: 0, method: '', target: '', status: 0, reason: '',
-    names: [], values: [], escape: false, json: null, ctype: -1, encoding: undefined,
+    names: NO_STRINGS, values: NO_STRINGS, escape: false, json: null, ctype: -1, encoding: undefined,
     contentLength: -1, hasTransferEncoding: false, chunked: false,
   };
 }
@@ -88,6 +102,7 @@ export function toStrings(h: HttpHead): void {
   const json = h.json;
   if (json === null) return;
   h.json = null;
+  ownArrays(h);
   const parts = json.toString().split('"');
   // '{' name ':' value ',' name ':' value '}'
   for (let k = 1; k + 2 < parts.length; k += 4) {
@@ -105,6 +120,7 @@ export function headerFacts(h: HttpHead): void {
 
 /** Adds a header value; a repeated name is joined with `sep` (redacted stays redacted). */
 export function addHeaderValue(h: HttpHead, name: string, value: string, sep: string): void {
+  ownArrays(h);
   const i = h.names.indexOf(name);
   if (i < 0) {
     h.names.push(name);

@@ -5,7 +5,7 @@ import { ParseStatus, type ParseStatusValue, type StreamReader } from '../protoc
 import { codingOf, decodeBody, type Coding } from './content-encoding.ts';
 import type { Text } from '../../engine/utf8-text.ts';
 import {
-  INVALID, NEED_MORE, addHeaderValue, asciiText, headerFacts, newHead, parseHeaderLines, parseRequestHead, parseResponseHead,
+  INVALID, NEED_MORE, NO_STRINGS, addHeaderValue, asciiText, headerFacts, newHead, parseHeaderLines, parseRequestHead, parseResponseHead,
   toStrings, type HeadLimits, type HttpHead,
 } from './head-parser.ts';
 
@@ -34,7 +34,7 @@ export interface HttpParserOptions extends HeadLimits {
 function newMessage(): HttpMessage {
   return {
     major: 0, minor: 0, method: '', target: '', status: 0, reason: '',
-    names: [], values: [], escape: false, json: null, ctype: -1, encoding: undefined,
+    names: NO_STRINGS, values: NO_STRINGS, escape: false, json: null, ctype: -1, encoding: undefined,
     contentLength: -1, hasTransferEncoding: false, chunked: false,
     startNs: 0n, endNs: 0n, body: '', bodySize: 0,
   };
