@@ -275,6 +275,11 @@ const NAME_BYTES = new Uint8Array(COMMON_NAMES.reduce((n, s) => n + s.length, 0)
 const NAME_DV = new DataView(NAME_BYTES.buffer);
 const slotLength = new Int32Array(SLOTS);
 for (let slot = 0; slot < SLOTS; slot++) slotLength[slot] = slotName[slot]!.length;
+const slotOf = (name: string): number => slotName.indexOf(name);
+const SLOT_CONTENT_LENGTH = slotOf('content-length');
+const SLOT_TRANSFER_ENCODING = slotOf('transfer-encoding');
+const SLOT_CONTENT_TYPE = slotOf('content-type');
+const SLOT_CONTENT_ENCODING = slotOf('content-encoding');
 
 /**
  * The slot of the common name equal to the lower-cased name the scan wrote at o[at, at + len)
@@ -459,6 +464,8 @@ function scanHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead,
   const base = buf.byteOffset;
   let count = 0;
   fieldCount = 0;
+  ctField = -1;
+  ceField = -1;
   // JSON output: the slab while writing, else the junk buffer (rewound at every field). Typed
   // array stores past the end are dropped; 4-byte stores are bounded by `olen`.
   let writing = json && jsonBytes;
@@ -578,12 +585,16 @@ function scanHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead,
     if ((flags & F_FOLDED) === 0) {
       slot = commonSlot(o, odv, nat, ne - ns, h);
       if (slot >= 0) common = slotName[slot]!;
-      if (common === 'content-length') {
+      if (slot === SLOT_CONTENT_LENGTH) {
         const len = (flags & F_NONASCII) === 0 ? digitsValue(buf, vs, ve) : parseDecimal(utf8(buf, vs, ve));
         if (len < 0) return INVALID;
         if (out.contentLength >= 0 && out.contentLength !== len) return INVALID;
         out.contentLength = len;
-      } else if (common === 'transfer-encoding') {
+      } else if (slot === SLOT_CONTENT_TYPE) {
+        ctField = fieldCount;
+      } else if (slot === SLOT_CONTENT_ENCODING) {
+        ceField = fieldCount;
+      } else if (slot === SLOT_TRANSFER_ENCODING) {
         out.hasTransferEncoding = true;
         const v = utf8(buf, vs, ve).toLowerCase();
         out.chunked = v.slice(v.lastIndexOf(',') + 1).trim() === 'chunked';
@@ -694,24 +705,24 @@ function writeJson(buf: Buffer, redact: ReadonlySet<string>, out: HttpHead): boo
     return true;
   }
   const rh = redactHashesOf(redact);
-  let room = 2;
   for (let f = 0; f < n; f++) {
     if ((fieldFlags[f]! & (F_NONASCII | F_FOLDED | F_ESCAPE)) !== 0) return false;
     const h = fieldHash[f]!;
-    const p = f * 4;
-    const len = fieldPos[p + 1]! - fieldPos[p]!;
+    const len = fieldPos[f * 4 + 1]! - fieldPos[f * 4]!;
     for (let g = 0; g < f; g++) {
       // Same hash and length: maybe the same name (repeats are joined on the strings path).
       if (fieldHash[g] === h && fieldPos[g * 4 + 1]! - fieldPos[g * 4]! === len) return false;
     }
     if (fieldName[f] === '') for (let k = 0; k < rh.length; k++) if (rh[k] === h) return false;
-    room += len + fieldPos[p + 3]! - fieldPos[p + 2]! + 6 + REDACTED_BYTES.length;
   }
-  for (let f = 0; f < n; f++) {
-    const name = fieldName[f]!;
-    const p = f * 4;
-    if (name === 'content-type') out.ctype = redact.has(name) ? contentTypeOf(REDACTED) : contentTypeOfBytes(buf, fieldPos[p + 2]!, fieldPos[p + 3]!);
-    else if (name === 'content-encoding') out.encoding = redact.has(name) ? REDACTED : latin1(buf, fieldPos[p + 2]!, fieldPos[p + 3]!);
+  // No repeats: at most one of each.
+  if (ctField >= 0) {
+    const p = ctField * 4;
+    out.ctype = slotRedacted[SLOT_CONTENT_TYPE] === 1 ? contentTypeOf(REDACTED) : contentTypeOfBytes(buf, fieldPos[p + 2]!, fieldPos[p + 3]!);
+  }
+  if (ceField >= 0) {
+    const p = ceField * 4;
+    out.encoding = slotRedacted[SLOT_CONTENT_ENCODING] === 1 ? REDACTED : latin1(buf, fieldPos[p + 2]!, fieldPos[p + 3]!);
   }
   if (jsonWritten >= 0) {
     // The scan wrote every field: close the object.
@@ -721,6 +732,11 @@ function writeJson(buf: Buffer, redact: ReadonlySet<string>, out: HttpHead): boo
     o[jsonWritten] = 0x7d; // }
     out.json = slab.take(jsonWritten + 1, jsonWritten + 1 - start);
     return true;
+  }
+  let room = 2;
+  for (let f = 0; f < n; f++) {
+    const p = f * 4;
+    room += fieldPos[p + 1]! - fieldPos[p]! + fieldPos[p + 3]! - fieldPos[p + 2]! + 6 + REDACTED_BYTES.length;
   }
   slab.reserve(room);
   const o = slab.buf;
@@ -803,6 +819,9 @@ export function asciiText(buf: Buffer, s: number, e: number): Utf8Text | null {
 let dvBuffer: ArrayBufferLike | null = null;
 let dvOfBuffer: DataView = new DataView(new ArrayBuffer(0));
 
+/** The fields holding Content-Type and Content-Encoding (the last of each), or -1. */
+let ctField = -1;
+let ceField = -1;
 /** Where the scan's JSON ends (its closing '}' goes there) when it wrote every field, else -1. */
 let jsonWritten = -1;
 /** Slab room the scan asks for before writing a head's JSON (a bigger head: writeJson). */
