@@ -154,6 +154,9 @@ export default async function overheadFixed(args: string[]): Promise<object> {
       },
     } : {}),
     ...(warm.length ? { onWarmup: { p99MsMedian: m(warm, 'p99Ms'), maxMsMedian: median(warm.map((x) => x.maxMs)) } } : {}),
+    // The client's own p99 lateness as a share of the off phase's p99: a p99 change smaller
+    // than this is within the client's own jitter.
+    clientLateP99ShareOfOffP99: Number((late(off).p99 / 1000 / m(off, 'p99Ms')).toFixed(3)),
     p99RatioOfMedians: Number((m(on, 'p99Ms') / m(off, 'p99Ms')).toFixed(3)),
     p99RatioMedianOfRounds: ratio('p99Ms'),
     p50RatioOfMedians: Number((m(on, 'p50Ms') / m(off, 'p50Ms')).toFixed(3)),
