@@ -49,7 +49,11 @@ export function textRow<T extends object>(row: T): Stringified<T> {
   return (out ?? row) as Stringified<T>;
 }
 
-const slabBytes = 64 * 1024;
+/**
+ * Slab size. A live value keeps its whole slab: a request waiting long for its response (a
+ * long poll) pins up to this much, so slabs stay small.
+ */
+const slabBytes = 16 * 1024;
 
 /**
  * Where writers put the bytes of new Utf8Text values: a fresh slab when the current one is full,

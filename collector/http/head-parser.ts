@@ -824,8 +824,8 @@ let ctField = -1;
 let ceField = -1;
 /** Where the scan's JSON ends (its closing '}' goes there) when it wrote every field, else -1. */
 let jsonWritten = -1;
-/** Slab room the scan asks for before writing a head's JSON (a bigger head: writeJson). */
-const jsonRoom = 8192;
+/** Slab room the scan asks for before writing a head's JSON (it writes on to the slab's end; a head that does not fit: writeJson). */
+const jsonRoom = 2048;
 /** Where the scan writes when not writing JSON. */
 const junk = Buffer.alloc(1024);
 const junkDv = new DataView(junk.buffer, junk.byteOffset, junk.length);
