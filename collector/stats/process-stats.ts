@@ -61,6 +61,10 @@ export function sampleProcess(pid: number, startTicks: bigint, timeNs: bigint, a
 
 export class ProcessStatsProducer {
   private readonly traced = new Map<number, Traced>();
+  /** The entry of the last event's process (events come in runs of one process): no Map
+   *  lookup per event. Forgotten whenever an entry is deleted. */
+  private lastPid = -1;
+  private last: Traced | undefined;
 
   constructor(
     private readonly sink: RowSink,
@@ -74,16 +78,29 @@ export class ProcessStatsProducer {
   }
 
   observeEvent(e: SocketEvent, nowMs: number): void {
-    const t = this.traced.get(e.tgid);
+    const last = this.last;
+    if (e.tgid === this.lastPid && last !== undefined && last.startTicks === e.startTicks) {
+      last.lastSeenMs = nowMs;
+      return;
+    }
+    let t = this.traced.get(e.tgid);
     if (t && t.startTicks === e.startTicks) t.lastSeenMs = nowMs;
-    else this.traced.set(e.tgid, { startTicks: e.startTicks, lastSeenMs: nowMs });
+    else this.traced.set(e.tgid, (t = { startTicks: e.startTicks, lastSeenMs: nowMs }));
+    this.lastPid = e.tgid;
+    this.last = t;
   }
 
   observeProcesses(events: readonly ProcessEvent[]): void {
     for (const e of events) {
       const t = this.traced.get(e.tgid);
-      if (e.kind === 'exit' && t && t.startTicks === e.startTicks) this.traced.delete(e.tgid);
+      if (e.kind === 'exit' && t && t.startTicks === e.startTicks) this.forget(e.tgid);
     }
+  }
+
+  private forget(pid: number): void {
+    this.traced.delete(pid);
+    this.lastPid = -1;
+    this.last = undefined;
   }
 
   get tracedProcesses(): number {
@@ -95,7 +112,7 @@ export class ProcessStatsProducer {
     for (const [pid, t] of this.traced) {
       const row = nowMs - t.lastSeenMs > this.keepMs ? null : sampleProcess(pid, t.startTicks, timeNs, this.asid);
       if (!row) {
-        this.traced.delete(pid);
+        this.forget(pid);
         continue;
       }
       this.sink.append('process_stats', row);
