@@ -328,6 +328,14 @@ export function parseRequestHead(buf: Buffer, lim: HeadLimits, out: HttpHead): n
   const ts = ++i;
   const maxTarget = lim.maxHeadBytes;
   let high = 0;
+  const sdv = dataViewOf(buf);
+  const base = buf.byteOffset;
+  // 4 bytes at a time while all are 0x21-0x7e (b - 0x21 borrows iff b < 0x21, b + 1 has bit 7
+  // iff b >= 0x7f); the byte loop takes the rest (space, bytes >= 0x80, bad bytes).
+  for (; i + 4 <= n && i + 3 - ts <= maxTarget; i += 4) {
+    const x = sdv.getUint32(base + i, true);
+    if (((((x - 0x21212121) & ~x) | (x + 0x01010101) | x) & 0x80808080) !== 0) break;
+  }
   while (i < n) {
     const c = buf[i]!;
     if (c === SP) break;
@@ -343,7 +351,7 @@ export function parseRequestHead(buf: Buffer, lim: HeadLimits, out: HttpHead): n
   if (i < 0) return i;
   i = endOfLine(buf, i);
   if (i < 0) return i;
-  const end = scanHeaderLines(buf, i, lim, out, true);
+  const end = scanHeaderLines(buf, sdv, i, lim, out, true);
   if (end < 0) return end;
   out.method = method;
   if (writeJson(buf, lim.redact, out)) {
@@ -389,7 +397,7 @@ export function parseResponseHead(buf: Buffer, lim: HeadLimits, out: HttpHead): 
   }
   i = endOfLine(buf, i);
   if (i < 0) return i;
-  const end = scanHeaderLines(buf, i, lim, out, true);
+  const end = scanHeaderLines(buf, dataViewOf(buf), i, lim, out, true);
   if (end < 0) return end;
   if (writeJson(buf, lim.redact, out)) {
     if (rs >= 0) out.reason = high >= 0x80 ? utf8(buf, rs, re) : reasonOf(buf, rs, re);
@@ -446,21 +454,20 @@ function endOfLine(buf: Buffer, i: number): number {
  * Returns the index after the empty line.
  */
 export function parseHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead): number {
-  const end = scanHeaderLines(buf, i, lim, out, false);
+  const end = scanHeaderLines(buf, dataViewOf(buf), i, lim, out, false);
   if (end < 0) return end;
   return materialize(buf, latin1(buf, i, end), i, lim.redact, out) ? end : INVALID;
 }
 
 /**
- * The byte scan of header lines: validates, records field positions (fieldPos/fieldFlags), and
+ * The byte scan of header lines (sdv: dataViewOf(buf)): validates, records field positions (fieldPos/fieldFlags), and
  * reads Content-Length / Transfer-Encoding into `out` so a bad length fails as soon as it is seen.
  * With `json` (heads), it also writes the headers JSON into the slab as it goes (one pass over
  * the bytes; see writeJson for what it then checks), until a field the bytes path cannot write.
  */
-function scanHeaderLines(buf: Buffer, i: number, lim: HeadLimits, out: HttpHead, json: boolean): number {
+function scanHeaderLines(buf: Buffer, sdv: DataView, i: number, lim: HeadLimits, out: HttpHead, json: boolean): number {
   const n = buf.length;
   const maxHead = lim.maxHeadBytes;
-  const sdv = dataViewOf(buf);
   const base = buf.byteOffset;
   let count = 0;
   fieldCount = 0;
