@@ -9,7 +9,7 @@ import type { HttpEventRow, RowSink, RowTypes, TableName } from '../../engine/sc
 import { Utf8Text, textRow } from '../../engine/utf8-text.ts';
 import { ConnectionTracker } from '../conn/tracker.ts';
 import type { SocketEvent } from '../events.ts';
-import { FIXTURES } from '../fuzz/corpus.ts';
+import { FIXTURES, loadRecorded } from '../fuzz/corpus.ts';
 import { DemoSource } from '../sources/demo.ts';
 import { PcapSource } from '../sources/pcap.ts';
 import { ConnScript, endpoint } from '../synth/conn-script.ts';
@@ -134,4 +134,37 @@ test('generated heads with every rare case: bytes-path JSON equals the strings p
   compare(batches, 'generated');
   // Both paths are exercised: plain heads take the bytes path, rare cases the strings path.
   assert.ok(viaBytes > total / 10 && viaBytes < total * 0.9, `${viaBytes} of ${total} via bytes`);
+});
+
+test('mutated recorded connections (the fuzz corpus): bytes-path JSON equals the strings path', async () => {
+  const rng = new Rng(2026);
+  const conns = [...(await loadRecorded(`${FIXTURES}http.pcapng`)), ...(await loadRecorded(`${FIXTURES}http-keepalive.pcapng`))];
+  // Mutations aimed at what decides the path: bytes that need escapes or are not ASCII, case,
+  // repeated or folded lines, redacted names, plus random flips.
+  const inserts = ['"', '\\', '\t', 'é', '\xff', 'X-Api-Key: k\r\n', 'Host: again\r\n', ' folded\r\n', 'ACCEPT: a\r\n', 'x-custom-secret: s\r\n'];
+  const batches: SocketEvent[][] = [];
+  let t = 1_700_000_000_000_000_000n;
+  for (let round = 0; round < 20; round++) {
+    for (let k = 0; k < conns.length; k++) {
+      const c = new ConnScript(endpoint({ connGen: BigInt(round * 10_000 + k + 1), remotePort: 20000 + k }));
+      const events: SocketEvent[] = [c.open(t++)];
+      for (const chunk of conns[k]!) {
+        let b = chunk.payload;
+        if (rng.int(3) === 0) {
+          const s = b.toString('latin1');
+          const at = s.indexOf('\r\n') + 2 + rng.int(Math.max(1, s.indexOf('\r\n\r\n') - s.indexOf('\r\n')));
+          const ins = rng.pick(inserts);
+          b = Buffer.concat([b.subarray(0, at), Buffer.from(ins, ins === 'é' ? 'utf8' : 'latin1'), b.subarray(at)]);
+        }
+        if (rng.int(10) === 0) {
+          b = Buffer.from(b);
+          b[rng.int(b.length)] = rng.int(256);
+        }
+        events.push(c.data(chunk.direction, b, t++));
+      }
+      events.push(c.close(t++));
+      batches.push(events);
+    }
+  }
+  assert.ok(compare(batches, 'mutated corpus') > 0);
 });
