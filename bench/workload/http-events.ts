@@ -22,7 +22,8 @@
 // string (or whether it gets one), not only on its text. The collector (collector/http) slices
 // the target and reason from the capture buffer and writes the headers JSON as UTF-8 bytes into
 // a slab (a Utf8Text, engine/utf8-text.ts; heads with escapes, non-ASCII, repeats or obs-fold
-// still become a string built by headersJson); bodies are one utf8Slice each (flat).
+// still become a string built by headersJson); ASCII bodies are copied into the same slab
+// (asciiText), others are one utf8Slice each (flat).
 // 'collector' makes the same values the same way: it writes each message's wire bytes, runs the
 // collector's own head parser and headersText, and slices bodies from the buffer, and shares the
 // peer address strings as a connection does. 'concat' builds every string with template literals
@@ -32,7 +33,7 @@ import type { HttpEventRow } from '../../engine/schema.ts';
 import type { Upid } from '../../engine/upid.ts';
 import { mulberry32 } from '../../collector/synth/rng.ts';
 import { defaultHttpOptions } from '../../collector/http/options.ts';
-import { headersText, newHead, parseRequestHead, parseResponseHead, type HeadLimits } from '../../collector/http/head-parser.ts';
+import { asciiText, headersText, newHead, parseRequestHead, parseResponseHead, type HeadLimits } from '../../collector/http/head-parser.ts';
 
 const rng = mulberry32;
 
@@ -207,7 +208,8 @@ export class HttpWorkload {
     const wire = buf.subarray(0, headEnd);
     const n = request ? parseRequestHead(wire, headLimits, h) : parseResponseHead(wire, headLimits, h);
     if (n !== headEnd) throw new Error(`workload: the collector's head parser read ${n} of ${headEnd} bytes`);
-    return { head: h, body: end > headEnd ? (buf as unknown as Slicer).utf8Slice(headEnd, end) : '' };
+    // Bodies as the parser captures them: ASCII ones copied into its slab, others decoded.
+    return { head: h, body: end > headEnd ? asciiText(buf, headEnd, end) ?? (buf as unknown as Slicer).utf8Slice(headEnd, end) : '' };
   }
 
   /** n rows in an array (benchmarks generate before timing). */
