@@ -169,6 +169,8 @@ function encodeStrings(p: readonly string[], n: number, out: Buffer, at: number,
   return wellFormed;
 }
 
+const NO_BYTES = new Uint8Array(0);
+
 /** Strings up to this long are looked up by value before being encoded (dictionary columns). */
 const shortChars = 16;
 /** Most short strings remembered per batch column (each may retain the string it was sliced from). */
@@ -248,14 +250,23 @@ export class TextBuilder {
   /** Adds the next row. */
   push(s: Text): void {
     if (typeof s !== 'string') return this.pushUtf8(s);
-    if (this.pendingBytes) this.flush();
-    const row = this.pushed++;
     if (!this.plain) {
+      // A known short string (an empty body among byte ones) resolves without touching the
+      // pending chunk, so it does not break a chunk of bytes rows.
       if (s.length <= shortChars) {
         const id = this.short.get(s);
-        if (id !== undefined) return this.resolved(row, id);
+        if (id !== undefined) return this.resolved(this.pushed++, id);
       }
-      this.pendingRow[this.pendingRows] = row;
+      if (this.pendingBytes) this.flush();
+      this.pendingRow[this.pendingRows] = this.pushed++;
+    } else if (s.length === 0 && this.pendingRows === 0) {
+      // An empty row needs no encoding: kept at once (no chunk of one between bytes rows).
+      this.entries.reserve(0);
+      this.entries.pushBytes(NO_BYTES, 0, 0, 0);
+      this.rows = ++this.pushed;
+      return;
+    } else {
+      this.pushed++;
     }
     this.pending[this.pendingRows++] = s;
     this.pendingChars += s.length;
