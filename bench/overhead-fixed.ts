@@ -1,6 +1,7 @@
 // `npm run bench -- overhead-fixed [--rate 5000] [--seconds 10] [--rounds 5] [--nice 0] [--bpf-stats]
 //                                  [--client-rt 10] [--client-spin 0] [--server-rt 0] [--settle 0]
-//                                  [--on-warmup 0]
+//                                  [--on-warmup 0] [--start-in-load 0] [--start-nice 19]
+//                                  [--nice-threads all|js]
 //                                  [--baseline PATH/wiretap_native.node]`
 // Latency cost of capture at a fixed load: the C open-loop rate client (bench/ratecli: GET /seq/N
 // at --rate req/s over 16 keep-alive connections, latency from each request's intended send time,
@@ -24,12 +25,19 @@
 // on-phase CPU). --on-warmup S: S seconds of the same load after the collector's start, reported
 // apart (`onWarmup`), before the measured load: steady state without the collector's first
 // second of traffic (JIT, first allocations), where the worst on-phase stalls were seen.
+// --start-in-load S (with --on-warmup > S): the warm-up load begins S seconds before the
+// collector's start, so `onWarmup` includes the start itself (program load and verify, TLS
+// scan) as a service running during a deploy sees it. --start-nice N: the EbpfSource's
+// startNice (the JS thread's nice during that start; 0: at the thread's own, as before).
+// --nice-threads: --nice on every thread of this process (all, as `wiretap start --nice`
+// does) or on the JS thread alone (js: V8's compiler/GC workers stay at 0, as before).
 // --baseline: each round
 // also runs the same pipeline on another addon build ("base", e.g. the previous commit's), for
 // A/B. Targets (issue 3): p99 added ≤ 5%, collector CPU ≤ 0.25 core.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
+import { niceAllThreads } from '../collector/priority.ts';
 import { Collector } from '../collector/collector.ts';
 import { EbpfSource } from '../collector/sources/ebpf.ts';
 import type { RowSink } from '../engine/schema.ts';
@@ -50,6 +58,12 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   const serverRt = opt(args, '--server-rt', 0);
   const settle = opt(args, '--settle', 0);
   const onWarmup = opt(args, '--on-warmup', 0);
+  const startInLoad = opt(args, '--start-in-load', 0);
+  const startNice = opt(args, '--start-nice', 19);
+  const niceThreads = optStr(args, '--nice-threads', 'all');
+  if (niceThreads !== 'all' && niceThreads !== 'js') throw new Error('--nice-threads: all or js');
+  if (startInLoad > 0 && onWarmup <= startInLoad) throw new Error('--start-in-load S needs --on-warmup > S');
+  const renice = (n: number) => (niceThreads === 'all' ? niceAllThreads(n) : setPriority(n));
   const warm: RateResult[] = [];
   type Opener = typeof openTracer;
   const Base = baseline ? (createRequire(import.meta.url)(baseline) as { Tracer: new (...a: Parameters<Opener>) => ReturnType<Opener> }).Tracer : undefined;
@@ -86,16 +100,19 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   const onPhase = async (r: number, open: Opener | undefined): Promise<On> => {
     let rows = 0;
     const sink: RowSink = { append: () => void rows++ };
-    setPriority(nice);
-    const source = new EbpfSource({ open });
+    renice(nice);
+    const source = new EbpfSource({ open, startNice });
     const collector = new Collector(source, sink);
+    // The warm-up load already running when the collector starts (--start-in-load).
+    const early = startInLoad > 0 ? rateClient(nginx.url, rate, onWarmup, client) : undefined;
+    if (early) await sleep(startInLoad * 1000);
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await collector.start();
     if (settle > 0) await sleep(settle * 1000);
     let warmOk = 0; // the warm-up's requests make rows too
     if (onWarmup > 0) {
-      const w = await rateClient(nginx.url, rate, onWarmup, client);
+      const w = await (early ?? rateClient(nginx.url, rate, onWarmup, client));
       warmOk = w.ok;
       if (!open) warm.push(w);
       log(`round ${r + 1} warm-up: p99 ${w.p99Ms.toFixed(3)} ms, max ${w.maxMs.toFixed(1)} ms at ${w.maxAtS.toFixed(1)} s`);
@@ -107,7 +124,7 @@ export default async function overheadFixed(args: string[]): Promise<object> {
     const loadCpuCores = (cpuL.user + cpuL.system) / (Number(process.hrtime.bigint() - tL0) / 1000);
     if (!open) addProgStats(cost, source.native?.progStats() ?? []);
     await collector.stop();
-    setPriority(0);
+    renice(0);
     const cpu = process.cpuUsage(cpu0);
     const cpuCores = (cpu.user + cpu.system) / (Number(process.hrtime.bigint() - t0) / 1000);
     log(`round ${r + 1} ${open ? 'base' : 'on:  '}: ${show(b)}, ${rows} rows, cpu ${cpuCores.toFixed(3)} cores (load ${loadCpuCores.toFixed(3)})`);
@@ -136,7 +153,7 @@ export default async function overheadFixed(args: string[]): Promise<object> {
   const failed = [...off, ...on, ...base].reduce((a, x) => a + x.failed, 0);
   const nginxOf = (xs: Load[]) => ({ cpuUsPerReqMedian: median(xs.map((x) => x.nginxCpuUsPerReq)), waitMsMedian: median(xs.map((x) => x.nginxWaitMs)) });
   return {
-    rate, seconds, rounds, nice, bpfStats, clientRtPrio: client.rtPrio, clientSpinUs: client.spinUs, serverRtPrio: serverRt, settle, onWarmup,
+    rate, seconds, rounds, nice, niceThreads, startNice, startInLoad, bpfStats, clientRtPrio: client.rtPrio, clientSpinUs: client.spinUs, serverRtPrio: serverRt, settle, onWarmup,
     server: 'nginx (1 worker), 40-byte body; C open-loop client (bench/ratecli), 16 keep-alive connections, latency from the intended send time',
     off: { p50MsMedian: m(off, 'p50Ms'), p99MsMedian: m(off, 'p99Ms'), clientLateUs: late(off), nginx: nginxOf(off) },
     on: {
@@ -153,7 +170,7 @@ export default async function overheadFixed(args: string[]): Promise<object> {
         p50RatioOfMedians: Number((m(base, 'p50Ms') / m(off, 'p50Ms')).toFixed(3)),
       },
     } : {}),
-    ...(warm.length ? { onWarmup: { p99MsMedian: m(warm, 'p99Ms'), maxMsMedian: median(warm.map((x) => x.maxMs)) } } : {}),
+    ...(warm.length ? { onWarmup: { p99MsMedian: m(warm, 'p99Ms'), maxMsMedian: median(warm.map((x) => x.maxMs)), p99Ms: warm.map((x) => x.p99Ms), maxMs: warm.map((x) => x.maxMs) } } : {}),
     // The client's own p99 lateness as a share of the off phase's p99: a p99 change smaller
     // than this is within the client's own jitter.
     clientLateP99ShareOfOffP99: Number((late(off).p99 / 1000 / m(off, 'p99Ms')).toFixed(3)),

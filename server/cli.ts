@@ -1,6 +1,6 @@
 // `wiretap` command line: parses flags, picks the event source, starts standalone wiretap.
 import { readFileSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { niceAllThreads } from '../collector/priority.ts';
 import { parseCommand, usage, UsageError, type StartOptions } from './cli-args.ts';
 import { createLogger, type Logger } from './log.ts';
 import { startStandalone, type StandaloneOptions } from './standalone.ts';
@@ -43,9 +43,11 @@ function pgAuthOptions(o: StartOptions): Pick<StandaloneOptions, 'password' | 'u
 
 async function start(o: StartOptions): Promise<void> {
   const log = createLogger(o.logLevel);
-  // Threads inherit the nice value of the thread creating them: set it before any exist
-  // (the ringbuf poller, DuckDB's and libuv's pools).
-  if (o.nice) setPriority(o.nice);
+  // Threads inherit the nice value of the thread creating them: set it before the ringbuf
+  // poller, DuckDB's and libuv's pools exist, and on every thread already running — node's V8
+  // workers (JIT compiler, concurrent GC) start before any JS and otherwise stay at nice 0,
+  // where their burst in the first second of traffic competed with the traced services.
+  if (o.nice) niceAllThreads(o.nice);
   const source = await openSource(o, log);
   const wiretap = await startStandalone({
     port: o.port,

@@ -5,6 +5,7 @@ import { openTracer, probe, type NativeTracer, type TracerOptions, type TracerSt
 import type { EventSource, ProcessEvent, SocketEvent, SourceStats } from '../events.ts';
 import { decodeBatch, eachRecord, RecordDecoder, type DecodeStats } from './ebpf-decode.ts';
 import { TlsAttacher, libsslOf } from '../tls/attach.ts';
+import { atNice } from '../priority.ts';
 
 export interface EbpfSourceOptions extends TracerOptions {
   /** Uprobes on OpenSSL (libssl, and executables with it linked in such as node) for TLS
@@ -14,6 +15,11 @@ export interface EbpfSourceOptions extends TracerOptions {
   tlsRescanMs?: number;
   /** Opens the tracer (default: this tree's addon); benchmarks pass another build's. */
   open?: typeof openTracer;
+  /** Nice value of the JS thread while it loads the programs and scans for TLS libraries
+   *  (default 19; restored after, and never less nice than the thread already is): the
+   *  verifier and the ELF reads cost ~0.6-0.8 s of a core here, which the host's services
+   *  need more. */
+  startNice?: number;
 }
 
 /** Re-read the wall-clock offset this often, so NTP steps show up in event times. */
@@ -90,16 +96,21 @@ export class EbpfSource implements EventSource {
     this.stopped = false;
     this.events = 0;
     this.decode = { malformed: 0 };
-    // Throws with a readable "eBPF unavailable: …" message.
-    this.tracer = (this.opts.open ?? openTracer)(this.opts, (buf) => {
+    const onBatch = (buf: Buffer): void => {
       if (this.stopped) return;
       const now = Date.now();
       if (now - this.offsetAt > CLOCK_REFRESH_MS) this.refreshClock(now);
       const procs: ProcessEvent[] | undefined = this.onProcess.length > 0 || this.tlsAttacher ? [] : undefined;
       deliver(buf, procs);
+    };
+    // Batches are delivered on this thread's event loop, so none runs before this returns.
+    atNice(this.opts.startNice ?? 19, () => {
+      // Throws with a readable "eBPF unavailable: …" message.
+      const tracer = (this.opts.open ?? openTracer)(this.opts, onBatch);
+      this.tracer = tracer;
+      this.refreshClock(Date.now());
+      if (this.opts.tls !== false) this.startTls(tracer);
     });
-    this.refreshClock(Date.now());
-    if (this.opts.tls !== false) this.startTls(this.tracer);
   }
 
   private deliverProcesses(procs: ProcessEvent[] | undefined): void {
@@ -118,7 +129,7 @@ export class EbpfSource implements EventSource {
     const attacher = new TlsAttacher((p, memoryBio) => tracer.attachTls(p, memoryBio));
     attacher.scanAll();
     this.tlsAttacher = attacher;
-    this.tlsTimer = setInterval(() => attacher.scanAll(), this.opts.tlsRescanMs ?? 10_000);
+    this.tlsTimer = setInterval(() => atNice(this.opts.startNice ?? 19, () => attacher.scanAll()), this.opts.tlsRescanMs ?? 10_000);
     this.tlsTimer.unref();
   }
 
