@@ -178,8 +178,29 @@ export function decodeBatch(
   stats?: DecodeStats,
   procOut?: ProcessEvent[],
 ): SocketEvent[] {
+  walkRecords(buf, clockOffsetNs, stats, procOut, (o, len) => {
+    const ev = decodeRecord(buf, o, len, clockOffsetNs);
+    if (ev) out.push(ev);
+    return ev !== null;
+  });
+  return out;
+}
+
+/**
+ * The ring batch's framing: each record's length prefix checked, process records decoded into
+ * `procOut`, each socket record's offset and length handed to `onSocket` (false: malformed,
+ * counted). Returns how many socket records `onSocket` accepted.
+ */
+function walkRecords(
+  buf: Buffer,
+  clockOffsetNs: bigint,
+  stats: DecodeStats | undefined,
+  procOut: ProcessEvent[] | undefined,
+  onSocket: (o: number, len: number) => boolean,
+): number {
   const end = buf.length;
   let at = 0;
+  let n = 0;
   while (at + 4 <= end) {
     const len = buf.readUInt32LE(at);
     const o = at + 4;
@@ -193,11 +214,10 @@ export function decodeBatch(
       procOut?.push(decodeProcess(buf, o, len, clockOffsetNs));
       continue;
     }
-    const ev = decodeRecord(buf, o, len, clockOffsetNs);
-    if (ev) out.push(ev);
+    if (onSocket(o, len)) n++;
     else if (stats) stats.malformed++;
   }
-  return out;
+  return n;
 }
 
 const KIND_EXEC = 4;
@@ -307,28 +327,11 @@ export function eachRecord(
   stats?: DecodeStats,
   procOut?: ProcessEvent[],
 ): number {
-  const end = buf.length;
-  let at = 0;
-  let n = 0;
-  while (at + 4 <= end) {
-    const len = buf.readUInt32LE(at);
-    const o = at + 4;
-    at = o + len;
-    if (len < HEADER_SIZE || at > end) {
-      if (stats) stats.malformed++;
-      break; // framing is broken: nothing after this can be trusted
-    }
-    const kind = buf[o + Off.kind];
-    if (kind === KIND_EXEC || kind === KIND_EXIT) {
-      procOut?.push(decodeProcess(buf, o, len, clockOffsetNs));
-      continue;
-    }
-    if (dec.decode(buf, o, len, clockOffsetNs)) {
-      n++;
-      onEvent(dec.ev, dec.pos);
-    } else if (stats) stats.malformed++;
-  }
-  return n;
+  return walkRecords(buf, clockOffsetNs, stats, procOut, (o, len) => {
+    if (!dec.decode(buf, o, len, clockOffsetNs)) return false;
+    onEvent(dec.ev, dec.pos);
+    return true;
+  });
 }
 
 /** u64 as a Number (byte counts). */
