@@ -75,28 +75,60 @@ export async function applyQueryOptions(conn: DuckDBConnection, options: QueryOp
 }
 
 /**
+ * Starts a DuckDB call on a connection and marks it running until it settles (closing the
+ * connection under it would be a use-after-free); may refuse to start one (the engine is closing).
+ */
+export type TrackCall = <T>(call: () => Promise<T>) => Promise<T>;
+const untracked: TrackCall = (call) => call();
+
+/**
+ * The error to raise when a stream ends because its connection was interrupted, else null: an
+ * interrupted DuckDB stream just ends (an empty chunk), which must not pass for the last row.
+ */
+export type Interrupted = () => SqlError | null;
+
+export interface StreamOptions {
+  /** The statement gives one row: run it materialized (no thread-pool round trip per chunk). */
+  oneRow?: boolean;
+  track?: TrackCall;
+  /** Default: the signal's cancel (57014) once it aborted. */
+  interrupted?: Interrupted;
+}
+
+export const canceled = () => new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
+
+/**
  * The last step of every read-only query: anything but SELECT/EXPLAIN is refused, `signal`
  * interrupts the statement while it streams (`release` must unlink `onAbort` and free).
  */
 export async function streamReadOnly(
   prepared: DuckDBPreparedStatement, signal: AbortSignal | undefined, onAbort: () => void, release: (complete: boolean) => void,
-  oneRow = false,
+  o: StreamOptions = {},
 ): Promise<QueryResult> {
   if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
     throw readOnlyError();
   }
-  if (signal?.aborted) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
+  if (signal?.aborted) throw canceled();
   signal?.addEventListener('abort', onAbort, { once: true });
-  if (oneRow) return materializedResult(await prepared.run(), release);
-  return streamedResult(await prepared.stream(), release);
+  const track = o.track ?? untracked;
+  if (o.oneRow) return materializedResult(await track(() => prepared.run()), release);
+  const interrupted = o.interrupted ?? (() => (signal?.aborted ? canceled() : null));
+  return streamedResult(await track(() => prepared.stream()), release, track, interrupted);
 }
 
 /**
  * `release` runs once the rows are exhausted (complete = true), fail, or the consumer stops early
  * (false: the connection may still hold a pending result).
  */
-export function streamedResult(result: DuckDBResult, release: (complete: boolean) => void): QueryResult {
-  return resultOf(result, release, async () => result.fetchChunk());
+export function streamedResult(result: DuckDBResult, release: (complete: boolean) => void, track = untracked, interrupted: Interrupted = () => null): QueryResult {
+  return resultOf(result, release, async () => {
+    const chunk = await track(() => result.fetchChunk());
+    if (!chunk || chunk.rowCount === 0) {
+      const err = interrupted();
+      if (err) throw err;
+    }
+    return chunk;
+  });
 }
 
 /**

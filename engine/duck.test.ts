@@ -132,3 +132,31 @@ test('a whole-row reference (SELECT h FROM http_events h) reads every column', a
     await e.close();
   }
 });
+
+test('close() while queries run inside DuckDB: they fail with an error, nothing crashes', async () => {
+  for (let round = 0; round < 20; round++) {
+    const e = await DuckEngine.create({ threads: 1 });
+    e.append('http_events', httpRow({}));
+    const slow = e.query('select sum(i) from range(3000000000) t(i)');
+    const setup = e.query('select count(*) from http_events'); // maybe still creating its views
+    // a result being read when the engine closes: the reads stop with an error
+    const streamed = (async () => {
+      let rows = 0;
+      try {
+        for await (const c of (await e.query('select i from range(20000000) t(i)')).chunks) rows += c.length;
+      } catch (err) {
+        assert.ok(err instanceof SqlError, String(err));
+        return err.sqlstate;
+      }
+      return `read all ${rows}`;
+    })();
+    await new Promise((r) => setTimeout(r, 5 + (round % 5) * 3));
+    const closing = e.close();
+    const states = await Promise.all([sqlstate(slow), sqlstate(setup), streamed]);
+    await closing;
+    // interrupted (57014), refused as closed (57P01), or done before the close
+    assert.ok(['57014', '57P01'].includes(states[0]), `3-billion-row sum: ${states[0]}`);
+    assert.ok(['57014', '57P01', 'no error'].includes(states[1]), states[1]);
+    assert.ok(['57014', '57P01'].includes(states[2]), `20M-row read: ${states[2]}`);
+  }
+});

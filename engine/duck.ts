@@ -5,7 +5,7 @@ import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBPrepar
 import type { RowSink, RowTypes, TableName } from './schema.ts';
 import { SqlError, type QueryExecutor, type QueryOptions, type QueryResult, type Value } from './query.ts';
 import { readOnlyError, toSqlError } from './duck-errors.ts';
-import { applyQueryOptions, extractOne, prepareQuery, streamReadOnly } from './duck-result.ts';
+import { applyQueryOptions, canceled, extractOne, prepareQuery, streamReadOnly } from './duck-result.ts';
 import { Store, defaultStoreOptions, type StoreOptions } from './store/store.ts';
 import type { TableStats } from './store/table-store.ts';
 import { ScanRegistry } from './scan/scan-function.ts';
@@ -98,6 +98,11 @@ function dropStatements(p: PooledConnection): void {
   p.statements.clear();
 }
 
+const closingError = () => new SqlError('57P01', 'terminating connection due to administrator command');
+
+/** How long close() waits for interrupted DuckDB calls to return (a bound: they stop within ms). */
+const closeWaitMs = 10_000;
+
 /** Prepared statements kept per pooled connection (dashboards resend a handful of texts). */
 const maxStatementsPerConnection = 32;
 
@@ -180,12 +185,26 @@ export class DuckEngine implements QueryExecutor, RowSink {
   /** false: a fresh connection per query with per-query views (the A/B of the pool). */
   poolConnections = true;
 
+  /** Connections with DuckDB calls running on the thread pool, and how many (close() waits for them). */
+  private readonly calls = new Map<DuckDBConnection, number>();
+  private readonly enterCall = (conn: DuckDBConnection) => this.calls.set(conn, (this.calls.get(conn) ?? 0) + 1);
+  private readonly exitCall = (conn: DuckDBConnection) => {
+    const n = this.calls.get(conn)! - 1;
+    if (n === 0) this.calls.delete(conn);
+    else this.calls.set(conn, n);
+  };
+
   async query(sql: string, signal?: AbortSignal, options?: QueryOptions): Promise<QueryResult> {
-    if (this.closed) throw new SqlError('57P01', 'terminating connection due to administrator command');
+    if (this.closed) throw closingError();
     const pooled: PooledConnection = (this.poolConnections ? this.idle.pop() : undefined)
       ?? { conn: await this.instance.connect(), zone: 'UTC', views: new Map(), statements: new Map() };
     const conn = pooled.conn;
+    if (this.closed) {
+      conn.closeSync(); // closed while connecting
+      throw closingError();
+    }
     this.open.add(conn);
+    this.enterCall(conn); // the setup below: views, options, prepare
     const cleanup: Array<() => void> = [];
     let aborted = false;
     const onAbort = () => {
@@ -264,10 +283,22 @@ export class DuckEngine implements QueryExecutor, RowSink {
         }
       }
       prepared ??= await prepareQuery(conn, null, sql);
-      return await streamReadOnly(prepared, signal, onAbort, release, isOneRowAggregate(stmt ?? null));
+      const track = async <T>(call: () => Promise<T>): Promise<T> => {
+        if (this.closed) throw closingError();
+        this.enterCall(conn);
+        try {
+          return await call();
+        } finally {
+          this.exitCall(conn);
+        }
+      };
+      const interrupted = () => (this.closed ? closingError() : aborted ? canceled() : null);
+      return await streamReadOnly(prepared, signal, onAbort, release, { oneRow: isOneRowAggregate(stmt ?? null), track, interrupted });
     } catch (err) {
       release();
       throw toSqlError(err);
+    } finally {
+      this.exitCall(conn);
     }
   }
 
@@ -277,6 +308,12 @@ export class DuckEngine implements QueryExecutor, RowSink {
     for (const p of this.idle) dropStatements(p);
     this.idle.length = 0; // their connections are in `open`
     this.store.close();
+    // A query may be inside a DuckDB call on the thread pool: closing its connection under it is a
+    // use-after-free. Interrupt them all; each query closes its own connection as it unwinds (release).
+    // Connections without a running call (idle, or a result nobody reads further) close at once.
+    for (const c of this.open) c.interrupt();
+    const deadline = Date.now() + closeWaitMs;
+    while ([...this.open].some((c) => this.calls.has(c)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     for (const c of this.open) c.closeSync();
     this.open.clear();
     this.admin.closeSync();

@@ -256,15 +256,24 @@ export class MergeRun {
     }
   }
 
-  /** Frees the connection (the statement failed, or its result is done). */
+  /**
+   * Frees the connection (the statement failed, or its result is done). A step may still be running
+   * on DuckDB's thread pool (a table created for a late fragment): closing the connection under it
+   * is a use-after-free in DuckDB, so it is interrupted and the connection closed once it settles.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.conn.closeSync();
+    this.conn.interrupt();
+    void this.queue.then(() => this.conn.closeSync());
   }
 
+  /** Runs `step` after the previous ones; refused once the run is closed. */
   private serial<T>(step: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(step);
+    const next = this.queue.then(() => {
+      if (this.closed) throw new SqlError(SqlState.queryCanceled, 'canceling statement: its merge was closed');
+      return step();
+    });
     this.queue = next.catch(() => {});
     return next;
   }
