@@ -1,5 +1,7 @@
 // conn_stats, process_stats and wiretap_stats end to end (root): real connections captured by
-// the kernel tracer, the producers sampled, rows queried back over the Postgres wire.
+// the kernel tracer, the producers sampled, rows queried back over the Postgres wire. The
+// collector is scoped to the test's own network namespace, where the traffic runs: it asserts
+// exact counts and zero drops, which other load on the host must not change.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { execFile } from 'node:child_process';
@@ -7,21 +9,24 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
+import { resolveScope } from '../collector/scope/scope.ts';
 import { EbpfSource } from '../collector/sources/ebpf.ts';
 import { upidToString } from '../engine/upid.ts';
 import { probe } from '../native/index.ts';
 import { createLogger } from '../server/log.ts';
 import { startStandalone, type Standalone } from '../server/standalone.ts';
+import { netnsLab, netnsUnavailable, type NetnsLab } from './helpers/netns.ts';
 import { startTicksOf } from './helpers/processes.ts';
 import { pgQuery } from './helpers/sql.ts';
 
 const execFileP = promisify(execFile);
 const PY = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'socket-paths.py');
-const unavailable = probe();
+const unavailable = probe() ?? netnsUnavailable();
 const opts = { skip: unavailable ?? false };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let wiretap: Standalone;
+let lab: NetnsLab;
 /** python 'disable' scenario: an HTTP connection left open between two exchanges. */
 let live: { pid: number; port: number; upid: string; first: [number, number]; second: [number, number] };
 let other: { pid: number; port: number };
@@ -43,12 +48,14 @@ async function connRows(port: number, pid: number): Promise<Record<string, unkno
 
 before(async () => {
   if (unavailable) return;
+  lab = netnsLab('wt-st-', 1, '10.215.0');
   wiretap = await startStandalone({
-    port: 0, bind: '127.0.0.1', source: new EbpfSource({}), bodyCap: 512, maxRows: 100_000,
+    port: 0, bind: '127.0.0.1', source: new EbpfSource(resolveScope({ netns: `/run/netns/${lab.nodes[0]!.ns}` })), bodyCap: 512, maxRows: 100_000,
     logger: createLogger('warn'), statsIntervalMs: 0, captureStatsIntervalMs: 3_600_000,
   });
   // Interval 1: the live connection after its first exchange (and its process sampled).
-  const child = spawn('python3', [PY, 'disable'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [cmd, ...args] = lab.exec(0, ['python3', PY, 'disable']); // ip netns exec: execs python, same pid
+  const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));
   for (let i = 0; i < 200 && out.split('\n').length < 2; i++) await sleep(50);
@@ -62,7 +69,8 @@ before(async () => {
   await new Promise((res) => child.on('exit', res));
   const done = JSON.parse(out.trim().split('\n').pop()!);
   live = { pid: r.pid, port: r.port, upid, first: r.first, second: done.second };
-  const { stdout } = await execFileP('python3', [PY, 'other']);
+  const [ocmd, ...oargs] = lab.exec(0, ['python3', PY, 'other']);
+  const { stdout } = await execFileP(ocmd!, oargs);
   other = JSON.parse(stdout);
   await sleep(300);
   wiretap.captureStats.sampleInterval();
@@ -70,6 +78,7 @@ before(async () => {
 
 after(async () => {
   await wiretap?.stop();
+  lab?.cleanup();
 });
 
 test('conn_stats: a live connection, then its close, with exact byte counts and protocol', opts, async () => {
