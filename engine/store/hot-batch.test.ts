@@ -125,3 +125,69 @@ test('sealed batches from presized, lazily ranged hot batches decode to the rows
     }
   }
 });
+
+test('rows still pending (not yet written column by column) are in every read: snapshots mid-chunk, zone, NULLs, missing fields, strings and Utf8Text mixed', async () => {
+  const { Utf8Text } = await import('../utf8-text.ts');
+  const { pendingRows } = await import('./hot-batch.ts');
+  const slab = Buffer.alloc(4096);
+  let used = 0;
+  const bytes = (s: string) => {
+    const n = slab.write(s, used + 1);
+    const t = new Utf8Text(slab, used + 1, used + 1 + n, s.length);
+    used += n + 1;
+    return t;
+  };
+  const tdefs = [...defs, col('u', 'uuid'), col('d', 'json')];
+  const want: { t: number | null; a: number | null; s: string | null; d: string | null; u: number | null }[] = [];
+  const upids = [{ asid: 1, pid: 7, startTicks: 1n }, { asid: 1, pid: 8, startTicks: 2n }];
+  const b = new HotBatch(tdefs, 1 << 20);
+  const check = (n: number) => {
+    const snap = b.snapshot();
+    assert.equal(snap.rows, n);
+    const t = snap.column(0);
+    const a = snap.column(1);
+    const s = snap.column(4);
+    const u = snap.column(5);
+    const d = snap.column(6);
+    assert.ok(t.kind === 'time' && a.kind === 'i32' && s.kind === 'text' && u.kind === 'upid' && d.kind === 'text');
+    const text = (c: typeof s, k: number) => (c.kind !== 'text' || c.nulls?.[k] === 1 ? null : c.dict[c.idx ? c.idx[k]! : k]!);
+    for (let k = 0; k < n; k++) {
+      assert.deepEqual({
+        t: t.nulls?.[k] === 1 ? null : t.values[k]!,
+        a: a.nulls?.[k] === 1 ? null : a.values[k]!,
+        s: text(s, k),
+        d: text(d, k),
+        u: u.nulls?.[k] === 1 ? null : u.upids[u.idx[k]!]!.pid,
+      }, want[k], `row ${k} of ${n}`);
+    }
+    assert.equal(b.zone().timeMax, Math.max(...want.filter((w) => w.t !== null).map((w) => w.t!)));
+    return snap;
+  };
+  let held: ReturnType<typeof check> | null = null;
+  for (let i = 0; i < 3 * pendingRows + 5; i++) {
+    const kind = i % 4;
+    const str = `v${i % 5}`;
+    const row: Record<string, unknown> = i % 7 === 3
+      ? {} // every field missing: all NULL
+      : { t: BigInt(1000 * (i + 1)), a: i, b: 0.5, c: true, s: kind === 0 ? null : kind === 1 ? bytes(str) : str, u: upids[i % 2], d: kind === 2 ? bytes(`{"i":${i}}`) : `{"i":${i}}` };
+    b.append(row);
+    want.push(i % 7 === 3
+      ? { t: null, a: null, s: null, d: null, u: null }
+      : { t: i + 1, a: i, s: kind === 0 ? null : str, d: `{"i":${i}}`, u: upids[i % 2]!.pid });
+    // Reads in the middle of a chunk, at its end and just after it.
+    if ([0, 1, 30, pendingRows - 1, pendingRows, pendingRows + 1, 2 * pendingRows + 17].includes(i)) {
+      const snap = check(i + 1);
+      if (i === 30) held = snap;
+    }
+  }
+  check(want.length);
+  // A snapshot taken mid-chunk keeps its rows while later ones are written.
+  assert.equal(held!.rows, 31);
+  assert.equal(held!.column(1).kind === 'i32' && [...(held!.column(1) as { values: Int32Array }).values].length, 31);
+  // And the sealed batch holds the same rows.
+  const sealed = SealedBatch.seal(b, { level: 1 }).open();
+  assert.equal(sealed.rows, want.length);
+  const s = sealed.column(6);
+  assert.ok(s.kind === 'text');
+  for (let k = 0; k < want.length; k++) assert.equal(s.nulls?.[k] === 1 ? null : s.dict[s.idx ? s.idx[k]! : k], want[k]!.d, `sealed row ${k}`);
+});

@@ -114,3 +114,53 @@ test('a table store fed Utf8Text headers and bodies seals the same bytes as when
   assert.equal(bytes.length, 4);
   assert.deepEqual(bytes, sealed(false));
 });
+
+test('Utf8Text runs interned from their slabs (gaps, adjacent, repeated, other slabs, pending strings) give the JS interner\'s entries and ids', () => {
+  assert.ok(storeAddon, `wiretap_store.node is built (npm run build:native) and loads: ${storeAddonError?.message ?? 'not built'}`);
+  const rng = new Rng(23);
+  const pool = ['', 'GET', 'é', 'ünïcødé 🚀', '日本語', 'x'.repeat(700), '{"a":1}', '{"a":2}', 'y'.repeat(3000)];
+  // Values written one after another into 16 KiB slabs with random gaps (other columns' bytes);
+  // some values point at the same bytes again (offsets going back: a new run).
+  const slabs: Buffer[] = [Buffer.alloc(16384, 0x7b)];
+  let used = 0;
+  const values: (Utf8Text | string | null)[] = [];
+  let prev: Utf8Text | null = null;
+  for (let i = 0; i < 5000; i++) {
+    const r = rng.next();
+    if (r < 0.05) { values.push(null); continue; }
+    if (r < 0.1) { values.push(rng.pick(pool)); continue; } // a string between byte rows
+    if (r < 0.15 && prev) { values.push(prev); continue; }
+    const s = rng.pick(pool);
+    const b = Buffer.from(s);
+    const gap = rng.next() < 0.5 ? 0 : rng.int(40);
+    if (used + gap + b.length > 16384) { slabs.push(Buffer.alloc(Math.max(16384, b.length), 0x7b)); used = 0; }
+    const slab = slabs.at(-1)!;
+    b.copy(slab, used + gap);
+    prev = new Utf8Text(slab, used + gap, used + gap + b.length, s.length);
+    used += gap + b.length;
+    values.push(prev);
+  }
+  const strings = values.map((v) => (v === null || typeof v === 'string' ? v : v.toString()));
+  // Pushed as the hot batch does: runs of Utf8Text through pushUtf8Values, strings and NULLs one by one.
+  for (const run of [1, 7, 64, 300]) {
+    const b = new TextBuilder(false, values.length, storeAddon);
+    for (let k = 0; k < values.length;) {
+      const v = values[k];
+      if (v instanceof Utf8Text) {
+        let j = k + 1;
+        while (j < values.length && j - k < run && values[j] instanceof Utf8Text) j++;
+        b.pushUtf8Values(values, k, j);
+        k = j;
+      } else {
+        if (v === null) b.pushNull();
+        else b.push(v);
+        k++;
+      }
+    }
+    b.flush();
+    const e = b.entries.view();
+    const got = { count: e.count, utf8: Buffer.from(e.utf8).toString('hex'), ends: [...e.ends], chars: [...e.chars], wellFormed: e.wellFormed, idx: [...b.idx.subarray(0, values.length)] };
+    assert.deepEqual(got, build(null, strings), `runs of ${run}`);
+    assert.equal(b.rows, values.length);
+  }
+});

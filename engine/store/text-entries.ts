@@ -326,9 +326,9 @@ export class TextBuilder {
       for (let k = k0; k < k1; k++) this.pushUtf8(vals[k] as Utf8Text);
       return;
     }
-    // Rows already pending (strings, or bytes pushed one by one) keep their order: they get
-    // their ids at their flush, these at once.
-    if (this.pendingBytes) this.flush();
+    // Rows already pending (strings, or bytes pushed one by one) get their entries first: entries
+    // stay in first-seen order whatever mix of strings and bytes the rows came as.
+    if (this.pendingRows > 0) this.flush();
     const ends = scratch.ends;
     const chars = scratch.chars;
     const nulls = scratch.nulls;
