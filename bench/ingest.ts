@@ -21,7 +21,8 @@
 // TableStore — the part of append + seal that is not text, which the full rows' text swamps;
 // --baseline DIR: also measure the store of another checkout (e.g. a `git worktree` of an older
 // commit) in the same process, rounds alternating with this tree's, and report the ratios — the
-// machine's load moves between separate runs more than the change being measured.
+// machine's load moves between separate runs more than the change being measured. Its
+// engine/utf8-text.ts must be a symlink to this tree's (checked): one Utf8Text class for both.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -29,6 +30,7 @@ import { tables, type ColumnDef } from '../engine/schema.ts';
 import { kindOf } from '../engine/store/column-kind.ts';
 import { Store, defaultStoreOptions } from '../engine/store/store.ts';
 import { TableStore } from '../engine/store/table-store.ts';
+import { Utf8Text } from '../engine/utf8-text.ts';
 import { HttpWorkload, defaultWorkload, type WorkloadOptions } from './workload/http-events.ts';
 
 /** The parts of a store module this bench uses (this tree's or a baseline checkout's). */
@@ -153,6 +155,16 @@ export default async function (args: string[]): Promise<object> {
   const load = async (f: string) => await import(pathToFileURL(resolve(v.baseline!, 'engine/store', f)).href) as object;
   const base = v.baseline === undefined ? null
     : { ...await load('store.ts'), ...await load('table-store.ts') } as StoreModule;
+  if (v.baseline !== undefined) {
+    // The workload's Utf8Text values must be the baseline's class too: else its `instanceof
+    // Utf8Text` fails and it stringifies every header and body (measured: this tree 1.35× "faster"
+    // than an identical checkout).
+    const theirs = (await import(pathToFileURL(resolve(v.baseline, 'engine/utf8-text.ts')).href) as { Utf8Text: unknown }).Utf8Text;
+    if (theirs !== Utf8Text) {
+      throw new Error(`--baseline ${v.baseline}: its engine/utf8-text.ts is another module than this tree's; replace it with a symlink ` +
+        `(ln -sf ${resolve('engine/utf8-text.ts')} ${resolve(v.baseline, 'engine/utf8-text.ts')}) so both stores see the workload's Utf8Text`);
+    }
+  }
   const impls: [string, StoreModule][] = base ? [['baseline', base], ['this', ours]] : [['this', ours]];
 
   // Which store goes first alternates per round (the second one runs on the first one's heap).

@@ -143,7 +143,7 @@ test('Utf8Text runs interned from their slabs (gaps, adjacent, repeated, other s
   const strings = values.map((v) => (v === null || typeof v === 'string' ? v : v.toString()));
   // Pushed as the hot batch does: runs of Utf8Text through pushUtf8Values, strings and NULLs one by one.
   for (const run of [1, 7, 64, 300]) {
-    const b = new TextBuilder(false, values.length, storeAddon);
+    const b: TextBuilder = new TextBuilder(false, values.length, storeAddon);
     for (let k = 0; k < values.length;) {
       const v = values[k];
       if (v instanceof Utf8Text) {
