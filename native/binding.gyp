@@ -30,7 +30,8 @@
     {
       "target_name": "wiretap_store",
       "sources": [
-        "src/store/intern.cc"
+        "src/store/intern.cc",
+        "src/store/seal.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"
@@ -45,6 +46,9 @@
         "-std=c++17",
         "-O2",
         "-Wall"
+      ],
+      "libraries": [
+        "-lzstd"
       ]
     },
     {

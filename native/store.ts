@@ -11,6 +11,18 @@ export interface StoreAddon {
     idx: Uint32Array, utf8: Uint8Array, ends: Uint32Array, entryChars: Uint32Array, table: Int32Array, hashes: Uint32Array,
     state: Uint32Array,
   ): void;
+  // Sealing (seal.cc; used by engine/store/sealed-batch.ts only). Outputs are zstd frames,
+  // exactly sized; NULL rows (nulls[i] = 1) pack as the base.
+  /** zstd of (values[i] - base) packed at `width` bytes each. */
+  packZstd(values: Int32Array | Uint32Array | Float64Array, rows: number, base: number, width: 1 | 2 | 4, nulls: Uint8Array | null, level: number): Uint8Array;
+  /** zstd of the 4-byte zigzag deltas of integral values from `first`; null when one does not fit. */
+  deltaZstd(values: Float64Array, rows: number, first: number, nulls: Uint8Array | null, level: number): Uint8Array | null;
+  /** Every non-NULL value of values[0, rows) is an integer. */
+  integralF64(values: Float64Array, rows: number, nulls: Uint8Array | null): boolean;
+  /** The largest of values[0, rows), 0 for none. */
+  maxU32(values: Uint32Array, rows: number): number;
+  /** zstd of bytes. */
+  zstd(bytes: Uint8Array, level: number): Uint8Array;
 }
 
 const path = builtAddonPath('wiretap_store');

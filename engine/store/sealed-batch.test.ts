@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ColumnDef } from '../schema.ts';
 import { HotBatch } from './hot-batch.ts';
-import { SealedBatch } from './sealed-batch.ts';
+import { decompress } from 'zstd-napi';
+import { storeAddon, storeAddonError } from '../../native/store.ts';
+import { SealedBatch, type EncodedColumn } from './sealed-batch.ts';
 import { decodedValue } from './decoded.ts';
 
 const defs: ColumnDef[] = [
@@ -68,4 +70,63 @@ test('strings with lone surrogates and plain (non-dictionary) text columns round
     assert.deepEqual(values.map((_, i) => decodedValue(col, i)), values.map((v) => (v === null ? null : Buffer.from(Buffer.from(v, 'utf8').toString('utf8')).toString())), `plain=${plain}`);
     assert.equal(col.kind === 'text' && col.idx === null, plain);
   }
+});
+
+/** Every compressed buffer of an encoded column, decompressed, with the rest of its header. */
+function plainBuffers(e: EncodedColumn): unknown {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) {
+    if (v instanceof Uint8Array) out[k] = [...decompress(v)];
+    else if (v && typeof v === 'object' && 'width' in v && 'data' in v) out[k] = { width: v.width, data: [...decompress(v.data as Uint8Array)] };
+    else out[k] = v;
+  }
+  return out;
+}
+
+test('the native sealer (seal.cc) writes the same buffers as the JS loops: offsets, deltas, raw floats, NULLs in each', () => {
+  assert.ok(storeAddon && typeof storeAddon.packZstd === 'function', `wiretap_store.node with the sealer is built: ${storeAddonError?.message ?? 'rebuild it'}`);
+  const cases: [string, (i: number) => Record<string, unknown>][] = [
+    // delta time; i32 small with NULLs (pooled slots hold garbage: pack as the base); f64 integral with NULLs (offset)
+    ['sorted', (i) => ({ t: BigInt(1_700_000_000_000_000 + i * 37) * 1000n, u: i % 9 === 0 ? null : { asid: 0, pid: i % 5, startTicks: 1n }, s: i % 7 === 0 ? null : i % 300, w: i * 1000, b: i % 4 === 0 ? null : BigInt(i % 70_000), r: i % 6 === 0 ? null : i * 3, f: i % 2 === 0, x: `/p/${i % 40}` })],
+    // a jump too far for 32-bit deltas (time as offsets), then too far for offsets (raw); NULL times,
+    // negative values, non-integral floats
+    ['jumps', (i) => ({ t: i % 11 === 0 ? null : BigInt(1_000_000 + (i === 100 ? 3e9 : i)) * 1000n, u: { asid: 1, pid: 2, startTicks: 3n }, s: -i, w: 7, b: null, r: i % 5 === 0 ? null : i * 0.1, f: null, x: null })],
+    ['far', (i) => ({ t: i % 11 === 0 ? null : BigInt(1_000_000 + (i === 100 ? 1e13 : i) * 1000) * 1000n, u: { asid: 1, pid: 2, startTicks: 3n }, s: -i, w: i % 3 ? -2_000_000_000 : 2_000_000_000, b: BigInt(i) * 1_000_003n, r: i % 5 === 0 ? null : i * 0.1, f: null, x: null })],
+    // every value NULL
+    ['nulls', () => ({ t: null, u: null, s: null, w: null, b: null, r: null, f: null, x: null })],
+  ];
+  const modes: string[] = [];
+  for (const [name, row] of cases) {
+    const hot = new HotBatch(defs, 4000);
+    for (let i = 0; i < 3000; i++) hot.append(row(i));
+    const viaNative = SealedBatch.seal(hot, { level: 1 });
+    const viaJs = SealedBatch.seal(hot, { level: 1, native: false });
+    modes.push((viaNative.encoded(0) as { mode: string }).mode, (viaNative.encoded(5) as { mode: string }).mode);
+    const a = viaNative.open();
+    const b = viaJs.open();
+    for (let c = 0; c < defs.length; c++) {
+      assert.deepEqual(plainBuffers(viaNative.encoded(c)!), plainBuffers(viaJs.encoded(c)!), `${name}: column ${defs[c]!.name}'s buffers`);
+      for (let i = 0; i < 3000; i++) assert.deepEqual(decodedValue(a.column(c), i), decodedValue(b.column(c), i), `${name}: column ${defs[c]!.name} row ${i}`);
+    }
+  }
+  // time_ and ratio in each case: every float mode was compared.
+  assert.deepEqual(modes, ['delta', 'offset', 'offset', 'raw', 'raw', 'raw', 'raw', 'raw']);
+});
+
+test('the native sealer refuses bad arguments with an error', () => {
+  assert.ok(storeAddon && typeof storeAddon.packZstd === 'function');
+  const s = storeAddon;
+  assert.throws(() => s.packZstd(new Int32Array(4), 5, 0, 1, null, 1), /rows must be a whole number within the array/);
+  assert.throws(() => s.packZstd(new Int32Array(4), 4, 0, 3 as 1, null, 1), /width must be 1, 2 or 4/);
+  assert.throws(() => s.packZstd(new Int16Array(4) as unknown as Int32Array, 4, 0, 1, null, 1), /values must be an Int32Array/);
+  assert.throws(() => s.packZstd(new Int32Array(4), 4, 0, 1, new Uint8Array(2), 1), /nulls shorter than rows/);
+  assert.throws(() => s.packZstd(new Int32Array(4), 4, NaN, 1, null, 1), /base must be finite/);
+  assert.throws(() => s.deltaZstd(new Float64Array(4), 4, 0, null, 99), /zstd level out of range/);
+  assert.throws(() => s.zstd('abc' as unknown as Uint8Array, 1), /bytes must be a typed array/);
+  assert.throws(() => s.maxU32(new Int32Array(2) as unknown as Uint32Array, 2), /values must be a Uint32Array/);
+  assert.equal(s.deltaZstd(Float64Array.of(0, 2 ** 33), 2, 0, null, 1), null);
+  assert.deepEqual([...decompress(s.deltaZstd(Float64Array.of(5, 7, 6), 3, 5, null, 1)!)], [0, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0]);
+  assert.equal(s.integralF64(Float64Array.of(1, 2.5), 2, Uint8Array.of(0, 1)), true);
+  assert.equal(s.integralF64(Float64Array.of(1, Infinity), 2, null), false);
+  assert.equal(s.maxU32(Uint32Array.of(3, 0xffff_ffff, 1), 2), 0xffff_ffff);
 });

@@ -3,6 +3,7 @@
 // zstd per buffer. Decoding is per column, so a query decompresses only the columns it reads.
 import { decompress } from 'zstd-napi';
 import zstd from 'zstd-napi/binding.js';
+import { storeAddon, type StoreAddon } from '../../native/store.ts';
 import type { Upid } from '../upid.ts';
 import type { DecodedColumn, Indices, ScanBatch, ZoneMap } from './decoded.ts';
 import type { HotBatch, TextRows } from './hot-batch.ts';
@@ -23,6 +24,16 @@ export type EncodedColumn =
 export interface CompressionOptions {
   /** zstd level; 1 is fastest. */
   level: number;
+  /** false: seal with the JS loops and zstd-napi even when the native sealer is built (tests compare both). */
+  native?: boolean;
+}
+
+/** Native sealing (packing, deltas, zstd in one call; native/src/store/seal.cc) when built: same buffers as the JS loops. */
+type Sealer = Pick<StoreAddon, 'packZstd' | 'deltaZstd' | 'integralF64' | 'maxU32' | 'zstd'>;
+const nativeSealer: Sealer | null = storeAddon && typeof storeAddon.packZstd === 'function' ? storeAddon : null;
+
+function sealerFor(o: CompressionOptions): Sealer | null {
+  return o.native === false ? null : nativeSealer;
 }
 
 // Sealing allocates only what the sealed batch keeps: values are packed into one scratch area and
@@ -39,6 +50,8 @@ function scratchFor(bytes: number): ArrayBuffer {
 
 /** zstd-compressed copy of `bytes`, exactly sized (the budget counts what is held). */
 function z(bytes: Uint8Array, o: CompressionOptions): Uint8Array {
+  const n0 = sealerFor(o);
+  if (n0) return n0.zstd(bytes, o.level);
   const bound = zstd.compressBound(bytes.byteLength);
   if (bound > zScratch.length) zScratch = Buffer.allocUnsafeSlow(Math.max(bound, zScratch.length * 2));
   const n = cctx.compress(zScratch, bytes, o.level);
@@ -73,11 +86,25 @@ function packLoop(out: object, values: object): PackLoop {
   return f;
 }
 
-function pack(values: ArrayLike<number>, rows: number, base: number, width: 1 | 2 | 4, o: CompressionOptions): Packed {
+/** values[i] - base at `width` bytes each, compressed; NULL rows pack as 0 (the base). */
+function pack(
+  values: Int32Array | Uint32Array | Float64Array, rows: number, base: number, width: 1 | 2 | 4, nulls: Uint8Array | null, o: CompressionOptions,
+): Packed {
+  const n = sealerFor(o);
+  if (n) return { width, data: n.packZstd(values, rows, base, width, nulls, o.level) };
   const buf = scratchFor(rows * width);
   const out = width === 1 ? new Uint8Array(buf, 0, rows) : width === 2 ? new Uint16Array(buf, 0, rows) : new Uint32Array(buf, 0, rows);
   packLoop(out, values)(out, values, rows, base);
+  if (nulls) for (let i = 0; i < rows; i++) if (nulls[i]) out[i] = 0;
   return { width, data: z(new Uint8Array(buf, 0, rows * width), o) };
+}
+
+function maxOf(values: Uint32Array, rows: number, o: CompressionOptions): number {
+  const n = sealerFor(o);
+  if (n) return n.maxU32(values, rows);
+  let max = 0;
+  for (let i = 0; i < rows; i++) if (values[i]! > max) max = values[i]!;
+  return max;
 }
 
 function unpack(p: Packed, rows: number): Indices {
@@ -102,24 +129,24 @@ function fillNulls<T extends Int32Array | Float64Array>(values: T, nulls: Uint8A
 
 function encodeColumn(col: DecodedColumn, rows: number, zoneMin: number, zoneMax: number, o: CompressionOptions): EncodedColumn {
   const nulls = col.nulls ? z(col.nulls, o) : null;
-  if (col.kind === 'i32' || col.kind === 'f64' || col.kind === 'time') col = { ...col, values: fillNulls(col.values, col.nulls, zoneMin) } as DecodedColumn;
   switch (col.kind) {
     case 'i32': {
       const base = Number.isNaN(zoneMin) ? 0 : zoneMin;
       const range = Number.isNaN(zoneMax) ? 0 : zoneMax - base;
-      return { kind: 'i32', base, ints: pack(col.values, rows, base, widthFor(range), o), nulls };
+      return { kind: 'i32', base, ints: pack(col.values, rows, base, widthFor(range), col.nulls, o), nulls };
     }
     case 'f64':
     case 'time':
-      return encodeFloat(col.kind, col.values, rows, zoneMin, zoneMax, nulls, o);
+      return encodeFloat(col.kind, col.values, col.nulls, rows, zoneMin, zoneMax, nulls, o);
     case 'bool':
       return { kind: 'bool', data: z(col.values, o), nulls };
     case 'text':
       throw new Error('text columns seal from their UTF-8 entries (encodeText)');
     case 'upid': {
-      let used = 0;
-      for (let i = 0; i < rows; i++) if (col.idx[i]! + 1 > used) used = col.idx[i]! + 1;
-      return { kind: 'upid', upids: col.upids.slice(0, used), idx: pack(col.idx, rows, 0, widthFor(Math.max(0, used - 1)), o), nulls };
+      // NULL rows hold id 0, so they count towards `used` like any row.
+      const idx = col.idx instanceof Uint32Array ? col.idx : Uint32Array.from(col.idx);
+      const used = rows > 0 ? maxOf(idx, rows, o) + 1 : 0;
+      return { kind: 'upid', upids: col.upids.slice(0, used), idx: pack(idx, rows, 0, widthFor(Math.max(0, used - 1)), null, o), nulls };
     }
   }
 }
@@ -128,43 +155,59 @@ function encodeColumn(col: DecodedColumn, rows: number, zoneMin: number, zoneMax
 function encodeText(t: TextRows, o: CompressionOptions): EncodedColumn {
   const e = t.entries;
   const lengths = entryLengths(e);
-  let maxLen = 0;
-  for (let k = 0; k < e.count; k++) if (lengths[k]! > maxLen) maxLen = lengths[k]!;
+  const maxLen = maxOf(lengths, e.count, o);
   return {
     kind: 'text',
     dictSize: e.count,
     dictUtf8: z(e.utf8, o),
-    dictLengths: pack(lengths, e.count, 0, widthFor(maxLen), o),
+    dictLengths: pack(lengths, e.count, 0, widthFor(maxLen), null, o),
     chars: e.wellFormed,
-    idx: t.idx ? pack(t.idx, t.rows, 0, widthFor(Math.max(0, e.count - 1)), o) : null,
+    idx: t.idx ? pack(t.idx, t.rows, 0, widthFor(Math.max(0, e.count - 1)), null, o) : null,
     nulls: t.nulls ? z(t.nulls, o) : null,
   };
 }
 
 function encodeFloat(
-  kind: 'f64' | 'time', values: Float64Array, rows: number, min: number, max: number,
+  kind: 'f64' | 'time', values: Float64Array, rowNulls: Uint8Array | null, rows: number, min: number, max: number,
   nulls: Uint8Array | null, o: CompressionOptions,
 ): EncodedColumn {
-  let integral = !Number.isNaN(min);
-  for (let i = 0; i < rows && integral; i++) if (!Number.isInteger(values[i]!)) integral = false;
+  // NULL rows count as `min` throughout (their slots hold anything).
+  const integral = !Number.isNaN(min) && isIntegral(values, rowNulls, rows, o);
   if (integral && kind === 'time') {
     // Times arrive nearly sorted: zigzag deltas are small and compress far better than offsets.
-    let ok = true;
-    const deltas = new Uint32Array(scratchFor(rows * 4), 0, rows);
-    let prev = min;
-    for (let i = 0; i < rows; i++) {
-      const d = values[i]! - prev;
-      const zz = d >= 0 ? d * 2 : -d * 2 - 1;
-      if (zz > 0xffff_ffff) { ok = false; break; }
-      deltas[i] = zz;
-      prev = values[i]!;
-    }
-    if (ok) return { kind, mode: 'delta', base: min, ints: { width: 4, data: z(new Uint8Array(deltas.buffer, 0, rows * 4), o) }, raw: null, nulls };
+    const deltas = zigzagDeltas(values, rowNulls, rows, min, o);
+    if (deltas) return { kind, mode: 'delta', base: min, ints: { width: 4, data: deltas }, raw: null, nulls };
   }
   if (integral && max - min <= 0xffff_ffff) {
-    return { kind, mode: 'offset', base: min, ints: pack(values, rows, min, widthFor(max - min), o), raw: null, nulls };
+    return { kind, mode: 'offset', base: min, ints: pack(values, rows, min, widthFor(max - min), rowNulls, o), raw: null, nulls };
   }
-  return { kind, mode: 'raw', base: 0, ints: null, raw: z(new Uint8Array(values.buffer, values.byteOffset, rows * 8), o), nulls };
+  const filled = fillNulls(values, rowNulls, min);
+  return { kind, mode: 'raw', base: 0, ints: null, raw: z(new Uint8Array(filled.buffer, filled.byteOffset, rows * 8), o), nulls };
+}
+
+/** Every non-NULL value is an integer. */
+function isIntegral(values: Float64Array, nulls: Uint8Array | null, rows: number, o: CompressionOptions): boolean {
+  const n = sealerFor(o);
+  if (n) return n.integralF64(values, rows, nulls);
+  for (let i = 0; i < rows; i++) if (!Number.isInteger(values[i]!) && !(nulls && nulls[i])) return false;
+  return true;
+}
+
+/** Compressed 4-byte zigzag deltas of integral values from `first`; null when one does not fit. */
+function zigzagDeltas(values: Float64Array, nulls: Uint8Array | null, rows: number, first: number, o: CompressionOptions): Uint8Array | null {
+  const n = sealerFor(o);
+  if (n) return n.deltaZstd(values, rows, first, nulls, o.level);
+  const deltas = new Uint32Array(scratchFor(rows * 4), 0, rows);
+  let prev = first;
+  for (let i = 0; i < rows; i++) {
+    const v = nulls && nulls[i] ? first : values[i]!;
+    const d = v - prev;
+    const zz = d >= 0 ? d * 2 : -d * 2 - 1;
+    if (zz > 0xffff_ffff) return null;
+    deltas[i] = zz;
+    prev = v;
+  }
+  return z(new Uint8Array(deltas.buffer, 0, rows * 4), o);
 }
 
 function decodeColumn(e: EncodedColumn, rows: number): DecodedColumn {

@@ -6,6 +6,8 @@
 // DataView reads); here it is a word-at-a-time hash and memcmp.
 #include <napi.h>
 
+#include "seal.h"
+
 #include <cstdint>
 #include <cstring>
 
@@ -136,6 +138,7 @@ Napi::Value Intern(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("intern", Napi::Function::New(env, Intern, "intern"));
+  wiretap_store::RegisterSeal(env, exports);
   return exports;
 }
 
