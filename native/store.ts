@@ -15,8 +15,8 @@ export interface StoreAddon {
   // exactly sized; NULL rows (nulls[i] = 1) pack as the base.
   /** zstd of (values[i] - base) packed at `width` bytes each. */
   packZstd(values: Int32Array | Uint32Array | Float64Array, rows: number, base: number, width: 1 | 2 | 4, nulls: Uint8Array | null, level: number): Uint8Array;
-  /** zstd of the 4-byte zigzag deltas of integral values from `first`; null when one does not fit. */
-  deltaZstd(values: Float64Array, rows: number, first: number, nulls: Uint8Array | null, level: number): Uint8Array | null;
+  /** zstd of the zigzag deltas of integral values from `first` at the width put in width[0]; null when one does not fit 32 bits. */
+  deltaZstd(values: Float64Array, rows: number, first: number, nulls: Uint8Array | null, level: number, width: Uint8Array): Uint8Array | null;
   /** Every non-NULL value of values[0, rows) is an integer. */
   integralF64(values: Float64Array, rows: number, nulls: Uint8Array | null): boolean;
   /** The largest of values[0, rows), 0 for none. */

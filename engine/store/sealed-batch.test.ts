@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ColumnDef } from '../schema.ts';
+import { ScanRegistry, scanFunctionName } from '../scan/scan-function.ts';
+import { ScanPlan, sealedBatchesOf } from '../scan/scan-plan.ts';
 import { HotBatch } from './hot-batch.ts';
+import { TableStore } from './table-store.ts';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { decompress } from 'zstd-napi';
 import { storeAddon, storeAddonError } from '../../native/store.ts';
 import { SealedBatch, type EncodedColumn } from './sealed-batch.ts';
@@ -121,12 +125,60 @@ test('the native sealer refuses bad arguments with an error', () => {
   assert.throws(() => s.packZstd(new Int16Array(4) as unknown as Int32Array, 4, 0, 1, null, 1), /values must be an Int32Array/);
   assert.throws(() => s.packZstd(new Int32Array(4), 4, 0, 1, new Uint8Array(2), 1), /nulls shorter than rows/);
   assert.throws(() => s.packZstd(new Int32Array(4), 4, NaN, 1, null, 1), /base must be finite/);
-  assert.throws(() => s.deltaZstd(new Float64Array(4), 4, 0, null, 99), /zstd level out of range/);
+  assert.throws(() => s.deltaZstd(new Float64Array(4), 4, 0, null, 99, new Uint8Array(1)), /zstd level out of range/);
+  assert.throws(() => s.deltaZstd(new Float64Array(4), 4, 0, null, 1, new Uint32Array(1) as unknown as Uint8Array), /width must be a Uint8Array/);
   assert.throws(() => s.zstd('abc' as unknown as Uint8Array, 1), /bytes must be a typed array/);
   assert.throws(() => s.maxU32(new Int32Array(2) as unknown as Uint32Array, 2), /values must be a Uint32Array/);
-  assert.equal(s.deltaZstd(Float64Array.of(0, 2 ** 33), 2, 0, null, 1), null);
-  assert.deepEqual([...decompress(s.deltaZstd(Float64Array.of(5, 7, 6), 3, 5, null, 1)!)], [0, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0]);
+  const width = new Uint8Array(1);
+  assert.equal(s.deltaZstd(Float64Array.of(0, 2 ** 33), 2, 0, null, 1, width), null);
+  assert.deepEqual([...decompress(s.deltaZstd(Float64Array.of(5, 7, 6), 3, 5, null, 1, width)!)], [0, 4, 1]);
+  assert.equal(width[0], 1);
+  assert.deepEqual([...decompress(s.deltaZstd(Float64Array.of(5, 7, 6, 5 + 2 ** 20), 4, 5, Uint8Array.of(0, 0, 1, 0), 1, width)!)], [0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0xfc, 0xff, 31, 0]);
+  assert.equal(width[0], 4);
   assert.equal(s.integralF64(Float64Array.of(1, 2.5), 2, Uint8Array.of(0, 1)), true);
   assert.equal(s.integralF64(Float64Array.of(1, Infinity), 2, null), false);
   assert.equal(s.maxU32(Uint32Array.of(3, 0xffff_ffff, 1), 2), 0xffff_ffff);
+});
+
+test('time deltas packed at 1, 2 and 4 bytes (and offsets) decode alike in JS and in the native scan (scan-decode.cc)', async () => {
+  const tdefs: ColumnDef[] = [
+    { name: 't', field: 't', type: 'timestamptz', duck: 'TIMESTAMPTZ', doc: '' },
+    { name: 'n', field: 'n', type: 'int4', duck: 'INTEGER', doc: '' },
+  ];
+  const store = new TableStore('t', tdefs, { budgetBytes: 1e12, maxRows: 1e12, batchRows: 1000, batchBytes: 1e12, lateWindowMs: 1e12, level: 1 });
+  // Per batch of 1000 rows: steps of ~50 µs (zigzag < 256), ~1 ms (< 65536), ~0.1 s, then one
+  // jump of 3e9 µs (no 32-bit delta: offsets); every 17th time NULL, every 5th step backwards.
+  const steps = [50, 1000, 100_000, 0];
+  const want: (bigint | null)[] = [];
+  let us = 1_700_000_000_000_000;
+  for (let i = 0; i < 4000; i++) {
+    const step = steps[Math.floor(i / 1000)]!;
+    us += i === 3500 ? 3e9 : i % 5 === 0 ? -step / 2 : step;
+    const t = i % 17 === 0 ? null : BigInt(us) * 1000n + 123n;
+    want.push(t === null ? null : BigInt(us));
+    store.append({ t, n: i });
+  }
+  store.seal();
+  const snap = store.snapshot();
+  const sealed = sealedBatchesOf(store, snap.batches);
+  assert.deepEqual([...sealed.values()].map((b) => { const e = b.encoded(0) as { mode: string; ints: { width: number } }; return `${e.mode} ${e.ints.width}`; }),
+    ['delta 1', 'delta 2', 'delta 4', 'offset 4']);
+  for (const b of snap.batches) {
+    const c = b.column(0);
+    for (let i = 0; i < b.rows; i++) {
+      const n = b.column(1) as { values: Int32Array };
+      const v = decodedValue(c, i);
+      assert.equal(v === null ? null : BigInt(v as number), want[n.values[i]!], `JS decode, row ${n.values[i]}`);
+    }
+  }
+  const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
+  const conn = await instance.connect();
+  const registry = new ScanRegistry(1);
+  registry.register(conn);
+  const plan = new ScanPlan('t', tdefs, snap.batches, new Set(['t', 'n']), undefined, sealed);
+  const id = registry.add(plan);
+  const got = (await conn.runAndReadAll(`SELECT n, epoch_us(t) FROM ${scanFunctionName}(${id}) ORDER BY n`)).getRows();
+  assert.deepEqual(got, want.map((t, n) => [n, t]));
+  conn.closeSync();
+  instance.closeSync();
 });

@@ -179,12 +179,13 @@ bool DecodeColumn(ZSTD_DCtx* dctx, const EncodedColumn& e, size_t rows, DecodedB
         AddBase(packed.data(), e.ints.width, rows, e.base, v);
       } else {
         // Zigzag deltas of integral values (exact below 2^53, as in JS).
-        if (e.ints.width != 4 || !Unz(dctx, e.ints, rows * 4, packed, error, "deltas")) return false;
+        // Packed at 1, 2 or 4 bytes (the seal picks the fewest that hold the largest).
+        if (!ValidWidth(e.ints) || !Unz(dctx, e.ints, rows * e.ints.width, packed, error, "deltas")) return false;
         int64_t prev = static_cast<int64_t>(e.base);
         const uint8_t* p = packed.data();
+        const int width = e.ints.width;
         for (size_t i = 0; i < rows; i++) {
-          uint32_t zz;
-          std::memcpy(&zz, p + 4 * i, 4);
+          const uint32_t zz = Get(p, width, i);
           prev += (zz & 1) ? -static_cast<int64_t>((static_cast<uint64_t>(zz) + 1) >> 1) : static_cast<int64_t>(zz >> 1);
           v[i] = static_cast<double>(prev);
         }
