@@ -115,7 +115,7 @@ test('a table store fed Utf8Text headers and bodies seals the same bytes as when
   assert.deepEqual(bytes, sealed(false));
 });
 
-test('Utf8Text runs interned from their slabs (gaps, adjacent, repeated, other slabs, pending strings) give the JS interner\'s entries and ids', () => {
+test('Utf8Text runs interned from their slabs or copied as plain entries (gaps, adjacent, repeated, other slabs, pending strings) give the JS builder\'s entries and ids', () => {
   assert.ok(storeAddon, `wiretap_store.node is built (npm run build:native) and loads: ${storeAddonError?.message ?? 'not built'}`);
   const rng = new Rng(23);
   const pool = ['', 'GET', 'é', 'ünïcødé 🚀', '日本語', 'x'.repeat(700), '{"a":1}', '{"a":2}', 'y'.repeat(3000)];
@@ -142,8 +142,8 @@ test('Utf8Text runs interned from their slabs (gaps, adjacent, repeated, other s
   }
   const strings = values.map((v) => (v === null || typeof v === 'string' ? v : v.toString()));
   // Pushed as the hot batch does: runs of Utf8Text through pushUtf8Values, strings and NULLs one by one.
-  for (const run of [1, 7, 64, 300]) {
-    const b: TextBuilder = new TextBuilder(false, values.length, storeAddon);
+  for (const [run, plain] of [[1, false], [7, false], [64, false], [300, false], [1, true], [7, true], [300, true]] as const) {
+    const b: TextBuilder = new TextBuilder(plain, values.length, storeAddon);
     for (let k = 0; k < values.length;) {
       const v = values[k];
       if (v instanceof Utf8Text) {
@@ -160,7 +160,7 @@ test('Utf8Text runs interned from their slabs (gaps, adjacent, repeated, other s
     b.flush();
     const e = b.entries.view();
     const got = { count: e.count, utf8: Buffer.from(e.utf8).toString('hex'), ends: [...e.ends], chars: [...e.chars], wellFormed: e.wellFormed, idx: [...b.idx.subarray(0, values.length)] };
-    assert.deepEqual(got, build(null, strings), `runs of ${run}`);
+    assert.deepEqual(got, build(null, strings, plain), `runs of ${run}, plain=${plain}`);
     assert.equal(b.rows, values.length);
   }
 });

@@ -322,7 +322,8 @@ export class TextBuilder {
    */
   pushUtf8Values(vals: readonly unknown[], k0: number, k1: number): void {
     const addon = this.addon;
-    if (this.plain || addon === null) {
+    if (this.plain) return this.pushUtf8Plain(vals, k0, k1);
+    if (addon === null) {
       for (let k = k0; k < k1; k++) this.pushUtf8(vals[k] as Utf8Text);
       return;
     }
@@ -361,6 +362,49 @@ export class TextBuilder {
       k = j;
     }
     if (this.pendingRows === 0) this.rows = this.pushed;
+  }
+
+  /**
+   * Plain: vals[k0, k1) (all Utf8Text) as entries. A run of values in one buffer at increasing
+   * offsets is copied with one set() of its whole span, then each value moved down into place
+   * (copyWithin: no view object per value, ~50 vs ~85 ns a value).
+   */
+  private pushUtf8Plain(vals: readonly unknown[], k0: number, k1: number): void {
+    if (this.pendingRows > 0) this.flush();
+    const e = this.entries;
+    for (let k = k0; k < k1;) {
+      const first = vals[k] as Utf8Text;
+      const src = first.bytes;
+      const base = first.start;
+      let end = base;
+      let j = k;
+      for (; j < k1; j++) {
+        const t = vals[j] as Utf8Text;
+        if (t.bytes !== src || t.start < end) break;
+        end = t.end;
+      }
+      e.reserve(end - base, j - k);
+      const dst = e.utf8;
+      const at = e.used;
+      copyBytes(dst, at, src, base, end - base);
+      const ends = e.ends;
+      const chars = e.chars;
+      let w = at;
+      let c = e.count;
+      for (let i = k; i < j; i++) {
+        const t = vals[i] as Utf8Text;
+        const from = at + t.start - base;
+        const n = t.end - t.start;
+        if (from !== w && n > 0) dst.copyWithin(w, from, from + n);
+        w += n;
+        ends[c] = w;
+        chars[c++] = t.chars;
+      }
+      e.count = c;
+      e.used = w;
+      k = j;
+    }
+    this.rows = this.pushed += k1 - k0;
   }
 
   /** Adds a NULL row: '' when plain, else id 0 without an entry (the column's nulls mark it). */
