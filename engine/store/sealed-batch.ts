@@ -54,7 +54,14 @@ function z(bytes: Uint8Array, o: CompressionOptions): Uint8Array {
   if (n0) return n0.zstd(bytes, o.level);
   const bound = zstd.compressBound(bytes.byteLength);
   if (bound > zScratch.length) zScratch = Buffer.allocUnsafeSlow(Math.max(bound, zScratch.length * 2));
-  const n = cctx.compress(zScratch, bytes, o.level);
+  // The parameters seal.cc sets (see Compress there): both paths write the same bytes.
+  cctx.reset(zstd.ResetDirective.sessionAndParameters);
+  cctx.setParameter(zstd.CParameter.compressionLevel, o.level);
+  if (o.level === 1) {
+    cctx.setParameter(zstd.CParameter.hashLog, 12);
+    cctx.setParameter(zstd.CParameter.minMatch, 7);
+  }
+  const n = cctx.compress2(zScratch, bytes);
   const out = new Uint8Array(n);
   out.set(zScratch.subarray(0, n));
   return out;

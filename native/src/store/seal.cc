@@ -72,7 +72,18 @@ Napi::Uint8Array Compress(Napi::Env env, const uint8_t* bytes, size_t n, int lev
   if (!s.cctx) throw Napi::Error::New(env, "zstd: no compression context");
   const size_t bound = ZSTD_compressBound(n);
   if (s.z.size() < bound) s.z.resize(bound);
-  const size_t r = ZSTD_compressCCtx(s.cctx.get(), s.z.data(), s.z.size(), bytes, n, level);
+  ZSTD_CCtx* c = s.cctx.get();
+  ZSTD_CCtx_reset(c, ZSTD_reset_session_and_parameters);
+  ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
+  if (level == 1) {
+    // Level 1 with a smaller hash table (2^12, fewer cache misses; level 1 takes 2^13 above 256 KB)
+    // and 7-byte minimum matches: ~8% less zstd time over a batch's buffers at equal or smaller
+    // output (26.24 vs 26.30 B/row on a dumped 64Ki-row batch; C bench, 40 rounds alternating).
+    // zstd still shrinks both for small inputs.
+    ZSTD_CCtx_setParameter(c, ZSTD_c_hashLog, 12);
+    ZSTD_CCtx_setParameter(c, ZSTD_c_minMatch, 7);
+  }
+  const size_t r = ZSTD_compress2(c, s.z.data(), s.z.size(), bytes, n);
   if (ZSTD_isError(r)) throw Napi::Error::New(env, std::string("zstd: ") + ZSTD_getErrorName(r));
   Napi::Uint8Array out = Napi::Uint8Array::New(env, r);
   std::memcpy(out.Data(), s.z.data(), r);
