@@ -183,6 +183,9 @@ function encodeStrings(p: readonly string[], n: number, out: Buffer, at: number,
 
 const NO_BYTES = new Uint8Array(0);
 
+/** Fewest Utf8Text values in a row that are interned from their slabs with a call of their own. */
+const slabRunMin = 8;
+
 /** Strings up to this long are looked up by value before being encoded (dictionary columns). */
 const shortChars = 16;
 /** Most short strings remembered per batch column (each may retain the string it was sliced from). */
@@ -323,7 +326,9 @@ export class TextBuilder {
   pushUtf8Values(vals: readonly unknown[], k0: number, k1: number): void {
     const addon = this.addon;
     if (this.plain) return this.pushUtf8Plain(vals, k0, k1);
-    if (addon === null) {
+    // A few values between strings (bodies among empty ones) are gathered into the bytes chunk
+    // instead: an N-API call costs ~0.8 µs, and one per 1–2 values made 0.19 calls per row.
+    if (addon === null || k1 - k0 < slabRunMin) {
       for (let k = k0; k < k1; k++) this.pushUtf8(vals[k] as Utf8Text);
       return;
     }
