@@ -196,27 +196,6 @@ class TextColumn extends HotColumn {
     this.text.push(typeof v === 'string' || v instanceof Utf8Text ? v : String(v));
   }
 
-  /** Rows [at, at + n) from vals[0, n) (NULLs included); clears vals. */
-  pushChunk(vals: unknown[], n: number, at: number): void {
-    const text = this.text;
-    for (let k = 0; k < n; k++) {
-      const v = vals[k];
-      if (v instanceof Utf8Text) {
-        // A run of byte values goes in with one call (interned from where the bytes are).
-        let j = k + 1;
-        while (j < n && vals[j] instanceof Utf8Text) j++;
-        text.pushUtf8Values(vals, k, j);
-        for (; k < j; k++) vals[k] = undefined;
-        k--;
-        continue;
-      }
-      vals[k] = undefined;
-      if (typeof v === 'string') text.push(v);
-      else if (v === null || v === undefined) this.setNull(at + k);
-      else text.push(String(v));
-    }
-  }
-
   override setNull(row: number): void {
     super.setNull(row);
     this.text.pushNull();
@@ -339,8 +318,7 @@ const writers = new Map<string, { write: ChunkWriter; time: (row: object) => unk
  * A chunk writer specialised to the table's fields: one tight loop per column over the chunk's
  * rows, with a static property read and the column's type dispatch hoisted out of the loop —
  * instead of 22 calls per row through every column. Numbers and booleans are stored in place (a
- * call only for NULL and other types, bigints converted inline). Text columns get their values
- * gathered into `vals` and pushed in one call per chunk. The time column's values come in
+ * call only for NULL and other types, bigints converted inline). The time column's values come in
  * already converted (`times`): the table store needs them first for the late-row check. Field
  * names come from schema.ts and are checked to be plain identifiers.
  */
@@ -364,14 +342,20 @@ function chunkWriter(defs: readonly ColumnDef[]): { write: ChunkWriter; time: (r
         case 'bool':
           return head + `a = c.values; for (k = 0; k < n; k++) { v = rows[k].${f}; if (${isNull}) c.setNull(at + k); else a[at + k] = v ? 1 : 0; }`;
         case 'text':
-          return head + `for (k = 0; k < n; k++) vals[k] = rows[k].${f}; c.pushChunk(vals, n, at);`;
+          // Strings one by one; a run of Utf8Text values goes in with one call (interned from
+          // where their bytes are), gathered in vals: only those are stored in an array.
+          return head + `t = c.text; for (k = 0; k < n; k++) { v = rows[k].${f}; ` +
+            `if (typeof v === 'string') t.push(v); ` +
+            `else if (v instanceof Utf8Text) { j = 0; vals[j++] = v; while (k + j < n && (v = rows[k + j].${f}) instanceof Utf8Text) vals[j++] = v; ` +
+            `t.pushUtf8Values(vals, 0, j); for (m = 0; m < j; m++) vals[m] = undefined; k += j - 1; } ` +
+            `else if (${isNull}) c.setNull(at + k); else t.push(String(v)); }`;
         default:
           return head + `for (k = 0; k < n; k++) { v = rows[k].${f}; if (${isNull}) c.setNull(at + k); else c.push(v, at + k); }`;
       }
     });
-    const make = new Function('toNumber', `return function writeChunk(rows, n, cols, at, times, vals) {\nlet c, a, k, v;\n${body.join('\n')}\n};`);
+    const make = new Function('toNumber', 'Utf8Text', `return function writeChunk(rows, n, cols, at, times, vals) {\nlet c, a, t, k, j, m, v;\n${body.join('\n')}\n};`);
     w = {
-      write: make(bigintToNumber) as ChunkWriter,
+      write: make(bigintToNumber, Utf8Text) as ChunkWriter,
       time: ti < 0 ? () => undefined : new Function('row', `return row.${fields[ti]};`) as (row: object) => unknown,
     };
     writers.set(key, w);
