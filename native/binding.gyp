@@ -44,7 +44,7 @@
       ],
       "cflags_cc": [
         "-std=c++17",
-        "-O2",
+        "-O3",
         "-Wall"
       ],
       "libraries": [

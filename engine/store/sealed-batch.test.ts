@@ -182,3 +182,19 @@ test('time deltas packed at 1, 2 and 4 bytes (and offsets) decode alike in JS an
   conn.closeSync();
   instance.closeSync();
 });
+
+test('the native integral test agrees with Number.isInteger (sign, 2^52 and 2^53 edges, NaN, ±Infinity), NULL rows skipped', () => {
+  assert.ok(storeAddon && typeof storeAddon.integralF64 === 'function');
+  const s = storeAddon;
+  const values = [0, -0, -3, 1.5, -0.5, 2 ** 52 - 0.5, 2 ** 52, -(2 ** 52) + 0.5, 2 ** 53 + 2, Number.MAX_VALUE, -Number.MAX_VALUE, NaN, Infinity, -Infinity, 5e-324, 4503599627370495.5];
+  for (const v of values) {
+    // Alone, and after 2000 integers (past the first block of 1024).
+    assert.equal(s.integralF64(Float64Array.of(v), 1, null), Number.isInteger(v), String(v));
+    const long = new Float64Array(2001).fill(7);
+    long[2000] = v;
+    assert.equal(s.integralF64(long, 2001, null), Number.isInteger(v), `${v} at 2000`);
+    const nulls = new Uint8Array(2001);
+    nulls[2000] = 1;
+    assert.equal(s.integralF64(long, 2001, nulls), true, `${v} at 2000, NULL`);
+  }
+});
