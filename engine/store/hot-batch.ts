@@ -356,9 +356,14 @@ function chunkWriter(defs: readonly ColumnDef[]): { write: ChunkWriter; time: (r
           perRow.push(`v = r.${f}; if (${isNull}) ${c}.setNull(at + k); else ${a}[at + k] = v ? 1 : 0;`);
           return;
         case 'text':
-          // Column by column: strings one by one; a run of Utf8Text values goes in with one call
-          // (interned from where their bytes are), gathered in vals: only those are stored in an array.
-          perColumn.push(`t = ${c}.text; for (k = 0; k < n; k++) { v = rows[k].${f}; ` +
+          // Strings and NULLs in the pass over the rows, up to the column's first Utf8Text (s${i}):
+          // from there the column is read in a loop of its own, where a run of Utf8Text values goes
+          // in with one call (interned from where their bytes are), gathered in vals: only those
+          // are stored in an array.
+          decls.push(`const t${i} = ${c}.text; let s${i} = n;`);
+          perRow.push(`if (k < s${i}) { v = r.${f}; if (typeof v === 'string') t${i}.push(v); else if (${isNull}) ${c}.setNull(at + k); ` +
+            `else if (v instanceof Utf8Text) s${i} = k; else t${i}.push(String(v)); }`);
+          perColumn.push(`t = t${i}; for (k = s${i}; k < n; k++) { v = rows[k].${f}; ` +
             `if (typeof v === 'string') t.push(v); ` +
             `else if (v instanceof Utf8Text) { j = 0; vals[j++] = v; while (k + j < n && (v = rows[k + j].${f}) instanceof Utf8Text) vals[j++] = v; ` +
             `t.pushUtf8Values(vals, 0, j); for (m = 0; m < j; m++) vals[m] = undefined; k += j - 1; } ` +
