@@ -5,7 +5,7 @@
 // shared machine) and bytes shipped for a partially aggregated group-by vs shipping the rows it
 // needs. Targets: overhead ≤ 100 ms, bytes ≤ 1%.
 // Args: --agents N (default 100), --workers W (default 4), --rows R per agent (default 5000),
-// --runs (default 3), --queries a,b (groupBy,count,topN,rowsNeeded; default all),
+// --runs (default 3), --queries a,b (groupBy,count,topN,rowsNeeded,exactQuantile; default all),
 // --baseline DIR: a second broker from another checkout (e.g. a git worktree of an older commit)
 // on the same agents; the two brokers answer each query in alternating rounds and the result
 // carries both and their ratios (this tree / baseline).
@@ -25,6 +25,8 @@ const sqls = {
   count: 'select count(*) from http_events',
   topN: 'select req_path, latency from http_events order by latency desc limit 10',
   rowsNeeded: 'select req_path, resp_status, latency from http_events',
+  // ship-rows (an exact quantile cannot be split): only req_path and latency cross the wire (projection.ts)
+  exactQuantile: 'select req_path, quantile_cont(latency, 0.99) from http_events group by 1 order by 2 desc limit 5',
 } as const;
 type QueryName = keyof typeof sqls;
 

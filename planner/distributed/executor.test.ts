@@ -62,6 +62,12 @@ test('merged answers equal one engine over all rows', async () => {
     'select req_path, req_method, count(*), avg(latency) from http_events where resp_status = 200 group by 1, 2 order by 1, 2',
     'select upid, latency from http_events order by latency desc, upid limit 4 offset 1',
     'select count(distinct upid) from http_events',
+    // shipped rows / tables carrying only the named columns (projection.ts)
+    'select quantile_cont(latency, 0.5) as med, count(distinct req_path) from http_events where resp_status = 200 order by med',
+    'select req_path, time_, row_number() over (partition by upid order by time_, remote_port) as n from http_events order by n desc, time_, req_path limit 5',
+    "select \"REQ_PATH\", count(*) from http_events group by 1 having max(latency) > 50000 order by 1",
+    'select a.req_path, count(*) from http_events a join http_events b on a.upid = b.upid and a.remote_port = b.remote_port where a.latency > 1000 group by 1 order by 1',
+    'select count(*), max(h.req_method) from http_events h left join (select upid, max(latency) as m from http_events group by 1) x on h.upid = x.upid where x.m > 10',
   ]) {
     assert.deepEqual(await rows(executor, sql), await rows(all, sql), sql);
   }

@@ -5,6 +5,7 @@
 // would see the filtered rows too); outer joins ship whole tables.
 import { conjuncts, exprSql, type Ast } from './sql-ast.ts';
 import type { ShippedInput } from './plan.ts';
+import type { Projection } from './projection.ts';
 
 function refs(expr: Ast, out: Ast[] = []): Ast[] {
   if (expr === null || typeof expr !== 'object') return out;
@@ -20,7 +21,7 @@ function unqualified(expr: Ast): Ast {
 }
 
 /** Per-table pushed predicates for an inner join, or null when the statement is not one. */
-export function joinInputs(ast: Ast, tables: string[], occurrences: Map<string, number>, isTelemetry: (t: string) => boolean): { inputs: ShippedInput[]; pushed: string[] } | null {
+export function joinInputs(ast: Ast, tables: string[], occurrences: Map<string, number>, isTelemetry: (t: string) => boolean, projection: Projection): { inputs: ShippedInput[]; pushed: string[] } | null {
   if (ast?.type !== 'select' || ast.with || ast._next || !Array.isArray(ast.from) || ast.from.length < 2) return null;
   const aliasOf = new Map<string, string>(); // alias or name → table
   for (const f of ast.from as Ast[]) {
@@ -44,7 +45,7 @@ export function joinInputs(ast: Ast, tables: string[], occurrences: Map<string, 
   return {
     inputs: tables.map((t) => {
       const preds = perTable.get(t) ?? [];
-      return { name: t, nodeSql: `SELECT * FROM ${t}${preds.length ? ` WHERE ${preds.map((p) => `(${p})`).join(' AND ')}` : ''}` };
+      return { name: t, nodeSql: `SELECT ${projection.listFor(t)} FROM ${t}${preds.length ? ` WHERE ${preds.map((p) => `(${p})`).join(' AND ')}` : ''}` };
     }),
     pushed,
   };

@@ -50,7 +50,7 @@ test('a sketch with FILTER (WHERE …) is sketched over the filtered rows on the
 
 test('what the rules cannot split ships filtered rows or whole tables and runs the query at the broker', () => {
   assert.equal(plan('select count(distinct req_path) from http_events where latency > 5').strategy, 'ship-rows');
-  assert.equal(plan('select count(distinct req_path) from http_events where latency > 5').inputs[0]!.nodeSql, 'SELECT * FROM http_events WHERE latency > 5');
+  assert.equal(plan('select count(distinct req_path) from http_events where latency > 5').inputs[0]!.nodeSql, 'SELECT "req_path", "latency" FROM http_events WHERE latency > 5');
   assert.equal(plan('select reservoir_quantile(latency, 0.5) from http_events').strategy, 'ship-rows'); // an aggregate by name, not by syntax
   assert.equal(plan('select quantile_cont(latency, 0.5), median(latency) from http_events').strategy, 'ship-rows'); // exact quantiles ship values
   assert.equal(plan('select approx_quantile(req_path, 0.5) from http_events').strategy, 'ship-rows'); // not numeric: no sketch
@@ -73,12 +73,34 @@ test('an inner join ships each table with the predicates on its own columns', ()
   const p = plan("select h.req_path, p.rss_bytes from http_events h join process_stats p on h.upid = p.upid where h.resp_status >= 500 and p.rss_bytes > 1000 and h.latency > p.cpu_utime_ns");
   assert.equal(p.strategy, 'ship-tables');
   assert.deepEqual(p.inputs, [
-    { name: 'http_events', nodeSql: 'SELECT * FROM http_events WHERE (resp_status >= 500)' },
-    { name: 'process_stats', nodeSql: 'SELECT * FROM process_stats WHERE (rss_bytes > 1000)' },
+    { name: 'http_events', nodeSql: 'SELECT "upid", "req_path", "resp_status", "latency" FROM http_events WHERE (resp_status >= 500)' },
+    { name: 'process_stats', nodeSql: 'SELECT "upid", "cpu_utime_ns", "rss_bytes" FROM process_stats WHERE (rss_bytes > 1000)' },
   ]);
-  // an outer join, or a table read twice, ships whole tables
+  // an outer join, or a table read twice, ships tables without filters (whole rows for a star)
   assert.equal(plan('select * from http_events h left join process_stats p on h.upid = p.upid where p.rss_bytes is null').inputs[1]!.nodeSql, 'SELECT * FROM process_stats');
-  assert.equal(plan('select * from http_events a join http_events b on a.upid = b.upid where a.latency > 5').inputs[0]!.nodeSql, 'SELECT * FROM http_events');
+  assert.equal(plan('select h.latency, p.num_threads from http_events h left join process_stats p on h.upid = p.upid where p.rss_bytes is null').inputs[1]!.nodeSql,
+    'SELECT "upid", "num_threads", "rss_bytes" FROM process_stats');
+  assert.equal(plan('select a.latency from http_events a join http_events b on a.upid = b.upid where a.latency > 5').inputs[0]!.nodeSql, 'SELECT "upid", "latency" FROM http_events');
+});
+
+test('shipped rows carry only the columns the statement names; whole rows when it may read others', () => {
+  const list = (sql: string) => plan(sql).inputs.map((i) => i.nodeSql.replace(/ FROM .*/, ''));
+  // an exact quantile, window functions, HAVING: the named columns (aliases add nothing; "Quoted" names match)
+  assert.deepEqual(list('select quantile_cont(latency, 0.99) as p99 from http_events order by p99'), ['SELECT "latency"']);
+  assert.deepEqual(list('select req_path, row_number() over (partition by upid order by time_) from http_events'), ['SELECT "time_", "upid", "req_path"']);
+  assert.deepEqual(list('select "REQ_PATH", count(*) from http_events group by 1 having max(latency) > 5'), ['SELECT "req_path", "latency"']);
+  assert.deepEqual(list('select count(*) from http_events having count(*) > 2'), ['SELECT "time_"']); // rows still counted
+  assert.deepEqual(list("select count(distinct cmdline) from http_events where pod = 'a/b'"), ['SELECT "pod", "cmdline"']); // hydrated columns too
+  assert.deepEqual(list('select a.latency, b.latency from http_events a, (select upid, latency from http_events) b where a.upid = b.upid'), ['SELECT "upid", "latency"']);
+  // whole rows: stars, COLUMNS(…), NATURAL JOIN, a table or alias used as a value, SQL the parser rejects
+  for (const sql of [
+    'select count(distinct req_path), * from http_events',
+    'select h.* from http_events h join process_stats p using (upid)',
+    "select count(distinct columns('req_.*')) from http_events",
+    'select count(distinct h) from http_events h',
+    'select count(*) from http_events natural join process_stats',
+    'select * exclude (req_body) from http_events where latency > 5 qualify row_number() over () < 3',
+  ]) assert.ok(list(sql).every((l) => l === 'SELECT *'), `${sql}: ${list(sql).join('; ')}`);
 });
 
 test('time_ bounds from the WHERE clause (either side, BETWEEN, =) for node pruning', () => {

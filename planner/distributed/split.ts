@@ -1,7 +1,7 @@
 // The distributed planner's entry: SQL → DistributedPlan. Rules are tried from the cheapest to
 // ship: partial aggregation, then projection/top-n pushdown, then shipping filtered rows of the
-// one table, then shipping whole tables (joins, subqueries, unparsed SQL). Every strategy is
-// exact; the later ones ship more.
+// one table, then shipping whole tables (joins, subqueries, unparsed SQL) — both of those only
+// the columns the statement names (projection.ts). Every strategy is exact; the later ones ship more.
 import { telemetryTableNames } from '../catalog/catalog-objects.ts';
 import { tokenize } from '../sql/lexer.ts';
 import { contains, exprSql, hasAggregate, parseOne, type Ast } from './sql-ast.ts';
@@ -10,6 +10,7 @@ import { podFilterOf, pushedPredicates, tableTimeFilters, timeFilterOf } from '.
 import { sketchFiltersAsArguments, splitPartialAggregate } from './partial-aggregate.ts';
 import { splitTopN } from './top-n.ts';
 import { joinInputs } from './join-inputs.ts';
+import { projectionOf, type Projection } from './projection.ts';
 
 /** Telemetry tables the statement names (by token, so it works for SQL the parser rejects). */
 export function telemetryTablesIn(sql: string): string[] {
@@ -23,11 +24,12 @@ function telemetryOccurrences(sql: string): Map<string, number> {
   return counts;
 }
 
-export function shipTables(sql: string, tables: string[], reason: string): DistributedPlan {
+/** projection: the columns each table ships (default: whole rows). */
+export function shipTables(sql: string, tables: string[], reason: string, projection: Projection = projectionOf(sql, null)): DistributedPlan {
   if (tables.length === 0) return { strategy: 'broker-only', inputs: [], mergeSql: sql, pushedPredicates: [], podFilter: null };
   return {
     strategy: 'ship-tables',
-    inputs: tables.map((t) => ({ name: t, nodeSql: `SELECT * FROM ${t}` })),
+    inputs: tables.map((t) => ({ name: t, nodeSql: `SELECT ${projection.listFor(t)} FROM ${t}` })),
     mergeSql: sql,
     pushedPredicates: [],
     podFilter: null,
@@ -54,13 +56,14 @@ export function planDistributed(sql: string, aggregateNames: ReadonlySet<string>
   const ast = parseOne(sketchFiltersAsArguments(sql));
   if (!ast) return shipTables(sql, tables, 'the planner could not parse the statement');
   const table = singleTable(ast);
+  const projection = projectionOf(sql, ast);
   if (!table || from0Alias(ast) || contains(ast.where, 'select') || contains(ast.columns, 'select')) {
     const occurrences = telemetryOccurrences(sql);
     const isTelemetry = (t: string) => telemetryTableNames.has(t);
-    const join = joinInputs(ast, tables, occurrences, isTelemetry);
+    const join = joinInputs(ast, tables, occurrences, isTelemetry, projection);
     const plan = join
       ? { ...shipTables(sql, tables, 'inner join: each table shipped with its own predicates, joined at the broker'), inputs: join.inputs, pushedPredicates: join.pushed, podFilter: null }
-      : shipTables(sql, tables, 'outer joins, subqueries and CTEs run at the broker over shipped tables');
+      : shipTables(sql, tables, 'outer joins, subqueries and CTEs run at the broker over shipped tables', projection);
     // each table's nodes pruned by the time_ bounds of its own reads
     const times = tableTimeFilters(ast, occurrences, isTelemetry);
     return { ...plan, inputs: plan.inputs.map((i) => (times.has(i.name) ? { ...i, timeFilters: times.get(i.name)! } : i)) };
@@ -84,7 +87,7 @@ export function planDistributed(sql: string, aggregateNames: ReadonlySet<string>
   }
   return {
     strategy: 'ship-rows',
-    inputs: [{ name: table, nodeSql: `SELECT * FROM ${table}${whereSql ? ` WHERE ${whereSql}` : ''}` }],
+    inputs: [{ name: table, nodeSql: `SELECT ${projection.listFor(table)} FROM ${table}${whereSql ? ` WHERE ${whereSql}` : ''}` }],
     mergeSql: sql,
     pushedPredicates: pushed,
     podFilter,
