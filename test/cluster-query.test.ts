@@ -120,6 +120,8 @@ const suite: Array<{ sql: string; ordered: boolean; strategy: string; mayBeEmpty
   // synthetic agents have no process_stats rows: this checks the per-table pushed predicates run
   { sql: 'select h.req_path, count(*) from http_events h join process_stats p on h.upid = p.upid where h.resp_status >= 500 and p.rss_bytes > 0 group by 1', ordered: false, strategy: 'ship-tables', mayBeEmpty: true },
   { sql: 'select a.req_path, count(*) from http_events a join (select distinct req_path from http_events where resp_status = 500) b on a.req_path = b.req_path group by 1', ordered: false, strategy: 'ship-tables' },
+  // each table filtered by its own read (the preserved side's WHERE, the nullable side's ON), named columns only
+  { sql: 'select h.req_path, count(*), count(p.upid) from http_events h left join process_stats p on h.upid = p.upid and p.rss_bytes > 0 where h.resp_status >= 500 group by 1', ordered: false, strategy: 'ship-tables' },
 ];
 
 test('distributed answers equal the standalone answer over the union of the same rows', async () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { DuckEngine } from '../../engine/duck.ts';
 import { SqlError, type QueryExecutor, type Value } from '../../engine/query.ts';
 import type { HttpEventRow } from '../../engine/schema.ts';
+import type { ProcessStatsRow } from '../../engine/tables/process-stats.ts';
 import { DistributedExecutor } from './executor.ts';
 import { ddsketchAlpha, hllStandardError } from './sketches.ts';
 import { MergeDb } from './merge-db.ts';
@@ -18,6 +19,15 @@ function row(i: number, asid: number): HttpEventRow {
     majorVersion: 1, minorVersion: 1, contentType: 0, reqHeaders: '{}', reqMethod: i % 4 === 0 ? 'POST' : 'GET',
     reqPath: `/p${i % 5}`, reqBody: '', reqBodySize: i, respHeaders: '{}', respStatus: i % 7 === 0 ? 500 : 200,
     respMessage: 'OK', respBody: '', respBodySize: i * 2, latencyNs: BigInt((i * 7919) % 100_000),
+  };
+}
+
+/** A process of row()'s (pid 10–12) sampled: rss grows with i; node c's samples an hour later (the time_ pruning test's ranges). */
+function procRow(i: number, asid: number): ProcessStatsRow {
+  return {
+    timeNs: 1_767_225_600_000_000_000n + (asid === 3 ? 3_600_000_000_000n : 0n) + BigInt(i) * 8_000_000n, upid: { asid, pid: 10 + (i % 3), startTicks: 5n },
+    majorFaults: 0, minorFaults: i, cpuUtimeNs: i * 1000, cpuKtimeNs: i * 10, numThreads: 1 + (i % 4), vsizeBytes: 1e8, rssBytes: 1e6 * i,
+    rcharBytes: 0, wcharBytes: 0, readBytes: 0, writeBytes: 0,
   };
 }
 
@@ -39,6 +49,7 @@ const merge = await MergeDb.create(1, '256MB');
 for (const [k, name] of ['a', 'b', 'c'].entries()) {
   const e = await DuckEngine.create({ threads: 1 });
   for (let i = 0; i < 300 + k * 50; i++) { e.append('http_events', row(i, k + 1)); all.append('http_events', row(i, k + 1)); }
+  for (let i = 0; i < 12; i++) { e.append('process_stats', procRow(i, k + 1)); all.append('process_stats', procRow(i, k + 1)); }
   engines.set(name, e);
 }
 const executor = new DistributedExecutor(directory, runner, merge, schema, null, { fragmentTimeoutMs: 30_000 });
@@ -68,6 +79,13 @@ test('merged answers equal one engine over all rows', async () => {
     "select \"REQ_PATH\", count(*) from http_events group by 1 having max(latency) > 50000 order by 1",
     'select a.req_path, count(*) from http_events a join http_events b on a.upid = b.upid and a.remote_port = b.remote_port where a.latency > 1000 group by 1 order by 1',
     'select count(*), max(h.req_method) from http_events h left join (select upid, max(latency) as m from http_events group by 1) x on h.upid = x.upid where x.m > 10',
+    // each table filtered by its own read (read-inputs.ts): outer join ON / WHERE, subqueries, union
+    'select h.req_path, count(p.upid), max(p.rss_bytes) from http_events h left join process_stats p on h.upid = p.upid and p.rss_bytes > 5e6 where h.resp_status = 500 group by 1 order by 1',
+    'select count(*), sum(h.latency) from http_events h left join process_stats p on h.upid = p.upid where p.num_threads = 2 or p.upid is null',
+    'select count(*) from http_events where resp_status = 200 and upid in (select upid from process_stats where rss_bytes > 9e6)',
+    'select count(*) from http_events h where exists (select 1 from process_stats p where p.upid = h.upid and rss_bytes > remote_port * 1000)',
+    'select req_path as x from http_events where latency < 5000 union all select cast(rss_bytes as varchar) from process_stats where num_threads = 3 order by 1',
+    'with big as (select * from process_stats where rss_bytes >= 8e6) select h.req_method, count(*) from http_events h join big on h.upid = big.upid where h.latency > 90000 group by 1 order by 1',
   ]) {
     assert.deepEqual(await rows(executor, sql), await rows(all, sql), sql);
   }
@@ -198,7 +216,7 @@ test('joins and subqueries: each table asks only the nodes its own time_ bounds 
   const counting: FragmentRunner = { run: (node, sql, d, s) => { asked.push(`${node.name}:${/FROM (\w+)/.exec(sql)?.[1]}`); return runner.run(node, sql, d, s); } };
   const timed = new DistributedExecutor({ nodes: () => nodes }, counting, merge, schema, null, { fragmentTimeoutMs: 30_000 });
   const t0 = 1_767_225_600_000_000;
-  // http_events: a 0–299 ms, b 0–349 ms, c 0–399 ms; process_stats (no rows here, ranges as if): a and b early, c late
+  // http_events: a 0–299 ms, b 0–349 ms, c 0–399 ms; process_stats: a and b 0–88 ms, c an hour later
   nodes = ['a', 'b', 'c'].map((name, i) => ({ name, asid: i + 1, address: 'in-process', timeRanges: {
     http_events: { minUs: t0, maxUs: t0 + (299 + 50 * i) * 1000 },
     process_stats: i < 2 ? { minUs: t0, maxUs: t0 + 100_000 } : { minUs: t0 + 3_600_000_000, maxUs: t0 + 3_700_000_000 },

@@ -9,7 +9,7 @@ import type { DistributedPlan } from './plan.ts';
 import { podFilterOf, pushedPredicates, tableTimeFilters, timeFilterOf } from './predicate-pushdown.ts';
 import { sketchFiltersAsArguments, splitPartialAggregate } from './partial-aggregate.ts';
 import { splitTopN } from './top-n.ts';
-import { joinInputs } from './join-inputs.ts';
+import { readInputs } from './read-inputs.ts';
 import { projectionOf, type Projection } from './projection.ts';
 
 /** Telemetry tables the statement names (by token, so it works for SQL the parser rejects). */
@@ -60,10 +60,8 @@ export function planDistributed(sql: string, aggregateNames: ReadonlySet<string>
   if (!table || from0Alias(ast) || contains(ast.where, 'select') || contains(ast.columns, 'select')) {
     const occurrences = telemetryOccurrences(sql);
     const isTelemetry = (t: string) => telemetryTableNames.has(t);
-    const join = joinInputs(ast, tables, occurrences, isTelemetry, projection);
-    const plan = join
-      ? { ...shipTables(sql, tables, 'inner join: each table shipped with its own predicates, joined at the broker'), inputs: join.inputs, pushedPredicates: join.pushed, podFilter: null }
-      : shipTables(sql, tables, 'outer joins, subqueries and CTEs run at the broker over shipped tables', projection);
+    const read = readInputs(ast, tables, occurrences, isTelemetry, projection);
+    const plan = { ...shipTables(sql, tables, 'joins, subqueries and CTEs run at the broker over shipped tables, each filtered by its own read'), inputs: read.inputs, pushedPredicates: read.pushed };
     // each table's nodes pruned by the time_ bounds of its own reads
     const times = tableTimeFilters(ast, occurrences, isTelemetry);
     return { ...plan, inputs: plan.inputs.map((i) => (times.has(i.name) ? { ...i, timeFilters: times.get(i.name)! } : i)) };

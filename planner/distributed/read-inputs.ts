@@ -1,0 +1,108 @@
+// Filtered inputs for statements that run at the broker over shipped tables (joins, subqueries,
+// CTEs, set operations): each telemetry table the statement reads exactly once is shipped with
+// the conjuncts that read filters it by — the WHERE conjuncts of the SELECT that reads it, and the
+// ON conjuncts of its own join — when they name only its columns. The broker still runs the whole
+// statement, so a pushed conjunct is only ever applied twice, never lost. What is not pushed:
+// - a table read more than once (a self-join, or a subquery over the same table: one shipped
+//   table serves every read, so no read's filter may apply to all);
+// - WHERE conjuncts on the nullable side of an outer join (they see the NULL rows the join adds);
+//   its ON conjuncts on that side alone are pushed (a LEFT JOIN b ON … AND b.x > 5 = a LEFT JOIN
+//   (b WHERE x > 5) ON …); RIGHT/FULL/NATURAL joins push nothing in their SELECT;
+// - conjuncts with a subquery, or with a column that is not the table's own: another table's,
+//   an outer query's (correlated), ambiguous, or unknown (an alias, a subquery's column).
+import { relations } from '../catalog/catalog-objects.ts';
+import { columnName, conjuncts, exprSql, type Ast } from './sql-ast.ts';
+import type { ShippedInput } from './plan.ts';
+import type { Projection } from './projection.ts';
+
+const columnsOf = new Map(relations.map((r) => [r.name, new Set(r.columns.map((c) => c.name))]));
+
+function refs(expr: Ast, out: Ast[] = []): Ast[] {
+  if (expr === null || typeof expr !== 'object') return out;
+  if (expr.type === 'column_ref') out.push(expr);
+  for (const v of Object.values(expr)) if (v && typeof v === 'object') refs(v, out);
+  return out;
+}
+
+function unqualified(expr: Ast): Ast {
+  const copy = structuredClone(expr);
+  for (const r of refs(copy)) r.table = null;
+  return copy;
+}
+
+function qualifier(ref: Ast): string | null {
+  const t = ref.table;
+  if (t === null || t === undefined) return null;
+  return String(typeof t === 'object' ? t.value : t).toLowerCase();
+}
+
+/** One item of a SELECT's FROM: a telemetry table (columns known) or anything else. */
+interface FromItem { name: string; table: string | null; columns: Set<string> | null; join: string | null; on: Ast }
+
+/** Per-table pushed conjuncts for a statement run at the broker over shipped tables. */
+export function readInputs(ast: Ast, tables: string[], occurrences: Map<string, number>, isTelemetry: (t: string) => boolean, projection: Projection): { inputs: ShippedInput[]; pushed: string[] } {
+  /** Per table: each pushed conjunct as the node runs it (unqualified) and as written (EXPLAIN). */
+  const perTable = new Map<string, Array<{ node: string; written: string }>>();
+  const reads = new Map<string, number>();
+  let shadowed = false; // a CTE named like a telemetry table: names in FROM may be the CTE
+  const visit = (node: Ast): void => {
+    if (node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) { node.forEach(visit); return; }
+    for (const w of Array.isArray(node.with) ? node.with : []) if (isTelemetry(String(w?.name?.value ?? ''))) shadowed = true;
+    if (node.type === 'select' && Array.isArray(node.from)) selectBlock(node);
+    for (const v of Object.values(node)) if (v && typeof v === 'object') visit(v);
+  };
+  const selectBlock = (block: Ast): void => {
+    const items: FromItem[] = (block.from as Ast[]).map((f) => {
+      const telemetry = f?.table && !f.db && !f.expr && isTelemetry(String(f.table)) ? String(f.table) : null;
+      if (telemetry) reads.set(telemetry, (reads.get(telemetry) ?? 0) + 1);
+      return {
+        name: String(f?.as ?? f?.table ?? '').toLowerCase(), table: telemetry, columns: telemetry ? columnsOf.get(telemetry) ?? null : null,
+        join: f?.join ? String(f.join).toUpperCase() : null, on: f?.on ?? null,
+      };
+    });
+    if (items.some((i) => i.join !== null && !/^((INNER |CROSS |LEFT |LEFT OUTER )?JOIN)$/.test(i.join))) return;
+    // the one item a conjunct reads, when every column it names is that item's own
+    const ownerOf = (c: Ast): FromItem | null => {
+      if (JSON.stringify(c).includes('"type":"select"')) return null;
+      let owner: FromItem | null = null;
+      for (const r of refs(c)) {
+        const q = qualifier(r);
+        const col = columnName(r)?.toLowerCase();
+        let item: FromItem | undefined;
+        if (q !== null) item = items.find((i) => i.name === q);
+        else {
+          // unqualified: the one item with that column; unknown columns anywhere make it unsafe
+          if (!col || items.some((i) => i.columns === null)) return null;
+          const having = items.filter((i) => i.columns!.has(col));
+          if (having.length !== 1) return null;
+          item = having[0];
+        }
+        if (!item || !item.table || !col || !item.columns?.has(col) || (owner && owner !== item)) return null;
+        owner = item;
+      }
+      return owner;
+    };
+    const push = (item: FromItem, c: Ast) => {
+      perTable.set(item.table!, [...(perTable.get(item.table!) ?? []), { node: exprSql(unqualified(c)), written: exprSql(c) }]);
+    };
+    for (const c of conjuncts(block.where)) {
+      const item = ownerOf(c);
+      if (item && !item.join?.startsWith('LEFT')) push(item, c);
+    }
+    for (const item of items) {
+      if (!item.table || !item.on) continue;
+      for (const c of conjuncts(item.on)) if (ownerOf(c) === item) push(item, c);
+    }
+  };
+  visit(ast);
+  const usable = (t: string) => !shadowed && reads.get(t) === 1 && occurrences.get(t) === 1;
+  const predicates = (t: string) => (usable(t) ? perTable.get(t) ?? [] : []);
+  return {
+    inputs: tables.map((t) => {
+      const preds = predicates(t).map((p) => p.node);
+      return { name: t, nodeSql: `SELECT ${projection.listFor(t)} FROM ${t}${preds.length ? ` WHERE ${preds.map((p) => `(${p})`).join(' AND ')}` : ''}` };
+    }),
+    pushed: tables.flatMap((t) => predicates(t).map((p) => p.written)),
+  };
+}
