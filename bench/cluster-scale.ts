@@ -5,7 +5,7 @@
 // shared machine) and bytes shipped for a partially aggregated group-by vs shipping the rows it
 // needs. Targets: overhead ≤ 100 ms, bytes ≤ 1%.
 // Args: --agents N (default 100), --workers W (default 4), --rows R per agent (default 5000),
-// --runs (default 3), --queries a,b (groupBy,count,topN,rowsNeeded,exactQuantile; default all),
+// --runs (default 3), --queries a,b (groupBy,count,topN,rowsNeeded,exactQuantile,outerJoin; default all),
 // --baseline DIR: a second broker from another checkout (e.g. a git worktree of an older commit)
 // on the same agents; the two brokers answer each query in alternating rounds and the result
 // carries both and their ratios (this tree / baseline).
@@ -27,6 +27,8 @@ const sqls = {
   rowsNeeded: 'select req_path, resp_status, latency from http_events',
   // ship-rows (an exact quantile cannot be split): only req_path and latency cross the wire (projection.ts)
   exactQuantile: 'select req_path, quantile_cont(latency, 0.99) from http_events group by 1 order by 2 desc limit 5',
+  // ship-tables (an outer join runs at the broker): each table shipped filtered by its own read (read-inputs.ts)
+  outerJoin: 'select h.req_path, count(*), count(p.upid) from http_events h left join process_stats p on h.upid = p.upid where h.resp_status >= 500 group by 1',
 } as const;
 type QueryName = keyof typeof sqls;
 
