@@ -191,3 +191,28 @@ test('rows still pending (not yet written column by column) are in every read: s
   assert.ok(s.kind === 'text');
   for (let k = 0; k < want.length; k++) assert.equal(s.nulls?.[k] === 1 ? null : s.dict[s.idx ? s.idx[k]! : k], want[k]!.d, `sealed row ${k}`);
 });
+
+test('values that cannot be converted (a Symbol, a throwing toString) do not leave a chunk half written', () => {
+  const tdefs = [...defs, col('u', 'uuid')];
+  const b = new HotBatch(tdefs, 1 << 20);
+  const evil = { toString(): string { throw new Error('no'); }, valueOf(): number { throw new Error('no'); } };
+  const n = 100;
+  for (let i = 0; i < n; i++) {
+    const bad = i % 10 === 5;
+    b.append({ t: BigInt(1000 * (i + 1)), a: bad ? Symbol('x') : i, b: bad ? evil : i / 2, c: true, s: bad ? evil : `s${i % 3}`, u: bad ? { asid: Symbol('x'), pid: 1, startTicks: 1n } : { asid: 1, pid: 2, startTicks: 3n } });
+  }
+  const snap = b.snapshot();
+  assert.equal(snap.rows, n);
+  const a = snap.column(1);
+  const f = snap.column(2);
+  const s = snap.column(4);
+  const u = snap.column(5);
+  assert.ok(a.kind === 'i32' && f.kind === 'f64' && s.kind === 'text' && u.kind === 'upid');
+  for (let i = 0; i < n; i++) {
+    const bad = i % 10 === 5;
+    assert.equal(a.values[i], bad ? 0 : i, `int row ${i}`); // NaN stored in an int32 column: 0
+    assert.ok(bad ? Number.isNaN(f.values[i]!) : f.values[i] === i / 2, `float row ${i}`);
+    assert.equal(s.nulls?.[i] === 1 ? null : s.dict[s.idx ? s.idx[i]! : i], bad ? null : `s${i % 3}`, `text row ${i}`);
+    assert.equal(u.nulls?.[i] === 1 ? null : u.upids[u.idx[i]!]!.pid, bad ? null : 2, `upid row ${i}`);
+  }
+});

@@ -47,6 +47,27 @@ export function timeUs(v: unknown): number {
   return Math.floor(Number(v) / 1000);
 }
 
+/**
+ * Number(v) for a value of another type than the column's, NaN when it has none (a Symbol, a
+ * throwing valueOf): rows are written a chunk at a time, and a throw would leave a chunk half written.
+ */
+function numberOf(v: unknown): number {
+  try {
+    return Number(v);
+  } catch {
+    return NaN;
+  }
+}
+
+/** String(v) for a text column's value of another type; null (stored as NULL) when it has none. */
+function stringOf(v: unknown): string | null {
+  try {
+    return String(v);
+  } catch {
+    return null;
+  }
+}
+
 abstract class HotColumn {
   abstract readonly kind: ColumnKind;
   nulls: Uint8Array | null = null;
@@ -89,7 +110,7 @@ class I32Column extends NumericColumn {
   readonly kind = 'i32';
   values = this.lease.alloc(Int32Array, this.capacity);
   push(v: unknown, row: number): void {
-    this.values[row] = typeof v === 'number' ? v : typeof v === 'bigint' ? bigintToNumber(v) : Number(v);
+    this.values[row] = typeof v === 'number' ? v : typeof v === 'bigint' ? bigintToNumber(v) : numberOf(v);
   }
   range(rows: number): void {
     const v = this.values;
@@ -133,7 +154,8 @@ class F64Column extends NumericColumn {
   values = this.lease.alloc(Float64Array, this.capacity);
   constructor(capacity: number, lease: ArrayLease, readonly kind: 'f64' | 'time') { super(capacity, lease); }
   push(v: unknown, row: number): void {
-    this.values[row] = this.kind === 'time' ? timeUs(v) : typeof v === 'number' ? v : typeof v === 'bigint' ? bigintToNumber(v) : Number(v);
+    if (this.kind === 'time') this.values[row] = typeof v === 'bigint' || typeof v === 'number' ? timeUs(v) : Math.floor(numberOf(v) / 1000);
+    else this.values[row] = typeof v === 'number' ? v : typeof v === 'bigint' ? bigintToNumber(v) : numberOf(v);
   }
   range(rows: number): void {
     const v = this.values;
@@ -192,8 +214,10 @@ class TextColumn extends HotColumn {
     this.text = new TextBuilder(plain, capacity, undefined, lease);
   }
 
-  push(v: unknown): void {
-    this.text.push(typeof v === 'string' || v instanceof Utf8Text ? v : String(v));
+  push(v: unknown, row: number): void {
+    const t = typeof v === 'string' || v instanceof Utf8Text ? v : stringOf(v);
+    if (t === null) this.setNull(row);
+    else this.text.push(t);
   }
 
   override setNull(row: number): void {
@@ -271,7 +295,12 @@ class UpidColumn extends HotColumn {
     let id = this.byObject.get(v);
     if (id === undefined) {
       const u = v as Upid;
-      const key = upidKey(u);
+      let key: string;
+      try {
+        key = upidKey(u);
+      } catch {
+        return this.setNull(row); // no UPID in it (a Symbol field): NULL, the chunk goes on
+      }
       id = this.ids.get(key);
       if (id === undefined) {
         id = this.upids.length;
@@ -362,12 +391,12 @@ function chunkWriter(defs: readonly ColumnDef[]): { write: ChunkWriter; time: (r
           // are stored in an array.
           decls.push(`const t${i} = ${c}.text; let s${i} = n;`);
           perRow.push(`if (k < s${i}) { v = r.${f}; if (typeof v === 'string') t${i}.push(v); else if (${isNull}) ${c}.setNull(at + k); ` +
-            `else if (v instanceof Utf8Text) s${i} = k; else t${i}.push(String(v)); }`);
+            `else if (v instanceof Utf8Text) s${i} = k; else ${c}.push(v, at + k); }`);
           perColumn.push(`t = t${i}; for (k = s${i}; k < n; k++) { v = rows[k].${f}; ` +
             `if (typeof v === 'string') t.push(v); ` +
             `else if (v instanceof Utf8Text) { j = 0; vals[j++] = v; while (k + j < n && (v = rows[k + j].${f}) instanceof Utf8Text) vals[j++] = v; ` +
             `t.pushUtf8Values(vals, 0, j); for (m = 0; m < j; m++) vals[m] = undefined; k += j - 1; } ` +
-            `else if (${isNull}) ${c}.setNull(at + k); else t.push(String(v)); }`);
+            `else if (${isNull}) ${c}.setNull(at + k); else ${c}.push(v, at + k); }`);
           return;
         default:
           perRow.push(`v = r.${f}; if (${isNull}) ${c}.setNull(at + k); else ${c}.push(v, at + k);`);
