@@ -85,6 +85,8 @@ test('merged answers equal one engine over all rows', async () => {
     'select count(*) from http_events where resp_status = 200 and upid in (select upid from process_stats where rss_bytes > 9e6)',
     'select count(*) from http_events h where exists (select 1 from process_stats p where p.upid = h.upid and rss_bytes > remote_port * 1000)',
     'select req_path as x from http_events where latency < 5000 union all select cast(rss_bytes as varchar) from process_stats where num_threads = 3 order by 1',
+    'select count(*), max(latency) from http_events where latency > 90000 and req_path in (select req_path from http_events where resp_status = 500 and req_method = \'GET\')',
+    'select h.req_path, count(*) from http_events h join http_events e on h.upid = e.upid and h.remote_port = e.remote_port + 9 where h.latency > 50000 and e.resp_status = 500 group by 1 order by 1',
     'with big as (select * from process_stats where rss_bytes >= 8e6) select h.req_method, count(*) from http_events h join big on h.upid = big.upid where h.latency > 90000 group by 1 order by 1',
   ]) {
     assert.deepEqual(await rows(executor, sql), await rows(all, sql), sql);

@@ -1,10 +1,10 @@
 // Filtered inputs for statements that run at the broker over shipped tables (joins, subqueries,
-// CTEs, set operations): each telemetry table the statement reads exactly once is shipped with
-// the conjuncts that read filters it by — the WHERE conjuncts of the SELECT that reads it, and the
-// ON conjuncts of its own join — when they name only its columns. The broker still runs the whole
-// statement, so a pushed conjunct is only ever applied twice, never lost. What is not pushed:
-// - a table read more than once (a self-join, or a subquery over the same table: one shipped
-//   table serves every read, so no read's filter may apply to all);
+// CTEs, set operations): each read of a telemetry table filters it by the WHERE conjuncts of the
+// SELECT that reads it and the ON conjuncts of its own join, when they name only its columns. A
+// table read once ships the rows its read's conjuncts keep; a table read several times (a
+// self-join, a subquery over the same table) the rows any read keeps — the OR of the reads, or
+// every row when one read has nothing to push. The broker still runs the whole statement, so a
+// pushed conjunct is only ever applied twice, never lost. What a read does not push:
 // - WHERE conjuncts on the nullable side of an outer join (they see the NULL rows the join adds);
 //   its ON conjuncts on that side alone are pushed (a LEFT JOIN b ON … AND b.x > 5 = a LEFT JOIN
 //   (b WHERE x > 5) ON …); RIGHT/FULL/NATURAL joins push nothing in their SELECT;
@@ -36,14 +36,16 @@ function qualifier(ref: Ast): string | null {
   return String(typeof t === 'object' ? t.value : t).toLowerCase();
 }
 
-/** One item of a SELECT's FROM: a telemetry table (columns known) or anything else. */
-interface FromItem { name: string; table: string | null; columns: Set<string> | null; join: string | null; on: Ast }
+/** A pushed conjunct as the node runs it (unqualified) and as written (EXPLAIN). */
+interface Conjunct { node: string; written: string }
+
+/** One item of a SELECT's FROM: a telemetry table (columns known, its read's conjuncts) or anything else. */
+interface FromItem { name: string; table: string | null; columns: Set<string> | null; join: string | null; on: Ast; read: Conjunct[] }
 
 /** Per-table pushed conjuncts for a statement run at the broker over shipped tables. */
 export function readInputs(ast: Ast, tables: string[], occurrences: Map<string, number>, isTelemetry: (t: string) => boolean, projection: Projection): { inputs: ShippedInput[]; pushed: string[] } {
-  /** Per table: each pushed conjunct as the node runs it (unqualified) and as written (EXPLAIN). */
-  const perTable = new Map<string, Array<{ node: string; written: string }>>();
-  const reads = new Map<string, number>();
+  /** Per table: each read's pushed conjuncts (empty: the read needs every row). */
+  const reads = new Map<string, Conjunct[][]>();
   let shadowed = false; // a CTE named like a telemetry table: names in FROM may be the CTE
   const visit = (node: Ast): void => {
     if (node === null || typeof node !== 'object') return;
@@ -55,8 +57,10 @@ export function readInputs(ast: Ast, tables: string[], occurrences: Map<string, 
   const selectBlock = (block: Ast): void => {
     const items: FromItem[] = (block.from as Ast[]).map((f) => {
       const telemetry = f?.table && !f.db && !f.expr && isTelemetry(String(f.table)) ? String(f.table) : null;
-      if (telemetry) reads.set(telemetry, (reads.get(telemetry) ?? 0) + 1);
+      const read: Conjunct[] = [];
+      if (telemetry) reads.set(telemetry, [...(reads.get(telemetry) ?? []), read]);
       return {
+        read,
         name: String(f?.as ?? f?.table ?? '').toLowerCase(), table: telemetry, columns: telemetry ? columnsOf.get(telemetry) ?? null : null,
         join: f?.join ? String(f.join).toUpperCase() : null, on: f?.on ?? null,
       };
@@ -84,7 +88,7 @@ export function readInputs(ast: Ast, tables: string[], occurrences: Map<string, 
       return owner;
     };
     const push = (item: FromItem, c: Ast) => {
-      perTable.set(item.table!, [...(perTable.get(item.table!) ?? []), { node: exprSql(unqualified(c)), written: exprSql(c) }]);
+      item.read.push({ node: exprSql(unqualified(c)), written: exprSql(c) });
     };
     for (const c of conjuncts(block.where)) {
       const item = ownerOf(c);
@@ -96,13 +100,21 @@ export function readInputs(ast: Ast, tables: string[], occurrences: Map<string, 
     }
   };
   visit(ast);
-  const usable = (t: string) => !shadowed && reads.get(t) === 1 && occurrences.get(t) === 1;
-  const predicates = (t: string) => (usable(t) ? perTable.get(t) ?? [] : []);
+  /** The table's shipped filter (node SQL, and as written for EXPLAIN), or null: every row. */
+  const filterOf = (t: string): { node: string; written: string[] } | null => {
+    const rs = reads.get(t) ?? [];
+    if (shadowed || rs.length === 0 || rs.length !== occurrences.get(t) || rs.some((r) => r.length === 0)) return null;
+    const and = (r: Conjunct[]) => r.map((c) => `(${c.node})`).join(' AND ');
+    if (rs.length === 1) return { node: and(rs[0]!), written: rs[0]!.map((c) => c.written) };
+    const node = rs.map((r) => (r.length === 1 ? and(r) : `(${and(r)})`)).join(' OR ');
+    return { node, written: [node] };
+  };
+  const filters = new Map(tables.map((t) => [t, filterOf(t)]));
   return {
     inputs: tables.map((t) => {
-      const preds = predicates(t).map((p) => p.node);
-      return { name: t, nodeSql: `SELECT ${projection.listFor(t)} FROM ${t}${preds.length ? ` WHERE ${preds.map((p) => `(${p})`).join(' AND ')}` : ''}` };
+      const f = filters.get(t);
+      return { name: t, nodeSql: `SELECT ${projection.listFor(t)} FROM ${t}${f ? ` WHERE ${f.node}` : ''}` };
     }),
-    pushed: tables.flatMap((t) => predicates(t).map((p) => p.written)),
+    pushed: tables.flatMap((t) => filters.get(t)?.written ?? []),
   };
 }
