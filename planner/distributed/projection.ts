@@ -10,7 +10,8 @@ import { relations } from '../catalog/catalog-objects.ts';
 import { tokenize } from '../sql/lexer.ts';
 import { quoteIdent, type Ast } from './sql-ast.ts';
 
-const columnsOf = new Map(relations.map((r) => [r.name, r.columns.map((c) => c.name)]));
+/** Each telemetry table's (and engine view's) column names as queries see them. */
+export const columnsOf: ReadonlyMap<string, readonly string[]> = new Map(relations.map((r) => [r.name, r.columns.map((c) => c.name)]));
 
 /** What a statement lets a node leave out of a shipped table. */
 export interface Projection {

@@ -10,12 +10,11 @@
 //   (b WHERE x > 5) ON …); RIGHT/FULL/NATURAL joins push nothing in their SELECT;
 // - conjuncts with a subquery, or with a column that is not the table's own: another table's,
 //   an outer query's (correlated), ambiguous, or unknown (an alias, a subquery's column).
-import { relations } from '../catalog/catalog-objects.ts';
 import { columnName, conjuncts, exprSql, type Ast } from './sql-ast.ts';
 import type { ShippedInput } from './plan.ts';
-import type { Projection } from './projection.ts';
+import { columnsOf, type Projection } from './projection.ts';
 
-const columnsOf = new Map(relations.map((r) => [r.name, new Set(r.columns.map((c) => c.name))]));
+const columnSets = new Map([...columnsOf].map(([t, cs]) => [t, new Set(cs)]));
 
 function refs(expr: Ast, out: Ast[] = []): Ast[] {
   if (expr === null || typeof expr !== 'object') return out;
@@ -61,7 +60,7 @@ export function readInputs(ast: Ast, tables: string[], occurrences: Map<string, 
       if (telemetry) reads.set(telemetry, [...(reads.get(telemetry) ?? []), read]);
       return {
         read,
-        name: String(f?.as ?? f?.table ?? '').toLowerCase(), table: telemetry, columns: telemetry ? columnsOf.get(telemetry) ?? null : null,
+        name: String(f?.as ?? f?.table ?? '').toLowerCase(), table: telemetry, columns: telemetry ? columnSets.get(telemetry) ?? null : null,
         join: f?.join ? String(f.join).toUpperCase() : null, on: f?.on ?? null,
       };
     });
