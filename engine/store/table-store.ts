@@ -83,6 +83,7 @@ export class TableStore {
   /** Seals the hot batch now (no-op when empty). */
   seal(): void {
     if (this.hot.rows === 0) return;
+    this.hot.flush(); // the sealer reads the columns' arrays (pending rows are not in them yet)
     const batch = SealedBatch.seal(this.hot, this.o);
     this.learnTextModes(batch);
     this.hot.release(); // its arrays go to the next batches unless a snapshot holds them
