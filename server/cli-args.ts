@@ -7,7 +7,7 @@ import { intFlag, parseFlags, pgServerFlags } from './flags.ts';
 export const usage = `wiretap — eBPF auto-telemetry you can query with SQL
 
 Usage:
-  wiretap start [options]   capture this host's HTTP traffic and serve it over the Postgres wire protocol
+  wiretap start [options]   capture this host's HTTP, MySQL and Kafka traffic, serve it over the Postgres wire
   wiretap import FILE [options]
                             load a capture file (pcap or pcapng, from tcpdump/tshark) through the same
                             parsers into the same tables, then serve it like start. Options as for

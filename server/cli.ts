@@ -67,7 +67,7 @@ async function start(o: StartOptions): Promise<void> {
 
   const host = o.bind === '0.0.0.0' || o.bind === '::' ? '127.0.0.1' : o.bind;
   process.stdout.write(
-    `\nwiretap is capturing ${o.source === 'ebpf' ? "this host's HTTP traffic with eBPF" : 'synthetic demo traffic'}.\n` +
+    `\nwiretap is capturing ${o.source === 'ebpf' ? "this host's HTTP, MySQL and Kafka traffic with eBPF" : 'synthetic demo traffic'}.\n` +
       (workload ? `Demo workload: an HTTP server on 127.0.0.1:${o.workloadPort} and a client calling it.\n` : '') +
       `\nConnect with:\n  psql -h ${host} -p ${wiretap.port} -U wiretap\n\nTry:\n` +
       `  psql -h ${host} -p ${wiretap.port} -U wiretap -c "select req_method, req_path, resp_status, latency from http_events order by time_ desc limit 10"\n` +
