@@ -4,11 +4,17 @@
 // names output columns; anything else returns null and a shipping strategy takes over.
 // approx_count_distinct and approx_quantile become mergeable sketches (sketches.ts): the node
 // query reduces each sketch to text in an outer SELECT, the merge finalizes it in an outer SELECT.
+// approx_quantile takes one q or a list ([q1, …] / ARRAY[…]), over a numeric or timestamp
+// expression whose DuckDB type the split can infer (quantileType); calls over the same argument
+// share one sketch.
 import { columnName, contains, exprSql, quoteIdent, type Ast } from './sql-ast.ts';
 import { nextSignificant, tokenize, type Token } from '../sql/lexer.ts';
 import { partsTable, type ShippedInput } from './plan.ts';
 import { mergeOrderLimit, outputName } from './output-columns.ts';
-import { ddFinalize, ddNodeAggregate, ddNodeReduce, hllFinalize, hllNodeAggregate, hllNodeReduce } from './sketches.ts';
+import {
+  ddFinalize, ddFinalizeList, ddNodeAggregate, ddNodeReduce, ddTimeFinalizeList, ddTimeNodeAggregate, ddTimeNodeReduce, ddTimeSeparator,
+  hllFinalize, hllNodeAggregate, hllNodeReduce,
+} from './sketches.ts';
 import { tables, visibleColumns, type TableName } from '../../engine/schema.ts';
 
 const mergeable = new Set(['COUNT', 'SUM', 'MIN', 'MAX', 'AVG']);
@@ -28,7 +34,6 @@ function aggregate(expr: Ast): { fn: string; arg: Ast; filter: string } | null {
 }
 
 const functionKeys = new Set(['type', 'name', 'args', 'over', 'loc', 'suffix']);
-const numericDuck: Record<string, string> = { SMALLINT: 'SMALLINT', INTEGER: 'INTEGER', BIGINT: 'BIGINT', UBIGINT: 'UBIGINT', DOUBLE: 'DOUBLE', FLOAT: 'FLOAT' };
 
 const sketchNames = new Set(['approx_count_distinct', 'approx_quantile']);
 
@@ -43,13 +48,43 @@ function closing(tokens: Token[], open: number): number {
   return -1;
 }
 
+/** Index of the call's first top-level comma (between its parentheses open…close), or close. */
+function firstComma(tokens: Token[], open: number, close: number): number {
+  for (let j = open + 1, depth = 0; j < close; j++) {
+    if (tokens[j]!.kind !== 'punct') continue;
+    const c = tokens[j]!.text;
+    if (c === '(' || c === '[') depth++;
+    else if (c === ')' || c === ']') depth--;
+    else if (c === ',' && depth === 0) return j;
+  }
+  return close;
+}
+
+/** `approx_quantile(x, [q1, q2])` → `approx_quantile(x, ARRAY[q1, q2])`: the parser has no list literal. */
+function quantileListsAsArrays(sql: string): string {
+  if (!sql.includes('[')) return sql;
+  const t = tokenize(sql);
+  const at = new Set<number>();
+  for (let i = 0; i < t.length; i++) {
+    const open = nextSignificant(t, i + 1);
+    if (!(t[i]!.kind === 'ident' && t[i]!.value === 'approx_quantile' && t[open]?.text === '(')) continue;
+    const close = closing(t, open);
+    const comma = close > 0 ? firstComma(t, open, close) : -1;
+    const second = comma > 0 && comma < close ? nextSignificant(t, comma + 1) : -1;
+    if (second > 0 && t[second]!.kind === 'punct' && t[second]!.text === '[') at.add(second);
+  }
+  return at.size ? t.map((x, i) => (at.has(i) ? `ARRAY${x.text}` : x.text)).join('') : sql;
+}
+
 /**
+ * Sketch calls the parser cannot read as written: a list of quantiles becomes ARRAY[…], and
  * `approx_count_distinct(x) FILTER (WHERE c)` → `approx_count_distinct(CASE WHEN c THEN x END)`, and
  * the same for approx_quantile's value: the parser rejects FILTER on functions it does not know as
  * aggregates, and both ignore NULLs, so the rewrite means the same rows (a NULL condition drops the
  * row as FILTER does). The sketch then runs over the filtered rows on the nodes.
  */
 export function sketchFiltersAsArguments(sql: string): string {
+  sql = quantileListsAsArrays(sql);
   if (!/filter/i.test(sql)) return sql;
   const t = tokenize(sql);
   const text = (from: number, to: number) => t.slice(from, to).map((x) => x.text).join('');
@@ -63,43 +98,123 @@ export function sketchFiltersAsArguments(sql: string): string {
     const end = where > 0 && t[where]?.kind === 'ident' && t[where]!.value === 'where' ? closing(t, paren) : -1;
     if (end < 0) { out.push(t[i]!.text); continue; }
     // the first argument ends at the call's first top-level comma
-    let comma = close;
-    for (let j = open + 1, depth = 0; j < close; j++) {
-      if (t[j]!.kind !== 'punct') continue;
-      if (t[j]!.text === '(') depth++;
-      else if (t[j]!.text === ')') depth--;
-      else if (t[j]!.text === ',' && depth === 0) { comma = j; break; }
-    }
+    const comma = firstComma(t, open, close);
     out.push(`${t[i]!.text}(CASE WHEN ${text(where + 1, end).trim()} THEN ${text(open + 1, comma).trim()} END${text(comma, close)})`);
     i = end;
   }
   return out.join('');
 }
 
-/** The column of `col` or of `CASE WHEN … THEN col END` (a FILTER rewritten), else null. */
-function valueColumn(e: Ast): string | null {
-  if (e?.type === 'case' && !e.expr && e.args?.length === 1 && e.args[0]?.type === 'when') return columnName(e.args[0].result);
-  return columnName(e);
+type DuckType = 'TINYINT' | 'SMALLINT' | 'INTEGER' | 'BIGINT' | 'HUGEINT' | 'DECIMAL' | 'DOUBLE' | 'TIMESTAMP' | 'TIMESTAMPTZ';
+const intRank: Partial<Record<DuckType, number>> = { TINYINT: 1, SMALLINT: 2, INTEGER: 3, BIGINT: 4, HUGEINT: 5 };
+const castTypes: Record<string, DuckType> = {
+  SMALLINT: 'SMALLINT', INT2: 'SMALLINT', INTEGER: 'INTEGER', INT: 'INTEGER', INT4: 'INTEGER', BIGINT: 'BIGINT', INT8: 'BIGINT',
+  DOUBLE: 'DOUBLE', 'DOUBLE PRECISION': 'DOUBLE', FLOAT8: 'DOUBLE', TIMESTAMP: 'TIMESTAMP', TIMESTAMPTZ: 'TIMESTAMPTZ', 'TIMESTAMP WITH TIME ZONE': 'TIMESTAMPTZ',
+};
+/** approx_quantile's result types that equal its input type in both forms (DuckDB 1.x: FLOAT, DECIMAL, TINYINT differ). */
+const isTime = (t: DuckType) => t === 'TIMESTAMP' || t === 'TIMESTAMPTZ';
+const sketchable = new Set<DuckType>(['SMALLINT', 'INTEGER', 'BIGINT', 'DOUBLE', 'TIMESTAMP', 'TIMESTAMPTZ']);
+
+/** An integer literal's type: the smallest that holds it (DuckDB widens `int_col + 3000000000` to BIGINT). */
+function integerLiteralType(v: bigint): DuckType {
+  const fits = (bits: number) => v >= -(1n << BigInt(bits - 1)) && v < 1n << BigInt(bits - 1);
+  return fits(8) ? 'TINYINT' : fits(16) ? 'SMALLINT' : fits(32) ? 'INTEGER' : fits(64) ? 'BIGINT' : 'HUGEINT';
 }
 
-/** approx_count_distinct(x) / approx_quantile(col, q) as a sketch; null when it is neither or has parts we do not split. */
-function sketch(expr: Ast, table: string): { kind: 'hll'; arg: string } | { kind: 'quantile'; arg: string; q: number; duck: string } | null {
+/**
+ * The DuckDB type of a numeric/timestamp value expression, for the few forms the split models
+ * (columns, number literals, + − * / %, unary −, abs, CAST/::, a FILTER's CASE); null otherwise.
+ * `test: quantile types` in split.test.ts checks it against DuckDB's own binder.
+ */
+function valueType(e: Ast, table: string): DuckType | null {
+  if (e?.type === 'case' && !e.expr && e.args?.length === 1 && e.args[0]?.type === 'when') return valueType(e.args[0].result, table);
+  const col = columnName(e);
+  if (col) {
+    const def = table in tables ? visibleColumns(table as TableName).find((c) => c.name === col) : undefined;
+    return def && (def.duck in intRank || def.duck === 'DOUBLE' || def.duck === 'TIMESTAMPTZ' || def.duck === 'TIMESTAMP') ? (def.duck as DuckType) : null;
+  }
+  if (e?.type === 'number' || e?.type === 'bigint') {
+    const text = String(e.value);
+    if (/^\d+$/.test(text)) return integerLiteralType(BigInt(text));
+    return /e/i.test(text) ? 'DOUBLE' : /^\d*\.\d*$/.test(text) ? 'DECIMAL' : null;
+  }
+  if (e?.type === 'unary_expr' && e.operator === '-') {
+    const t = valueType(e.expr, table);
+    return t && !isTime(t) ? t : null;
+  }
+  if (e?.type === 'function' && e.args?.type === 'expr_list' && e.args.value?.length === 1 && !e.over) {
+    const n = e.name?.name;
+    const t = Array.isArray(n) && n.length === 1 && String(n[0]?.value).toLowerCase() === 'abs' ? valueType(e.args.value[0], table) : null;
+    return t && (t in intRank || t === 'DOUBLE') ? t : null;
+  }
+  if (e?.type === 'cast' && e.target?.length === 1) {
+    const target = e.target[0];
+    // FLOAT(8) is float8; FLOAT alone is DuckDB's 4-byte FLOAT; "timestamp with time zone" comes as a suffix
+    const name = [target.dataType, ...(target.suffix ?? [])].join(' ').toUpperCase();
+    const to = target.length === 8 && name === 'FLOAT' ? 'DOUBLE' : target.length === undefined ? castTypes[name] : undefined;
+    const from = valueType(e.expr, table);
+    if (!to || !from) return null;
+    // a timestamp only from a timestamp (the session's time zone applies on the nodes as at the broker)
+    return isTime(to) === isTime(from) ? to : null;
+  }
+  if (e?.type === 'binary_expr' && ['+', '-', '*', '/', '%'].includes(e.operator)) {
+    const l = valueType(e.left, table);
+    const r = valueType(e.right, table);
+    if (!l || !r || isTime(l) || isTime(r)) return null;
+    if (e.operator === '/') return 'DOUBLE';
+    if (l === 'DOUBLE' || r === 'DOUBLE') return e.operator === '%' ? null : 'DOUBLE';
+    if (l === 'DECIMAL' || r === 'DECIMAL') return 'DECIMAL';
+    return intRank[l]! >= intRank[r]! ? l : r;
+  }
+  return null;
+}
+
+/** The quantiles of approx_quantile's second argument: one number, or ARRAY[…] of numbers, each in [0, 1]. */
+function quantilesOf(arg: Ast): { qs: number[]; list: boolean } | null {
+  const num = (a: Ast) => (a?.type === 'number' || a?.type === 'bigint') && /^[\d.e+-]+$/i.test(String(a.value)) ? Number(a.value) : NaN;
+  const ok = (qs: number[]) => qs.length > 0 && qs.every((q) => q >= 0 && q <= 1);
+  if (arg?.type === 'array' && arg.expr_list?.type === 'expr_list') {
+    const qs = (arg.expr_list.value as Ast[]).map(num);
+    return ok(qs) ? { qs, list: true } : null;
+  }
+  const q = num(arg);
+  return ok([q]) ? { qs: [q], list: false } : null;
+}
+
+type Sketch =
+  | { kind: 'hll'; arg: string }
+  | { kind: 'quantile'; arg: string; qs: number[]; list: boolean; duck: DuckType };
+
+/** approx_count_distinct(x) / approx_quantile(x, q or [q…]) as a sketch; null when it is neither or has parts we do not split. */
+function sketch(expr: Ast, table: string): Sketch | null {
   if (expr?.type !== 'function' || Object.entries(expr).some(([k, v]) => !functionKeys.has(k) && v !== null && v !== undefined) || expr.over || expr.suffix) return null;
   const n = expr.name?.name;
   const name = String(Array.isArray(n) && n.length === 1 ? n[0]?.value : '').toLowerCase();
   const args: Ast[] = expr.args?.type === 'expr_list' ? expr.args.value : [];
   if (args.some((a) => contains(a, 'aggr_func') || contains(a, 'select'))) return null;
   if (name === 'approx_count_distinct' && args.length === 1 && args[0]?.type !== 'star') return { kind: 'hll', arg: exprSql(args[0]) };
-  if (name === 'approx_quantile' && args.length === 2 && args[1]?.type === 'number') {
-    const q = Number(args[1].value);
-    // a plain numeric column: the estimate gets its type back, as DuckDB's approx_quantile does
-    const col = valueColumn(args[0]);
-    const def = col && table in tables ? visibleColumns(table as TableName).find((c) => c.name === col) : undefined;
-    const duck = def ? numericDuck[def.duck] : undefined;
-    if (!(q >= 0 && q <= 1) || !duck) return null;
-    return { kind: 'quantile', arg: exprSql(args[0]), q, duck };
+  if (name === 'approx_quantile' && args.length === 2) {
+    const qs = quantilesOf(args[1]);
+    // the estimate gets the argument's type back, as DuckDB's approx_quantile does
+    const duck = valueType(args[0], table);
+    if (!qs || !duck || !sketchable.has(duck)) return null;
+    return { kind: 'quantile', arg: exprSql(args[0]), ...qs, duck };
   }
   return null;
+}
+
+
+/** Broker side: the sketch's output, from the merged text column, in DuckDB's type for the call. */
+function finalizer(sk: Sketch): (col: string) => string {
+  if (sk.kind === 'hll') return hllFinalize;
+  const { qs, duck } = sk;
+  if (isTime(duck)) {
+    const element = (v: string) => `${duck === 'TIMESTAMP' ? 'make_timestamp' : 'make_timestamptz'}(${v})`;
+    return (col) => `${ddTimeFinalizeList(col, qs, element)}${sk.list ? '' : '[1]'}`;
+  }
+  const element = (v: string) => (duck === 'DOUBLE' ? v : `CAST(round(${v}) AS ${duck})`);
+  if (!sk.list) return (col) => element(ddFinalize(col, qs[0]!));
+  return (col) => ddFinalizeList(col, qs, element);
 }
 
 /** ROLLUP(…) / CUBE(…) / GROUPING SETS: several groupings per row, not one key. */
@@ -130,10 +245,13 @@ export function splitPartialAggregate(ast: Ast, table: string, whereSql: string 
   const groupSql = groupExprs.map(exprSql);
 
   const nodeItems = groupSql.map((g, i) => `${g} AS _g${i}`);
-  const mergeItems: Array<[expr: string, name: string]> = [];
+  // expr null: an output that reads another's sketch (only when finals is non-empty)
+  const mergeItems: Array<[expr: string | null, name: string]> = [];
   // sketch partials: reduced to text by an outer SELECT on the node, finalized by one at the broker
   const nodeReduce: string[] = [];
-  const finals = new Map<number, (col: string) => string>();
+  // output position → its finalizer and the position whose merged text it reads (itself, or the first call sharing the sketch)
+  const finals = new Map<number, { final: (col: string) => string; from: number }>();
+  const sketches = new Map<string, number>();
   let p = 0;
   for (const c of columns) {
     const name = quoteIdent(outputName(c));
@@ -145,11 +263,20 @@ export function splitPartialAggregate(ast: Ast, table: string, whereSql: string 
     }
     const sk = sketch(c.expr, table);
     if (sk) {
-      nodeItems.push(`${sk.kind === 'hll' ? hllNodeAggregate(sk.arg) : ddNodeAggregate(sk.arg)} AS _p${p}`);
-      nodeReduce.push(`${sk.kind === 'hll' ? hllNodeReduce(`_p${p}`) : ddNodeReduce(`_p${p}`)} AS _p${p}`);
-      finals.set(mergeItems.length, sk.kind === 'hll' ? hllFinalize
-        : (col) => (/INT/.test(sk.duck) ? `CAST(round(${ddFinalize(col, sk.q)}) AS ${sk.duck})` : `CAST(${ddFinalize(col, sk.q)} AS ${sk.duck})`));
-      mergeItems.push([`string_agg(_p${p}, ',')`, name]);
+      // one sketch per kind and argument: approx_quantile(x, 0.5) and approx_quantile(x, [0.9, 0.99]) share x's
+      const time = sk.kind === 'quantile' && isTime(sk.duck);
+      const key = `${sk.kind === 'hll' ? 'hll' : time ? 'time' : 'dd'}:${sk.arg}`;
+      const shared = sketches.get(key);
+      finals.set(mergeItems.length, { final: finalizer(sk), from: shared ?? mergeItems.length });
+      if (shared !== undefined) {
+        mergeItems.push([null, name]);
+        continue;
+      }
+      sketches.set(key, mergeItems.length);
+      const [aggregateSql, reduceSql] = sk.kind === 'hll' ? [hllNodeAggregate, hllNodeReduce] : time ? [ddTimeNodeAggregate, ddTimeNodeReduce] : [ddNodeAggregate, ddNodeReduce];
+      nodeItems.push(`${aggregateSql(sk.arg)} AS _p${p}`);
+      nodeReduce.push(`${reduceSql(`_p${p}`)} AS _p${p}`);
+      mergeItems.push([`string_agg(_p${p}, '${time ? ddTimeSeparator : ','}')`, name]);
       p += 1;
       continue;
     }
@@ -186,8 +313,11 @@ export function splitPartialAggregate(ast: Ast, table: string, whereSql: string 
     nodeSql = `SELECT * REPLACE (${nodeReduce.join(', ')}) FROM (${nodeSql})`;
     // inner: one row per group with the nodes' sketch texts concatenated (positional names: output
     // names may repeat); outer: finalize, output names, ORDER BY / LIMIT
-    const inner = mergeItems.map(([e], i) => `${e} AS _o${i}`);
-    const outer = mergeItems.map(([, n], i) => `${finals.get(i)?.(`_o${i}`) ?? `_o${i}`} AS ${n}`);
+    const inner = mergeItems.flatMap(([e], i) => (e === null ? [] : [`${e} AS _o${i}`]));
+    const outer = mergeItems.map(([, n], i) => {
+      const f = finals.get(i);
+      return `${f ? f.final(`_o${f.from}`) : `_o${i}`} AS ${n}`;
+    });
     mergeSql = `SELECT ${outer.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${partsTable}${groupBy})${orderLimit}`;
   }
   return { input: { name: partsTable, nodeSql }, mergeSql };

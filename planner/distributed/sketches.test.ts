@@ -73,3 +73,157 @@ test('DDSketch: merged quantiles within relative error α of the exact quantile_
   }
   assert.equal(await one(`SELECT ${ddFinalize('NULL', 0.5)}`), null);
 });
+
+// The split's plan for approx_quantile lists, expressions and timestamps, run for real: each "node"
+// (a table behind the http_events view) runs the node SQL, the parts are unioned and the merge SQL
+// runs over them, as the executor does. Compared with DuckDB over the union of the nodes' rows:
+// the same column types, and each estimate within its bound of the exact quantile_disc element.
+const { planDistributed } = await import('./split.ts');
+const { visibleColumns } = await import('../../engine/schema.ts');
+const aggregateNames = new Set(['count', 'sum', 'min', 'max', 'avg', 'approx_quantile', 'approx_count_distinct', 'quantile_disc']);
+
+async function httpNodes(rows: readonly number[]): Promise<void> {
+  const cols = visibleColumns('http_events').map((c) => `${c.name} ${c.duck}`).join(', ');
+  for (const [k, n] of rows.entries()) {
+    await conn.run(`CREATE OR REPLACE TABLE h${k} (${cols})`);
+    await conn.run(`SELECT setseed(${(k + 1) / 10})`);
+    // four paths; '/nulls' has no latency at all; log-normal latencies with zeros and NULLs; an hour of time_
+    await conn.run(`INSERT INTO h${k} (req_path, latency, remote_port, resp_status, time_)
+      SELECT CASE i % 5 WHEN 0 THEN '/a' WHEN 1 THEN '/b' WHEN 2 THEN '/nulls' WHEN 3 THEN NULL ELSE '/a' END,
+        CASE WHEN i % 5 = 2 OR random() < 0.03 THEN NULL WHEN random() < 0.02 THEN 0 ELSE CAST(exp(random() * 12 + 4 + ${k}) AS BIGINT) END,
+        CAST(random() * 60000 AS INTEGER), CASE WHEN random() < 0.1 THEN 500 ELSE 200 END,
+        TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_microseconds(CAST(random() * 3.6e9 AS BIGINT) + ${k} * 600000000)
+      FROM range(${n}) r(i)`);
+  }
+}
+
+/** Plan sql, run the node SQL on every node table and the merge SQL over the parts; and DuckDB's own answer over all rows. */
+async function distributedAndAll(sql: string, nodeCount: number) {
+  const plan = planDistributed(sql, aggregateNames);
+  assert.equal(plan.strategy, 'partial-aggregate', sql);
+  const parts: string[] = [];
+  for (let k = 0; k < nodeCount; k++) {
+    await conn.run(`CREATE OR REPLACE VIEW http_events AS SELECT * FROM h${k}`);
+    await conn.run(`CREATE OR REPLACE TABLE part${k} AS ${plan.inputs[0]!.nodeSql}`);
+    parts.push(`SELECT * FROM part${k}`);
+  }
+  await conn.run(`CREATE OR REPLACE TABLE __wt_parts AS ${parts.join(' UNION ALL ')}`);
+  const got = await conn.runAndReadAll(plan.mergeSql);
+  await conn.run(`CREATE OR REPLACE VIEW http_events AS ${Array.from({ length: nodeCount }, (_, k) => `SELECT * FROM h${k}`).join(' UNION ALL ')}`);
+  const own = await conn.runAndReadAll(sql);
+  return { plan, got: got.getRows(), types: got.columnTypes().map(String), ownTypes: own.columnTypes().map(String) };
+}
+
+/** Exact quantile_disc element (rank ⌊q·(n−1)⌋) of expr per group over all nodes' rows; NULL when none. */
+async function exactQuantiles(expr: string, qs: number[], where = 'true'): Promise<Map<string, { values: (number | null)[]; min: number | null }>> {
+  const e = `CAST(${expr} AS DOUBLE)`;
+  const r = await conn.runAndReadAll(`SELECT coalesce(req_path, '<null>'), list_sort(list(${e}) FILTER (WHERE ${e} IS NOT NULL)) AS s FROM http_events WHERE ${where} GROUP BY 1`);
+  const out = new Map<string, { values: (number | null)[]; min: number | null }>();
+  for (const [path, s] of r.getRows()) {
+    const xs = ((s as { items: number[] } | null)?.items ?? []).map(Number);
+    out.set(String(path), { values: qs.map((q) => (xs.length ? xs[Math.floor(q * (xs.length - 1))]! : null)), min: xs.length ? xs[0]! : null });
+  }
+  return out;
+}
+
+/** A result value as a number: BIGINT, DOUBLE, or a timestamp's epoch µs. */
+function asNumber(v: unknown): number | null {
+  if (v === null) return null;
+  if (typeof v === 'object' && v !== null && 'micros' in v) return Number((v as { micros: bigint }).micros);
+  return Number(v);
+}
+const items = (v: unknown) => (v === null ? null : (v as { items: unknown[] }).items.map(asNumber));
+
+test('approx_quantile lists, expressions and timestamps: DuckDB\'s result types, each estimate within its bound, NULL for no values (a node with no rows)', async () => {
+  await httpNodes([20_000, 12_000, 0]);
+  const sql = 'select req_path, approx_quantile(latency, [0.5, 0.9, 0.99]) as l, approx_quantile(latency, 0.9) as s, '
+    + 'approx_quantile(latency / 1e6, [0.1, 0.5, 1]) as ms, approx_quantile(time_, [0, 0.5, 0.99, 1]) as t, '
+    + 'approx_quantile(remote_port + 1, ARRAY[0.25]) as port, approx_quantile(latency, [0.99]) filter (where resp_status = 500) as err, count(*) '
+    + 'from http_events group by 1 order by 1';
+  const { plan, got, types, ownTypes } = await distributedAndAll(sql, 3);
+  assert.deepEqual(types, ownTypes);
+  assert.deepEqual(types.slice(1, 7), ['BIGINT[]', 'BIGINT', 'DOUBLE[]', 'TIMESTAMP WITH TIME ZONE[]', 'INTEGER[]', 'BIGINT[]']);
+  // latency's list and single q share one histogram (the FILTERed one sketches other values): five sketches for six calls
+  assert.equal(plan.inputs[0]!.nodeSql.match(/histogram\(/g)?.length, 4);
+  assert.equal(plan.inputs[0]!.nodeSql.match(/list\(epoch_us\(time_\)\)/g)?.length, 1);
+  const exact = {
+    l: await exactQuantiles('latency', [0.5, 0.9, 0.99]), s: await exactQuantiles('latency', [0.9]),
+    ms: await exactQuantiles('latency / 1e6', [0.1, 0.5, 1]), t: await exactQuantiles('epoch_us(time_)', [0, 0.5, 0.99, 1]),
+    port: await exactQuantiles('remote_port + 1', [0.25]), err: await exactQuantiles('latency', [0.99], 'resp_status = 500'),
+  };
+  assert.equal(got.length, 4);
+  let checked = 0;
+  for (const row of got) {
+    const path = row[0] === null ? '<null>' : String(row[0]);
+    const within = (name: keyof typeof exact, est: (number | null)[] | null, bound: (x: number, min: number) => number) => {
+      const want = exact[name].get(path)!;
+      if (want.min === null) return assert.equal(est, null, `${path} ${name}: no values → NULL`);
+      assert.equal(est!.length, want.values.length);
+      want.values.forEach((x, i) => {
+        assert.ok(Math.abs(est![i]! - x!) <= bound(x!, want.min!), `${path} ${name}[${i}]: estimate ${est![i]}, exact ${x}`);
+        checked++;
+      });
+    };
+    const relative = (x: number) => ddsketchAlpha * Math.abs(x) * (1 + 1e-9);
+    within('l', items(row[1]), (x) => relative(x) + 0.5);
+    within('s', row[2] === null ? null : [asNumber(row[2])], (x) => relative(x) + 0.5);
+    within('ms', items(row[3]), relative);
+    // timestamps: α of the distance from the group's earliest value, + 1 µs of rounding
+    within('t', items(row[4]), (x, min) => ddsketchAlpha * (x - min) + 1);
+    within('port', items(row[5]), (x) => relative(x) + 0.5);
+    within('err', items(row[6]), (x) => relative(x) + 0.5);
+  }
+  assert.ok(checked > 40, `${checked} estimates checked`);
+  assert.deepEqual(items(got.find((r) => r[0] === '/nulls')![1]), null);
+
+  // no rows at all (every node empty after WHERE): one row of NULLs, as DuckDB answers
+  const none = await distributedAndAll('select approx_quantile(latency, [0.5, 0.9]), approx_quantile(time_, [0.5]), approx_quantile(latency / 1e6, 0.5) from http_events where latency < 0', 3);
+  assert.deepEqual(none.types, none.ownTypes);
+  assert.deepEqual(none.got, [[null, null, null]]);
+});
+
+test('approx_quantile over timestamps: bounded by α of the span from the group\'s minimum, not of the epoch', async () => {
+  // one-minute time buckets: the estimate is within 0.6 s of the exact element (an epoch-relative sketch would be months off)
+  await httpNodes([15_000, 15_000]);
+  const sql = "select time_bucket(interval '10 minutes', time_) as b, approx_quantile(time_, [0.01, 0.5, 0.99]) as t, approx_quantile(time_::timestamp, 0.5) as naive from http_events group by 1 order by 1";
+  const { got, types, ownTypes } = await distributedAndAll(sql, 2);
+  assert.deepEqual(types, ownTypes);
+  assert.deepEqual(types.slice(1), ['TIMESTAMP WITH TIME ZONE[]', 'TIMESTAMP']);
+  const exact = await conn.runAndReadAll("SELECT time_bucket(interval '10 minutes', time_) AS b, list_sort(list(epoch_us(time_))) FROM http_events GROUP BY 1 ORDER BY 1");
+  assert.equal(got.length, exact.getRows().length);
+  let worst = 0;
+  got.forEach((row, g) => {
+    const xs = (exact.getRows()[g]![1] as { items: bigint[] }).items.map(Number);
+    const est = items(row[1])!;
+    [0.01, 0.5, 0.99].forEach((q, i) => {
+      const x = xs[Math.floor(q * (xs.length - 1))]!;
+      const err = Math.abs(est[i]! - x);
+      worst = Math.max(worst, err);
+      assert.ok(err <= ddsketchAlpha * (x - xs[0]!) + 1, `bucket ${g} q ${q}: ${est[i]} vs ${x}`);
+    });
+    // TIMESTAMP (no zone) of the same instants: the same µs, since the session here is UTC
+    const mid = xs[Math.floor(0.5 * (xs.length - 1))]!;
+    assert.ok(Math.abs(asNumber(row[2])! - mid) <= ddsketchAlpha * (mid - xs[0]!) + 1);
+  });
+  assert.ok(worst <= 6_000_000, `worst error ${worst} µs within 1% of 10 minutes`);
+});
+
+test('approx_quantile over an expression is sketched only when the split knows its type, which is DuckDB\'s', async () => {
+  await httpNodes([500, 300]);
+  const sketched = ['latency', 'latency / 1e6', 'latency / 1000', 'latency / 1000.0', 'latency - 1.5e3', 'latency * 2', '-latency', 'remote_port + 1',
+    'remote_port + 3000000000', '2 * remote_port', 'abs(remote_port)', 'remote_port % 7', 'remote_port::bigint', 'CAST(latency AS DOUBLE)', 'latency::double precision',
+    'cast(latency as float8)', 'CAST(remote_port % 1000 AS SMALLINT) + 1', 'CAST(remote_port % 1000 AS SMALLINT) * 40000', '(latency + remote_port) / 2', 'time_', 'time_::timestamp', 'time_::timestamp with time zone', 'cast(time_ as timestamptz)'];
+  for (const e of sketched) {
+    const sql = `select approx_quantile(${e}, [0.5, 0.9]) as l, approx_quantile(${e}, 0.5) as s from http_events`;
+    const { types, ownTypes } = await distributedAndAll(sql, 2);
+    assert.deepEqual(types, ownTypes, e);
+  }
+  // DuckDB answers these in another type than the input's (DECIMAL, FLOAT, TINYINT) or the split cannot type them: rows shipped, exact at the broker
+  for (const e of ['latency * 1.5', 'latency::float', 'remote_port::tinyint', 'latency::decimal(18,3)', 'req_path', "time_ + interval '1 hour'", 'epoch_ms(time_)', 'latency // 2']) {
+    assert.notEqual(planDistributed(`select approx_quantile(${e}, [0.5]) from http_events`, aggregateNames).strategy, 'partial-aggregate', e);
+  }
+  // quantiles: numbers in [0, 1], at least one
+  for (const q of ['[]', '[0.5, 1.5]', '[0.5, NULL]', '[-0.1]', 'ARRAY[0.5, remote_port]', '2']) {
+    assert.notEqual(planDistributed(`select approx_quantile(latency, ${q}) from http_events`, aggregateNames).strategy, 'partial-aggregate', q);
+  }
+});

@@ -15,6 +15,24 @@
 //   value order to rank ⌊q·(n−1)⌋ (quantile_disc's element) and returns the bucket's
 //   representative 2γ^i/(γ+1), within relative error α of that element. Buckets are few (a
 //   value range of 1 ns … 100 s needs ~1,270), independent of the number of rows.
+//   approx_quantile(x, [q1, q2, …]) uses the same histogram and walks it once per quantile into a
+//   LIST in the order given; every approx_quantile over the same x in a statement shares one sketch.
+//   x may be an expression (latency / 1e6): the planner infers its DuckDB type, the estimate is cast
+//   back to it (rounded for integers); non-finite DOUBLEs (±inf, NaN) fail the fragment with a
+//   conversion error.
+// approx_quantile over TIMESTAMP/TIMESTAMPTZ — not the epoch value: α of an epoch in µs
+//   (1.8e15) is ~200 days. Each node sketches d = x − m, m = the node's minimum of the group
+//   (epoch µs), in the same buckets, and ships "m;bucket:count,…"; the broker turns every bucket
+//   of every node into the absolute value m + representative(d) (BIGINT µs), sums counts per
+//   value, walks them in order and casts back (make_timestamp/make_timestamptz). Each value moves
+//   by at most α·(x − m_node) ≤ α·(x − m) (m = the group's minimum over all nodes) and that bound
+//   is monotone in x, so the estimate is within α·(exact − m) + 1 µs of the exact quantile_disc
+//   element: 1% of the distance from the group's earliest value (36 s at the end of a 1-hour range,
+//   0.6 s in a 1-minute time bucket). The node needs the group's minimum before bucketing, so it
+//   collects {min, list of µs} per group (8 bytes a row in memory on the node, not shipped) and
+//   buckets in the reduce: measured 1M rows × 10 groups, 170–270 ms vs 130 ms for a numeric
+//   histogram; a per-group window min was no faster (175–185 ms) and a node-wide scalar min (120 ms)
+//   loosens the bound to the whole query's range.
 // Exact quantiles (quantile_cont/quantile_disc/median/percentile_*) are not sketched: their plans
 //   ship the rows and the broker computes them exactly.
 
@@ -54,10 +72,7 @@ export function hllFinalize(textSql: string): string {
 
 /** Node side, aggregate: counts per DDSketch bucket. */
 export function ddNodeAggregate(argSql: string): string {
-  const x = `CAST(${argSql} AS DOUBLE)`;
-  const key = `CASE WHEN ${x} > 0 THEN CAST(ceil(ln(${x}) / ${lnGamma}) AS BIGINT) + ${bucketOffset} `
-    + `WHEN ${x} < 0 THEN -(CAST(ceil(ln(-${x}) / ${lnGamma}) AS BIGINT) + ${bucketOffset}) WHEN ${x} = 0 THEN 0 END`;
-  return `histogram(${key}) FILTER (WHERE (${argSql}) IS NOT NULL)`;
+  return `histogram(${ddBucket(`CAST(${argSql} AS DOUBLE)`)}) FILTER (WHERE (${argSql}) IS NOT NULL)`;
 }
 
 /** Node side, over the histogram column: "bucket:count" pairs as text. */
@@ -65,10 +80,65 @@ export function ddNodeReduce(col: string): string {
   return `(SELECT string_agg(k || ':' || c, ',') FROM (SELECT unnest(map_keys(${col})) AS k, unnest(map_values(${col})) AS c))`;
 }
 
+/** DDSketch bucket of a positive or negative DOUBLE; 0 for zero. */
+function ddBucket(x: string): string {
+  return `CASE WHEN ${x} > 0 THEN CAST(ceil(ln(${x}) / ${lnGamma}) AS BIGINT) + ${bucketOffset} `
+    + `WHEN ${x} < 0 THEN -(CAST(ceil(ln(-${x}) / ${lnGamma}) AS BIGINT) + ${bucketOffset}) WHEN ${x} = 0 THEN 0 END`;
+}
+
+/** A bucket's representative value (DOUBLE), within relative error α of every value in it. */
+function ddValue(k: string): string {
+  const value = (i: string) => `2 * pow(${gamma}, ${i} - ${bucketOffset}) / ${gamma + 1}`;
+  return `CASE WHEN ${k} = 0 THEN 0.0 WHEN ${k} > 0 THEN ${value(k)} ELSE -(${value(`-${k}`)}) END`;
+}
+
+/**
+ * Over (v, c) pairs (a value and its count; the same value may repeat): the element at rank
+ * ⌊q·(n−1)⌋ for each q, as a LIST in the order given, `element(v)` applied; NULL when no pairs.
+ */
+function pickQuantiles(pairs: string, qs: readonly number[], element: (v: string) => string): string {
+  const wanted = `(VALUES ${qs.map((q, i) => `(${i + 1}, ${q})`).join(', ')}) AS _q(i, q)`;
+  const cum = `SELECT v, sum(c) OVER (ORDER BY v ROWS UNBOUNDED PRECEDING) AS cum, sum(c) OVER () AS n FROM (SELECT v, sum(c) AS c FROM (${pairs}) GROUP BY v)`;
+  return `(SELECT list(${element('v')} ORDER BY i) FROM (SELECT i, min(v) AS v FROM (${cum}), ${wanted} WHERE cum > floor(q * (n - 1)) GROUP BY i))`;
+}
+
+/** The numeric sketch's (bucket representative, count) pairs from the concatenated texts. */
+function ddPairs(textSql: string): string {
+  const kc = `SELECT CAST(split_part(e, ':', 1) AS BIGINT) AS k, CAST(split_part(e, ':', 2) AS BIGINT) AS c FROM (SELECT unnest(string_split(${textSql}, ',')) AS e) WHERE e <> ''`;
+  return `SELECT ${ddValue('k')} AS v, c FROM (${kc})`;
+}
+
 /** Broker side: the q-quantile's estimate (DOUBLE) from the concatenated texts; NULL when no values. */
 export function ddFinalize(textSql: string, q: number): string {
-  const pairs = `SELECT CAST(split_part(e, ':', 1) AS BIGINT) AS k, CAST(split_part(e, ':', 2) AS BIGINT) AS c FROM (SELECT unnest(string_split(${textSql}, ',')) AS e) WHERE e <> ''`;
-  const cum = `SELECT k, sum(c) OVER (ORDER BY k ROWS UNBOUNDED PRECEDING) AS cum, sum(c) OVER () AS n FROM (SELECT k, sum(c) AS c FROM (${pairs}) GROUP BY k)`;
-  const value = (i: string) => `2 * pow(${gamma}, ${i} - ${bucketOffset}) / ${gamma + 1}`;
-  return `(SELECT CASE WHEN k = 0 THEN 0.0 WHEN k > 0 THEN ${value('k')} ELSE -(${value('-k')}) END FROM (${cum}) WHERE cum > floor(${q} * (n - 1)) ORDER BY k LIMIT 1)`;
+  return `${pickQuantiles(ddPairs(textSql), [q], (v) => v)}[1]`;
+}
+
+/** Broker side: the estimates of each q (DOUBLE[], in the order given; NULL when no values), each `element(v)`. */
+export function ddFinalizeList(textSql: string, qs: readonly number[], element: (v: string) => string = (v) => v): string {
+  return pickQuantiles(ddPairs(textSql), qs, element);
+}
+
+/** Separator of the nodes' timestamp-sketch texts in the merge (a text holds "m;k:c,…"). */
+export const ddTimeSeparator = '|';
+
+/** Node side, aggregate over a TIMESTAMP/TIMESTAMPTZ: the group's minimum and every value, epoch µs. */
+export function ddTimeNodeAggregate(argSql: string): string {
+  const us = `epoch_us(${argSql})`;
+  return `{'m': min(${us}), 'l': list(${us}) FILTER (WHERE (${argSql}) IS NOT NULL)}`;
+}
+
+/** Node side, over that column: "m;bucket:count,…" of d = value − m (integer µs ≥ 0; bucket 0 = d of 0). */
+export function ddTimeNodeReduce(col: string): string {
+  const counts = `SELECT k, count(*) AS c FROM (SELECT ${ddBucket(`CAST(v - ${col}.m AS DOUBLE)`)} AS k FROM (SELECT unnest(${col}.l) AS v)) GROUP BY k`;
+  return `(SELECT CAST(${col}.m AS VARCHAR) || ';' || string_agg(k || ':' || c, ',') FROM (${counts}))`;
+}
+
+/**
+ * Broker side: each q's estimate as epoch µs (BIGINT), `element(v)` applied, from the nodes' texts
+ * joined by ddTimeSeparator; NULL when no values.
+ */
+export function ddTimeFinalizeList(textSql: string, qs: readonly number[], element: (v: string) => string): string {
+  const seg = `SELECT CAST(split_part(s, ';', 1) AS BIGINT) AS m, unnest(string_split(split_part(s, ';', 2), ',')) AS e FROM (SELECT unnest(string_split(${textSql}, '${ddTimeSeparator}')) AS s) WHERE s <> ''`;
+  const kc = `SELECT m, CAST(split_part(e, ':', 1) AS BIGINT) AS k, CAST(split_part(e, ':', 2) AS BIGINT) AS c FROM (${seg}) WHERE e <> ''`;
+  return pickQuantiles(`SELECT m + CAST(round(${ddValue('k')}) AS BIGINT) AS v, c FROM (${kc})`, qs, element);
 }

@@ -135,3 +135,24 @@ test('joins, subqueries, CTEs and unions: each table is shipped filtered by its 
   assert.deepEqual(where('select count(*) from http_events h join process_stats p on h.upid = p.upid where time_ > 5'), [null, null]);
   assert.deepEqual(where('with process_stats as (select 1 as rss_bytes) select count(*) from http_events h, process_stats p where p.rss_bytes > 0 and h.latency > 1'), [null, null]);
 });
+
+test('approx_quantile with a list of quantiles: one histogram per argument on the nodes, a LIST finalized at the broker', () => {
+  const p = plan('select req_path, approx_quantile(latency, [0.5, 0.9, 0.99]) as p, approx_quantile(latency, 0.5) as m from http_events group by 1');
+  assert.equal(p.strategy, 'partial-aggregate');
+  // both calls read one sketch: one histogram on the nodes, one merged text at the broker
+  assert.match(p.inputs[0]!.nodeSql, /^SELECT \* REPLACE \(\(SELECT string_agg\(k \|\| ':' \|\| c, ','\) .* AS _p0\) FROM \(SELECT req_path AS _g0, histogram\(.*CAST\(latency AS DOUBLE\).*\) FILTER \(WHERE \(latency\) IS NOT NULL\) AS _p0 FROM http_events GROUP BY req_path\)$/);
+  assert.equal(p.inputs[0]!.nodeSql.match(/histogram\(/g)?.length, 1);
+  assert.match(p.mergeSql, /^SELECT _o0 AS "req_path", \(SELECT list\(CAST\(round\(v\) AS BIGINT\) ORDER BY i\) FROM .*string_split\(_o1, ','\).*\(VALUES \(1, 0\.5\), \(2, 0\.9\), \(3, 0\.99\)\) AS _q\(i, q\).*\) AS "p", CAST\(round\(.*string_split\(_o1, ','\).*\) AS BIGINT\) AS "m" FROM \(SELECT _g0 AS _o0, string_agg\(_p0, ','\) AS _o1 FROM __wt_parts GROUP BY _g0\)$/);
+  // ARRAY[…] is the same; a DOUBLE expression keeps DOUBLE (no round); a timestamp ships "min;buckets" texts joined by '|'
+  const e = plan("select approx_quantile(latency / 1e6, ARRAY[0.5, 0.99]) as ms, approx_quantile(time_, [0.5]) as t from http_events where time_ > now() - interval '1 hour'");
+  assert.equal(e.strategy, 'partial-aggregate');
+  assert.match(e.inputs[0]!.nodeSql, /histogram\(.*CAST\(latency \/ 1e6 AS DOUBLE\).*AS _p0, \{'m': min\(epoch_us\(time_\)\), 'l': list\(epoch_us\(time_\)\) FILTER \(WHERE \(time_\) IS NOT NULL\)\} AS _p1 FROM http_events WHERE time_ > now\(\) - INTERVAL '1 hour'\)$/);
+  assert.match(e.mergeSql, /^SELECT \(SELECT list\(v ORDER BY i\) .*\) AS "ms", \(SELECT list\(make_timestamptz\(v\) ORDER BY i\) .*string_split\(_o1, '\|'\).*\) AS "t" FROM \(SELECT string_agg\(_p0, ','\) AS _o0, string_agg\(_p1, '\|'\) AS _o1 FROM __wt_parts\)$/);
+  // the list literal is rewritten for the parser only where it is approx_quantile's second argument
+  assert.equal(sketchFiltersAsArguments("select approx_quantile(x, [0.5, 0.9]), list_value([1], [2]), '[0.5]' from t"),
+    "select approx_quantile(x, ARRAY[0.5, 0.9]), list_value([1], [2]), '[0.5]' from t");
+  assert.equal(sketchFiltersAsArguments('select approx_quantile(a[1], [0.5]) filter (where b) from t'), 'select approx_quantile(CASE WHEN b THEN a[1] END, ARRAY[0.5]) from t');
+  // not sketched (rows shipped, exact at the broker): quantiles out of range, a type DuckDB answers differently
+  assert.equal(plan('select approx_quantile(latency, [0.5, 2]) from http_events').strategy, 'ship-rows');
+  assert.equal(plan('select approx_quantile(latency * 1.5, [0.5]) from http_events').strategy, 'ship-rows');
+});
