@@ -161,6 +161,51 @@ test('approx_count_distinct / approx_quantile: sketches merged at the broker, wi
   });
 });
 
+test('approx_quantile with a list of quantiles, over an expression and over time_: one sketch per argument, DuckDB\'s types, each estimate within its bound', async () => {
+  const sql = 'select req_path, approx_quantile(latency, [0.5, 0.9, 0.99]) as l, approx_quantile(latency / 1e6, [0.5, 0.99]) as ms, '
+    + 'approx_quantile(time_, [0.1, 0.5, 0.9]) as t, approx_quantile(latency, 0.99) as p99 from http_events group by 1 order by 1';
+  const plan = (await query(broker.port, `explain ${sql}`)).rows.map((r) => String(r[0])).join('\n');
+  assert.match(plan, /Distributed plan: partial-aggregate/);
+  // raw text (µs of timestamps kept) and the result columns' type oids
+  const raw = async (port: number, text: string) => {
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'wiretap', database: 'wiretap' });
+    await client.connect();
+    try {
+      const r = await client.query({ text, rowMode: 'array', types: { getTypeParser: () => (v: string) => v } });
+      return { rows: r.rows as (string | null)[][], oids: r.fields.map((f) => f.dataTypeID) };
+    } finally {
+      await client.end();
+    }
+  };
+  const rank = (x: string, q: number) => `list_sort(list(${x}))[cast(floor(${q} * (count(*) - 1)) as bigint) + 1]`;
+  // one engine fails approx_quantile(<DOUBLE>, [list]) … GROUP BY ("property 'value' expected type 'double', but got
+  // type: 'uint'", DuckDB 1.5.5): its types come from the same query without that column
+  const [d, own, exact] = await Promise.all([
+    raw(broker.port, sql),
+    raw(standalonePort, sql.replace('approx_quantile(latency / 1e6, [0.5, 0.99])', 'CAST(NULL AS DOUBLE[])')),
+    raw(standalonePort, `select req_path, ${[0.5, 0.9, 0.99].map((q) => rank('latency', q)).join(', ')}, ${[0.1, 0.5, 0.9].map((q) => rank('epoch_us(time_)', q)).join(', ')}, min(epoch_us(time_)) from http_events group by 1 order by 1`),
+  ]);
+  assert.deepEqual(d.oids, own.oids, 'the same result types as one engine');
+  assert.equal(d.rows.length, exact.rows.length);
+  assert.ok(d.rows.length > 1);
+  // lists reach clients as DuckDB's text form: [a, b, …]
+  const list = (v: string | null) => v!.replace(/^\[|\]$/g, '').split(', ');
+  const micros = (ts: string) => {
+    const m = /^(.*?)(?:\.(\d+))?([+-]\d\d)$/.exec(ts)!;
+    return Date.parse(`${m[1]!.replace(' ', 'T')}${m[3]}:00`) * 1000 + Number((m[2] ?? '').padEnd(6, '0'));
+  };
+  d.rows.forEach((row, i) => {
+    const e = exact.rows[i]!.map((v, j) => (j === 0 ? v : Number(v)));
+    assert.equal(row[0], e[0]);
+    const within = (est: number, x: number, bound: number, what: string) => assert.ok(Math.abs(est - x) <= bound, `${String(row[0])} ${what}: ${est} vs ${x}`);
+    list(row[1]!).forEach((v, k) => within(Number(v), e[1 + k] as number, ddsketchAlpha * (e[1 + k] as number) + 1, `latency[${k}]`));
+    list(row[2]!).forEach((v, k) => within(Number(v), (e[1 + 2 * k] as number) / 1e6, ddsketchAlpha * (e[1 + 2 * k] as number) / 1e6 * (1 + 1e-9), `ms[${k}]`));
+    // time_: α of the distance from the group's earliest time_, + 1 µs
+    list(row[3]!).forEach((v, k) => within(micros(v), e[4 + k] as number, ddsketchAlpha * ((e[4 + k] as number) - (e[7] as number)) + 1, `time_[${k}]`));
+    within(Number(row[4]), e[3] as number, ddsketchAlpha * (e[3] as number) + 1, 'p99');
+  });
+});
+
 test('a SQL error on the nodes reaches the client with its SQLSTATE, also under partial results', async () => {
   for (const setup of [[], ['SET wiretap.partial_results = on']]) {
     await assert.rejects(query(broker.port, 'select no_such_column from http_events', setup), (err: Error & { code?: string }) => err.code === '42703');
