@@ -5,7 +5,7 @@
 // shared machine) and bytes shipped for a partially aggregated group-by vs shipping the rows it
 // needs. Targets: overhead ≤ 100 ms, bytes ≤ 1%.
 // Args: --agents N (default 100), --workers W (default 4), --rows R per agent (default 5000),
-// --runs (default 3), --queries a,b (groupBy,count,topN,rowsNeeded,exactQuantile,outerJoin; default all),
+// --runs (default 3), --queries a,b (groupBy,count,topN,rowsNeeded,exactQuantile,outerJoin,listQuantiles,timeQuantiles; default all),
 // --baseline DIR: a second broker from another checkout (e.g. a git worktree of an older commit)
 // on the same agents; the two brokers answer each query in alternating rounds and the result
 // carries both and their ratios (this tree / baseline).
@@ -29,6 +29,10 @@ const sqls = {
   exactQuantile: 'select req_path, quantile_cont(latency, 0.99) from http_events group by 1 order by 2 desc limit 5',
   // ship-tables (an outer join runs at the broker): each table shipped filtered by its own read (read-inputs.ts)
   outerJoin: 'select h.req_path, count(*), count(p.upid) from http_events h left join process_stats p on h.upid = p.upid where h.resp_status >= 500 group by 1',
+  // a Grafana latency panel's p50/p90/p99 in one call: one DDSketch per group on the nodes (sketches.ts), ship-rows before
+  listQuantiles: 'select req_path, approx_quantile(latency, [0.5, 0.9, 0.99]) as p from http_events group by 1 order by 1',
+  // over time_: sketched as the distance from the group's earliest value on each node
+  timeQuantiles: 'select req_path, approx_quantile(time_, [0.5, 0.99]) as t from http_events group by 1 order by 1',
 } as const;
 type QueryName = keyof typeof sqls;
 
@@ -111,7 +115,9 @@ export default async function (args: string[]): Promise<object> {
       const ratio = (k: 'medianMs' | 'brokerOverheadMs' | 'brokerCpuMs') => +(median(out.get('this')!.map((o) => k === 'medianMs' ? o.ms : k === 'brokerCpuMs' ? o.cpuMs : o.ms - o.slowestAgentMs))
         / median(out.get('baseline')!.map((o) => k === 'medianMs' ? o.ms : k === 'brokerCpuMs' ? o.cpuMs : o.ms - o.slowestAgentMs))).toFixed(3);
       const last = out.get('this')!.at(-1)!.stats;
+      const lastBaseline = out.get('baseline')?.at(-1)?.stats;
       results[q] = { ...per, bytesShipped: last?.bytesShipped, rowsShipped: last?.rowsShipped,
+        ...(lastBaseline ? { bytesShippedBaseline: lastBaseline.bytesShipped, rowsShippedBaseline: lastBaseline.rowsShipped } : {}),
         ...(brokers.length > 1 ? { ratioThisVsBaseline: { medianMs: ratio('medianMs'), brokerOverheadMs: ratio('brokerOverheadMs'), brokerCpuMs: ratio('brokerCpuMs') } } : {}) };
     }
     const bytes = (q: QueryName) => (results[q] as { bytesShipped?: number } | undefined)?.bytesShipped;

@@ -12,7 +12,7 @@ import { nextSignificant, tokenize, type Token } from '../sql/lexer.ts';
 import { partsTable, type ShippedInput } from './plan.ts';
 import { mergeOrderLimit, outputName } from './output-columns.ts';
 import {
-  ddFinalize, ddFinalizeList, ddNodeAggregate, ddNodeReduce, ddTimeFinalizeList, ddTimeNodeAggregate, ddTimeNodeReduce, ddTimeSeparator,
+  ddNodeAggregate, ddNodeReduce, ddQuantilesByGroup, ddTimeNodeAggregate, ddTimeNodeReduce, ddTimeQuantilesByGroup, ddTimeSeparator,
   hllFinalize, hllNodeAggregate, hllNodeReduce,
 } from './sketches.ts';
 import { tables, visibleColumns, type TableName } from '../../engine/schema.ts';
@@ -204,17 +204,10 @@ function sketch(expr: Ast, table: string): Sketch | null {
 }
 
 
-/** Broker side: the sketch's output, from the merged text column, in DuckDB's type for the call. */
-function finalizer(sk: Sketch): (col: string) => string {
-  if (sk.kind === 'hll') return hllFinalize;
-  const { qs, duck } = sk;
-  if (isTime(duck)) {
-    const element = (v: string) => `${duck === 'TIMESTAMP' ? 'make_timestamp' : 'make_timestamptz'}(${v})`;
-    return (col) => `${ddTimeFinalizeList(col, qs, element)}${sk.list ? '' : '[1]'}`;
-  }
-  const element = (v: string) => (duck === 'DOUBLE' ? v : `CAST(round(${v}) AS ${duck})`);
-  if (!sk.list) return (col) => element(ddFinalize(col, qs[0]!));
-  return (col) => ddFinalizeList(col, qs, element);
+/** The cast of a quantile estimate (DOUBLE, or epoch µs for timestamps) back to the argument's type. */
+function estimateElement(duck: DuckType): (v: string) => string {
+  if (isTime(duck)) return (v) => `${duck === 'TIMESTAMP' ? 'make_timestamp' : 'make_timestamptz'}(${v})`;
+  return (v) => (duck === 'DOUBLE' ? v : `CAST(round(${v}) AS ${duck})`);
 }
 
 /** ROLLUP(…) / CUBE(…) / GROUPING SETS: several groupings per row, not one key. */
@@ -249,8 +242,8 @@ export function splitPartialAggregate(ast: Ast, table: string, whereSql: string 
   const mergeItems: Array<[expr: string | null, name: string]> = [];
   // sketch partials: reduced to text by an outer SELECT on the node, finalized by one at the broker
   const nodeReduce: string[] = [];
-  // output position → its finalizer and the position whose merged text it reads (itself, or the first call sharing the sketch)
-  const finals = new Map<number, { final: (col: string) => string; from: number }>();
+  // output position → its sketch call and the position whose merged text it reads (itself, or the first call sharing the sketch)
+  const finals = new Map<number, { sk: Sketch; from: number }>();
   const sketches = new Map<string, number>();
   let p = 0;
   for (const c of columns) {
@@ -267,7 +260,7 @@ export function splitPartialAggregate(ast: Ast, table: string, whereSql: string 
       const time = sk.kind === 'quantile' && isTime(sk.duck);
       const key = `${sk.kind === 'hll' ? 'hll' : time ? 'time' : 'dd'}:${sk.arg}`;
       const shared = sketches.get(key);
-      finals.set(mergeItems.length, { final: finalizer(sk), from: shared ?? mergeItems.length });
+      finals.set(mergeItems.length, { sk, from: shared ?? mergeItems.length });
       if (shared !== undefined) {
         mergeItems.push([null, name]);
         continue;
@@ -314,11 +307,34 @@ export function splitPartialAggregate(ast: Ast, table: string, whereSql: string 
     // inner: one row per group with the nodes' sketch texts concatenated (positional names: output
     // names may repeat); outer: finalize, output names, ORDER BY / LIMIT
     const inner = mergeItems.flatMap(([e], i) => (e === null ? [] : [`${e} AS _o${i}`]));
+    // quantile sketches: every quantile asked of a sketch (in order of first appearance) computed
+    // for all groups in one flat query _sJ (rows _gid, r), joined to the groups by _gid
+    const picks = new Map<number, { qs: number[]; duck: DuckType }>();
+    for (const { sk, from } of finals.values()) {
+      if (sk.kind !== 'quantile') continue;
+      const pick = picks.get(from) ?? picks.set(from, { qs: [], duck: sk.duck }).get(from)!;
+      for (const q of sk.qs) if (!pick.qs.includes(q)) pick.qs.push(q);
+    }
     const outer = mergeItems.map(([, n], i) => {
       const f = finals.get(i);
-      return `${f ? f.final(`_o${f.from}`) : `_o${i}`} AS ${n}`;
+      if (!f) return `_o${i} AS ${n}`;
+      if (f.sk.kind === 'hll') return `${hllFinalize(`_o${f.from}`)} AS ${n}`;
+      const all = picks.get(f.from)!.qs;
+      const at = f.sk.qs.map((q) => all.indexOf(q) + 1);
+      const r = `_s${f.from}.r`;
+      if (!f.sk.list) return `${r}[${at[0]}] AS ${n}`;
+      const whole = at.length === all.length && at.every((k, j) => k === j + 1);
+      return `${whole ? r : `CASE WHEN ${r} IS NULL THEN NULL ELSE [${at.map((k) => `${r}[${k}]`).join(', ')}] END`} AS ${n}`;
     });
-    mergeSql = `SELECT ${outer.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${partsTable}${groupBy})${orderLimit}`;
+    if (picks.size === 0) {
+      mergeSql = `SELECT ${outer.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${partsTable}${groupBy})${orderLimit}`;
+    } else {
+      // MATERIALIZED: _m is read by every _sJ and the final join, and its row_number() must be one numbering
+      const ctes = [...picks].map(([j, { qs, duck }]) => `, _s${j} AS (${(isTime(duck) ? ddTimeQuantilesByGroup : ddQuantilesByGroup)('_m', `_o${j}`, qs, estimateElement(duck))})`);
+      const joins = [...picks.keys()].map((j) => ` LEFT JOIN _s${j} USING (_gid)`);
+      mergeSql = `WITH _m AS MATERIALIZED (SELECT row_number() OVER () AS _gid, ${inner.join(', ')} FROM ${partsTable}${groupBy})${ctes.join('')} `
+        + `SELECT ${outer.join(', ')} FROM _m${joins.join('')}${orderLimit}`;
+    }
   }
   return { input: { name: partsTable, nodeSql }, mergeSql };
 }

@@ -138,12 +138,13 @@ test('approx_quantile lists, expressions and timestamps: DuckDB\'s result types,
   await httpNodes([20_000, 12_000, 0]);
   const sql = 'select req_path, approx_quantile(latency, [0.5, 0.9, 0.99]) as l, approx_quantile(latency, 0.9) as s, '
     + 'approx_quantile(latency / 1e6, [0.1, 0.5, 1]) as ms, approx_quantile(time_, [0, 0.5, 0.99, 1]) as t, '
-    + 'approx_quantile(remote_port + 1, ARRAY[0.25]) as port, approx_quantile(latency, [0.99]) filter (where resp_status = 500) as err, count(*) '
+    + 'approx_quantile(remote_port + 1, ARRAY[0.25]) as port, approx_quantile(latency, [0.99]) filter (where resp_status = 500) as err, '
+    + 'approx_quantile(latency, [0.99, 0.5]) as sub, count(*) '
     + 'from http_events group by 1 order by 1';
   const { plan, got, types, ownTypes } = await distributedAndAll(sql, 3);
   assert.deepEqual(types, ownTypes);
-  assert.deepEqual(types.slice(1, 7), ['BIGINT[]', 'BIGINT', 'DOUBLE[]', 'TIMESTAMP WITH TIME ZONE[]', 'INTEGER[]', 'BIGINT[]']);
-  // latency's list and single q share one histogram (the FILTERed one sketches other values): five sketches for six calls
+  assert.deepEqual(types.slice(1, 8), ['BIGINT[]', 'BIGINT', 'DOUBLE[]', 'TIMESTAMP WITH TIME ZONE[]', 'INTEGER[]', 'BIGINT[]', 'BIGINT[]']);
+  // latency's lists and single q share one histogram (the FILTERed one sketches other values): five sketches for seven calls
   assert.equal(plan.inputs[0]!.nodeSql.match(/histogram\(/g)?.length, 4);
   assert.equal(plan.inputs[0]!.nodeSql.match(/list\(epoch_us\(time_\)\)/g)?.length, 1);
   const exact = {
@@ -172,14 +173,16 @@ test('approx_quantile lists, expressions and timestamps: DuckDB\'s result types,
     within('t', items(row[4]), (x, min) => ddsketchAlpha * (x - min) + 1);
     within('port', items(row[5]), (x) => relative(x) + 0.5);
     within('err', items(row[6]), (x) => relative(x) + 0.5);
+    // a subset of the shared sketch's quantiles, in the call's order
+    assert.deepEqual(items(row[7]), items(row[1]) && [items(row[1])![2], items(row[1])![0]]);
   }
   assert.ok(checked > 40, `${checked} estimates checked`);
   assert.deepEqual(items(got.find((r) => r[0] === '/nulls')![1]), null);
 
   // no rows at all (every node empty after WHERE): one row of NULLs, as DuckDB answers
-  const none = await distributedAndAll('select approx_quantile(latency, [0.5, 0.9]), approx_quantile(time_, [0.5]), approx_quantile(latency / 1e6, 0.5) from http_events where latency < 0', 3);
+  const none = await distributedAndAll('select approx_quantile(latency, [0.5, 0.9]), approx_quantile(time_, [0.5]), approx_quantile(latency / 1e6, 0.5), approx_quantile(latency, [0.9]) from http_events where latency < 0', 3);
   assert.deepEqual(none.types, none.ownTypes);
-  assert.deepEqual(none.got, [[null, null, null]]);
+  assert.deepEqual(none.got, [[null, null, null, null]]);
 });
 
 test('approx_quantile over timestamps: bounded by α of the span from the group\'s minimum, not of the epoch', async () => {

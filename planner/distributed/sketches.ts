@@ -93,29 +93,30 @@ function ddValue(k: string): string {
 }
 
 /**
- * Over (v, c) pairs (a value and its count; the same value may repeat): the element at rank
- * ⌊q·(n−1)⌋ for each q, as a LIST in the order given, `element(v)` applied; NULL when no pairs.
+ * Over (_gid, v, c) rows (a group, a value and its count; a value may repeat): per group, the
+ * element at rank ⌊q·(n−1)⌋ for each q as a LIST in the order given, `element(v)` applied — rows
+ * (_gid, r); a group without values has no row. One flat query for every group: the same as a
+ * scalar subquery per group, which DuckDB ran ~35× slower (900 vs 25 ms for 6 groups × 20 nodes).
  */
 function pickQuantiles(pairs: string, qs: readonly number[], element: (v: string) => string): string {
   const wanted = `(VALUES ${qs.map((q, i) => `(${i + 1}, ${q})`).join(', ')}) AS _q(i, q)`;
-  const cum = `SELECT v, sum(c) OVER (ORDER BY v ROWS UNBOUNDED PRECEDING) AS cum, sum(c) OVER () AS n FROM (SELECT v, sum(c) AS c FROM (${pairs}) GROUP BY v)`;
-  return `(SELECT list(${element('v')} ORDER BY i) FROM (SELECT i, min(v) AS v FROM (${cum}), ${wanted} WHERE cum > floor(q * (n - 1)) GROUP BY i))`;
+  const cum = `SELECT _gid, v, sum(c) OVER (PARTITION BY _gid ORDER BY v ROWS UNBOUNDED PRECEDING) AS cum, sum(c) OVER (PARTITION BY _gid) AS n `
+    + `FROM (SELECT _gid, v, sum(c) AS c FROM (${pairs}) GROUP BY _gid, v)`;
+  return `SELECT _gid, list(${element('v')} ORDER BY i) AS r FROM (SELECT _gid, i, min(v) AS v FROM (${cum}), ${wanted} WHERE cum > floor(q * (n - 1)) GROUP BY _gid, i) GROUP BY _gid`;
 }
 
-/** The numeric sketch's (bucket representative, count) pairs from the concatenated texts. */
-function ddPairs(textSql: string): string {
-  const kc = `SELECT CAST(split_part(e, ':', 1) AS BIGINT) AS k, CAST(split_part(e, ':', 2) AS BIGINT) AS c FROM (SELECT unnest(string_split(${textSql}, ',')) AS e) WHERE e <> ''`;
-  return `SELECT ${ddValue('k')} AS v, c FROM (${kc})`;
+/**
+ * Broker side, numeric sketch: over `from` (a relation with a _gid column and the concatenated
+ * texts in textCol), rows (_gid, r): r = each q's estimate (DOUBLE, `element(v)` applied) in order.
+ */
+export function ddQuantilesByGroup(from: string, textCol: string, qs: readonly number[], element: (v: string) => string = (v) => v): string {
+  const kc = `SELECT _gid, CAST(split_part(e, ':', 1) AS BIGINT) AS k, CAST(split_part(e, ':', 2) AS BIGINT) AS c FROM (SELECT _gid, unnest(string_split(${textCol}, ',')) AS e FROM ${from}) WHERE e <> ''`;
+  return pickQuantiles(`SELECT _gid, ${ddValue('k')} AS v, c FROM (${kc})`, qs, element);
 }
 
 /** Broker side: the q-quantile's estimate (DOUBLE) from the concatenated texts; NULL when no values. */
 export function ddFinalize(textSql: string, q: number): string {
-  return `${pickQuantiles(ddPairs(textSql), [q], (v) => v)}[1]`;
-}
-
-/** Broker side: the estimates of each q (DOUBLE[], in the order given; NULL when no values), each `element(v)`. */
-export function ddFinalizeList(textSql: string, qs: readonly number[], element: (v: string) => string = (v) => v): string {
-  return pickQuantiles(ddPairs(textSql), qs, element);
+  return `(SELECT r[1] FROM (${ddQuantilesByGroup(`(SELECT 1 AS _gid, ${textSql} AS _t)`, '_t', [q])}))`;
 }
 
 /** Separator of the nodes' timestamp-sketch texts in the merge (a text holds "m;k:c,…"). */
@@ -134,11 +135,11 @@ export function ddTimeNodeReduce(col: string): string {
 }
 
 /**
- * Broker side: each q's estimate as epoch µs (BIGINT), `element(v)` applied, from the nodes' texts
- * joined by ddTimeSeparator; NULL when no values.
+ * Broker side, timestamp sketch: as ddQuantilesByGroup, over the nodes' "m;k:c,…" texts joined by
+ * ddTimeSeparator; each estimate is epoch µs (BIGINT) before `element(v)`.
  */
-export function ddTimeFinalizeList(textSql: string, qs: readonly number[], element: (v: string) => string): string {
-  const seg = `SELECT CAST(split_part(s, ';', 1) AS BIGINT) AS m, unnest(string_split(split_part(s, ';', 2), ',')) AS e FROM (SELECT unnest(string_split(${textSql}, '${ddTimeSeparator}')) AS s) WHERE s <> ''`;
-  const kc = `SELECT m, CAST(split_part(e, ':', 1) AS BIGINT) AS k, CAST(split_part(e, ':', 2) AS BIGINT) AS c FROM (${seg}) WHERE e <> ''`;
-  return pickQuantiles(`SELECT m + CAST(round(${ddValue('k')}) AS BIGINT) AS v, c FROM (${kc})`, qs, element);
+export function ddTimeQuantilesByGroup(from: string, textCol: string, qs: readonly number[], element: (v: string) => string): string {
+  const seg = `SELECT _gid, CAST(split_part(s, ';', 1) AS BIGINT) AS m, unnest(string_split(split_part(s, ';', 2), ',')) AS e FROM (SELECT _gid, unnest(string_split(${textCol}, '${ddTimeSeparator}')) AS s FROM ${from}) WHERE s <> ''`;
+  const kc = `SELECT _gid, m, CAST(split_part(e, ':', 1) AS BIGINT) AS k, CAST(split_part(e, ':', 2) AS BIGINT) AS c FROM (${seg}) WHERE e <> ''`;
+  return pickQuantiles(`SELECT _gid, m + CAST(round(${ddValue('k')}) AS BIGINT) AS v, c FROM (${kc})`, qs, element);
 }

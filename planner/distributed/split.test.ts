@@ -33,7 +33,8 @@ test('approx_count_distinct / approx_quantile become sketches reduced on the nod
   const p = plan('select req_path, approx_count_distinct(remote_addr) as d, approx_quantile(latency, 0.99) from http_events group by 1 order by d desc limit 3');
   assert.equal(p.strategy, 'partial-aggregate');
   assert.match(p.inputs[0]!.nodeSql, /^SELECT \* REPLACE \(.* AS _p0, .* AS _p1\) FROM \(SELECT req_path AS _g0, list\(DISTINCT .*hash\(remote_addr\).* AS _p0, histogram\(.*\) AS _p1 FROM http_events GROUP BY req_path\)$/);
-  assert.match(p.mergeSql, /^SELECT _o0 AS "req_path", \(SELECT .*\) AS "d", CAST\(round\(.*\) AS BIGINT\) AS "approx_quantile" FROM \(SELECT _g0 AS _o0, string_agg\(_p0, ','\) AS _o1, string_agg\(_p1, ','\) AS _o2 FROM __wt_parts GROUP BY _g0\) ORDER BY "d" DESC LIMIT 3$/);
+  // the groups (_m, numbered) with the nodes' texts; each quantile sketch finalized for all groups at once (_s2), joined by _gid
+  assert.match(p.mergeSql, /^WITH _m AS MATERIALIZED \(SELECT row_number\(\) OVER \(\) AS _gid, _g0 AS _o0, string_agg\(_p0, ','\) AS _o1, string_agg\(_p1, ','\) AS _o2 FROM __wt_parts GROUP BY _g0\), _s2 AS \(SELECT _gid, list\(CAST\(round\(v\) AS BIGINT\) ORDER BY i\) AS r .*string_split\(_o2, ','\).*\) SELECT _o0 AS "req_path", \(SELECT .*string_split\(_o1, ','\).*\) AS "d", _s2\.r\[1\] AS "approx_quantile" FROM _m LEFT JOIN _s2 USING \(_gid\) ORDER BY "d" DESC LIMIT 3$/);
 });
 
 test('a sketch with FILTER (WHERE …) is sketched over the filtered rows on the nodes (the filter moves into its argument)', () => {
@@ -41,7 +42,7 @@ test('a sketch with FILTER (WHERE …) is sketched over the filtered rows on the
   assert.equal(p.strategy, 'partial-aggregate');
   assert.match(p.inputs[0]!.nodeSql, /hash\(CASE WHEN resp_status >= 500 THEN remote_addr END\)/);
   assert.match(p.inputs[0]!.nodeSql, /histogram\(.*CAST\(CASE WHEN req_method = 'GET' AND \(latency > 0\) THEN latency END AS DOUBLE\).*\) FILTER/);
-  assert.match(p.mergeSql, /AS "e", CAST\(round\(.*\) AS BIGINT\) AS "approx_quantile" FROM/);
+  assert.match(p.mergeSql, /_s2 AS \(SELECT _gid, list\(CAST\(round\(v\) AS BIGINT\) .* AS "e", _s2\.r\[1\] AS "approx_quantile" FROM _m LEFT JOIN _s2/);
   // the rewrite leaves strings, other functions and FILTERs on built-in aggregates alone
   assert.equal(sketchFiltersAsArguments("select count(*) filter (where x = 'approx_count_distinct(a) filter (where b)') from t"),
     "select count(*) filter (where x = 'approx_count_distinct(a) filter (where b)') from t");
@@ -142,12 +143,15 @@ test('approx_quantile with a list of quantiles: one histogram per argument on th
   // both calls read one sketch: one histogram on the nodes, one merged text at the broker
   assert.match(p.inputs[0]!.nodeSql, /^SELECT \* REPLACE \(\(SELECT string_agg\(k \|\| ':' \|\| c, ','\) .* AS _p0\) FROM \(SELECT req_path AS _g0, histogram\(.*CAST\(latency AS DOUBLE\).*\) FILTER \(WHERE \(latency\) IS NOT NULL\) AS _p0 FROM http_events GROUP BY req_path\)$/);
   assert.equal(p.inputs[0]!.nodeSql.match(/histogram\(/g)?.length, 1);
-  assert.match(p.mergeSql, /^SELECT _o0 AS "req_path", \(SELECT list\(CAST\(round\(v\) AS BIGINT\) ORDER BY i\) FROM .*string_split\(_o1, ','\).*\(VALUES \(1, 0\.5\), \(2, 0\.9\), \(3, 0\.99\)\) AS _q\(i, q\).*\) AS "p", CAST\(round\(.*string_split\(_o1, ','\).*\) AS BIGINT\) AS "m" FROM \(SELECT _g0 AS _o0, string_agg\(_p0, ','\) AS _o1 FROM __wt_parts GROUP BY _g0\)$/);
+  // the union of the calls' quantiles computed once for every group; each call takes its elements
+  assert.match(p.mergeSql, /^WITH _m AS MATERIALIZED \(SELECT row_number\(\) OVER \(\) AS _gid, _g0 AS _o0, string_agg\(_p0, ','\) AS _o1 FROM __wt_parts GROUP BY _g0\), _s1 AS \(SELECT _gid, list\(CAST\(round\(v\) AS BIGINT\) ORDER BY i\) AS r .*string_split\(_o1, ','\).*\(VALUES \(1, 0\.5\), \(2, 0\.9\), \(3, 0\.99\)\) AS _q\(i, q\).*\) SELECT _o0 AS "req_path", _s1\.r AS "p", _s1\.r\[1\] AS "m" FROM _m LEFT JOIN _s1 USING \(_gid\)$/);
+  assert.match(plan('select approx_quantile(latency, [0.99, 0.5]) as a, approx_quantile(latency, [0.5, 0.9]) as b from http_events').mergeSql,
+    /\(VALUES \(1, 0\.99\), \(2, 0\.5\), \(3, 0\.9\)\).* SELECT CASE WHEN _s0\.r IS NULL THEN NULL ELSE \[_s0\.r\[1\], _s0\.r\[2\]\] END AS "a", CASE WHEN _s0\.r IS NULL THEN NULL ELSE \[_s0\.r\[2\], _s0\.r\[3\]\] END AS "b" FROM _m LEFT JOIN _s0 USING \(_gid\)$/);
   // ARRAY[…] is the same; a DOUBLE expression keeps DOUBLE (no round); a timestamp ships "min;buckets" texts joined by '|'
   const e = plan("select approx_quantile(latency / 1e6, ARRAY[0.5, 0.99]) as ms, approx_quantile(time_, [0.5]) as t from http_events where time_ > now() - interval '1 hour'");
   assert.equal(e.strategy, 'partial-aggregate');
   assert.match(e.inputs[0]!.nodeSql, /histogram\(.*CAST\(latency \/ 1e6 AS DOUBLE\).*AS _p0, \{'m': min\(epoch_us\(time_\)\), 'l': list\(epoch_us\(time_\)\) FILTER \(WHERE \(time_\) IS NOT NULL\)\} AS _p1 FROM http_events WHERE time_ > now\(\) - INTERVAL '1 hour'\)$/);
-  assert.match(e.mergeSql, /^SELECT \(SELECT list\(v ORDER BY i\) .*\) AS "ms", \(SELECT list\(make_timestamptz\(v\) ORDER BY i\) .*string_split\(_o1, '\|'\).*\) AS "t" FROM \(SELECT string_agg\(_p0, ','\) AS _o0, string_agg\(_p1, '\|'\) AS _o1 FROM __wt_parts\)$/);
+  assert.match(e.mergeSql, /^WITH _m AS MATERIALIZED \(SELECT row_number\(\) OVER \(\) AS _gid, string_agg\(_p0, ','\) AS _o0, string_agg\(_p1, '\|'\) AS _o1 FROM __wt_parts\), _s0 AS \(SELECT _gid, list\(v ORDER BY i\) .*\), _s1 AS \(SELECT _gid, list\(make_timestamptz\(v\) ORDER BY i\) .*string_split\(_o1, '\|'\).*\) SELECT _s0\.r AS "ms", _s1\.r AS "t" FROM _m LEFT JOIN _s0 USING \(_gid\) LEFT JOIN _s1 USING \(_gid\)$/);
   // the list literal is rewritten for the parser only where it is approx_quantile's second argument
   assert.equal(sketchFiltersAsArguments("select approx_quantile(x, [0.5, 0.9]), list_value([1], [2]), '[0.5]' from t"),
     "select approx_quantile(x, ARRAY[0.5, 0.9]), list_value([1], [2]), '[0.5]' from t");
