@@ -13,7 +13,7 @@ import { partsTable, type ShippedInput } from './plan.ts';
 import { mergeOrderLimit, outputName } from './output-columns.ts';
 import {
   ddNodeAggregate, ddNodeReduce, ddQuantilesByGroup, ddTimeNodeAggregate, ddTimeNodeReduce, ddTimeQuantilesByGroup, ddTimeSeparator,
-  hllFinalize, hllNodeAggregate, hllNodeReduce,
+  hllByGroup, hllNodeAggregate, hllNodeReduce,
 } from './sketches.ts';
 import { tables, visibleColumns, type TableName } from '../../engine/schema.ts';
 
@@ -307,18 +307,17 @@ export function splitPartialAggregate(ast: Ast, table: string, whereSql: string 
     // inner: one row per group with the nodes' sketch texts concatenated (positional names: output
     // names may repeat); outer: finalize, output names, ORDER BY / LIMIT
     const inner = mergeItems.flatMap(([e], i) => (e === null ? [] : [`${e} AS _o${i}`]));
-    // quantile sketches: every quantile asked of a sketch (in order of first appearance) computed
-    // for all groups in one flat query _sJ (rows _gid, r), joined to the groups by _gid
-    const picks = new Map<number, { qs: number[]; duck: DuckType }>();
+    // each sketch finalized for all groups in one flat query _sJ (rows _gid, r), joined to the
+    // groups by _gid; a quantile sketch computes every quantile asked of it (in order of first appearance)
+    const picks = new Map<number, { qs: number[]; duck: DuckType | null }>();
     for (const { sk, from } of finals.values()) {
-      if (sk.kind !== 'quantile') continue;
-      const pick = picks.get(from) ?? picks.set(from, { qs: [], duck: sk.duck }).get(from)!;
-      for (const q of sk.qs) if (!pick.qs.includes(q)) pick.qs.push(q);
+      const pick = picks.get(from) ?? picks.set(from, { qs: [], duck: sk.kind === 'quantile' ? sk.duck : null }).get(from)!;
+      if (sk.kind === 'quantile') for (const q of sk.qs) if (!pick.qs.includes(q)) pick.qs.push(q);
     }
     const outer = mergeItems.map(([, n], i) => {
       const f = finals.get(i);
       if (!f) return `_o${i} AS ${n}`;
-      if (f.sk.kind === 'hll') return `${hllFinalize(`_o${f.from}`)} AS ${n}`;
+      if (f.sk.kind === 'hll') return `coalesce(_s${f.from}.r, 0) AS ${n}`;
       const all = picks.get(f.from)!.qs;
       const at = f.sk.qs.map((q) => all.indexOf(q) + 1);
       const r = `_s${f.from}.r`;
@@ -326,15 +325,12 @@ export function splitPartialAggregate(ast: Ast, table: string, whereSql: string 
       const whole = at.length === all.length && at.every((k, j) => k === j + 1);
       return `${whole ? r : `CASE WHEN ${r} IS NULL THEN NULL ELSE [${at.map((k) => `${r}[${k}]`).join(', ')}] END`} AS ${n}`;
     });
-    if (picks.size === 0) {
-      mergeSql = `SELECT ${outer.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${partsTable}${groupBy})${orderLimit}`;
-    } else {
-      // MATERIALIZED: _m is read by every _sJ and the final join, and its row_number() must be one numbering
-      const ctes = [...picks].map(([j, { qs, duck }]) => `, _s${j} AS (${(isTime(duck) ? ddTimeQuantilesByGroup : ddQuantilesByGroup)('_m', `_o${j}`, qs, estimateElement(duck))})`);
-      const joins = [...picks.keys()].map((j) => ` LEFT JOIN _s${j} USING (_gid)`);
-      mergeSql = `WITH _m AS MATERIALIZED (SELECT row_number() OVER () AS _gid, ${inner.join(', ')} FROM ${partsTable}${groupBy})${ctes.join('')} `
-        + `SELECT ${outer.join(', ')} FROM _m${joins.join('')}${orderLimit}`;
-    }
+    // MATERIALIZED: _m is read by every _sJ and the final join, and its row_number() must be one numbering
+    const ctes = [...picks].map(([j, { qs, duck }]) => `, _s${j} AS (${duck === null ? hllByGroup('_m', `_o${j}`)
+      : (isTime(duck) ? ddTimeQuantilesByGroup : ddQuantilesByGroup)('_m', `_o${j}`, qs, estimateElement(duck))})`);
+    const joins = [...picks.keys()].map((j) => ` LEFT JOIN _s${j} USING (_gid)`);
+    mergeSql = `WITH _m AS MATERIALIZED (SELECT row_number() OVER () AS _gid, ${inner.join(', ')} FROM ${partsTable}${groupBy})${ctes.join('')} `
+      + `SELECT ${outer.join(', ')} FROM _m${joins.join('')}${orderLimit}`;
   }
   return { input: { name: partsTable, nodeSql }, mergeSql };
 }

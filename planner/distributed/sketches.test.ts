@@ -139,11 +139,11 @@ test('approx_quantile lists, expressions and timestamps: DuckDB\'s result types,
   const sql = 'select req_path, approx_quantile(latency, [0.5, 0.9, 0.99]) as l, approx_quantile(latency, 0.9) as s, '
     + 'approx_quantile(latency / 1e6, [0.1, 0.5, 1]) as ms, approx_quantile(time_, [0, 0.5, 0.99, 1]) as t, '
     + 'approx_quantile(remote_port + 1, ARRAY[0.25]) as port, approx_quantile(latency, [0.99]) filter (where resp_status = 500) as err, '
-    + 'approx_quantile(latency, [0.99, 0.5]) as sub, count(*) '
+    + 'approx_quantile(latency, [0.99, 0.5]) as sub, approx_count_distinct(latency) as d, count(*) '
     + 'from http_events group by 1 order by 1';
   const { plan, got, types, ownTypes } = await distributedAndAll(sql, 3);
   assert.deepEqual(types, ownTypes);
-  assert.deepEqual(types.slice(1, 8), ['BIGINT[]', 'BIGINT', 'DOUBLE[]', 'TIMESTAMP WITH TIME ZONE[]', 'INTEGER[]', 'BIGINT[]', 'BIGINT[]']);
+  assert.deepEqual(types.slice(1, 9), ['BIGINT[]', 'BIGINT', 'DOUBLE[]', 'TIMESTAMP WITH TIME ZONE[]', 'INTEGER[]', 'BIGINT[]', 'BIGINT[]', 'BIGINT']);
   // latency's lists and single q share one histogram (the FILTERed one sketches other values): five sketches for seven calls
   assert.equal(plan.inputs[0]!.nodeSql.match(/histogram\(/g)?.length, 4);
   assert.equal(plan.inputs[0]!.nodeSql.match(/list\(epoch_us\(time_\)\)/g)?.length, 1);
@@ -178,6 +178,13 @@ test('approx_quantile lists, expressions and timestamps: DuckDB\'s result types,
   }
   assert.ok(checked > 40, `${checked} estimates checked`);
   assert.deepEqual(items(got.find((r) => r[0] === '/nulls')![1]), null);
+  // HyperLogLog in the same merge: 0 for a group without values, else within 4 standard errors
+  const distinct = new Map((await conn.runAndReadAll("SELECT coalesce(req_path, '<null>'), count(DISTINCT latency) FROM http_events GROUP BY 1")).getRows().map(([k, v]) => [String(k), Number(v)]));
+  for (const row of got) {
+    const want = distinct.get(row[0] === null ? '<null>' : String(row[0]))!;
+    assert.ok(Math.abs(Number(row[8]) - want) <= 4 * hllStandardError * want, `${String(row[0])}: ${String(row[8])} vs ${want}`);
+  }
+  assert.equal(got.find((r) => r[0] === '/nulls')![8], 0n);
 
   // no rows at all (every node empty after WHERE): one row of NULLs, as DuckDB answers
   const none = await distributedAndAll('select approx_quantile(latency, [0.5, 0.9]), approx_quantile(time_, [0.5]), approx_quantile(latency / 1e6, 0.5), approx_quantile(latency, [0.9]) from http_events where latency < 0', 3);
