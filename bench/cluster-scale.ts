@@ -5,7 +5,7 @@
 // shared machine) and bytes shipped for a partially aggregated group-by vs shipping the rows it
 // needs. Targets: overhead ≤ 100 ms, bytes ≤ 1%.
 // Args: --agents N (default 100), --workers W (default 4), --rows R per agent (default 5000),
-// --runs (default 3), --queries a,b (groupBy,count,topN,rowsNeeded,exactQuantile,outerJoin,listQuantiles,listQuantilesArray,singleQuantile,timeQuantiles; default all),
+// --runs (default 3), --queries a,b (groupBy,count,topN,rowsNeeded,exactQuantile,outerJoin,listQuantiles,listQuantilesArray,singleQuantile,distinctCount,timeQuantiles; default all),
 // --baseline DIR: a second broker from another checkout (e.g. a git worktree of an older commit)
 // on the same agents; the two brokers answer each query in alternating rounds and the result
 // carries both and their ratios (this tree / baseline).
@@ -35,6 +35,8 @@ const sqls = {
   listQuantilesArray: 'select req_path, approx_quantile(latency, ARRAY[0.5, 0.9, 0.99]) as p from http_events group by 1 order by 1',
   // one quantile: a sketch before too; the broker's finalize is what changed (one flat query for all groups)
   singleQuantile: 'select req_path, approx_quantile(latency, 0.99) as p99 from http_events group by 1 order by 1',
+  // HyperLogLog: also finalized in one flat query now
+  distinctCount: 'select req_path, approx_count_distinct(remote_addr || remote_port) as d from http_events group by 1 order by 1',
   // over time_: sketched as the distance from the group's earliest value on each node
   timeQuantiles: 'select req_path, approx_quantile(time_, [0.5, 0.99]) as t from http_events group by 1 order by 1',
 } as const;
