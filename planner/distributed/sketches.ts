@@ -1,6 +1,7 @@
 // Mergeable sketches for the approximate aggregates, in plain DuckDB SQL (vectorised on the nodes,
 // no JS loop over rows). Each node ships one text column per sketch and group; the broker
-// concatenates the nodes' texts per group and finalizes.
+// concatenates the nodes' texts per group and finalizes every group in one flat query (…ByGroup:
+// rows of _gid and the answer, joined back to the groups by partial-aggregate.ts).
 //
 // approx_count_distinct(x) — HyperLogLog, p = 12 (m = 4096 registers). Register index = top 12
 //   bits of DuckDB's 64-bit hash(x); register value ρ = position of the lowest set bit of the other
@@ -18,8 +19,9 @@
 //   approx_quantile(x, [q1, q2, …]) uses the same histogram and walks it once per quantile into a
 //   LIST in the order given; every approx_quantile over the same x in a statement shares one sketch.
 //   x may be an expression (latency / 1e6): the planner infers its DuckDB type, the estimate is cast
-//   back to it (rounded for integers); non-finite DOUBLEs (±inf, NaN) fail the fragment with a
-//   conversion error.
+//   back to it (rounded for integers). ±inf/NaN cannot come from the expressions the split types
+//   (DuckDB gives NULL for / 0 and DOUBLE overflow); one would fail the fragment with a conversion
+//   error when its bucket is cast, not crash.
 // approx_quantile over TIMESTAMP/TIMESTAMPTZ — not the epoch value: α of an epoch in µs
 //   (1.8e15) is ~200 days. Each node sketches d = x − m, m = the node's minimum of the group
 //   (epoch µs), in the same buckets, and ships "m;bucket:count,…"; the broker turns every bucket
