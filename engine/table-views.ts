@@ -152,7 +152,9 @@ export async function createViews(
     // GROUP BY a text column: DuckDB groups the column's codes (one more, hidden, view column).
     const codes = new Map<number, CodeLease>();
     const group = stmt && ctx.textCodes ? groupByCode(stmt, table, defs.map((d) => d.name), new Set(defs.filter((d) => d.type === 'text').map((d) => d.name))) : null;
-    if (group) {
+    // A rewrite DuckDB cannot read back groups the text itself (the statement as written).
+    const text = group ? await deserializeStatement(conn, group.stmt).catch(() => undefined) : undefined;
+    if (group && text !== undefined) {
       const i = defs.findIndex((d) => d.name === group.column);
       const key = `${table}.${group.column}`;
       let tc = ctx.textCodes!.get(key);
@@ -160,7 +162,7 @@ export async function createViews(
       const lease = tc.lease(batches, sealed);
       cleanup.push(lease.release);
       codes.set(i, lease);
-      rewritten = await deserializeStatement(conn, group.stmt);
+      rewritten = text;
     }
     const plan = new ScanPlan(table, defs, batches, needed, ctx.maxEnumEntries, sealed, ctx.prefilter === false ? [] : prefilter, ctx.prefilter === false ? undefined : constants, codes);
     const id = ctx.scans.add(plan);

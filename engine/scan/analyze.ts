@@ -271,9 +271,27 @@ export async function deserialize(conn: DuckDBConnection, template: string, patc
   return deserializeStatement(conn, stmt);
 }
 
+/**
+ * JSON text of a parsed statement for json_deserialize_sql. As JSON.stringify, except that an
+ * integral DOUBLE/FLOAT constant keeps its fraction: DuckDB wrote `1000000.0` for `1e6`, JSON.parse
+ * made it the number 1000000, and DuckDB refuses `1000000` for a double ("property 'value'
+ * expected type 'double', but got type: 'uint'").
+ */
+export function statementJson(v: unknown, doubleValue = false): string {
+  if (typeof v === 'number') return doubleValue && Number.isInteger(v) && Math.abs(v) < 1e21 ? `${v}.0` : JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map((x) => statementJson(x)).join(',')}]`;
+  if (isObj(v)) {
+    const t = v.type;
+    const double = isObj(t) && (t.id === 'DOUBLE' || t.id === 'FLOAT');
+    const fields = Object.entries(v).filter(([, x]) => x !== undefined && typeof x !== 'function');
+    return `{${fields.map(([k, x]) => `${JSON.stringify(k)}:${statementJson(x, double && k === 'value')}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
 /** SQL text of a whole parsed statement (json_deserialize_sql), cached like `deserialize`'s. */
 export async function deserializeStatement(conn: DuckDBConnection, stmt: Json): Promise<string> {
-  const json = JSON.stringify(stmt);
+  const json = statementJson(stmt);
   const key = `d:${json}`;
   let out = parseCache.get(key);
   if (out === undefined) {

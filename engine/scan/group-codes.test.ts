@@ -54,6 +54,8 @@ test('GROUP BY a text column: rewritten shapes give the answers of the statement
       'select req_method, count(*), sum(latency) from http_events group by req_method order by 1',
       'select req_path, count(*) as req_method from http_events group by req_path order by req_method desc, req_path',
       'select req_path, count(*), 42 as k from http_events where resp_status = 404 group by req_path order by 1 limit 3',
+      // integral DOUBLE constants (1e6, 2.0) and a list of decimals survive the statement's JSON round trip
+      'select req_path, quantile_cont(latency / 1e6, [0.5, 0.9]), sum(latency * 2.0) from http_events group by req_path order by 1 limit 5',
     ];
     for (const q of rewritten) {
       const plain = await run(e, q, false);
