@@ -29,6 +29,8 @@ const sqls = {
   exactQuantile: 'select req_path, quantile_cont(latency, 0.99) from http_events group by 1 order by 2 desc limit 5',
   // ship-tables (an outer join runs at the broker): each table shipped filtered by its own read (read-inputs.ts)
   outerJoin: 'select h.req_path, count(*), count(p.upid) from http_events h left join process_stats p on h.upid = p.upid where h.resp_status >= 500 group by 1',
+  // expressions over aggregates (an error rate, ms): partial aggregates, merged inside the expression
+  errorRate: 'select req_path, count(*) filter (where resp_status >= 500)::float / count(*) as err_rate, avg(latency) / 1e6 as ms from http_events group by 1 order by 2 desc limit 10',
   // a Grafana latency panel's p50/p90/p99 in one call: one DDSketch per group on the nodes (sketches.ts), ship-rows before
   listQuantiles: 'select req_path, approx_quantile(latency, [0.5, 0.9, 0.99]) as p from http_events group by 1 order by 1',
   // the same as ARRAY[…]: the parser read it before, so the baseline ships req_path and latency (ship-rows, projection.ts)

@@ -115,6 +115,7 @@ const suite: Array<{ sql: string; ordered: boolean; strategy: string; mayBeEmpty
   { sql: 'select time_, upid, req_path from http_events order by time_ desc, upid limit 5 offset 3', ordered: true, strategy: 'node-rows' },
   { sql: 'select count(*) filter (where resp_status >= 500) as errors, avg(latency) filter (where req_method = \'GET\') as get_avg, count(*) from http_events', ordered: true, strategy: 'partial-aggregate' },
   { sql: 'select count(*) from http_events where latency between 1000000 and 2000000 and req_path like \'/api/%\'', ordered: true, strategy: 'partial-aggregate' },
+  { sql: 'select req_path, count(*) filter (where resp_status >= 500)::float / count(*) as err_rate, avg(latency) / 1e6 as ms, max(latency) - min(latency) as spread from http_events group by 1', ordered: false, strategy: 'partial-aggregate' },
   { sql: 'select count(distinct remote_addr) from http_events', ordered: true, strategy: 'ship-rows' },
   { sql: 'select req_path, quantile_disc(latency, 0.5) from http_events group by 1', ordered: false, strategy: 'ship-rows' },
   // synthetic agents have no process_stats rows: this checks the per-table pushed predicates run

@@ -73,6 +73,10 @@ test('merged answers equal one engine over all rows', async () => {
     'select req_path, req_method, count(*), avg(latency) from http_events where resp_status = 200 group by 1, 2 order by 1, 2',
     'select upid, latency from http_events order by latency desc, upid limit 4 offset 1',
     'select count(distinct upid) from http_events',
+    // expressions over mergeable aggregates and group keys, merged at the broker (partial-aggregate)
+    'select req_path, count(*) filter (where resp_status >= 500)::float / count(*) as err_rate, avg(latency) / 1e3 as avg_us from http_events group by 1 order by 2 desc, 1',
+    "select req_method, round(100.0 * sum(case when resp_status = 500 then 1 else 0 end) / count(*), 2), max(latency) - min(latency), req_method || ':' || count(*) from http_events group by req_method order by 1",
+    'select count(*) filter (where resp_status = 500) * 1.0 / count(*), sum(latency) / count(*), -min(remote_port) from http_events',
     // shipped rows / tables carrying only the named columns (projection.ts)
     'select quantile_cont(latency, 0.5) as med, count(distinct req_path) from http_events where resp_status = 200 order by med',
     'select req_path, time_, row_number() over (partition by upid order by time_, remote_port) as n from http_events order by n desc, time_, req_path limit 5',
@@ -90,6 +94,7 @@ test('merged answers equal one engine over all rows', async () => {
     'with big as (select * from process_stats where rss_bytes >= 8e6) select h.req_method, count(*) from http_events h join big on h.upid = big.upid where h.latency > 90000 group by 1 order by 1',
   ]) {
     assert.deepEqual(await rows(executor, sql), await rows(all, sql), sql);
+    if (/err_rate|round\(100|\* 1\.0/.test(sql)) assert.equal(executor.plan(sql).strategy, 'partial-aggregate', sql);
   }
 });
 

@@ -1,7 +1,8 @@
 // Partial aggregation: count/sum/min/max/avg split into a per-node GROUP BY producing partial
 // states and a broker GROUP BY merging them (count → sum of counts, avg → sum of sums / sum of
-// counts). Applies when every output column is a group key or one such aggregate and ORDER BY
-// names output columns; anything else returns null and a shipping strategy takes over.
+// counts). Applies when every output column is a group key, one such aggregate, or an expression
+// over group keys and such aggregates (an error rate, avg(latency) / 1e6), and ORDER BY names
+// output columns; anything else returns null and a shipping strategy takes over.
 // approx_count_distinct and approx_quantile become mergeable sketches (sketches.ts): the node
 // query reduces each sketch to text in an outer SELECT, the merge finalizes it in an outer SELECT.
 // approx_quantile takes one q or a list ([q1, …] / ARRAY[…]), over a numeric or timestamp
@@ -219,7 +220,67 @@ function groupingFunction(g: Ast): boolean {
 
 export interface PartialAggregate { input: ShippedInput; mergeSql: string }
 
-export function splitPartialAggregate(ast: Ast, table: string, whereSql: string | null): PartialAggregate | null {
+/** The name of a function call (last part of a qualified name), lower-cased; null when not a call. */
+function calledName(node: Ast): string | null {
+  if (node?.type === 'aggr_func') return String(node.name).toLowerCase();
+  if (node?.type !== 'function') return null;
+  const n = node.name?.name;
+  const last = Array.isArray(n) ? n[n.length - 1]?.value : n;
+  return typeof last === 'string' ? last.toLowerCase() : null;
+}
+
+/** Marks a merged value inside an output expression; replaced by its merge SQL after printing. */
+const markPrefix = '__wt_merged_';
+
+/**
+ * An output expression over group keys and mergeable aggregates (count(*) FILTER (…)::float /
+ * count(*), avg(latency) / 1e6, round(100.0 * sum(x) / count(*), 2), …): the same expression at
+ * the broker with each aggregate replaced by its merge and each group key by its column; null when
+ * it reads a column outside an aggregate and a group key, a window, a subquery, a sketch or an
+ * aggregate the split cannot merge (by syntax or by name: `aggregateNames`).
+ */
+function mergedExpression(expr: Ast, groupSql: string[], merge: (agg: NonNullable<ReturnType<typeof aggregate>>) => string, aggregateNames: ReadonlySet<string>): string | null {
+  const merged: string[] = [];
+  let ok = true;
+  const mark = (sql: string): Ast => {
+    merged.push(sql);
+    return { type: 'column_ref', table: null, column: `${markPrefix}${merged.length - 1}` };
+  };
+  const walk = (node: Ast): Ast => {
+    if (!ok || node === null || typeof node !== 'object') return node;
+    if (Array.isArray(node)) return node.map(walk);
+    if (typeof node.type === 'string') {
+      let sql: string | null = null;
+      try { sql = exprSql(node); } catch { sql = null; }
+      const key = sql === null ? -1 : groupSql.indexOf(sql);
+      if (key >= 0) return mark(`_g${key}`);
+      const name = calledName(node);
+      if (node.type === 'aggr_func' || (name !== null && aggregateNames.has(name))) {
+        const agg = aggregate(node);
+        if (!agg) ok = false;
+        return agg ? mark(merge(agg)) : node;
+      }
+      if (node.type === 'column_ref' || node.type === 'select' || node.type === 'star' || node.over) {
+        ok = false;
+        return node;
+      }
+    }
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v)]));
+  };
+  const out = walk(expr);
+  if (!ok || merged.length === 0) return null;
+  let sql = exprSql(out);
+  // each mark printed once as an identifier (quoted or not), replaced by its merge in parentheses
+  for (let i = merged.length - 1; i >= 0; i--) {
+    const m = new RegExp(`"?${markPrefix}${i}"?(?![0-9])`);
+    if (!m.test(sql)) return null;
+    sql = sql.replace(m, `(${merged[i]})`);
+  }
+  return sql;
+}
+
+/** aggregateNames: lower-case names of every aggregate function (the merge database's). */
+export function splitPartialAggregate(ast: Ast, table: string, whereSql: string | null, aggregateNames: ReadonlySet<string> = new Set()): PartialAggregate | null {
   const columns: Ast[] = ast.columns;
   if (columns.some((c) => c.expr?.type === 'star' || columnName(c.expr) === '*')) return null;
   // group keys: expressions, output positions (GROUP BY 1) or output aliases
@@ -246,6 +307,25 @@ export function splitPartialAggregate(ast: Ast, table: string, whereSql: string 
   const finals = new Map<number, { sk: Sketch; from: number }>();
   const sketches = new Map<string, number>();
   let p = 0;
+  /** Node partials of one mergeable aggregate (pushed to nodeItems); the broker's merge of them. */
+  const merge = (agg: NonNullable<ReturnType<typeof aggregate>>): string => {
+    const arg = agg.arg?.type === 'star' ? '*' : exprSql(agg.arg);
+    const at = p;
+    switch (agg.fn) {
+      case 'COUNT':
+        nodeItems.push(`count(${arg})${agg.filter} AS _p${at}`);
+        p += 1;
+        return `CAST(coalesce(sum(_p${at}), 0) AS BIGINT)`;
+      case 'AVG':
+        nodeItems.push(`sum(${arg})${agg.filter} AS _p${at}`, `count(${arg})${agg.filter} AS _p${at + 1}`);
+        p += 2;
+        return `CAST(sum(_p${at}) AS DOUBLE) / nullif(sum(_p${at + 1}), 0)`;
+      default: // SUM, MIN, MAX
+        nodeItems.push(`${agg.fn.toLowerCase()}(${arg})${agg.filter} AS _p${at}`);
+        p += 1;
+        return `${agg.fn.toLowerCase()}(_p${at})`;
+    }
+  };
   for (const c of columns) {
     const name = quoteIdent(outputName(c));
     const sql = exprSql(c.expr);
@@ -274,27 +354,9 @@ export function splitPartialAggregate(ast: Ast, table: string, whereSql: string 
       continue;
     }
     const agg = aggregate(c.expr);
-    if (!agg) return null;
-    const arg = agg.arg?.type === 'star' ? '*' : exprSql(agg.arg);
-    switch (agg.fn) {
-      case 'COUNT':
-        nodeItems.push(`count(${arg})${agg.filter} AS _p${p}`);
-        mergeItems.push([`CAST(coalesce(sum(_p${p}), 0) AS BIGINT)`, name]);
-        p += 1;
-        break;
-      case 'SUM':
-      case 'MIN':
-      case 'MAX':
-        nodeItems.push(`${agg.fn.toLowerCase()}(${arg})${agg.filter} AS _p${p}`);
-        mergeItems.push([`${agg.fn.toLowerCase()}(_p${p})`, name]);
-        p += 1;
-        break;
-      case 'AVG':
-        nodeItems.push(`sum(${arg})${agg.filter} AS _p${p}`, `count(${arg})${agg.filter} AS _p${p + 1}`);
-        mergeItems.push([`CAST(sum(_p${p}) AS DOUBLE) / nullif(sum(_p${p + 1}), 0)`, name]);
-        p += 2;
-        break;
-    }
+    const merged = agg ? merge(agg) : mergedExpression(c.expr, groupSql, merge, aggregateNames);
+    if (merged === null) return null;
+    mergeItems.push([merged, name]);
   }
   const orderLimit = mergeOrderLimit(ast, columns);
   if (orderLimit === null) return null;

@@ -160,3 +160,19 @@ test('approx_quantile with a list of quantiles: one histogram per argument on th
   assert.equal(plan('select approx_quantile(latency, [0.5, 2]) from http_events').strategy, 'ship-rows');
   assert.equal(plan('select approx_quantile(latency * 1.5, [0.5]) from http_events').strategy, 'ship-rows');
 });
+
+test('expressions over mergeable aggregates and group keys split too: an error rate, a latency in ms', () => {
+  const p = plan('select service, count(*) filter (where resp_status >= 500)::float / count(*) as err_rate, avg(latency) / 1e6 as ms from http_events group by 1 order by 2 desc limit 10');
+  assert.equal(p.strategy, 'partial-aggregate');
+  assert.equal(p.inputs[0]!.nodeSql, 'SELECT service AS _g0, count(*) FILTER (WHERE resp_status >= 500) AS _p0, count(*) AS _p1, sum(latency) AS _p2, count(latency) AS _p3 FROM http_events GROUP BY service');
+  assert.equal(p.mergeSql, 'SELECT _g0 AS "service", (CAST(coalesce(sum(_p0), 0) AS BIGINT))::FLOAT / (CAST(coalesce(sum(_p1), 0) AS BIGINT)) AS "err_rate", '
+    + '(CAST(sum(_p2) AS DOUBLE) / nullif(sum(_p3), 0)) / 1e6 AS "ms" FROM __wt_parts GROUP BY _g0 ORDER BY "err_rate" DESC LIMIT 10');
+  assert.equal(plan("select req_path || ' ' || count(*) from http_events group by req_path").strategy, 'partial-aggregate');
+  // a column outside an aggregate and a group key, an aggregate merged only by name, a sketch inside an expression: rows ship
+  for (const sql of [
+    'select req_path, count(*) + latency from http_events group by 1',
+    "select req_path, string_agg(req_method, ',') || '' from http_events group by 1",
+    'select req_path, approx_quantile(latency, 0.5) / 1e6 from http_events group by 1',
+    'select req_path, sum(count(*)) over () from http_events group by 1',
+  ]) assert.equal(plan(sql).strategy, 'ship-rows', sql);
+});

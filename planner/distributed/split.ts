@@ -76,7 +76,7 @@ export function planDistributed(sql: string, aggregateNames: ReadonlySet<string>
     && !ast.window && !(ast.groupby?.modifiers ?? []).some((m: unknown) => m);
   const aggregates = hasAggregate(ast.columns, aggregateNames) || hasAggregate(ast.orderby, aggregateNames) || (ast.groupby?.columns?.length ?? 0) > 0;
   if (modelled && aggregates && !hasWindow && !ast.having && !ast.distinct?.type) {
-    const split = splitPartialAggregate(ast, table, whereSql);
+    const split = splitPartialAggregate(ast, table, whereSql, aggregateNames);
     if (split) return { strategy: 'partial-aggregate', inputs: [split.input], mergeSql: split.mergeSql, pushedPredicates: pushed, podFilter, timeFilter };
   }
   if (modelled && !aggregates && !hasWindow) {
