@@ -1,19 +1,13 @@
 // Output column names (as PostgreSQL names them) and ORDER BY / LIMIT over output columns, shared
 // by the merge fragments.
-import { columnName, exprSql, quoteIdent, type Ast } from './sql-ast.ts';
+import { calledName, columnName, exprSql, quoteIdent, type Ast } from './sql-ast.ts';
 
 /** The name PostgreSQL gives an output column: alias, column name, function name, or ?column?. */
 export function outputName(c: Ast): string {
   if (c.as) return String(c.as);
   const col = columnName(c.expr);
   if (col) return col;
-  if (c.expr?.type === 'aggr_func') return String(c.expr.name).toLowerCase();
-  if (c.expr?.type === 'function') {
-    const n = c.expr.name?.name;
-    const last = Array.isArray(n) ? n[n.length - 1]?.value : n;
-    if (typeof last === 'string') return last.toLowerCase();
-  }
-  return '?column?';
+  return calledName(c.expr) ?? '?column?';
 }
 
 /** LIMIT n and OFFSET m as numbers (null when absent); undefined when not plain integers. */

@@ -8,7 +8,7 @@
 // approx_quantile takes one q or a list ([q1, …] / ARRAY[…]), over a numeric or timestamp
 // expression whose DuckDB type the split can infer (quantileType); calls over the same argument
 // share one sketch.
-import { columnName, contains, exprSql, quoteIdent, type Ast } from './sql-ast.ts';
+import { calledName, columnName, contains, exprSql, quoteIdent, type Ast } from './sql-ast.ts';
 import { nextSignificant, tokenize, type Token } from '../sql/lexer.ts';
 import { partsTable, type ShippedInput } from './plan.ts';
 import { mergeOrderLimit, outputName } from './output-columns.ts';
@@ -213,21 +213,11 @@ function estimateElement(duck: DuckType): (v: string) => string {
 
 /** ROLLUP(…) / CUBE(…) / GROUPING SETS: several groupings per row, not one key. */
 function groupingFunction(g: Ast): boolean {
-  const n = g?.type === 'function' ? g.name?.name : null;
-  const last = Array.isArray(n) ? n[n.length - 1]?.value : n;
-  return typeof last === 'string' && /^(rollup|cube|grouping sets|grouping_sets)$/i.test(last);
+  const name = g?.type === 'function' ? calledName(g) : null;
+  return name !== null && /^(rollup|cube|grouping sets|grouping_sets)$/.test(name);
 }
 
 export interface PartialAggregate { input: ShippedInput; mergeSql: string }
-
-/** The name of a function call (last part of a qualified name), lower-cased; null when not a call. */
-function calledName(node: Ast): string | null {
-  if (node?.type === 'aggr_func') return String(node.name).toLowerCase();
-  if (node?.type !== 'function') return null;
-  const n = node.name?.name;
-  const last = Array.isArray(n) ? n[n.length - 1]?.value : n;
-  return typeof last === 'string' ? last.toLowerCase() : null;
-}
 
 /** Marks a merged value inside an output expression; replaced by its merge SQL after printing. */
 const markPrefix = '__wt_merged_';

@@ -8,7 +8,7 @@
 // COLUMNS(…), NATURAL JOIN, or a table or alias used as a value (DuckDB makes the row a struct).
 import { relations } from '../catalog/catalog-objects.ts';
 import { tokenize } from '../sql/lexer.ts';
-import { quoteIdent, type Ast } from './sql-ast.ts';
+import { calledName, quoteIdent, type Ast } from './sql-ast.ts';
 
 /** Each telemetry table's (and engine view's) column names as queries see them. */
 export const columnsOf: ReadonlyMap<string, readonly string[]> = new Map(relations.map((r) => [r.name, r.columns.map((c) => c.name)]));
@@ -67,11 +67,7 @@ function readsUnnamed(node: Ast, relations: Set<string>): boolean {
     const name = refName(node);
     if (name === null || name === '*' || relations.has(name)) return true;
   }
-  if (node.type === 'function') {
-    const n = node.name?.name;
-    const last = Array.isArray(n) ? n[n.length - 1]?.value : n;
-    if (typeof last === 'string' && last.toLowerCase() === 'columns') return true;
-  }
+  if (node.type === 'function' && calledName(node) === 'columns') return true;
   for (const [k, v] of Object.entries(node)) {
     if (!v || typeof v !== 'object') continue;
     // count(*) counts rows, which every projection keeps

@@ -59,14 +59,20 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** The name a call calls (the last part of a qualified name), lower-cased; null when not a call. */
+export function calledName(node: Ast): string | null {
+  if (node?.type === 'aggr_func') return String(node.name).toLowerCase();
+  if (node?.type !== 'function') return null;
+  const n = node.name?.name;
+  const last = Array.isArray(n) ? n[n.length - 1]?.value : n;
+  return typeof last === 'string' ? last.toLowerCase() : null;
+}
+
 /** True when the expression calls an aggregate: COUNT/SUM/… or any function named in `names`. */
 export function hasAggregate(expr: Ast, names: ReadonlySet<string>): boolean {
   if (expr === null || typeof expr !== 'object') return false;
   if (expr.type === 'aggr_func') return true;
-  if (expr.type === 'function') {
-    const n = expr.name?.name;
-    const last = Array.isArray(n) ? n[n.length - 1]?.value : n;
-    if (typeof last === 'string' && names.has(last.toLowerCase())) return true;
-  }
+  const name = calledName(expr);
+  if (name !== null && names.has(name)) return true;
   return Object.values(expr).some((v) => hasAggregate(v, names));
 }
