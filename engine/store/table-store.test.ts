@@ -80,8 +80,10 @@ test('batches sealed by bytes keep one size; a batch after a full one starts at 
   // batchBytes at once and seal early, every other batch.
   const byBytes = sizes({ batchRows: 1e9, batchBytes: 512 * 1024 });
   assert.ok(byBytes.length >= 4, `${byBytes.length} batches`);
-  // (Every 8th batch retries a dictionary for plain text columns and may seal a little earlier.)
-  const small = byBytes.filter((n) => n < 0.9 * Math.max(...byBytes)).length;
+  // (Every 8th batch retries a dictionary for plain text columns and may seal a little earlier;
+  // sizes also vary ±20% with the interner's table growth: the JS interner's, WIRETAP_STORE_NATIVE=0,
+  // differs from the native one's. The bug this guards against alternated full and 64-row batches.)
+  const small = byBytes.filter((n) => n < 0.5 * Math.max(...byBytes)).length;
   assert.ok(small <= byBytes.length / 4, `batch rows ${byBytes.join(' ')}`);
   const full = sizes({ batchRows: 5000 });
   assert.deepEqual(full, Array(8).fill(5000));
